@@ -1,0 +1,54 @@
+// DeviceContext: everything per device that ops need: the stream work is queued on, the
+// cuBLAS and cuDNN handles bound to it (created on first use), and the default random
+// generator. One per device, created on first use and kept for the process's lifetime;
+// there is no other global state (no global handle, no mode flag).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+
+#include "core/device.h"
+#include "core/generator.h"
+
+namespace tg {
+
+class DeviceContext {
+ public:
+  explicit DeviceContext(Device device);  // throws when the device is unusable here
+  DeviceContext(const DeviceContext&) = delete;
+  DeviceContext& operator=(const DeviceContext&) = delete;
+
+  const Device& device() const { return device_; }
+  Generator& generator() { return generator_; }
+
+  // The cudaStream_t every op on this device is queued on (null on the CPU).
+  void* stream() const { return stream_; }
+  // cublasHandle_t / cudnnHandle_t bound to stream(); CUDA devices only.
+  void* cublas_handle();
+  void* cudnn_handle();
+  // Whether float32 matrix products may use TF32 tensor cores (off by default).
+  bool allow_tf32() const { return allow_tf32_; }
+  void set_allow_tf32(bool allow) { allow_tf32_ = allow; }
+
+  // Waits until all work queued on this device is done (a no-op on the CPU). Only call
+  // where a value must reach the host; training steps never do.
+  void synchronize() const;
+
+ private:
+  Device device_;
+  Generator generator_;
+  void* stream_ = nullptr;
+  std::mutex handle_mutex_;
+  void* cublas_ = nullptr;
+  void* cudnn_ = nullptr;
+  bool allow_tf32_ = false;
+};
+
+// The context of `device`; throws tg::Error naming the device when it is unusable
+// (CUDA not compiled in, no such device).
+DeviceContext& context(const Device& device);
+
+// Seeds the default generator of the CPU and of every CUDA device.
+void manual_seed(uint64_t seed);
+
+}  // namespace tg

@@ -1,0 +1,27 @@
+// The CUDA backend of a build without CUDA: reports zero devices and refuses the rest.
+#include "core/cuda_backend.h"
+#include "core/error.h"
+
+namespace tg::cuda_backend {
+
+namespace {
+[[noreturn]] void not_compiled(const char* what) {
+  TG_THROW(what, ": CUDA support was not compiled in (rebuild with TG_CUDA=ON and nvcc)");
+}
+}  // namespace
+
+bool compiled() { return false; }
+int device_count() { return 0; }
+void* create_stream(int) { not_compiled("create_stream"); }
+void* create_cublas(int, void*) { not_compiled("cublas handle"); }
+void* create_cudnn(int, void*) { not_compiled("cudnn handle"); }
+void* allocate(int, void*, size_t) { not_compiled("allocate on cuda"); }
+void deallocate(int, void*, void*) noexcept {}
+void copy_bytes(void*, const Device&, const void*, const Device&, size_t) {
+  not_compiled("copy to or from cuda");
+}
+void synchronize(int, void*) { not_compiled("synchronize cuda"); }
+std::string describe(int) { not_compiled("describe cuda device"); }
+std::string library_versions() { return "CUDA support was not compiled in"; }
+
+}  // namespace tg::cuda_backend

@@ -1,0 +1,41 @@
+// Storage: one owned allocation on one device, shared by every tensor viewing it.
+//
+// CPU memory is 64-byte aligned. CUDA memory comes from the runtime's stream-ordered pool
+// (cudaMallocAsync on the device context's stream, with a high release threshold so
+// freed blocks are reused instead of returned to the driver). Move-only RAII.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/device.h"
+
+namespace tg {
+
+class Storage {
+ public:
+  // Allocates `bytes` on `device`; throws tg::Error when the device is unusable or the
+  // allocation fails. Zero bytes allocate nothing (data() is null).
+  Storage(size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  const Device& device() const { return device_; }
+
+  // Bumped by every in-place write through any view of this storage, so autograd can
+  // tell that a tensor it saved was modified afterwards.
+  int64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  Device device_;
+  std::atomic<int64_t> version_{0};
+};
+
+}  // namespace tg

@@ -1,0 +1,236 @@
+// Tensor metadata and views: everything that changes shape, strides or offset without
+// touching the data.
+#include "core/tensor.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/storage.h"
+#include "kernels/common.h"
+
+namespace tg {
+
+struct Tensor::Impl {
+  std::shared_ptr<Storage> storage;
+  Shape shape;
+  Shape strides;
+  int64_t offset = 0;
+  int64_t numel = 0;
+  DType dtype = DType::Float32;
+};
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) {
+    TG_CHECK(s >= 0, "negative size in shape ", shape);
+    TG_CHECK(s == 0 || n <= INT64_MAX / s, "shape ", shape, " has too many elements");
+    n *= s;
+  }
+  return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  int64_t running = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = running;
+    running *= std::max<int64_t>(shape[d], 1);
+  }
+  return strides;
+}
+
+namespace {
+
+// Wraps a possibly negative dim into [0, ndim); names the op when out of range.
+int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim, const Shape& shape) {
+  TG_CHECK(ndim > 0, op, ": dim ", dim, " given for a 0-dimensional tensor");
+  TG_CHECK(dim >= -ndim && dim < ndim, op, ": dim ", dim, " out of range [", -ndim, ", ",
+           ndim - 1, "] for a tensor of shape ", shape);
+  return dim < 0 ? dim + ndim : dim;
+}
+
+}  // namespace
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset,
+               DType dtype) {
+  TG_CHECK(storage != nullptr, "Tensor: null storage");
+  TG_CHECK(shape.size() == strides.size(), "Tensor: shape ", shape, " and strides ", strides,
+           " differ in length");
+  TG_CHECK(static_cast<int>(shape.size()) <= kernels::kMaxDims, "Tensor: shape ", shape, " has ",
+           shape.size(), " dimensions; at most ", kernels::kMaxDims, " are supported");
+  const int64_t numel = shape_numel(shape);
+  TG_CHECK(offset >= 0, "Tensor: negative offset ", offset);
+  if (numel > 0) {
+    int64_t last = offset;  // the furthest element the view reaches
+    for (size_t d = 0; d < shape.size(); ++d) {
+      TG_CHECK(strides[d] >= 0, "Tensor: negative stride in ", strides);
+      last += (shape[d] - 1) * strides[d];
+    }
+    const int64_t capacity = static_cast<int64_t>(storage->bytes() / tg::element_size(dtype));
+    TG_CHECK(last < capacity, "Tensor: view of shape ", shape, " strides ", strides, " offset ",
+             offset, " reaches element ", last, " of a storage holding ", capacity);
+  }
+  impl_ = std::make_shared<Impl>();
+  impl_->storage = std::move(storage);
+  impl_->shape = std::move(shape);
+  impl_->strides = std::move(strides);
+  impl_->offset = offset;
+  impl_->numel = numel;
+  impl_->dtype = dtype;
+}
+
+const Tensor::Impl& Tensor::impl(const char* op) const {
+  TG_CHECK(impl_ != nullptr, op, ": the tensor is undefined");
+  return *impl_;
+}
+
+const Shape& Tensor::shape() const { return impl("shape").shape; }
+const Shape& Tensor::strides() const { return impl("strides").strides; }
+int64_t Tensor::dim() const { return static_cast<int64_t>(impl("dim").shape.size()); }
+int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim("size", d, dim(), shape())]; }
+int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim("stride", d, dim(), shape())]; }
+int64_t Tensor::offset() const { return impl("offset").offset; }
+int64_t Tensor::numel() const { return impl("numel").numel; }
+DType Tensor::dtype() const { return impl("dtype").dtype; }
+Device Tensor::device() const { return impl("device").storage->device(); }
+const std::shared_ptr<Storage>& Tensor::storage() const { return impl("storage").storage; }
+int64_t Tensor::version() const { return storage()->version(); }
+void Tensor::bump_version() const { storage()->bump_version(); }
+
+bool Tensor::is_contiguous() const {
+  const Impl& t = impl("is_contiguous");
+  int64_t expected = 1;
+  for (size_t d = t.shape.size(); d-- > 0;) {
+    if (t.shape[d] != 1 && t.strides[d] != expected) return false;
+    expected *= t.shape[d];
+  }
+  return true;
+}
+
+bool Tensor::is_alias_of(const Tensor& other) const {
+  return storage() == other.storage() && shape() == other.shape() &&
+         strides() == other.strides() && offset() == other.offset();
+}
+
+void* Tensor::raw_data_ptr() const {
+  const Impl& t = impl("data_ptr");
+  return static_cast<char*>(t.storage->data()) + t.offset * tg::element_size(t.dtype);
+}
+
+void Tensor::check_element_type(DType wanted, const char* what) const {
+  TG_CHECK(dtype() == wanted, what, "<", dtype_name(wanted), ">: the tensor holds ",
+           dtype_name(dtype()), " (shape ", shape(), ")");
+}
+
+Tensor Tensor::view(const Shape& requested) const {
+  const Impl& t = impl("view");
+  Shape shape = requested;
+  int64_t known = 1, inferred = -1;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == -1) {
+      TG_CHECK(inferred < 0, "view: more than one -1 in shape ", requested);
+      inferred = static_cast<int64_t>(d);
+    } else {
+      TG_CHECK(shape[d] >= 0, "view: invalid size ", shape[d], " in shape ", requested);
+      known *= shape[d];
+    }
+  }
+  if (inferred >= 0) {
+    TG_CHECK(known != 0 && t.numel % known == 0, "view: shape ", requested,
+             " is invalid for a tensor of ", t.numel, " elements (shape ", t.shape, ")");
+    shape[inferred] = t.numel / known;
+  }
+  TG_CHECK(shape_numel(shape) == t.numel, "view: shape ", requested, " is invalid for a tensor of ",
+           t.numel, " elements (shape ", t.shape, ")");
+  TG_CHECK(is_contiguous(), "view: the tensor of shape ", t.shape, " strides ", t.strides,
+           " is not contiguous; use reshape() or contiguous()");
+  return Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype);
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  return is_contiguous() ? view(shape) : contiguous().view(shape);
+}
+
+Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
+  const Impl& t = impl("permute");
+  const int64_t ndim = dim();
+  TG_CHECK(static_cast<int64_t>(dims.size()) == ndim, "permute: ", dims.size(),
+           " dims given for a tensor of shape ", t.shape);
+  Shape shape(ndim), strides(ndim);
+  std::vector<bool> seen(ndim, false);
+  for (int64_t i = 0; i < ndim; ++i) {
+    const int64_t d = wrap_dim("permute", dims[i], ndim, t.shape);
+    TG_CHECK(!seen[d], "permute: dim ", dims[i], " repeated in ", Shape(dims));
+    seen[d] = true;
+    shape[i] = t.shape[d];
+    strides[i] = t.strides[d];
+  }
+  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+}
+
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  const int64_t ndim = dim();
+  dim0 = wrap_dim("transpose", dim0, ndim, shape());
+  dim1 = wrap_dim("transpose", dim1, ndim, shape());
+  std::vector<int64_t> order(ndim);
+  std::iota(order.begin(), order.end(), 0);
+  if (ndim > 0) std::swap(order[dim0], order[dim1]);
+  return permute(order);
+}
+
+Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
+  const Impl& t = impl("slice");
+  d = wrap_dim("slice", d, dim(), t.shape);
+  TG_CHECK(step > 0, "slice: step must be positive, got ", step);
+  const int64_t size = t.shape[d];
+  auto clamp_bound = [size](int64_t i) {
+    if (i < 0) i += size;
+    return std::clamp<int64_t>(i, 0, size);
+  };
+  start = clamp_bound(start);
+  end = std::max(clamp_bound(end), start);
+  Shape shape = t.shape, strides = t.strides;
+  shape[d] = (end - start + step - 1) / step;
+  strides[d] = t.strides[d] * step;
+  const int64_t offset = shape[d] == 0 ? t.offset : t.offset + start * t.strides[d];
+  return Tensor(t.storage, shape, strides, offset, t.dtype);
+}
+
+Tensor Tensor::select(int64_t d, int64_t index) const {
+  const Impl& t = impl("select");
+  d = wrap_dim("select", d, dim(), t.shape);
+  const int64_t size = t.shape[d];
+  TG_CHECK(index >= -size && index < size, "select: index ", index, " out of range for dim ", d,
+           " of size ", size, " (shape ", t.shape, ")");
+  if (index < 0) index += size;
+  Shape shape = t.shape, strides = t.strides;
+  shape.erase(shape.begin() + d);
+  strides.erase(strides.begin() + d);
+  return Tensor(t.storage, shape, strides, t.offset + index * t.strides[d], t.dtype);
+}
+
+Tensor Tensor::unsqueeze(int64_t d) const {
+  const Impl& t = impl("unsqueeze");
+  const int64_t ndim = dim() + 1;
+  TG_CHECK(d >= -ndim && d < ndim, "unsqueeze: dim ", d, " out of range [", -ndim, ", ",
+           ndim - 1, "] for a tensor of shape ", t.shape);
+  if (d < 0) d += ndim;
+  Shape shape = t.shape, strides = t.strides;
+  const int64_t stride = d < dim() ? t.strides[d] * t.shape[d] : 1;
+  shape.insert(shape.begin() + d, 1);
+  strides.insert(strides.begin() + d, stride);
+  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+}
+
+Tensor Tensor::squeeze(int64_t d) const {
+  const Impl& t = impl("squeeze");
+  d = wrap_dim("squeeze", d, dim(), t.shape);
+  TG_CHECK(t.shape[d] == 1, "squeeze: dim ", d, " has size ", t.shape[d], ", not 1 (shape ",
+           t.shape, ")");
+  Shape shape = t.shape, strides = t.strides;
+  shape.erase(shape.begin() + d);
+  strides.erase(strides.begin() + d);
+  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+}
+
+}  // namespace tg

@@ -1,0 +1,129 @@
+// Tensor: a cheap, shared handle to (storage, shape, strides, offset, dtype, device).
+//
+// Copying a Tensor copies the handle; views (view/reshape, transpose/permute, slice,
+// squeeze/unsqueeze) share storage and change only the metadata. Data moves between
+// devices only when asked (to(device), item(), printing), and those are the only places
+// that wait for the GPU.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/error.h"
+
+namespace tg {
+
+using Shape = std::vector<int64_t>;
+
+class Storage;
+
+// What a new tensor is made of. Converts from a DType or a Device, so
+// zeros({2, 3}, DType::Float64) and zeros({2, 3}, Device::cuda()) both read naturally;
+// TensorOptions(DType::Float64).device(Device::cuda()) sets both.
+class TensorOptions {
+ public:
+  TensorOptions() = default;
+  TensorOptions(DType dtype) : dtype_(dtype) {}     // NOLINT: implicit on purpose
+  TensorOptions(Device device) : device_(device) {}  // NOLINT: implicit on purpose
+  TensorOptions dtype(DType dtype) const { TensorOptions o = *this; o.dtype_ = dtype; return o; }
+  TensorOptions device(Device device) const { TensorOptions o = *this; o.device_ = device; return o; }
+  DType dtype() const { return dtype_; }
+  const Device& device() const { return device_; }
+
+ private:
+  DType dtype_ = DType::Float32;
+  Device device_;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: holds nothing
+  // A view of `storage`; shape, strides (elements) and offset must fit inside it.
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset,
+         DType dtype);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  const Shape& strides() const;
+  int64_t dim() const;
+  int64_t size(int64_t dim) const;    // negative dims count from the end
+  int64_t stride(int64_t dim) const;
+  int64_t offset() const;             // elements from the start of the storage
+  int64_t numel() const;
+  DType dtype() const;
+  Device device() const;
+  size_t element_size() const { return tg::element_size(dtype()); }
+  bool is_contiguous() const;         // row-major with no gaps
+  const std::shared_ptr<Storage>& storage() const;
+  // Same storage, shape, strides and offset: the same view.
+  bool is_alias_of(const Tensor& other) const;
+
+  // Address of the first element. data_ptr<T> checks that T is the tensor's dtype.
+  void* raw_data_ptr() const;
+  template <typename T>
+  T* data_ptr() const {
+    check_element_type(dtype_of_v<T>, "data_ptr");
+    return static_cast<T*>(raw_data_ptr());
+  }
+
+  // ---- views (no copy) ----
+  // view: same elements, new shape (one entry may be -1); needs a contiguous tensor.
+  Tensor view(const Shape& shape) const;
+  // reshape: a view when the tensor is contiguous, else a contiguous copy.
+  Tensor reshape(const Shape& shape) const;
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor permute(const std::vector<int64_t>& dims) const;
+  // Elements start, start+step, ... below end along dim (Python's start:end:step, with
+  // negative start/end counting from the end and out-of-range bounds clamped).
+  Tensor slice(int64_t dim, int64_t start, int64_t end, int64_t step = 1) const;
+  // The index-th entry along dim, with that dimension removed.
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor squeeze(int64_t dim) const;  // dim must have size 1
+
+  // ---- copies ----
+  Tensor contiguous() const;  // itself when already contiguous
+  Tensor clone() const;       // always a new contiguous tensor
+  Tensor to(const Device& device) const;  // itself when already there
+  Tensor to(DType dtype) const;           // itself when already of that dtype
+  // Writes src's values (converted to this dtype, from any device) into this tensor's
+  // elements; shapes must match. Safe when src overlaps this tensor.
+  Tensor& copy_(const Tensor& src);
+  Tensor& fill_(double value);
+
+  // The one element of a 1-element tensor, converted to T (waits for the device).
+  template <typename T>
+  T item() const {
+    T value;
+    read_item(dtype_of_v<T>, &value);
+    return value;
+  }
+
+  // Counts in-place writes to this tensor's storage (shared by all its views).
+  int64_t version() const;
+  void bump_version() const;
+
+  // PyTorch-like text: tensor([[1.0000, 2.0000]], dtype=float32, device=cuda:0).
+  std::string str() const;
+
+ private:
+  struct Impl;
+  void check_element_type(DType wanted, const char* what) const;
+  void read_item(DType as, void* out) const;
+  const Impl& impl(const char* op) const;
+  std::shared_ptr<Impl> impl_;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& tensor);
+
+// Elements of a shape; throws on negative sizes or overflow.
+int64_t shape_numel(const Shape& shape);
+// Row-major strides of a contiguous tensor of this shape.
+Shape contiguous_strides(const Shape& shape);
+
+}  // namespace tg

@@ -1,0 +1,87 @@
+// What every kernel file shares: the host/device qualifier, the strided-index helper,
+// exactly rounded arithmetic, and dtype dispatch.
+//
+// Kernels take raw pointers, sizes, strides and a stream; of core they know only the
+// leaf headers dtype.h and error.h, never Tensor or autograd.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "core/dtype.h"
+#include "core/error.h"
+
+#if defined(__CUDACC__)
+#define TG_HOST_DEVICE __host__ __device__ __forceinline__
+#else
+#define TG_HOST_DEVICE inline
+#endif
+
+namespace tg::kernels {
+
+// The most dimensions a strided kernel handles; core checks tensors against it.
+constexpr int kMaxDims = 8;
+
+// Offset (in elements) of the `linear`-th element, in row-major order, of a tensor with
+// `sizes` and `strides` (elements).
+TG_HOST_DEVICE int64_t strided_offset(int64_t linear, int ndim, const int64_t* sizes,
+                                      const int64_t* strides) {
+  int64_t offset = 0;
+  for (int d = ndim - 1; d >= 0; --d) {
+    const int64_t i = linear % sizes[d];
+    linear /= sizes[d];
+    offset += i * strides[d];
+  }
+  return offset;
+}
+
+// Note [exact arithmetic]
+// Values that must be bit-identical on CPU and GPU (random numbers, arange) are computed
+// with these: one IEEE round-to-nearest per operation, never fused into an FMA. nvcc
+// contracts a*b+c into an FMA by default, so the device side uses the _rn intrinsics,
+// which it never contracts; the host side is built with -ffp-contract=off.
+TG_HOST_DEVICE double mul_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+TG_HOST_DEVICE double add_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+
+// Calls f(T{}) with T the C++ type of `dtype`.
+template <typename F>
+void visit_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::Float32: f(float{}); return;
+    case DType::Float64: f(double{}); return;
+    case DType::Int64: f(int64_t{}); return;
+    case DType::UInt8: f(uint8_t{}); return;
+  }
+  TG_ASSERT(false, "unknown dtype ", static_cast<int>(dtype));
+}
+
+// Conversion between element types, defined for every input so both devices agree:
+// float -> integer truncates toward zero, NaN becomes 0, values past int64's range
+// saturate, and uint8 keeps the low 8 bits of that int64 (as PyTorch does on x86).
+template <typename To, typename From>
+TG_HOST_DEVICE To convert_element(From x) {
+  if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+    if (!(x == x)) return To(0);
+    if (x >= From(9.2233720368547758e18)) return To(INT64_MAX);
+    if (x <= From(-9.2233720368547758e18)) return To(INT64_MIN);
+    return To(static_cast<uint64_t>(static_cast<int64_t>(x)));
+  } else if constexpr (std::is_same_v<To, uint8_t> && std::is_integral_v<From>) {
+    return To(static_cast<uint64_t>(x) & 0xFFu);
+  } else {
+    return static_cast<To>(x);
+  }
+}
+
+}  // namespace tg::kernels

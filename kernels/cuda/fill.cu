@@ -1,0 +1,30 @@
+// CUDA launcher of fill and arange (kernels/fill.h); the CPU twin is kernels/cpu/fill.cpp.
+#include "kernels/cuda/launch.h"
+#include "kernels/fill.h"
+
+namespace tg::kernels::cuda {
+
+namespace {
+
+template <typename T>
+__global__ void fill_kernel(T* __restrict__ dst, FillArgs args) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+       i < args.numel; i += stride) {
+    dst[i] = fill_element<T>(args, i);
+  }
+}
+
+}  // namespace
+
+void fill(const FillArgs& args, void* stream) {
+  if (args.numel == 0) return;
+  visit_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    fill_kernel<T><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(
+        static_cast<T*>(args.dst), args);
+    TG_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace tg::kernels::cuda

@@ -1,0 +1,50 @@
+// What every CUDA file shares: TG_CUDA_CHECK over cudaError_t / cublasStatus_t /
+// cudnnStatus_t, the launch check that follows every <<<>>>, and the grid size of a
+// grid-stride loop.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace tg::detail {
+
+inline bool status_ok(cudaError_t status) { return status == cudaSuccess; }
+inline const char* status_text(cudaError_t status) { return cudaGetErrorString(status); }
+inline bool status_ok(cublasStatus_t status) { return status == CUBLAS_STATUS_SUCCESS; }
+inline const char* status_text(cublasStatus_t status) { return cublasGetStatusString(status); }
+inline bool status_ok(cudnnStatus_t status) { return status == CUDNN_STATUS_SUCCESS; }
+inline const char* status_text(cudnnStatus_t status) { return cudnnGetErrorString(status); }
+
+}  // namespace tg::detail
+
+#define TG_CUDA_CHECK(expr)                                                          \
+  do {                                                                               \
+    const auto tg_status_ = (expr);                                                  \
+    if (!::tg::detail::status_ok(tg_status_))                                        \
+      ::tg::detail::throw_error("CUDA failure", __FILE__, __LINE__, #expr, " returned ", \
+                                ::tg::detail::status_text(tg_status_));              \
+  } while (0)
+
+// After every kernel launch: reports a bad configuration at once (no synchronisation).
+#define TG_CUDA_CHECK_LAUNCH() TG_CUDA_CHECK(cudaGetLastError())
+
+namespace tg::kernels::cuda {
+
+constexpr int kThreads = 256;
+
+// Blocks for a grid-stride loop over n items: enough to fill the GPU many times over,
+// never more than the items need.
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  const int64_t wanted = (n + threads - 1) / threads;
+  return static_cast<unsigned>(std::clamp<int64_t>(wanted, 1, 1 << 16));
+}
+
+inline cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
+
+}  // namespace tg::kernels::cuda

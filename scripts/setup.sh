@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing tamegrad needs, from Debian's packages, and only what
+# is missing (so a machine that has everything makes no network call).
+# The CUDA toolkit is not a Debian package here: when nvcc is absent the CUDA build is
+# simply skipped (TG_CUDA=AUTO).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libopenblas-dev zlib1g-dev libgtest-dev
+  dataset-fashion-mnist   # the default training data, IDX .gz files
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

@@ -1,0 +1,31 @@
+// Built against the installed package only: makes tensors, draws random numbers, checks
+// the answers, and uses CUDA when this build and machine have it.
+#include <tamegrad/tamegrad.h>
+
+#include <cstdio>
+
+int main() {
+  tg::Tensor a = tg::arange(6.0).view({2, 3});
+  tg::Tensor t = a.transpose(0, 1).contiguous();
+  const double corner = t.select(0, 2).select(0, 1).item<double>();  // a[1][2]
+  tg::Generator gen(7);
+  const tg::Tensor r = tg::rand({1000}, {}, &gen);
+  std::printf("tamegrad %s consumer: %s\n", TAMEGRAD_VERSION, t.str().c_str());
+  if (corner != 5.0) {
+    std::printf("wrong element: %f\n", corner);
+    return 1;
+  }
+  if (tg::cuda_is_available()) {
+    tg::Generator gen_gpu(7);
+    const tg::Tensor r_gpu = tg::rand({1000}, tg::Device::cuda(), &gen_gpu).to(tg::Device::cpu());
+    for (int64_t i = 0; i < 1000; ++i) {
+      if (r.data_ptr<float>()[i] != r_gpu.data_ptr<float>()[i]) {
+        std::printf("CPU and CUDA draws differ at %lld\n", static_cast<long long>(i));
+        return 1;
+      }
+    }
+    std::printf("cuda: draws match the CPU\n");
+  }
+  std::printf("consumer OK (CUDA compiled: %s)\n", tg::cuda_compiled() ? "yes" : "no");
+  return 0;
+}

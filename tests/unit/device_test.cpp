@@ -1,0 +1,48 @@
+// Device names, parsing, and what a build says about CUDA.
+#include <gtest/gtest.h>
+
+#include "core/context.h"
+#include "core/device.h"
+#include "core/error.h"
+
+namespace tg {
+namespace {
+
+TEST(Device, ParsesAndPrints) {
+  EXPECT_EQ(Device("cpu"), Device::cpu());
+  EXPECT_EQ(Device("cuda"), Device::cuda(0));
+  EXPECT_EQ(Device("cuda:3"), Device::cuda(3));
+  EXPECT_EQ(Device::cuda(3).str(), "cuda:3");
+  EXPECT_EQ(Device::cpu().str(), "cpu");
+  EXPECT_NE(Device::cuda(0), Device::cuda(1));
+  EXPECT_TRUE(Device::cuda(1).is_cuda());
+  EXPECT_TRUE(Device().is_cpu());
+}
+
+TEST(Device, RejectsMalformedNames) {
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda0", "cuda:-1", "CPU", ""}) {
+    EXPECT_THROW(Device{std::string(bad)}, Error) << bad;
+  }
+  EXPECT_THROW(Device(DeviceType::CUDA, -1), Error);
+  EXPECT_THROW(Device(DeviceType::CPU, 1), Error);
+}
+
+TEST(Device, CudaIfAvailableAgreesWithDeviceCount) {
+  const Device d = Device::cuda_if_available();
+  EXPECT_EQ(d.is_cuda(), cuda_device_count() > 0);
+  EXPECT_EQ(cuda_is_available(), cuda_device_count() > 0);
+  if (!cuda_compiled()) {
+    EXPECT_EQ(cuda_device_count(), 0);
+  }
+}
+
+TEST(Device, CpuContextHasNoStream) {
+  DeviceContext& ctx = context(Device::cpu());
+  EXPECT_EQ(ctx.stream(), nullptr);
+  EXPECT_EQ(&ctx, &context(Device::cpu()));
+  EXPECT_THROW(ctx.cublas_handle(), Error);
+  EXPECT_NO_THROW(ctx.synchronize());
+}
+
+}  // namespace
+}  // namespace tg

@@ -1,0 +1,98 @@
+// Bad input throws tg::Error whose message names the values involved (the foundation
+// issue's list: CUDA on a CPU-only build, shape mismatch, out-of-range view, dtype
+// mismatch), and leaves nothing half-done.
+#include <gtest/gtest.h>
+
+#include "core/factory.h"
+#include "core/context.h"
+
+namespace tg {
+namespace {
+
+// Runs f, expects a tg::Error, and returns its message.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no tg::Error thrown";
+  return "";
+}
+
+TEST(Errors, CudaDeviceWhenUnusableSaysWhy) {
+  if (cuda_is_available()) GTEST_SKIP() << "a CUDA device is present, so cuda:0 is usable";
+  const std::string message = error_of([] { zeros({2}, Device::cuda()); });
+  if (!cuda_compiled()) {
+    EXPECT_NE(message.find("CUDA support was not compiled in"), std::string::npos) << message;
+  } else {
+    EXPECT_NE(message.find("no CUDA device is present"), std::string::npos) << message;
+  }
+  EXPECT_NE(message.find("cuda:0"), std::string::npos) << message;
+  EXPECT_THROW(context(Device::cuda()), Error);
+}
+
+TEST(Errors, MissingCudaDeviceIndexIsNamed) {
+  const int count = cuda_device_count();
+  if (!cuda_compiled()) GTEST_SKIP() << "no CUDA device: CUDA support was not compiled in";
+  const std::string message = error_of([&] { zeros({2}, Device::cuda(count)); });
+  EXPECT_NE(message.find("cuda:" + std::to_string(count)), std::string::npos) << message;
+}
+
+TEST(Errors, ShapeMismatchNamesBothShapes) {
+  Tensor dst = zeros({2, 3});
+  const std::string message = error_of([&] { dst.copy_(ones({3, 2})); });
+  EXPECT_NE(message.find("copy_"), std::string::npos) << message;
+  EXPECT_NE(message.find("[2, 3]"), std::string::npos) << message;
+  EXPECT_NE(message.find("[3, 2]"), std::string::npos) << message;
+  EXPECT_EQ(dst.version(), 1) << "the failed copy must not count as a write";  // fill_ was 1
+}
+
+TEST(Errors, OutOfRangeViewsNameTheValues) {
+  const Tensor t = zeros({4, 5});
+  std::string message = error_of([&] { t.slice(2, 0, 1); });
+  EXPECT_NE(message.find("dim 2 out of range [-2, 1]"), std::string::npos) << message;
+  EXPECT_NE(message.find("[4, 5]"), std::string::npos) << message;
+  message = error_of([&] { t.select(1, 5); });
+  EXPECT_NE(message.find("index 5 out of range"), std::string::npos) << message;
+  message = error_of([&] { t.view({3, 7}); });
+  EXPECT_NE(message.find("[3, 7]"), std::string::npos) << message;
+  EXPECT_NE(message.find("20 elements"), std::string::npos) << message;
+  message = error_of([&] { t.transpose(0, 1).view({20}); });
+  EXPECT_NE(message.find("not contiguous"), std::string::npos) << message;
+  message = error_of([&] { t.permute({0, 0}); });
+  EXPECT_NE(message.find("repeated"), std::string::npos) << message;
+}
+
+TEST(Errors, DtypeMismatchNamesBothDtypes) {
+  const Tensor t = zeros({3});
+  std::string message = error_of([&] { t.data_ptr<double>(); });
+  EXPECT_NE(message.find("float64"), std::string::npos) << message;
+  EXPECT_NE(message.find("float32"), std::string::npos) << message;
+  message = error_of([] { from_vector(std::vector<float>{1, 2}, {2}, DType::Int64); });
+  EXPECT_NE(message.find("int64"), std::string::npos) << message;
+  EXPECT_NE(message.find("float32"), std::string::npos) << message;
+  message = error_of([] { rand({2}, DType::Int64); });
+  EXPECT_NE(message.find("int64 is not a floating-point type"), std::string::npos) << message;
+}
+
+TEST(Errors, BadFactoryArguments) {
+  EXPECT_THROW(zeros({2, -1}), Error);
+  EXPECT_THROW(zeros({1, 2, 3, 4, 5, 6, 7, 8, 9}), Error);
+  EXPECT_THROW(from_vector(std::vector<float>{1, 2, 3}, {2, 2}), Error);
+  EXPECT_THROW(arange(0, 10, 0), Error);
+  EXPECT_THROW(bernoulli({4}, 1.5), Error);
+  EXPECT_THROW(normal({4}, 0, -1), Error);
+  EXPECT_THROW(uniform({4}, 2, 1), Error);
+  EXPECT_THROW(zeros({2}).item<float>(), Error);
+  EXPECT_THROW(Tensor().shape(), Error);
+}
+
+TEST(Errors, MessageCarriesFileAndLine) {
+  const std::string message = error_of([] { zeros({-3}); });
+  EXPECT_NE(message.find("tensor.cpp:"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace tg
