@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Everything a lent GPU machine is for, in one call (the machine starts bare each time):
+#   1. the machine: GPU, driver, nvcc, cuDNN (the toolkit's, or PyTorch's nvidia-cudnn
+#      wheel through CUDNN_ROOT);
+#   2. dependencies the bare machine lacks (OpenBLAS, zlib, GoogleTest), from Debian
+#      packages carried in .deps/ and unpacked under /tmp/tg-deps, never over /;
+#   3. a CUDA build for sm_90, every test (the cuda label included, now with a GPU);
+#   4. the cuda tests under compute-sanitizer: memcheck, racecheck, initcheck, synccheck;
+#   5. the benchmarks, ours and PyTorch's (when bench/ has them).
+# Logs and results go to $OUT (or build/gpu_out). The last lines are a summary table.
+#
+# Fill .deps/ on a Debian machine first:
+#   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-pthread \
+#     libopenblas-pthread-dev libopenblas-dev libopenblas0 libgfortran5 libquadmath0 \
+#     zlib1g-dev zlib1g googletest libgtest-dev)
+# then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-build/gpu_out}"
+mkdir -p "$out"
+summary=()
+step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, records pass/fail
+  local name=$1
+  shift
+  local start=$SECONDS
+  "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  summary+=("$(printf '%-28s %-5s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL:$rc)" $((SECONDS - start)))")
+  tail -n 5 "$out/$name.log"
+  return $rc
+}
+
+# ---- 1. the machine ------------------------------------------------------------------
+{
+  date -u +"date: %Y-%m-%dT%H:%M:%SZ"
+  echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
+  nvcc --version | tail -n 2
+  cmake --version | head -n 1
+} | tee "$out/machine.txt"
+
+# ---- 2. dependencies -----------------------------------------------------------------
+deps=/tmp/tg-deps
+cmake_args=(-DTG_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release)
+if compgen -G ".deps/*.deb" >/dev/null; then
+  mkdir -p "$deps"
+  for f in .deps/*.deb; do dpkg -x "$f" "$deps"; done
+  lib="$deps/usr/lib/x86_64-linux-gnu"
+  export LD_LIBRARY_PATH="$lib/openblas-pthread:$lib:$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-pthread/libopenblas.so"
+               -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest"
+               -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$(ls "$deps"/lib/x86_64-linux-gnu/libz.so.1.* | head -n 1)")
+fi
+if [ ! -f /usr/local/cuda/include/cudnn.h ] && [ -z "${CUDNN_ROOT:-}" ]; then
+  CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null)
+  export CUDNN_ROOT
+  export LD_LIBRARY_PATH="$CUDNN_ROOT/lib:${LD_LIBRARY_PATH:-}"
+fi
+echo "CUDNN_ROOT=${CUDNN_ROOT:-<toolkit>}" | tee -a "$out/machine.txt"
+
+# ---- 3. build and test ---------------------------------------------------------------
+step configure cmake -S . -B build/gpu -G Ninja "${cmake_args[@]}" || { printf '%s\n' "${summary[@]}"; exit 1; }
+step build cmake --build build/gpu -j "$(nproc)" || { printf '%s\n' "${summary[@]}"; exit 1; }
+step selfcheck build/gpu/examples/tg_selfcheck
+step ctest_all ctest --test-dir build/gpu --output-on-failure -j 8
+step ctest_cuda_verbose ctest --test-dir build/gpu -L cuda --output-on-failure -V
+
+# ---- 4. compute-sanitizer ------------------------------------------------------------
+for tool in memcheck racecheck initcheck synccheck; do
+  extra=()
+  [ "$tool" = memcheck ] && extra=(--leak-check full)
+  step "sanitizer_$tool" compute-sanitizer --tool "$tool" "${extra[@]}" --error-exitcode 1 \
+    build/gpu/tests/tg_cuda_tests
+done
+
+# ---- 5. benchmarks -------------------------------------------------------------------
+if [ -x build/gpu/bench/bench_kernels ]; then
+  step bench_ours build/gpu/bench/bench_kernels --json
+  cp "$out/bench_ours.log" "$out/bench_ours.jsonl"
+fi
+if [ -f bench/torch_peer.py ]; then
+  step bench_torch python3 bench/torch_peer.py --json
+fi
+
+echo
+echo "==== summary ($(cat "$out/machine.txt" | sed -n 3p))"
+printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"

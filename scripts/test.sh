@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite, in three builds:
+#   build/default  TG_CUDA=AUTO: CUDA compiled whenever nvcc is present (CUDA tests skip,
+#                  saying why, when no GPU is);
+#   build/cpu      TG_CUDA=OFF: the CPU-only library;
+#   build/asan     TG_CUDA=OFF with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Each build also installs itself and builds an outside consumer project against it.
+# Usage: scripts/test.sh [default|cpu|asan ...]   (no argument: all three)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+[ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
+
+jobs=$(nproc)
+run_build() {
+  local name=$1
+  shift
+  echo "=== build/$name: $*"
+  cmake -S . -B "build/$name" -G Ninja "$@"
+  cmake --build "build/$name" -j "$jobs"
+  ctest --test-dir "build/$name" --output-on-failure -j "$jobs"
+}
+
+builds=("$@")
+[ ${#builds[@]} -gt 0 ] || builds=(default cpu asan)
+for b in "${builds[@]}"; do
+  case "$b" in
+    default) run_build default -DTG_CUDA=AUTO ;;
+    cpu) run_build cpu -DTG_CUDA=OFF ;;
+    asan) run_build asan -DTG_CUDA=OFF -DTG_SANITIZE=address,undefined \
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
+    *) echo "scripts/test.sh: unknown build '$b' (default, cpu, asan)" >&2; exit 2 ;;
+  esac
+done
+echo "scripts/test.sh: all builds passed (${builds[*]})"
