@@ -30,6 +30,11 @@ class DeviceContext {
   bool allow_tf32() const { return allow_tf32_; }
   void set_allow_tf32(bool allow) { allow_tf32_ = allow; }
 
+  // Test aid: while on, every new allocation on this device gets guard bytes before and
+  // after it, filled with a pattern that Storage::guards_intact() checks.
+  void set_allocation_guards(bool on) { allocation_guards_ = on; }
+  bool allocation_guards() const { return allocation_guards_; }
+
   // Waits until all work queued on this device is done (a no-op on the CPU). Only call
   // where a value must reach the host; training steps never do.
   void synchronize() const;
@@ -42,6 +47,7 @@ class DeviceContext {
   void* cublas_ = nullptr;
   void* cudnn_ = nullptr;
   bool allow_tf32_ = false;
+  bool allocation_guards_ = false;
 };
 
 // The context of `device`; throws tg::Error naming the device when it is unusable

@@ -1,8 +1,10 @@
-// Storage allocation: 64-byte aligned host memory, or the CUDA stream-ordered pool.
+// Storage allocation: 64-byte aligned host memory, or the CUDA stream-ordered pool; with
+// guard bytes on both sides when the device context asks for them (tests).
 #include "core/storage.h"
 
 #include <cstdlib>
-#include <new>
+#include <cstring>
+#include <vector>
 
 #include "core/context.h"
 #include "core/cuda_backend.h"
@@ -12,28 +14,61 @@ namespace tg {
 
 namespace {
 constexpr size_t kCpuAlignment = 64;
-}
+constexpr size_t kGuardBytes = 256;  // keeps the data's alignment
+constexpr unsigned char kGuardPattern = 0xA5;
+}  // namespace
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
-  if (device.is_cuda()) {
-    DeviceContext& ctx = context(device);  // checks that the device is usable
-    if (bytes > 0) data_ = cuda_backend::allocate(device.index(), ctx.stream(), bytes);
-    return;
-  }
+  DeviceContext& ctx = context(device);  // checks that the device is usable
   if (bytes == 0) return;
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  const size_t rounded = (bytes + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
-  TG_CHECK(rounded >= bytes, "Storage: ", bytes, " bytes is too large");
-  data_ = std::aligned_alloc(kCpuAlignment, rounded);
-  TG_CHECK(data_ != nullptr, "out of memory on cpu: could not allocate ", bytes, " bytes");
+  guard_bytes_ = ctx.allocation_guards() ? kGuardBytes : 0;
+  const size_t total = bytes + 2 * guard_bytes_;
+  TG_CHECK(total >= bytes, "Storage: ", bytes, " bytes is too large");
+  if (device.is_cuda()) {
+    base_ = cuda_backend::allocate(device.index(), ctx.stream(), total);
+  } else {
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    const size_t rounded = (total + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+    TG_CHECK(rounded >= total, "Storage: ", bytes, " bytes is too large");
+    base_ = std::aligned_alloc(kCpuAlignment, rounded);
+    TG_CHECK(base_ != nullptr, "out of memory on cpu: could not allocate ", bytes, " bytes");
+  }
+  data_ = static_cast<char*>(base_) + guard_bytes_;
+  if (guard_bytes_ > 0) {
+    const std::vector<unsigned char> pattern(guard_bytes_, kGuardPattern);
+    for (void* guard : {base_, static_cast<void*>(static_cast<char*>(data_) + bytes_)}) {
+      if (device.is_cuda()) {
+        cuda_backend::copy_bytes(guard, device, pattern.data(), Device::cpu(), guard_bytes_);
+      } else {
+        std::memcpy(guard, pattern.data(), guard_bytes_);
+      }
+    }
+  }
+}
+
+bool Storage::guards_intact() const {
+  if (guard_bytes_ == 0) return true;
+  std::vector<unsigned char> seen(guard_bytes_);
+  for (const void* guard : {static_cast<const void*>(base_),
+                            static_cast<const void*>(static_cast<char*>(data_) + bytes_)}) {
+    if (device_.is_cuda()) {
+      cuda_backend::copy_bytes(seen.data(), Device::cpu(), guard, device_, guard_bytes_);
+    } else {
+      std::memcpy(seen.data(), guard, guard_bytes_);
+    }
+    for (unsigned char b : seen) {
+      if (b != kGuardPattern) return false;
+    }
+  }
+  return true;
 }
 
 Storage::~Storage() {
-  if (data_ == nullptr) return;
+  if (base_ == nullptr) return;
   if (device_.is_cuda()) {
-    cuda_backend::deallocate(device_.index(), context(device_).stream(), data_);
+    cuda_backend::deallocate(device_.index(), context(device_).stream(), base_);
   } else {
-    std::free(data_);
+    std::free(base_);
   }
 }
 

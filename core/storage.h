@@ -23,6 +23,10 @@ class Storage {
   Storage& operator=(const Storage&) = delete;
 
   void* data() const { return data_; }
+  // Whether the guard bytes around the data still hold their pattern (true when the
+  // storage was allocated without guards; see DeviceContext::set_allocation_guards).
+  // Reads device memory, so it waits for the device.
+  bool guards_intact() const;
   size_t bytes() const { return bytes_; }
   const Device& device() const { return device_; }
 
@@ -32,8 +36,10 @@ class Storage {
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
+  void* base_ = nullptr;  // the allocation: data_ minus the leading guard
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  size_t guard_bytes_ = 0;
   Device device_;
   std::atomic<int64_t> version_{0};
 };

@@ -5,19 +5,14 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/autograd.h"
+#include "core/factory.h"
 #include "core/storage.h"
+#include "core/tensor_impl.h"
 #include "kernels/common.h"
 
 namespace tg {
 
-struct Tensor::Impl {
-  std::shared_ptr<Storage> storage;
-  Shape shape;
-  Shape strides;
-  int64_t offset = 0;
-  int64_t numel = 0;
-  DType dtype = DType::Float32;
-};
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -99,6 +94,7 @@ void Tensor::bump_version() const { storage()->bump_version(); }
 
 bool Tensor::is_contiguous() const {
   const Impl& t = impl("is_contiguous");
+  if (t.numel == 0) return true;
   int64_t expected = 1;
   for (size_t d = t.shape.size(); d-- > 0;) {
     if (t.shape[d] != 1 && t.strides[d] != expected) return false;
@@ -144,7 +140,11 @@ Tensor Tensor::view(const Shape& requested) const {
            t.numel, " elements (shape ", t.shape, ")");
   TG_CHECK(is_contiguous(), "view: the tensor of shape ", t.shape, " strides ", t.strides,
            " is not contiguous; use reshape() or contiguous()");
-  return Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype);
+  return autograd::record("ViewBackward",
+                          Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype),
+                          {*this}, [in_shape = t.shape](const Tensor& g) {
+                            return std::vector<Tensor>{g.reshape(in_shape)};
+                          });
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
@@ -165,7 +165,12 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     shape[i] = t.shape[d];
     strides[i] = t.strides[d];
   }
-  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+  std::vector<int64_t> inverse(ndim);
+  for (int64_t i = 0; i < ndim; ++i) inverse[wrap_dim("permute", dims[i], ndim, t.shape)] = i;
+  return autograd::record("PermuteBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
+                          {*this}, [inverse](const Tensor& g) {
+                            return std::vector<Tensor>{g.permute(inverse)};
+                          });
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
@@ -193,7 +198,14 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   shape[d] = (end - start + step - 1) / step;
   strides[d] = t.strides[d] * step;
   const int64_t offset = shape[d] == 0 ? t.offset : t.offset + start * t.strides[d];
-  return Tensor(t.storage, shape, strides, offset, t.dtype);
+  return autograd::record(
+      "SliceBackward", Tensor(t.storage, shape, strides, offset, t.dtype), {*this},
+      [in_shape = t.shape, options = TensorOptions(t.dtype).device(device()), d, start, end,
+       step](const Tensor& g) {
+        Tensor grad = zeros(in_shape, options);
+        grad.slice(d, start, end, step).copy_(g);
+        return std::vector<Tensor>{grad};
+      });
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
@@ -206,7 +218,15 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
   Shape shape = t.shape, strides = t.strides;
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
-  return Tensor(t.storage, shape, strides, t.offset + index * t.strides[d], t.dtype);
+  return autograd::record(
+      "SelectBackward", Tensor(t.storage, shape, strides, t.offset + index * t.strides[d], t.dtype),
+      {*this},
+      [in_shape = t.shape, options = TensorOptions(t.dtype).device(device()), d,
+       index](const Tensor& g) {
+        Tensor grad = zeros(in_shape, options);
+        grad.select(d, index).copy_(g);
+        return std::vector<Tensor>{grad};
+      });
 }
 
 Tensor Tensor::unsqueeze(int64_t d) const {
@@ -219,7 +239,8 @@ Tensor Tensor::unsqueeze(int64_t d) const {
   const int64_t stride = d < dim() ? t.strides[d] * t.shape[d] : 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
-  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+  return autograd::record("UnsqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
+                          {*this}, [d](const Tensor& g) { return std::vector<Tensor>{g.squeeze(d)}; });
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
@@ -230,7 +251,73 @@ Tensor Tensor::squeeze(int64_t d) const {
   Shape shape = t.shape, strides = t.strides;
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
-  return Tensor(t.storage, shape, strides, t.offset, t.dtype);
+  return autograd::record("SqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
+                          {*this}, [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
+}
+
+Tensor Tensor::expand(const Shape& requested) const {
+  const Impl& t = impl("expand");
+  const int64_t ndim = static_cast<int64_t>(requested.size());
+  const int64_t lead = ndim - dim();
+  TG_CHECK(lead >= 0, "expand: cannot expand shape ", t.shape, " to fewer dims ", requested);
+  Shape shape(ndim), strides(ndim, 0);
+  for (int64_t d = 0; d < ndim; ++d) {
+    const int64_t own = d - lead;
+    const int64_t want = requested[d];
+    if (own < 0) {
+      TG_CHECK(want >= 0, "expand: size -1 for a new leading dim in ", requested);
+      shape[d] = want;
+      continue;
+    }
+    const int64_t have = t.shape[own];
+    TG_CHECK(want == -1 || want == have || have == 1, "expand: dim ", d, " of shape ", t.shape,
+             " has size ", have, " and cannot become ", want, " (target ", requested, ")");
+    shape[d] = want == -1 ? have : want;
+    strides[d] = (have == 1 && shape[d] != 1) ? 0 : t.strides[own];
+  }
+  return autograd::record("ExpandBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
+                          {*this}, [in_shape = t.shape](const Tensor& g) {
+                            return std::vector<Tensor>{autograd::sum_to(g, in_shape)};
+                          });
+}
+
+// ---- autograd state ----
+
+bool Tensor::requires_grad() const { return impl("requires_grad").requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool requires) {
+  const Impl& t = impl("requires_grad_");
+  TG_CHECK(t.grad_fn == nullptr, "requires_grad_: only leaf tensors can change requires_grad; "
+           "this one comes from ", t.grad_fn->name(), " (use detach())");
+  TG_CHECK(!requires || is_floating(t.dtype), "requires_grad_: only floating-point tensors can "
+           "require gradients, not ", t.dtype);
+  impl_->requires_grad = requires;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return impl("is_leaf").grad_fn == nullptr; }
+
+Tensor Tensor::grad() const { return impl("grad").grad; }
+
+void Tensor::set_grad(const Tensor& grad) const {
+  const Impl& t = impl("set_grad");
+  TG_CHECK(!grad.defined() || (grad.shape() == t.shape && grad.dtype() == t.dtype &&
+                               grad.device() == device()),
+           "set_grad: gradient of shape ", grad.defined() ? grad.shape() : Shape{}, " for a ",
+           t.dtype, " tensor of shape ", t.shape, " on ", device(),
+           " must match it in shape, dtype and device");
+  impl_->grad = grad;
+}
+
+const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const { return impl("grad_fn").grad_fn; }
+
+void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
+  autograd::run_backward(*this, grad_output, retain_graph);
+}
+
+Tensor Tensor::detach() const {
+  const Impl& t = impl("detach");
+  return Tensor(t.storage, t.shape, t.strides, t.offset, t.dtype);
 }
 
 }  // namespace tg

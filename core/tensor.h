@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -21,6 +22,12 @@ namespace tg {
 using Shape = std::vector<int64_t>;
 
 class Storage;
+class Tensor;
+namespace autograd {
+class Node;
+Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+              std::function<std::vector<Tensor>(const Tensor&)> fn);
+}  // namespace autograd
 
 // What a new tensor is made of. Converts from a DType or a Device, so
 // zeros({2, 3}, DType::Float64) and zeros({2, 3}, Device::cuda()) both read naturally;
@@ -86,6 +93,9 @@ class Tensor {
   Tensor unsqueeze(int64_t dim) const;
   Tensor squeeze(int64_t dim) const;  // dim must have size 1
 
+  // expand: a broadcast view (stride 0 where a size-1 dim grows; -1 keeps a size).
+  Tensor expand(const Shape& shape) const;
+
   // ---- copies ----
   Tensor contiguous() const;  // itself when already contiguous
   Tensor clone() const;       // always a new contiguous tensor
@@ -104,6 +114,22 @@ class Tensor {
     return value;
   }
 
+  // ---- autograd (core/autograd.h) ----
+  bool requires_grad() const;
+  // Marks a leaf as needing gradients; floating-point dtypes only.
+  Tensor& requires_grad_(bool requires = true);
+  bool is_leaf() const;  // made by the user, not by a recorded op
+  // The accumulated gradient (undefined until a backward reaches this leaf).
+  Tensor grad() const;
+  // Replaces the gradient tensor; it must match in shape, dtype and device. An optimizer
+  // points it into its flat gradient buffer; an undefined tensor clears it.
+  void set_grad(const Tensor& grad) const;
+  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  // Backpropagates from this tensor. grad_output defaults to 1 for a one-element tensor.
+  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
+  // The same data without history: shares storage and version counter, needs no grad.
+  Tensor detach() const;
+
   // Counts in-place writes to this tensor's storage (shared by all its views).
   int64_t version() const;
   void bump_version() const;
@@ -113,6 +139,8 @@ class Tensor {
 
  private:
   struct Impl;
+  friend Tensor autograd::record(const char*, Tensor, const std::vector<Tensor>&,
+                                 std::function<std::vector<Tensor>(const Tensor&)>);
   void check_element_type(DType wanted, const char* what) const;
   void read_item(DType as, void* out) const;
   const Impl& impl(const char* op) const;

@@ -3,6 +3,7 @@
 // stage a contiguous buffer of the destination dtype and move its bytes.
 #include <cstring>
 
+#include "core/autograd.h"
 #include "core/cuda_backend.h"
 #include "core/dispatch.h"
 #include "core/factory.h"
@@ -40,15 +41,24 @@ void copy_bytes_between(const Tensor& dst, const Tensor& src) {
 
 }  // namespace
 
+// In-place writes are not recorded by autograd; refusing them on tensors that need grad
+// keeps a silently wrong gradient from happening.
+static void check_in_place_allowed(const Tensor& t, const char* op) {
+  TG_CHECK(!(grad_mode_enabled() && t.requires_grad()), op, ": in-place write to a tensor of "
+           "shape ", t.shape(), " that requires grad; wrap it in NoGradGuard or use detach()");
+}
+
 Tensor& Tensor::copy_(const Tensor& src) {
   TG_CHECK(src.defined(), "copy_: the source tensor is undefined");
+  check_in_place_allowed(*this, "copy_");
   TG_CHECK(shape() == src.shape(), "copy_: shape mismatch: destination ", shape(), " (",
            dtype(), ", ", device(), ") vs source ", src.shape(), " (", src.dtype(), ", ",
            src.device(), ")");
   if (numel() == 0) return *this;
   // A source sharing this storage (but not this exact view) could be overwritten while it
   // is read: copy it out first.
-  const Tensor source = storage() == src.storage() && !is_alias_of(src) ? src.clone() : src;
+  const Tensor plain = src.detach();
+  const Tensor source = storage() == src.storage() && !is_alias_of(src) ? plain.clone() : plain;
   if (source.device() == device()) {
     copy_same_device(*this, source);
   } else {
@@ -66,6 +76,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor& Tensor::fill_(double value) {
+  check_in_place_allowed(*this, "fill_");
   if (numel() == 0) return *this;
   if (!is_contiguous()) return copy_(full(shape(), value, TensorOptions(dtype()).device(device())));
   const kernels::FillArgs args{raw_data_ptr(), dtype(), numel(), value, 0.0};
@@ -76,8 +87,9 @@ Tensor& Tensor::fill_(double value) {
 
 Tensor Tensor::clone() const {
   Tensor copy = empty(shape(), TensorOptions(dtype()).device(device()));
-  copy.copy_(*this);
-  return copy;
+  copy.copy_(detach());
+  return autograd::record("CloneBackward", copy, {*this},
+                          [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
@@ -85,21 +97,26 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::to(const Device& target) const {
   if (device() == target) return *this;
   Tensor moved = empty(shape(), TensorOptions(dtype()).device(target));
-  moved.copy_(*this);
-  return moved;
+  moved.copy_(detach());
+  return autograd::record("ToDeviceBackward", moved, {*this}, [source = device()](const Tensor& g) {
+    return std::vector<Tensor>{g.to(source)};
+  });
 }
 
 Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
   Tensor converted = empty(shape(), TensorOptions(target).device(device()));
-  converted.copy_(*this);
-  return converted;
+  converted.copy_(detach());
+  if (!is_floating(target)) return converted;  // no gradient flows into integers
+  return autograd::record("ToDtypeBackward", converted, {*this}, [source = dtype()](const Tensor& g) {
+    return std::vector<Tensor>{g.to(source)};
+  });
 }
 
 void Tensor::read_item(DType as, void* out) const {
   TG_CHECK(numel() == 1, "item: the tensor has ", numel(), " elements (shape ", shape(),
            "), not 1");
-  const Tensor host = to(Device::cpu()).to(as);
+  const Tensor host = detach().to(Device::cpu()).to(as);
   std::memcpy(out, host.raw_data_ptr(), tg::element_size(as));
 }
 

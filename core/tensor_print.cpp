@@ -133,7 +133,7 @@ class Printer {
 
 std::string Tensor::str() const {
   if (!defined()) return "tensor(undefined)";
-  const Tensor host = to(Device::cpu());
+  const Tensor host = detach().to(Device::cpu());
   std::ostringstream os;
   os << "tensor(";
   if (numel() == 0) {

@@ -35,6 +35,17 @@ TG_HOST_DEVICE int64_t strided_offset(int64_t linear, int ndim, const int64_t* s
   return offset;
 }
 
+// Whether `strides` walk `sizes` in plain row-major order (size-1 dims may have any
+// stride), so linear index i is element i.
+inline bool is_row_major(int ndim, const int64_t* sizes, const int64_t* strides) {
+  int64_t expected = 1;
+  for (int d = ndim - 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
 // Note [exact arithmetic]
 // Values that must be bit-identical on CPU and GPU (random numbers, arange) are computed
 // with these: one IEEE round-to-nearest per operation, never fused into an FMA. nvcc
@@ -65,6 +76,18 @@ void visit_dtype(DType dtype, F&& f) {
     case DType::UInt8: f(uint8_t{}); return;
   }
   TG_ASSERT(false, "unknown dtype ", static_cast<int>(dtype));
+}
+
+// Calls f(T{}) with T float or double; other dtypes are an internal error (front-ends
+// check dtypes before launching).
+template <typename F>
+void visit_float_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::Float32: f(float{}); return;
+    case DType::Float64: f(double{}); return;
+    default: break;
+  }
+  TG_ASSERT(false, "a floating-point kernel launched on ", dtype_name(dtype));
 }
 
 // Conversion between element types, defined for every input so both devices agree:

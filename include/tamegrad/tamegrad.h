@@ -2,12 +2,15 @@
 // tamegrad::tamegrad (find_package(tamegrad CONFIG REQUIRED)).
 #pragma once
 
+#include "core/autograd.h"
 #include "core/context.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/factory.h"
 #include "core/generator.h"
+#include "core/gradcheck.h"
+#include "core/ops.h"
 #include "core/storage.h"
 #include "core/tensor.h"
 #include "core/version.h"

@@ -6,15 +6,6 @@ namespace tg::kernels::cpu {
 
 namespace {
 
-bool is_row_major(int ndim, const int64_t* sizes, const int64_t* strides) {
-  int64_t expected = 1;
-  for (int d = ndim - 1; d >= 0; --d) {
-    if (sizes[d] != 1 && strides[d] != expected) return false;
-    expected *= sizes[d];
-  }
-  return true;
-}
-
 template <typename Dst, typename Src>
 void copy_typed(const CopyArgs& a) {
   const Src* src = static_cast<const Src*>(a.src);

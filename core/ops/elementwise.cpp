@@ -1,0 +1,259 @@
+// Front-ends of the elementwise ops: checks, broadcasting, dispatch, autograd.
+// Binary backward passes are compositions of forward ops, reduced back to each input's
+// shape with sum_to.
+#include "core/ops/elementwise.h"
+
+#include "core/ops/op_support.h"
+#include "core/ops/reduce.h"
+#include "kernels/elementwise.h"
+
+namespace tg {
+
+using autograd::SavedTensor;
+using autograd::sum_to;
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+namespace {
+
+// Runs a binary kernel: out (contiguous unless given) = a op b over the broadcast shape.
+Tensor launch_binary(const char* op_name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  ops::check_float_pair(op_name, a, b);
+  const Shape shape = ops::broadcast_shapes(op_name, a.shape(), b.shape());
+  Tensor out = empty(shape, ops::options_of(a));
+  kernels::BinaryArgs args{};
+  args.op = op;
+  args.dtype = a.dtype();
+  args.numel = out.numel();
+  ops::copy_shape(shape, &args.ndim, args.sizes);
+  args.out = out.raw_data_ptr();
+  ops::broadcast_strides(out, shape, args.out_strides);
+  args.a.data = a.raw_data_ptr();
+  ops::broadcast_strides(a, shape, args.a.strides);
+  args.b.data = b.raw_data_ptr();
+  ops::broadcast_strides(b, shape, args.b.strides);
+  TG_ON_DEVICE(out.device(), kernels::cpu::binary(args), kernels::cuda::binary(args, stream));
+  return out;
+}
+
+Tensor launch_unary(const char* op_name, UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
+  ops::check_float(op_name, x);
+  const Tensor input = x.detach().contiguous();
+  Tensor out = empty(x.shape(), ops::options_of(x));
+  const kernels::UnaryArgs args{op, x.dtype(), x.numel(), input.raw_data_ptr(), nullptr,
+                                out.raw_data_ptr(), a, b};
+  TG_ON_DEVICE(out.device(), kernels::cpu::unary(args), kernels::cuda::unary(args, stream));
+  return out;
+}
+
+// grad · f'(x) through the unary backward kernel.
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& grad, double a, double b) {
+  const Tensor input = x.contiguous();
+  const Tensor g = grad.contiguous();
+  Tensor out = empty(x.shape(), ops::options_of(x));
+  const kernels::UnaryArgs args{op, x.dtype(), x.numel(), input.raw_data_ptr(), g.raw_data_ptr(),
+                                out.raw_data_ptr(), a, b};
+  TG_ON_DEVICE(out.device(), kernels::cpu::unary_backward(args),
+               kernels::cuda::unary_backward(args, stream));
+  return out;
+}
+
+// A differentiable unary op: the kernel forward, the derivative kernel backward.
+Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x, double a = 0,
+                double b = 0) {
+  Tensor out = launch_unary(name, op, x, a, b);
+  if (!autograd::any_requires_grad({x})) return out;
+  return autograd::record(node, out, {x}, [saved = SavedTensor(x), op, a, b, node](const Tensor& g) {
+    return std::vector<Tensor>{unary_backward(op, saved.get(node), g, a, b)};
+  });
+}
+
+}  // namespace
+
+TG_REGISTER_OP("add");
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = launch_binary("add", BinaryOp::Add, a, b);
+  return autograd::record("AddBackward", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+    return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
+  });
+}
+
+TG_REGISTER_OP("sub");
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = launch_binary("sub", BinaryOp::Sub, a, b);
+  return autograd::record("SubBackward", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+    return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
+  });
+}
+
+TG_REGISTER_OP("mul");
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = launch_binary("mul", BinaryOp::Mul, a, b);
+  if (!autograd::any_requires_grad({a, b})) return out;
+  return autograd::record("MulBackward", out, {a, b},
+                          [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+                            const Tensor& a = sa.get("MulBackward");
+                            const Tensor& b = sb.get("MulBackward");
+                            return std::vector<Tensor>{sum_to(mul(g, b), a.shape()),
+                                                       sum_to(mul(g, a), b.shape())};
+                          });
+}
+
+TG_REGISTER_OP("div");
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = launch_binary("div", BinaryOp::Div, a, b);
+  if (!autograd::any_requires_grad({a, b})) return out;
+  return autograd::record("DivBackward", out, {a, b},
+                          [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+                            const Tensor& a = sa.get("DivBackward");
+                            const Tensor& b = sb.get("DivBackward");
+                            const Tensor grad_a = div(g, b);
+                            return std::vector<Tensor>{sum_to(grad_a, a.shape()),
+                                                       sum_to(neg(mul(grad_a, div(a, b))), b.shape())};
+                          });
+}
+
+namespace {
+// maximum/minimum: the gradient goes to the winner; a tie splits it in half.
+Tensor extremum(const char* name, const char* node, BinaryOp op, BinaryOp wins, const Tensor& a,
+                const Tensor& b) {
+  Tensor out = launch_binary(name, op, a, b);
+  if (!autograd::any_requires_grad({a, b})) return out;
+  return autograd::record(node, out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), wins, node](const Tensor& g) {
+    const Tensor& a = sa.get(node);
+    const Tensor& b = sb.get(node);
+    const Tensor share_a = add(launch_binary("mask", wins, a, b), mul(launch_binary("mask", BinaryOp::Eq, a, b), 0.5));
+    const Tensor grad_a = mul(g, share_a);
+    return std::vector<Tensor>{sum_to(grad_a, a.shape()), sum_to(sub(g, grad_a), b.shape())};
+  });
+}
+}  // namespace
+
+TG_REGISTER_OP("maximum");
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return extremum("maximum", "MaximumBackward", BinaryOp::Maximum, BinaryOp::Gt, a, b);
+}
+TG_REGISTER_OP("minimum");
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return extremum("minimum", "MinimumBackward", BinaryOp::Minimum, BinaryOp::Lt, a, b);
+}
+
+Tensor add(const Tensor& a, double b) { return add(a, ops::scalar_like(b, a)); }
+Tensor sub(const Tensor& a, double b) { return sub(a, ops::scalar_like(b, a)); }
+Tensor mul(const Tensor& a, double b) { return mul(a, ops::scalar_like(b, a)); }
+Tensor div(const Tensor& a, double b) { return div(a, ops::scalar_like(b, a)); }
+
+Tensor gt(const Tensor& a, const Tensor& b) { return launch_binary("gt", BinaryOp::Gt, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return launch_binary("lt", BinaryOp::Lt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return launch_binary("ge", BinaryOp::Ge, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return launch_binary("le", BinaryOp::Le, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return launch_binary("eq", BinaryOp::Eq, a, b); }
+
+namespace {
+// x != 0, as a uint8 mask.
+Tensor ne_zero_mask(const Tensor& x) {
+  // 1 - (x == 0), as uint8.
+  const Tensor is_zero = eq(x.detach(), ops::scalar_like(0.0, x));
+  return sub(ops::scalar_like(1.0, x), is_zero).to(DType::UInt8);
+}
+}  // namespace
+
+TG_REGISTER_OP("where");
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  ops::check_float_pair("where", a, b);
+  TG_CHECK(cond.defined() && cond.device() == a.device(), "where: condition on ",
+           cond.defined() ? cond.device().str() : "nothing", " but values on ", a.device());
+  const Tensor mask = cond.dtype() == DType::UInt8 ? cond.detach()
+                      : is_floating(cond.dtype())  ? ne_zero_mask(cond)
+                                                   : cond.detach().to(DType::UInt8);
+  const Shape shape = ops::broadcast_shapes(
+      "where", ops::broadcast_shapes("where", mask.shape(), a.shape()), b.shape());
+  Tensor out = empty(shape, ops::options_of(a));
+  kernels::WhereArgs args{};
+  args.dtype = a.dtype();
+  args.numel = out.numel();
+  ops::copy_shape(shape, &args.ndim, args.sizes);
+  args.out = out.raw_data_ptr();
+  args.cond.data = mask.raw_data_ptr();
+  ops::broadcast_strides(mask, shape, args.cond.strides);
+  args.a.data = a.raw_data_ptr();
+  ops::broadcast_strides(a, shape, args.a.strides);
+  args.b.data = b.raw_data_ptr();
+  ops::broadcast_strides(b, shape, args.b.strides);
+  TG_ON_DEVICE(out.device(), kernels::cpu::where(args), kernels::cuda::where(args, stream));
+  return autograd::record("WhereBackward", out, {a, b},
+                          [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                            const Tensor zero = ops::scalar_like(0.0, g);
+                            return std::vector<Tensor>{sum_to(where(mask, g, zero), sa),
+                                                       sum_to(where(mask, zero, g), sb)};
+                          });
+}
+
+
+TG_REGISTER_OP("neg");
+Tensor neg(const Tensor& x) { return unary_op("neg", "NegBackward", UnaryOp::Neg, x); }
+TG_REGISTER_OP("exp");
+Tensor exp(const Tensor& x) { return unary_op("exp", "ExpBackward", UnaryOp::Exp, x); }
+TG_REGISTER_OP("log");
+Tensor log(const Tensor& x) { return unary_op("log", "LogBackward", UnaryOp::Log, x); }
+TG_REGISTER_OP("sqrt");
+Tensor sqrt(const Tensor& x) { return unary_op("sqrt", "SqrtBackward", UnaryOp::Sqrt, x); }
+TG_REGISTER_OP("abs");
+Tensor abs(const Tensor& x) { return unary_op("abs", "AbsBackward", UnaryOp::Abs, x); }
+TG_REGISTER_OP("sign");
+Tensor sign(const Tensor& x) { return unary_op("sign", "SignBackward", UnaryOp::Sign, x); }
+TG_REGISTER_OP("pow");
+Tensor pow(const Tensor& x, double exponent) {
+  return unary_op("pow", "PowBackward", UnaryOp::Pow, x, exponent);
+}
+TG_REGISTER_OP("clamp");
+Tensor clamp(const Tensor& x, double min, double max) {
+  TG_CHECK(!(min > max), "clamp: min ", min, " > max ", max);
+  return unary_op("clamp", "ClampBackward", UnaryOp::Clamp, x, min, max);
+}
+TG_REGISTER_OP("relu");
+Tensor relu(const Tensor& x) { return unary_op("relu", "ReluBackward", UnaryOp::Relu, x); }
+TG_REGISTER_OP("leaky_relu");
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return unary_op("leaky_relu", "LeakyReluBackward", UnaryOp::LeakyRelu, x, negative_slope);
+}
+TG_REGISTER_OP("sigmoid");
+Tensor sigmoid(const Tensor& x) { return unary_op("sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, x); }
+TG_REGISTER_OP("tanh");
+Tensor tanh(const Tensor& x) { return unary_op("tanh", "TanhBackward", UnaryOp::Tanh, x); }
+TG_REGISTER_OP("gelu");
+Tensor gelu(const Tensor& x) { return unary_op("gelu", "GeluBackward", UnaryOp::Gelu, x); }
+TG_REGISTER_OP("softplus");
+Tensor softplus(const Tensor& x) { return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x); }
+
+Tensor& add_(Tensor& dst, const Tensor& src) {
+  ops::check_float_pair("add_", dst, src);
+  TG_CHECK(!(grad_mode_enabled() && dst.requires_grad()), "add_: in-place write to a tensor that "
+           "requires grad (shape ", dst.shape(), ")");
+  const Shape shape = ops::broadcast_shapes("add_", dst.shape(), src.shape());
+  TG_CHECK(shape == dst.shape(), "add_: source of shape ", src.shape(),
+           " does not broadcast to the destination's shape ", dst.shape());
+  for (int64_t d = 0; d < dst.dim(); ++d) {
+    TG_CHECK(dst.stride(d) != 0 || dst.size(d) <= 1, "add_: the destination (shape ", dst.shape(),
+             ", strides ", dst.strides(), ") is a broadcast view; its elements overlap");
+  }
+  if (dst.numel() == 0) return dst;
+  // A source overlapping the destination (other than as the same view) is read first.
+  const Tensor source = (src.storage() == dst.storage() && !src.is_alias_of(dst)) ? src.detach().clone() : src.detach();
+  kernels::BinaryArgs args{};
+  args.op = BinaryOp::Add;
+  args.dtype = dst.dtype();
+  args.numel = dst.numel();
+  ops::copy_shape(shape, &args.ndim, args.sizes);
+  args.out = dst.raw_data_ptr();
+  ops::broadcast_strides(dst, shape, args.out_strides);
+  args.a.data = dst.raw_data_ptr();
+  ops::broadcast_strides(dst, shape, args.a.strides);
+  args.b.data = source.raw_data_ptr();
+  ops::broadcast_strides(source, shape, args.b.strides);
+  TG_ON_DEVICE(dst.device(), kernels::cpu::binary(args), kernels::cuda::binary(args, stream));
+  dst.bump_version();
+  return dst;
+}
+
+}  // namespace tg

@@ -1,0 +1,71 @@
+#include "core/ops/op_support.h"
+
+#include <algorithm>
+
+namespace tg::ops {
+
+void check_float(const char* op, const Tensor& x) {
+  TG_CHECK(x.defined(), op, ": undefined tensor");
+  TG_CHECK(is_floating(x.dtype()), op, ": needs a floating-point tensor, got ", x.dtype(),
+           " of shape ", x.shape());
+}
+
+void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
+  check_float(op, a);
+  check_float(op, b);
+  TG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch: ", a.dtype(), " ", a.shape(), " vs ",
+           b.dtype(), " ", b.shape());
+  TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(),
+           " vs ", b.device(), " ", b.shape());
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const size_t ndim = std::max(a.size(), b.size());
+  Shape out(ndim);
+  for (size_t i = 0; i < ndim; ++i) {
+    const int64_t da = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
+    const int64_t db = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
+    TG_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b,
+             " cannot be broadcast together (dim ", i, ": ", da, " vs ", db, ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+void broadcast_strides(const Tensor& t, const Shape& shape, int64_t* strides) {
+  const int64_t lead = static_cast<int64_t>(shape.size()) - t.dim();
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    const int64_t own = d - lead;
+    strides[d] = (own < 0 || t.shape()[own] != shape[d]) ? 0 : t.strides()[own];
+  }
+}
+
+void copy_shape(const Shape& shape, int* ndim, int64_t* sizes) {
+  TG_CHECK(static_cast<int>(shape.size()) <= kernels::kMaxDims, "shape ", shape, " has more than ",
+           kernels::kMaxDims, " dims");
+  *ndim = static_cast<int>(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) sizes[d] = shape[d];
+}
+
+int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim) {
+  TG_CHECK(dim >= -ndim && dim < ndim, op, ": dim ", dim, " out of range [", -ndim, ", ",
+           ndim - 1, "]");
+  return dim < 0 ? dim + ndim : dim;
+}
+
+TensorOptions options_of(const Tensor& t) { return TensorOptions(t.dtype()).device(t.device()); }
+
+Tensor scalar_like(double value, const Tensor& x) { return full({}, value, options_of(x)); }
+
+namespace {
+std::vector<std::string>& registry() {
+  static std::vector<std::string> names;
+  return names;
+}
+}  // namespace
+
+OpRegistration::OpRegistration(const char* name) { registry().emplace_back(name); }
+
+const std::vector<std::string>& registered_ops() { return registry(); }
+
+}  // namespace tg::ops

@@ -1,0 +1,47 @@
+// What op front-ends share (internal, not installed): argument checks, broadcasting,
+// and the op registry behind the "every op has a test case" meta-test.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "core/factory.h"
+#include "core/tensor.h"
+#include "kernels/common.h"
+
+namespace tg::ops {
+
+// Both defined, on one device, of one floating dtype.
+void check_float_pair(const char* op, const Tensor& a, const Tensor& b);
+void check_float(const char* op, const Tensor& x);
+
+// The shape a and b broadcast to (NumPy rules); throws naming both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+
+// Strides (elements) that walk `t` over `shape`: 0 on broadcast dims.
+void broadcast_strides(const Tensor& t, const Shape& shape, int64_t* strides);
+void copy_shape(const Shape& shape, int* ndim, int64_t* sizes);
+
+// Wraps a possibly negative dim into [0, ndim).
+int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim);
+
+// A 0-d tensor holding value, with x's dtype and device.
+Tensor scalar_like(double value, const Tensor& x);
+
+TensorOptions options_of(const Tensor& t);
+
+// Registration of exported op names, so the op-case table can be checked for coverage.
+struct OpRegistration {
+  explicit OpRegistration(const char* name);
+};
+const std::vector<std::string>& registered_ops();
+
+}  // namespace tg::ops
+
+#define TG_REGISTER_OP_CAT2(a, b) a##b
+#define TG_REGISTER_OP_CAT(a, b) TG_REGISTER_OP_CAT2(a, b)
+// Declares that the library exports an op called `name` (one line per op, beside it).
+#define TG_REGISTER_OP(name) \
+  static const ::tg::ops::OpRegistration TG_REGISTER_OP_CAT(tg_op_registration_, __LINE__)(name)

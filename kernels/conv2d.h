@@ -1,0 +1,72 @@
+// 2-D convolution (cross-correlation, as in PyTorch) of NCHW tensors with groups, stride,
+// padding and dilation: forward, and the two backward products (data and filter).
+//   CPU: im2col + GEMM per sample and group (OpenBLAS); col2im in gather form.
+//   GPU: cuDNN, with deterministic algorithms preferred and the workspace from the
+//        stream-ordered pool.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+struct Conv2dGeometry {
+  int64_t n, c_in, h, w;        // input (N, C_in, H, W)
+  int64_t c_out, kh, kw;        // weight (C_out, C_in / groups, kh, kw)
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+  int64_t out_h, out_w;         // output (N, C_out, out_h, out_w)
+};
+
+struct Conv2dArgs {
+  DType dtype;  // float32 or float64
+  Conv2dGeometry g;
+  const void* x;         // (N, C_in, H, W) contiguous: forward, backward_filter
+  const void* weight;    // (C_out, C_in/groups, kh, kw) contiguous: forward, backward_data
+  const void* grad_out;  // (N, C_out, out_h, out_w) contiguous: backward passes
+  void* out;             // forward: y; backward_data: grad x; backward_filter: grad weight
+  bool allow_tf32;
+};
+
+// im2col of one sample: column matrix (C_in·kh·kw, out_h·out_w); entry (row, col) is the
+// input pixel under kernel tap row = (c, i, j) at output position col, or 0 in padding.
+template <typename T>
+TG_HOST_DEVICE T im2col_element(const Conv2dGeometry& g, const T* image, int64_t row, int64_t col) {
+  const int64_t j = row % g.kw, i = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
+  const int64_t oh = col / g.out_w, ow = col % g.out_w;
+  const int64_t h = oh * g.stride_h - g.pad_h + i * g.dil_h;
+  const int64_t w = ow * g.stride_w - g.pad_w + j * g.dil_w;
+  return (h >= 0 && h < g.h && w >= 0 && w < g.w) ? image[(c * g.h + h) * g.w + w] : T(0);
+}
+
+// col2im in gather form: input pixel (c, h, w) sums the column entries that read it.
+template <typename T>
+TG_HOST_DEVICE T col2im_element(const Conv2dGeometry& g, const T* columns, int64_t c, int64_t h,
+                                int64_t w) {
+  const int64_t positions = g.out_h * g.out_w;
+  T total = T(0);
+  for (int64_t i = 0; i < g.kh; ++i) {
+    const int64_t hs = h + g.pad_h - i * g.dil_h;
+    if (hs < 0 || hs % g.stride_h != 0 || hs / g.stride_h >= g.out_h) continue;
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const int64_t ws = w + g.pad_w - j * g.dil_w;
+      if (ws < 0 || ws % g.stride_w != 0 || ws / g.stride_w >= g.out_w) continue;
+      const int64_t row = (c * g.kh + i) * g.kw + j;
+      total += columns[row * positions + (hs / g.stride_h) * g.out_w + ws / g.stride_w];
+    }
+  }
+  return total;
+}
+
+namespace cpu {
+void conv2d_forward(const Conv2dArgs& args);
+void conv2d_backward_data(const Conv2dArgs& args);
+void conv2d_backward_filter(const Conv2dArgs& args);
+}  // namespace cpu
+namespace cuda {
+void conv2d_forward(const Conv2dArgs& args, void* stream, void* cudnn_handle);
+void conv2d_backward_data(const Conv2dArgs& args, void* stream, void* cudnn_handle);
+void conv2d_backward_filter(const Conv2dArgs& args, void* stream, void* cudnn_handle);
+}  // namespace cuda
+
+}  // namespace tg::kernels

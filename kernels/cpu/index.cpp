@@ -1,0 +1,48 @@
+// CPU launchers of the index ops (kernels/index.h): OpenMP over output elements.
+#include "kernels/index.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+template <typename Args, typename Element>
+void for_each_output(const Args& args, int64_t numel, Element element) {
+  visit_float_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* out = static_cast<T*>(args.out);
+#pragma omp parallel for schedule(static) if (numel > (1 << 14))
+    for (int64_t p = 0; p < numel; ++p) out[p] = element(tag, p);
+  });
+}
+}  // namespace
+
+void gather(const GatherArgs& args) {
+  for_each_output(args, args.numel, [&](auto tag, int64_t p) {
+    return gather_element<decltype(tag)>(args, p);
+  });
+}
+
+void scatter_add(const ScatterAddArgs& args) {
+  for_each_output(args, args.numel, [&](auto tag, int64_t q) {
+    return scatter_add_element<decltype(tag)>(args, q);
+  });
+}
+
+void index_select(const IndexSelectArgs& args) {
+  for_each_output(args, args.outer * args.index_count * args.inner, [&](auto tag, int64_t p) {
+    return index_select_element<decltype(tag)>(args, p);
+  });
+}
+
+void index_add(const IndexAddArgs& args) {
+  for_each_output(args, args.outer * args.out_dim_size * args.inner, [&](auto tag, int64_t q) {
+    return index_add_element<decltype(tag)>(args, q);
+  });
+}
+
+void one_hot(const OneHotArgs& args) {
+  for_each_output(args, args.count * args.classes, [&](auto tag, int64_t p) {
+    return one_hot_element<decltype(tag)>(args, p);
+  });
+}
+
+}  // namespace tg::kernels::cpu

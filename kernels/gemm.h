@@ -1,0 +1,36 @@
+// General matrix product, row-major and batched:
+//   C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i],   i < batch
+// with op(X) = X or Xᵀ, op(A[i]) of shape (m, k), op(B[i]) of (k, n), C[i] of (m, n).
+// A batch stride of 0 reuses one matrix for every batch entry. OpenBLAS on the CPU,
+// cuBLAS on the GPU (TF32 tensor cores only when allowed).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+struct GemmArgs {
+  DType dtype;  // float32 or float64
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  int64_t batch;
+  const void* a;
+  int64_t lda, stride_a;  // leading dimension (row stride as stored), batch stride
+  const void* b;
+  int64_t ldb, stride_b;
+  void* c;
+  int64_t ldc, stride_c;
+  double alpha, beta;
+  bool allow_tf32;
+};
+
+namespace cpu {
+void gemm(const GemmArgs& args);
+}
+namespace cuda {
+void gemm(const GemmArgs& args, void* stream, void* cublas_handle);
+}
+
+}  // namespace tg::kernels

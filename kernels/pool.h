@@ -1,0 +1,118 @@
+// 2-D max and average pooling over (planes = N·C, H, W), no dilation, floor output size:
+//   out = floor((in + 2·pad - kernel) / stride) + 1.
+// Max pooling records, per output, the flat position h·W + w of its (first) maximum; NaN
+// counts as the maximum. Average pooling divides by the window clipped to the padded
+// input (PyTorch's count_include_pad=True). Backward passes are in gather form: each
+// input element sums the outputs whose windows cover it, so no atomics are needed.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+struct Pool2dArgs {
+  DType dtype;
+  int64_t planes, in_h, in_w, out_h, out_w;
+  int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+};
+
+// Window start (may be negative, in padding) and the padded end of output position o.
+TG_HOST_DEVICE int64_t window_start(int64_t o, int64_t stride, int64_t pad) { return o * stride - pad; }
+
+// The outputs along one axis whose windows cover input position i: [*first, *last).
+TG_HOST_DEVICE void covering_outputs(int64_t i, int64_t kernel, int64_t stride, int64_t pad,
+                                     int64_t out_size, int64_t* first, int64_t* last) {
+  // o covers i when o·s - p <= i < o·s - p + k.
+  const int64_t hi = (i + pad) / stride;  // largest o with o·s - p <= i
+  const int64_t lo_num = i + pad - kernel + 1;
+  const int64_t lo = lo_num <= 0 ? 0 : (lo_num + stride - 1) / stride;
+  *first = lo;
+  *last = hi + 1 < out_size ? hi + 1 : out_size;
+}
+
+template <typename T>
+TG_HOST_DEVICE T max_pool_element(const Pool2dArgs& a, const T* plane, int64_t oh, int64_t ow,
+                                  int64_t* argmax) {
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  T best = T(0);
+  int64_t best_at = -1;
+  for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
+    for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w) {
+      const T v = plane[h * a.in_w + w];
+      if (best_at < 0 || (best == best && (v > best || v != v))) {
+        best = v;
+        best_at = h * a.in_w + w;
+      }
+    }
+  }
+  *argmax = best_at;
+  return best;
+}
+
+template <typename T>
+TG_HOST_DEVICE T avg_pool_divisor(const Pool2dArgs& a, int64_t oh, int64_t ow) {
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  const int64_t h1 = h0 + a.kernel_h < a.in_h + a.pad_h ? h0 + a.kernel_h : a.in_h + a.pad_h;
+  const int64_t w1 = w0 + a.kernel_w < a.in_w + a.pad_w ? w0 + a.kernel_w : a.in_w + a.pad_w;
+  return static_cast<T>((h1 - h0) * (w1 - w0));
+}
+
+template <typename T>
+TG_HOST_DEVICE T avg_pool_element(const Pool2dArgs& a, const T* plane, int64_t oh, int64_t ow) {
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  T total = T(0);
+  for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
+    for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w) total += plane[h * a.in_w + w];
+  }
+  return total / avg_pool_divisor<T>(a, oh, ow);
+}
+
+// dL/dx at input (h, w) of one plane, from that plane's output gradients.
+template <typename T>
+TG_HOST_DEVICE T pool_backward_element(const Pool2dArgs& a, bool is_max, const T* grad_plane,
+                                       const int64_t* argmax_plane, int64_t h, int64_t w) {
+  int64_t oh0, oh1, ow0, ow1;
+  covering_outputs(h, a.kernel_h, a.stride_h, a.pad_h, a.out_h, &oh0, &oh1);
+  covering_outputs(w, a.kernel_w, a.stride_w, a.pad_w, a.out_w, &ow0, &ow1);
+  T total = T(0);
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    for (int64_t ow = ow0; ow < ow1; ++ow) {
+      const int64_t o = oh * a.out_w + ow;
+      if (is_max) {
+        if (argmax_plane[o] == h * a.in_w + w) total += grad_plane[o];
+      } else {
+        total += grad_plane[o] / avg_pool_divisor<T>(a, oh, ow);
+      }
+    }
+  }
+  return total;
+}
+
+struct PoolForwardArgs {
+  Pool2dArgs shape;
+  bool is_max;
+  const void* in;    // (planes, in_h, in_w) contiguous
+  void* out;         // (planes, out_h, out_w) contiguous
+  int64_t* argmax;   // (planes, out_h, out_w), max pooling only
+};
+
+struct PoolBackwardArgs {
+  Pool2dArgs shape;
+  bool is_max;
+  const void* grad;       // (planes, out_h, out_w) contiguous
+  const int64_t* argmax;  // max pooling only
+  void* grad_in;          // (planes, in_h, in_w) contiguous
+};
+
+namespace cpu {
+void pool2d_forward(const PoolForwardArgs& args);
+void pool2d_backward(const PoolBackwardArgs& args);
+}  // namespace cpu
+namespace cuda {
+void pool2d_forward(const PoolForwardArgs& args, void* stream);
+void pool2d_backward(const PoolBackwardArgs& args, void* stream);
+}  // namespace cuda
+
+}  // namespace tg::kernels
