@@ -1,0 +1,80 @@
+// Our ops against PyTorch's values (label golden): forward outputs and input gradients
+// for fixed inputs, on the CPU (float64) and, where a GPU is present, on CUDA (float64
+// and float32).
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core/ops.h"
+#include "tests/support/golden.h"
+#include "tests/support/parity.h"
+
+namespace tg::testing {
+namespace {
+
+using Golden = std::map<std::string, Tensor>;
+
+Golden load(const std::string& name) { return read_golden(std::string(TG_GOLDEN_DIR) + "/" + name + ".txt"); }
+
+// Runs f on the golden inputs (moved to device/dtype), backward with the golden upstream
+// gradient, and compares the output and every "grad_<input>" entry.
+void check(const std::string& name, const std::vector<std::string>& inputs,
+           const std::function<Tensor(const std::map<std::string, Tensor>&)>& f, const Device& device,
+           DType dtype) {
+  SCOPED_TRACE(name + " on " + device.str() + " " + dtype_name(dtype));
+  const Golden golden = load(name);
+  std::map<std::string, Tensor> args;
+  for (const auto& [key, value] : golden) {
+    Tensor t = value.dtype() == DType::Float64 ? value.to(dtype) : value;
+    t = t.to(device);
+    args[key] = t;
+  }
+  for (const std::string& in : inputs) args[in].requires_grad_();
+  const Tensor out = f(args);
+  const double tol = dtype == DType::Float64 ? 1e-10 : 2e-5;
+  EXPECT_TRUE(tensors_close(out, golden.at("output"), tol, tol)) << "output";
+  out.backward(args.at("grad_output").reshape(out.shape()));
+  for (const std::string& in : inputs) {
+    EXPECT_TRUE(tensors_close(args[in].grad(), golden.at("grad_" + in), tol, tol)) << "grad of " << in;
+  }
+}
+
+void check_everywhere(const std::string& name, const std::vector<std::string>& inputs,
+                      const std::function<Tensor(const std::map<std::string, Tensor>&)>& f) {
+  check(name, inputs, f, Device::cpu(), DType::Float64);
+  check(name, inputs, f, Device::cpu(), DType::Float32);
+  if (cuda_is_available()) {
+    check(name, inputs, f, Device::cuda(), DType::Float64);
+    check(name, inputs, f, Device::cuda(), DType::Float32);
+  }
+}
+
+TEST(Golden, Conv2d) {
+  check_everywhere("conv2d", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv2d(a.at("x"), a.at("weight"), a.at("bias"), {2, 1}, {1, 1}, {1, 2}, 1);
+  });
+  check_everywhere("conv2d_groups", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv2d(a.at("x"), a.at("weight"), a.at("bias"), {1, 1}, {1, 0}, {1, 1}, 2);
+  });
+}
+
+TEST(Golden, CrossEntropyWithLabelSmoothing) {
+  check_everywhere("cross_entropy", {"logits"}, [](const auto& a) {
+    return cross_entropy(a.at("logits"), a.at("target"), Reduction::Mean, 0.1);
+  });
+}
+
+TEST(Golden, LogSoftmax) {
+  check_everywhere("log_softmax", {"x"}, [](const auto& a) { return log_softmax(a.at("x"), 1); });
+}
+
+TEST(Golden, BatchedMatmul) {
+  check_everywhere("batched_matmul", {"a", "b"}, [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
+}
+
+TEST(Golden, MaxPool2d) {
+  check_everywhere("max_pool2d", {"x"}, [](const auto& a) { return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1}); });
+}
+
+}  // namespace
+}  // namespace tg::testing
