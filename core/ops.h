@@ -7,6 +7,8 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/index.h"
 #include "core/ops/linalg.h"
+#include "core/ops/normalization.h"
 #include "core/ops/pool.h"
 #include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
+#include "core/ops/update.h"

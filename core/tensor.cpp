@@ -315,6 +315,18 @@ void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
   autograd::run_backward(*this, grad_output, retain_graph);
 }
 
+void Tensor::set_data_(const Tensor& target) const {
+  const Impl& t = impl("set_data_");
+  TG_CHECK(t.grad_fn == nullptr, "set_data_: only leaf tensors can be re-pointed");
+  TG_CHECK(target.defined() && target.shape() == t.shape && target.dtype() == t.dtype &&
+               target.device() == device(),
+           "set_data_: target ", target.defined() ? target.shape() : Shape{}, " must match ", t.shape, " ",
+           t.dtype, " on ", device());
+  impl_->storage = target.storage();
+  impl_->strides = target.strides();
+  impl_->offset = target.offset();
+}
+
 Tensor Tensor::detach() const {
   const Impl& t = impl("detach");
   return Tensor(t.storage, t.shape, t.strides, t.offset, t.dtype);

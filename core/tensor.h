@@ -129,6 +129,10 @@ class Tensor {
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
   // The same data without history: shares storage and version counter, needs no grad.
   Tensor detach() const;
+  // Makes this leaf (and every handle to it) a view of `target`'s storage; target must have
+  // this tensor's shape, dtype and device and should already hold its values. Optimizers use
+  // it to move parameters into their flat buffers; views taken earlier keep the old storage.
+  void set_data_(const Tensor& target) const;
 
   // Counts in-place writes to this tensor's storage (shared by all its views).
   int64_t version() const;

@@ -14,3 +14,4 @@
 #include "core/storage.h"
 #include "core/tensor.h"
 #include "core/version.h"
+#include "optim/optim.h"

@@ -7,8 +7,9 @@ namespace tg::kernels::cuda {
 
 namespace {
 
+// `out` may alias `x` exactly (clip_grad_value_ clamps in place), so neither is __restrict__.
 template <typename T>
-__global__ void unary_kernel(const T* __restrict__ x, T* __restrict__ out, UnaryArgs args) {
+__global__ void unary_kernel(const T* x, T* out, UnaryArgs args) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const T a = static_cast<T>(args.a), b = static_cast<T>(args.b);
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < args.numel;

@@ -22,6 +22,7 @@ struct InputSpec {
   Shape shape;
   Fill fill = Fill::Normal;
   int64_t high = 0;  // Classes only
+  bool constant = false;  // never requires grad (e.g. running statistics)
 };
 
 struct OpCase {

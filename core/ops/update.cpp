@@ -1,0 +1,125 @@
+// Front-ends of the fused updates and of the gradient norm: checks and dispatch.
+#include "core/ops/update.h"
+
+#include "core/ops/op_support.h"
+#include "kernels/elementwise.h"
+#include "kernels/grad_norm.h"
+
+namespace tg {
+
+namespace {
+
+// Checks one flat buffer against the parameters; undefined buffers pass when optional.
+void check_buffer(const char* op, const char* name, const Tensor& t, const Tensor& params, bool required) {
+  if (!t.defined() && !required) return;
+  TG_CHECK(t.defined() && t.dim() == 1 && t.is_contiguous() && t.numel() == params.numel() &&
+               t.dtype() == params.dtype() && t.device() == params.device(),
+           op, ": ", name, " must be a contiguous 1-D ", params.dtype(), " buffer of ", params.numel(),
+           " elements on ", params.device(), ", got ", t.defined() ? t.shape() : Shape{});
+}
+
+void check_params(const char* op, const Tensor& params, const Tensor& grads) {
+  ops::check_float(op, params);
+  check_buffer(op, "params", params, params, true);
+  check_buffer(op, "grads", grads, params, true);
+}
+
+kernels::StepControl step_control(const char* op, const ClipState* control, const Tensor& params) {
+  kernels::StepControl c;
+  if (control == nullptr) return c;
+  TG_CHECK(control->scale.device() == params.device(), op, ": clip state on ", control->scale.device(),
+           ", parameters on ", params.device());
+  c.grad_scale = control->scale.data_ptr<float>();
+  c.skip = control->skip.data_ptr<uint8_t>();
+  return c;
+}
+
+}  // namespace
+
+ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
+  TG_CHECK(!grads.empty(), "global_grad_norm: no gradients");
+  const Device device = grads.front().device();
+  int64_t partial_count = 0;
+  for (const Tensor& g : grads) {
+    ops::check_float("global_grad_norm", g);
+    TG_CHECK(g.device() == device && g.is_contiguous(), "global_grad_norm: gradients must be contiguous and on one "
+             "device; got ", g.device(), " and ", device);
+    partial_count += kernels::norm_partials(g.numel());
+  }
+  const TensorOptions on_device = TensorOptions().device(device);
+  Tensor partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
+  ClipState state{empty({}, on_device.dtype(DType::Float32)), empty({}, on_device.dtype(DType::Float32)),
+                  empty({}, on_device.dtype(DType::UInt8))};
+  double* cursor = partials.data_ptr<double>();
+  for (const Tensor& g : grads) {
+    const kernels::NormPartialsArgs args{g.dtype(), g.numel(), g.raw_data_ptr(), cursor};
+    TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), kernels::cuda::norm_partials(args, stream));
+    cursor += kernels::norm_partials(g.numel());
+  }
+  const kernels::ClipFinalizeArgs finish{partials.data_ptr<double>(), partial_count, max_norm,
+                                         state.norm.data_ptr<float>(), state.scale.data_ptr<float>(),
+                                         state.skip.data_ptr<uint8_t>()};
+  TG_ON_DEVICE(device, kernels::cpu::clip_finalize(finish), kernels::cuda::clip_finalize(finish, stream));
+  return state;
+}
+
+void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control) {
+  check_params("adam", params, grads);
+  check_buffer("adam", "m", m, params, true);
+  check_buffer("adam", "v", v, params, true);
+  check_buffer("adam", "v_max", v_max, params, step.params.amsgrad);
+  const kernels::AdamArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
+                               m.raw_data_ptr(), v.raw_data_ptr(),
+                               step.params.amsgrad ? v_max.raw_data_ptr() : nullptr, step,
+                               step_control("adam", control, params)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::adam(args), kernels::cuda::adam(args, stream));
+}
+
+void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
+                 const kernels::SgdStep& step, const ClipState* control) {
+  check_params("sgd", params, grads);
+  check_buffer("sgd", "momentum_buffer", momentum_buffer, params, step.params.momentum != 0);
+  const kernels::SgdArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
+                              step.params.momentum != 0 ? momentum_buffer.raw_data_ptr() : nullptr, step,
+                              step_control("sgd", control, params)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::sgd(args), kernels::cuda::sgd(args, stream));
+}
+
+void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
+                     const kernels::AdagradStep& step, const ClipState* control) {
+  check_params("adagrad", params, grads);
+  check_buffer("adagrad", "sum", sum, params, true);
+  const kernels::AdagradArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
+                                  sum.raw_data_ptr(), step, step_control("adagrad", control, params)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::adagrad(args), kernels::cuda::adagrad(args, stream));
+}
+
+void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& square_avg,
+                     const Tensor& grad_avg, const Tensor& momentum_buffer,
+                     const kernels::RmspropParams& hyper, const ClipState* control) {
+  check_params("rmsprop", params, grads);
+  check_buffer("rmsprop", "square_avg", square_avg, params, true);
+  check_buffer("rmsprop", "grad_avg", grad_avg, params, hyper.centered);
+  check_buffer("rmsprop", "momentum_buffer", momentum_buffer, params, hyper.momentum > 0);
+  const kernels::RmspropArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
+                                  square_avg.raw_data_ptr(), hyper.centered ? grad_avg.raw_data_ptr() : nullptr,
+                                  hyper.momentum > 0 ? momentum_buffer.raw_data_ptr() : nullptr, hyper,
+                                  step_control("rmsprop", control, params)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::rmsprop(args), kernels::cuda::rmsprop(args, stream));
+}
+
+void clip_grad_value_(const std::vector<Tensor>& grads, double value) {
+  TG_CHECK(value >= 0, "clip_grad_value_: value must be >= 0, got ", value);
+  for (const Tensor& g : grads) {
+    ops::check_float("clip_grad_value_", g);
+    TG_CHECK(g.is_contiguous(), "clip_grad_value_: gradients must be contiguous, got strides ", g.strides());
+    // The elementwise clamp kernel, in place (each element is read, then written, by one thread).
+    const kernels::UnaryArgs args{kernels::UnaryOp::Clamp, g.dtype(), g.numel(), g.raw_data_ptr(), nullptr,
+                                  g.raw_data_ptr(), -value, value};
+    TG_ON_DEVICE(g.device(), kernels::cpu::unary(args), kernels::cuda::unary(args, stream));
+    g.bump_version();
+  }
+}
+
+}  // namespace tg

@@ -1,0 +1,44 @@
+// Fused parameter updates and global-norm clipping over flat buffers (optim/ builds the
+// optimizers on these). Every buffer is 1-D, contiguous, on one device, of one floating
+// dtype; state buffers may be undefined where the option that needs them is off.
+// Nothing here waits for the device.
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+#include "kernels/adagrad.h"
+#include "kernels/adam.h"
+#include "kernels/rmsprop.h"
+#include "kernels/sgd.h"
+
+namespace tg {
+
+// Device scalars written by global_grad_norm and read by the next update
+// (Note [step control], kernels/update_common.h).
+struct ClipState {
+  Tensor norm;   // 0-d float32: the global L2 norm
+  Tensor scale;  // 0-d float32: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
+  Tensor skip;   // 0-d uint8: 1 when the norm is not finite
+};
+
+// One deterministic two-stage reduction over every buffer (same device); max_norm <= 0
+// only measures.
+ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm);
+
+// Each update is one kernel launch over the whole buffer. `control` (optional) scales the
+// gradients and may skip the step.
+void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control);
+void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
+                 const kernels::SgdStep& step, const ClipState* control);
+void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
+                     const kernels::AdagradStep& step, const ClipState* control);
+void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& square_avg,
+                     const Tensor& grad_avg, const Tensor& momentum_buffer,
+                     const kernels::RmspropParams& hyper, const ClipState* control);
+
+// Clamps every element of each gradient to [-value, value], in place.
+void clip_grad_value_(const std::vector<Tensor>& grads, double value);
+
+}  // namespace tg

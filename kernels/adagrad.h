@@ -1,0 +1,50 @@
+// Fused AdaGrad update (Duchi et al., JMLR 2011), PyTorch's formulation:
+//   g ← regularized(g);  p ← decayed(p);  s ← s + g²
+//   p ← p - clr · g / (sqrt(s) + eps),  clr = lr / (1 + (t - 1)·lr_decay) from the host
+#pragma once
+
+#include "kernels/update_common.h"
+
+namespace tg::kernels {
+
+struct AdagradParams {
+  float lr = 1e-2f;
+  float lr_decay = 0;
+  float initial_accumulator = 0;
+  float eps = 1e-10f;
+  Regularization regularization;
+};
+
+struct AdagradStep {
+  AdagradParams params;
+  float clr;  // the decayed learning rate of this step
+};
+
+template <typename T>
+TG_HOST_DEVICE void adagrad_element(T& p, T g, T& sum, const AdagradStep& s, T scale) {
+  using std::sqrt;
+  const AdagradParams& h = s.params;
+  g = regularized_grad(g, p, scale, h.regularization);
+  p = decayed(p, T(s.clr), h.regularization);
+  sum = sum + g * g;
+  p = p - T(s.clr) * g / (sqrt(sum) + T(h.eps));
+}
+
+struct AdagradArgs {
+  DType dtype;
+  int64_t n;
+  void* params;
+  const void* grads;
+  void* sum;  // (n,)
+  AdagradStep step;
+  StepControl control;
+};
+
+namespace cpu {
+void adagrad(const AdagradArgs& args);
+}
+namespace cuda {
+void adagrad(const AdagradArgs& args, void* stream);
+}
+
+}  // namespace tg::kernels

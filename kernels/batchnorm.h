@@ -1,0 +1,105 @@
+// Batch normalisation (Ioffe & Szegedy, ICML 2015) over (N, C, HW) contiguous data: NCHW
+// with HW = H·W, and NC with HW = 1. Per channel c, over its count = N·HW elements:
+//   training: mean, biased var of the batch; y = (x - mean)·invstd·γ + β, invstd = 1/sqrt(var + eps);
+//             running_mean ← (1-m)·running_mean + m·mean,
+//             running_var  ← (1-m)·running_var  + m·var·count/(count-1)   (unbiased)
+//   eval:     the same with the running statistics.
+// Backward (xhat = (x - mean)·invstd):  dβ = Σ g,  dγ = Σ g·xhat,
+//   training: dx = γ·invstd·(g - dβ/count - xhat·dγ/count);  eval: dx = γ·invstd·g.
+// Accumulation in at least the data's precision (float for float32, double on the CPU);
+// reductions are split into (channel, chunk) partials merged in a fixed order, so results
+// are deterministic and a small C still spreads over every SM.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+struct BatchNormShape {
+  int64_t n, c, hw;
+  int64_t count() const { return n * hw; }  // elements per channel
+};
+
+// Offset of the k-th element (k < n·hw) of channel c.
+TG_HOST_DEVICE int64_t channel_element(const BatchNormShape& s, int64_t c, int64_t k) {
+  return ((k / s.hw) * s.c + c) * s.hw + k % s.hw;
+}
+
+struct BatchNormForwardArgs {
+  DType dtype;
+  BatchNormShape shape;
+  const void* x;       // (N, C, HW)
+  const void* gamma;   // (C,) or null (γ = 1)
+  const void* beta;    // (C,) or null (β = 0)
+  void* y;             // (N, C, HW)
+  bool training;
+  void* running_mean;  // (C,): updated in training, read in eval; may be null in training
+  void* running_var;   // (C,)
+  void* save_mean;     // (C,): the mean used (written)
+  void* save_invstd;   // (C,): the invstd used (written)
+  double momentum;
+  double eps;
+};
+
+struct BatchNormBackwardArgs {
+  DType dtype;
+  BatchNormShape shape;
+  const void* x;
+  const void* grad_y;
+  const void* gamma;   // (C,) or null
+  const void* mean;    // (C,): save_mean of the forward
+  const void* invstd;  // (C,): save_invstd of the forward
+  bool training;
+  void* grad_x;        // each of these may be null
+  void* grad_gamma;
+  void* grad_beta;
+};
+
+// Chan et al.'s pairwise merge of (count, mean, M2) summaries.
+template <typename A>
+TG_HOST_DEVICE void merge_moments(A& count, A& mean, A& m2, A count_b, A mean_b, A m2_b) {
+  const A total = count + count_b;
+  if (total == A(0)) return;
+  const A delta = mean_b - mean;
+  mean = mean + delta * (count_b / total);
+  m2 = m2 + m2_b + delta * delta * (count * count_b / total);
+  count = total;
+}
+
+template <typename T>
+TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const T* beta, int64_t c) {
+  const T scaled = (x - mean) * invstd * (gamma != nullptr ? gamma[c] : T(1));
+  return beta != nullptr ? scaled + beta[c] : scaled;
+}
+
+template <typename T>
+TG_HOST_DEVICE T batchnorm_backward_element(T g, T x, T mean, T invstd, T gamma, T sum_g,
+                                            T sum_g_xhat, T count, bool training) {
+  if (!training) return gamma * invstd * g;
+  const T xhat = (x - mean) * invstd;
+  return gamma * invstd * (g - sum_g / count - xhat * sum_g_xhat / count);
+}
+
+// Running statistics after one training batch of channel stats (biased var).
+template <typename T>
+TG_HOST_DEVICE void update_running(T* running_mean, T* running_var, T mean, T var, int64_t count,
+                                   double momentum) {
+  const T m = static_cast<T>(momentum);
+  const T unbiased = count > 1 ? var * static_cast<T>(count) / static_cast<T>(count - 1) : var;
+  *running_mean = (T(1) - m) * *running_mean + m * mean;
+  *running_var = (T(1) - m) * *running_var + m * unbiased;
+}
+
+namespace cpu {
+void batchnorm_forward(const BatchNormForwardArgs& args);
+void batchnorm_backward(const BatchNormBackwardArgs& args);
+}  // namespace cpu
+namespace cuda {
+void batchnorm_forward(const BatchNormForwardArgs& args, void* stream);
+void batchnorm_backward(const BatchNormBackwardArgs& args, void* stream);
+}  // namespace cuda
+
+}  // namespace tg::kernels

@@ -1,0 +1,97 @@
+// CPU launchers of batch normalisation (kernels/batchnorm.h): OpenMP over channels, each
+// channel's statistics in double (two passes: mean, then squared deviations).
+#include <cmath>
+
+#include "kernels/batchnorm.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+template <typename T>
+void forward(const BatchNormForwardArgs& a) {
+  const BatchNormShape& s = a.shape;
+  const T* x = static_cast<const T*>(a.x);
+  T* y = static_cast<T*>(a.y);
+  const T* gamma = static_cast<const T*>(a.gamma);
+  const T* beta = static_cast<const T*>(a.beta);
+  T* running_mean = static_cast<T*>(a.running_mean);
+  T* running_var = static_cast<T*>(a.running_var);
+  T* save_mean = static_cast<T*>(a.save_mean);
+  T* save_invstd = static_cast<T*>(a.save_invstd);
+  const int64_t count = s.count();
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < s.c; ++c) {
+    T mean, invstd;
+    if (a.training) {
+      double sum = 0;
+      for (int64_t k = 0; k < count; ++k) sum += x[channel_element(s, c, k)];
+      const double m = count > 0 ? sum / count : 0.0;
+      double squares = 0;
+      for (int64_t k = 0; k < count; ++k) {
+        const double d = x[channel_element(s, c, k)] - m;
+        squares += d * d;
+      }
+      const double var = count > 0 ? squares / count : 0.0;
+      mean = static_cast<T>(m);
+      invstd = static_cast<T>(1.0 / std::sqrt(var + a.eps));
+      if (running_mean != nullptr) {
+        update_running(&running_mean[c], &running_var[c], mean, static_cast<T>(var), count, a.momentum);
+      }
+    } else {
+      mean = running_mean[c];
+      invstd = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + a.eps));
+    }
+    save_mean[c] = mean;
+    save_invstd[c] = invstd;
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t i = channel_element(s, c, k);
+      y[i] = batchnorm_element(x[i], mean, invstd, gamma, beta, c);
+    }
+  }
+}
+
+template <typename T>
+void backward(const BatchNormBackwardArgs& a) {
+  const BatchNormShape& s = a.shape;
+  const T* x = static_cast<const T*>(a.x);
+  const T* g = static_cast<const T*>(a.grad_y);
+  const T* gamma = static_cast<const T*>(a.gamma);
+  const T* mean = static_cast<const T*>(a.mean);
+  const T* invstd = static_cast<const T*>(a.invstd);
+  T* grad_x = static_cast<T*>(a.grad_x);
+  T* grad_gamma = static_cast<T*>(a.grad_gamma);
+  T* grad_beta = static_cast<T*>(a.grad_beta);
+  const int64_t count = s.count();
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < s.c; ++c) {
+    double sum_g = 0, sum_g_xhat = 0;
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t i = channel_element(s, c, k);
+      sum_g += g[i];
+      sum_g_xhat += static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+    }
+    if (grad_beta != nullptr) grad_beta[c] = static_cast<T>(sum_g);
+    if (grad_gamma != nullptr) grad_gamma[c] = static_cast<T>(sum_g_xhat);
+    if (grad_x == nullptr) continue;
+    const T gamma_c = gamma != nullptr ? gamma[c] : T(1);
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t i = channel_element(s, c, k);
+      grad_x[i] = batchnorm_backward_element(g[i], x[i], mean[c], invstd[c], gamma_c,
+                                             static_cast<T>(sum_g), static_cast<T>(sum_g_xhat),
+                                             static_cast<T>(count), a.training);
+    }
+  }
+}
+
+}  // namespace
+
+void batchnorm_forward(const BatchNormForwardArgs& args) {
+  visit_float_dtype(args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
+}
+
+void batchnorm_backward(const BatchNormBackwardArgs& args) {
+  visit_float_dtype(args.dtype, [&](auto tag) { backward<decltype(tag)>(args); });
+}
+
+}  // namespace tg::kernels::cpu

@@ -1,0 +1,54 @@
+// Dropout (Srivastava et al., JMLR 2014) with inverted scaling: y = keep ? x / (1 - p) : 0.
+//
+// Note [dropout RNG]
+// Element i is kept when the 24-bit uniform from Philox(seed, offset) word i
+// (Note [random streams], kernels/philox.h) is >= p. The mask is never stored: backward
+// regenerates it from the same (seed, offset), which costs a few integer operations per
+// element instead of reading 1 bit (or 4 bytes) per element, and leaves nothing to keep
+// alive between the passes. Forward and backward are therefore the same kernel, applied to
+// x and to the incoming gradient. p = 0 keeps everything (scale 1, an exact identity),
+// p = 1 drops everything.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/philox.h"
+#include "kernels/random.h"
+
+namespace tg::kernels {
+
+// The keep test of one element, from its Philox word.
+TG_HOST_DEVICE bool dropout_keep_word(uint32_t word, float p) {
+  return uniform24(word) >= static_cast<double>(p);
+}
+
+// The keep test of element i of a draw (what a mask test or a reference needs).
+TG_HOST_DEVICE bool dropout_keep(uint64_t seed, uint64_t offset, int64_t i, float p) {
+  return dropout_keep_word(philox_block(seed, offset, static_cast<uint64_t>(i) / 4).v[i % 4], p);
+}
+
+// One output element, from its Philox word.
+template <typename T>
+TG_HOST_DEVICE T dropout_element(uint32_t word, T x, float p, T scale) {
+  return dropout_keep_word(word, p) ? x * scale : T(0);
+}
+
+struct DropoutArgs {
+  DType dtype;
+  int64_t n;
+  const void* in;  // (n,) contiguous: x, or the gradient in backward
+  void* out;       // (n,) contiguous
+  uint64_t seed;
+  uint64_t offset;
+  float p;
+  double scale;    // 1 / (1 - p), or 0 for p = 1
+};
+
+namespace cpu {
+void dropout(const DropoutArgs& args);
+}
+namespace cuda {
+void dropout(const DropoutArgs& args, void* stream);
+}
+
+}  // namespace tg::kernels

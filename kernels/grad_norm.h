@@ -1,0 +1,61 @@
+// Global L2 norm of gradients and the clip coefficient, deterministic and without a host
+// round trip (Pascanu et al., "On the difficulty of training RNNs", 2013):
+//   stage 1  partial sums of squares, one per fixed chunk of each buffer (float64);
+//   stage 2  one block (one thread on the CPU) adds the partials in order, and writes
+//            norm = sqrt(Σ), scale = min(1, max_norm / (norm + 1e-6)) and, for a non-finite
+//            norm, skip = 1 (Note [step control], kernels/update_common.h).
+// The chunking depends only on the sizes, so reruns give the same bits; no float atomics.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+// Elements per stage-1 partial.
+constexpr int64_t kNormChunk = 1 << 12;  // enough blocks to fill a GPU from 1M elements
+
+inline int64_t norm_partials(int64_t n) { return (n + kNormChunk - 1) / kNormChunk; }
+
+struct NormPartialsArgs {
+  DType dtype;
+  int64_t n;
+  const void* grads;  // (n,)
+  double* partials;   // (norm_partials(n),): Σ g² over each chunk
+};
+
+struct ClipFinalizeArgs {
+  const double* partials;  // every buffer's partials, one after another
+  int64_t count;
+  double max_norm;         // <= 0: no clipping (scale stays 1), the norm is still taken
+  float* norm;             // (1,)
+  float* scale;            // (1,)
+  uint8_t* skip;           // (1,)
+};
+
+// Shared by both finishing stages.
+TG_HOST_DEVICE void finish_clip(double sum_of_squares, const ClipFinalizeArgs& a) {
+  const double norm = sqrt(sum_of_squares);
+  const bool finite = norm == norm && norm < HUGE_VAL;
+  *a.norm = static_cast<float>(norm);
+  *a.skip = finite ? 0 : 1;
+  double scale = 1.0;
+  if (finite && a.max_norm > 0) {
+    const double c = a.max_norm / (norm + 1e-6);
+    scale = c < 1.0 ? c : 1.0;
+  }
+  *a.scale = static_cast<float>(scale);
+}
+
+namespace cpu {
+void norm_partials(const NormPartialsArgs& args);
+void clip_finalize(const ClipFinalizeArgs& args);
+}  // namespace cpu
+namespace cuda {
+void norm_partials(const NormPartialsArgs& args, void* stream);
+void clip_finalize(const ClipFinalizeArgs& args, void* stream);
+}  // namespace cuda
+
+}  // namespace tg::kernels

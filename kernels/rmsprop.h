@@ -1,0 +1,61 @@
+// Fused RMSProp update (Hinton, lecture 6e; centered: Graves 2013), PyTorch's formulation:
+//   g ← regularized(g);  p ← decayed(p);  s ← α·s + (1-α)·g²
+//   centered: a ← α·a + (1-α)·g,  d = sqrt(s - a²) + eps;  plain: d = sqrt(s) + eps
+//   momentum μ > 0: b ← μ·b + g/d, p ← p - lr·b;  else p ← p - lr·g/d
+#pragma once
+
+#include "kernels/update_common.h"
+
+namespace tg::kernels {
+
+struct RmspropParams {
+  float lr = 1e-2f;
+  float alpha = 0.99f;
+  float eps = 1e-8f;
+  float momentum = 0;
+  bool centered = false;
+  Regularization regularization;
+};
+
+template <typename T>
+TG_HOST_DEVICE void rmsprop_element(T& p, T g, T& square_avg, T* grad_avg, T* buffer,
+                                    const RmspropParams& h, T scale) {
+  using std::sqrt;
+  g = regularized_grad(g, p, scale, h.regularization);
+  p = decayed(p, T(h.lr), h.regularization);
+  square_avg = T(h.alpha) * square_avg + (T(1) - T(h.alpha)) * g * g;
+  T denom;
+  if (grad_avg != nullptr) {
+    *grad_avg = T(h.alpha) * *grad_avg + (T(1) - T(h.alpha)) * g;
+    denom = sqrt(square_avg - *grad_avg * *grad_avg) + T(h.eps);
+  } else {
+    denom = sqrt(square_avg) + T(h.eps);
+  }
+  if (buffer != nullptr) {
+    *buffer = T(h.momentum) * *buffer + g / denom;
+    p = p - T(h.lr) * *buffer;
+  } else {
+    p = p - T(h.lr) * g / denom;
+  }
+}
+
+struct RmspropArgs {
+  DType dtype;
+  int64_t n;
+  void* params;
+  const void* grads;
+  void* square_avg;       // (n,)
+  void* grad_avg;         // (n,) when centered, else null
+  void* momentum_buffer;  // (n,) when momentum > 0, else null
+  RmspropParams hyper;
+  StepControl control;
+};
+
+namespace cpu {
+void rmsprop(const RmspropArgs& args);
+}
+namespace cuda {
+void rmsprop(const RmspropArgs& args, void* stream);
+}
+
+}  // namespace tg::kernels

@@ -1,0 +1,50 @@
+// What every fused optimizer update shares: regularisation folded into the update, and the
+// step control that global-norm clipping writes on the device.
+//
+// Note [regularisation names]
+//   l2_penalty              coupled L2: λ·p is added to the gradient (so Adam's moments see it)
+//   l1_penalty              coupled L1: λ·sign(p) is added to the gradient
+//   decoupled_weight_decay  AdamW-style: p ← p·(1 - lr·λ) before the update, moments untouched
+// They are separate fields and never confused; any combination may be set.
+//
+// Note [step control]
+// grad_scale (the clip coefficient) and skip (the non-finite flag) live in device memory
+// when they come from clip_grad_norm, so no value travels to the host between the norm
+// and the update. With skip set, the update returns before writing anything: parameters
+// and state stay bitwise unchanged.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/common.h"
+
+namespace tg::kernels {
+
+struct Regularization {
+  float l2_penalty = 0;
+  float l1_penalty = 0;
+  float decoupled_weight_decay = 0;
+};
+
+struct StepControl {
+  const float* grad_scale = nullptr;  // multiplies every gradient; null = 1
+  const uint8_t* skip = nullptr;      // non-zero: leave everything untouched; null = never
+};
+
+// The gradient the update uses: clip-scaled, plus the coupled penalties.
+template <typename T>
+TG_HOST_DEVICE T regularized_grad(T g, T p, T scale, const Regularization& r) {
+  g = g * scale;
+  if (r.l2_penalty != 0) g = g + T(r.l2_penalty) * p;
+  if (r.l1_penalty != 0) g = g + T(r.l1_penalty) * (p > T(0) ? T(1) : (p < T(0) ? T(-1) : T(0)));
+  return g;
+}
+
+// p after decoupled weight decay with learning rate lr.
+template <typename T>
+TG_HOST_DEVICE T decayed(T p, T lr, const Regularization& r) {
+  return r.decoupled_weight_decay != 0 ? p * (T(1) - lr * T(r.decoupled_weight_decay)) : p;
+}
+
+}  // namespace tg::kernels

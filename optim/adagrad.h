@@ -1,0 +1,24 @@
+// AdaGrad (kernels/adagrad.h has the formula).
+#pragma once
+
+#include "optim/optimizer.h"
+
+namespace tg::optim {
+
+using kernels::AdagradParams;
+
+class Adagrad : public Optimizer {
+ public:
+  Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper);
+  double lr() const override { return hyper_.lr; }
+  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  std::string name() const override { return "Adagrad"; }
+
+ protected:
+  void update(ParamGroup& group, const ClipState* control) override;
+
+ private:
+  AdagradParams hyper_;
+};
+
+}  // namespace tg::optim

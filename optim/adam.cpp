@@ -1,0 +1,34 @@
+#include "optim/adam.h"
+
+#include <cmath>
+
+namespace tg::optim {
+
+Adam::Adam(const std::vector<Tensor>& params, const AdamParams& hyper)
+    : Optimizer(params, hyper.amsgrad ? std::vector<double>{0, 0, 0} : std::vector<double>{0, 0}),
+      hyper_(hyper) {
+  TG_CHECK(hyper.lr >= 0 && hyper.eps >= 0 && hyper.beta1 >= 0 && hyper.beta1 < 1 && hyper.beta2 >= 0 &&
+               hyper.beta2 < 1,
+           "Adam: need lr >= 0, eps >= 0 and betas in [0, 1), got lr ", hyper.lr, ", betas (", hyper.beta1,
+           ", ", hyper.beta2, ")");
+}
+
+void Adam::update(ParamGroup& group, const ClipState* control) {
+  // Bias corrections, once per step on the host.
+  const double t = static_cast<double>(steps());
+  const double bc1 = 1.0 - std::pow(static_cast<double>(hyper_.beta1), t);
+  const double bc2 = 1.0 - std::pow(static_cast<double>(hyper_.beta2), t);
+  const kernels::AdamStep step{hyper_, static_cast<float>(hyper_.lr / bc1), static_cast<float>(std::sqrt(bc2))};
+  adam_update_(group.params, group.grads, group.state[0], group.state[1],
+               hyper_.amsgrad ? group.state[2] : Tensor(), step, control);
+}
+
+AdamParams adamw_defaults() {
+  AdamParams p;
+  p.regularization.decoupled_weight_decay = 0.01f;
+  return p;
+}
+
+AdamW::AdamW(const std::vector<Tensor>& params, const AdamParams& hyper) : Adam(params, hyper) {}
+
+}  // namespace tg::optim

@@ -1,0 +1,24 @@
+// RMSProp, plain, centered and with momentum (kernels/rmsprop.h has the formula).
+#pragma once
+
+#include "optim/optimizer.h"
+
+namespace tg::optim {
+
+using kernels::RmspropParams;
+
+class RMSprop : public Optimizer {
+ public:
+  RMSprop(const std::vector<Tensor>& params, const RmspropParams& hyper);
+  double lr() const override { return hyper_.lr; }
+  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  std::string name() const override { return hyper_.centered ? "RMSprop (centered)" : "RMSprop"; }
+
+ protected:
+  void update(ParamGroup& group, const ClipState* control) override;
+
+ private:
+  RmspropParams hyper_;
+};
+
+}  // namespace tg::optim
