@@ -17,7 +17,7 @@ struct AdagradParams {
 
 struct AdagradStep {
   AdagradParams params;
-  float clr;  // the decayed learning rate of this step
+  double clr;  // the decayed learning rate of this step
 };
 
 template <typename T>

@@ -22,8 +22,8 @@ struct AdamParams {
 // Per-step constants, from the host.
 struct AdamStep {
   AdamParams params;
-  float step_size;              // lr / bc1
-  float bias_correction2_sqrt;  // sqrt(bc2)
+  double step_size;              // lr / bc1
+  double bias_correction2_sqrt;  // sqrt(bc2)
 };
 
 template <typename T>

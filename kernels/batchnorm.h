@@ -20,7 +20,7 @@ namespace tg::kernels {
 
 struct BatchNormShape {
   int64_t n, c, hw;
-  int64_t count() const { return n * hw; }  // elements per channel
+  TG_HOST_DEVICE int64_t count() const { return n * hw; }  // elements per channel
 };
 
 // Offset of the k-th element (k < n·hw) of channel c.

@@ -37,7 +37,7 @@ struct ClipFinalizeArgs {
 
 // Shared by both finishing stages.
 TG_HOST_DEVICE void finish_clip(double sum_of_squares, const ClipFinalizeArgs& a) {
-  const double norm = sqrt(sum_of_squares);
+  const double norm = std::sqrt(sum_of_squares);
   const bool finite = norm == norm && norm < HUGE_VAL;
   *a.norm = static_cast<float>(norm);
   *a.skip = finite ? 0 : 1;

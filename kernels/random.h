@@ -51,7 +51,7 @@ TG_HOST_DEVICE double uniform53(uint32_t hi, uint32_t lo) {  // [0, 1), step 2^-
 // double rounding. Only +, ×, ÷ (all correctly rounded), so CPU and GPU agree bit for bit.
 TG_HOST_DEVICE double exact_log(double u) {
   int e = 0;
-  double m = frexp(u, &e);  // u = m·2^e, m in [0.5, 1)
+  double m = std::frexp(u, &e);  // u = m·2^e, m in [0.5, 1)
   if (m < 0.70710678118654752) {
     m = m * 2.0;
     e -= 1;
@@ -88,7 +88,7 @@ TG_HOST_DEVICE void exact_sincos_turns(double t, double* sin_out, double* cos_ou
 
 // Box–Muller: two uniforms, u1 in (0, 1] and u2 in [0, 1), give two standard normals.
 TG_HOST_DEVICE void box_muller(double u1, double u2, double* z0, double* z1) {
-  const double radius = sqrt(-2.0 * exact_log(u1));
+  const double radius = std::sqrt(-2.0 * exact_log(u1));
   double s, c;
   exact_sincos_turns(u2, &s, &c);
   *z0 = mul_rn(radius, c);

@@ -9,7 +9,7 @@ Adagrad::Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper)
 }
 
 void Adagrad::update(ParamGroup& group, const ClipState* control) {
-  const float clr = hyper_.lr / (1.0f + static_cast<float>(steps() - 1) * hyper_.lr_decay);
+  const double clr = hyper_.lr / (1.0 + static_cast<double>(steps() - 1) * hyper_.lr_decay);
   adagrad_update_(group.params, group.grads, group.state[0], kernels::AdagradStep{hyper_, clr}, control);
 }
 

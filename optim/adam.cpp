@@ -18,7 +18,7 @@ void Adam::update(ParamGroup& group, const ClipState* control) {
   const double t = static_cast<double>(steps());
   const double bc1 = 1.0 - std::pow(static_cast<double>(hyper_.beta1), t);
   const double bc2 = 1.0 - std::pow(static_cast<double>(hyper_.beta2), t);
-  const kernels::AdamStep step{hyper_, static_cast<float>(hyper_.lr / bc1), static_cast<float>(std::sqrt(bc2))};
+  const kernels::AdamStep step{hyper_, hyper_.lr / bc1, std::sqrt(bc2)};
   adam_update_(group.params, group.grads, group.state[0], group.state[1],
                hyper_.amsgrad ? group.state[2] : Tensor(), step, control);
 }

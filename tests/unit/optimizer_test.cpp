@@ -1,0 +1,206 @@
+// Optimizers on the CPU: every option against the naive references in tests/reference/,
+// driven by autograd through the flat gradient buffers; flat-group mechanics; bad input.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core/autograd.h"
+#include "core/factory.h"
+#include "core/ops.h"
+#include "optim/optim.h"
+#include "tests/reference/optim_reference.h"
+#include "tests/support/parity.h"
+
+namespace tg {
+namespace {
+
+using Reference = std::function<void(std::vector<double>&, const std::vector<double>&)>;
+
+// A quadratic bowl 0.5·Σ c·(p - target)² over two parameters of different shapes, so the
+// gradient c·(p - target) depends on where the optimizer has taken p.
+struct Problem {
+  Tensor a = from_vector(std::vector<double>{0.5, -1.5, 2.0, 0.1, -0.3, 0.9}, {2, 3});
+  Tensor b = from_vector(std::vector<double>{1.0, -2.0, 0.0, 3.0});
+  std::vector<double> c{1.0, 2.0, 0.5, 3.0, 1.5, 0.7, 2.5, 0.2, 1.2, 0.9};
+  std::vector<double> target{0.3, 0.1, -0.2, 0.5, 0.0, -1.0, 0.4, 0.8, -0.6, 0.2};
+
+  Problem() {
+    a.requires_grad_();
+    b.requires_grad_();
+  }
+  std::vector<double> values() const {
+    std::vector<double> v;
+    for (const Tensor& t : {a, b}) {
+      const Tensor c = t.detach().contiguous();
+      v.insert(v.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    }
+    return v;
+  }
+  Tensor loss() const {
+    const Tensor p = cat({a.reshape({-1}), b});
+    const Tensor d = sub(p, from_vector(target));
+    return mul(sum(mul(from_vector(c), mul(d, d))), 0.5);
+  }
+  std::vector<double> grad_at(const std::vector<double>& p) const {
+    std::vector<double> g(p.size());
+    for (size_t i = 0; i < p.size(); ++i) g[i] = c[i] * (p[i] - target[i]);
+    return g;
+  }
+};
+
+void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Reference& reference, int steps = 40) {
+  std::vector<double> expected = problem.values();
+  for (int t = 0; t < steps; ++t) {
+    opt.zero_grad();
+    problem.loss().backward();
+    opt.step();
+    reference(expected, problem.grad_at(expected));
+    const std::vector<double> got = problem.values();
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_NEAR(got[i], expected[i], 1e-12 * (1 + std::fabs(expected[i]))) << "step " << t + 1 << " element " << i;
+    }
+  }
+}
+
+optim::Regularization regularization(double l2, double l1, double decoupled) {
+  optim::Regularization r;
+  r.l2_penalty = static_cast<float>(l2);
+  r.l1_penalty = static_cast<float>(l1);
+  r.decoupled_weight_decay = static_cast<float>(decoupled);
+  return r;
+}
+
+struct Options {
+  double l2, l1, decoupled;
+};
+const Options kPenalties[] = {{0, 0, 0}, {0.01, 0, 0}, {0, 0.02, 0}, {0, 0, 0.05}, {0.01, 0.02, 0.05}};
+
+TEST(Optimizer, SgdMatchesReference) {
+  for (const Options& o : kPenalties) {
+    for (auto [momentum, dampening, nesterov] : {std::tuple{0.0, 0.0, false}, std::tuple{0.9, 0.0, false},
+                                                 std::tuple{0.9, 0.1, false}, std::tuple{0.8, 0.0, true}}) {
+      SCOPED_TRACE(::testing::Message() << "momentum " << momentum << " dampening " << dampening << " nesterov "
+                                      << nesterov << " penalties " << o.l2 << "/" << o.l1 << "/" << o.decoupled);
+      Problem problem;
+      optim::SgdParams h;
+      h.lr = 0.05f;
+      h.momentum = static_cast<float>(momentum);
+      h.dampening = static_cast<float>(dampening);
+      h.nesterov = nesterov;
+      h.regularization = regularization(o.l2, o.l1, o.decoupled);
+      optim::SGD opt({problem.a, problem.b}, h);
+      reference::SgdRef ref{h.lr, h.momentum, h.dampening, nesterov, {h.regularization.l2_penalty,
+                            h.regularization.l1_penalty, h.regularization.decoupled_weight_decay}};
+      expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+    }
+  }
+}
+
+TEST(Optimizer, AdagradMatchesReference) {
+  for (const Options& o : kPenalties) {
+    for (auto [lr_decay, initial] : {std::pair{0.0, 0.0}, std::pair{0.01, 0.1}}) {
+      Problem problem;
+      optim::AdagradParams h;
+      h.lr = 0.1f;
+      h.lr_decay = static_cast<float>(lr_decay);
+      h.initial_accumulator = static_cast<float>(initial);
+      h.regularization = regularization(o.l2, o.l1, o.decoupled);
+      optim::Adagrad opt({problem.a, problem.b}, h);
+      reference::AdagradRef ref{h.lr, h.lr_decay, h.initial_accumulator, h.eps,
+                                {h.regularization.l2_penalty, h.regularization.l1_penalty,
+                                 h.regularization.decoupled_weight_decay}};
+      expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+    }
+  }
+}
+
+TEST(Optimizer, RmspropMatchesReference) {
+  for (const Options& o : kPenalties) {
+    for (auto [centered, momentum] : {std::pair{false, 0.0}, std::pair{true, 0.0}, std::pair{false, 0.9},
+                                      std::pair{true, 0.5}}) {
+      Problem problem;
+      optim::RmspropParams h;
+      h.lr = 0.01f;
+      h.centered = centered;
+      h.momentum = static_cast<float>(momentum);
+      h.regularization = regularization(o.l2, o.l1, o.decoupled);
+      optim::RMSprop opt({problem.a, problem.b}, h);
+      reference::RmspropRef ref{h.lr, h.alpha, h.eps, h.momentum, centered,
+                                {h.regularization.l2_penalty, h.regularization.l1_penalty,
+                                 h.regularization.decoupled_weight_decay}};
+      expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+    }
+  }
+}
+
+TEST(Optimizer, AdamAndAdamWMatchReference) {
+  for (const Options& o : kPenalties) {
+    for (bool amsgrad : {false, true}) {
+      Problem problem;
+      optim::AdamParams h;
+      h.lr = 0.05f;
+      h.amsgrad = amsgrad;
+      h.regularization = regularization(o.l2, o.l1, o.decoupled);
+      optim::Adam opt({problem.a, problem.b}, h);
+      reference::AdamRef ref{h.lr, h.beta1, h.beta2, h.eps, amsgrad,
+                             {h.regularization.l2_penalty, h.regularization.l1_penalty,
+                              h.regularization.decoupled_weight_decay}};
+      expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+    }
+  }
+  Problem problem;
+  optim::AdamW opt({problem.a, problem.b});
+  EXPECT_EQ(opt.name(), "AdamW");
+  reference::AdamRef ref{1e-3f, 0.9f, 0.999f, 1e-8f, false, {0, 0, 0.01f}};  // the float defaults
+  expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+}
+
+TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
+  Tensor a = randn({3, 4}, DType::Float64).requires_grad_();
+  Tensor b = randn({5}, DType::Float64).requires_grad_();
+  Tensor c = randn({2, 2}).requires_grad_();  // float32: a second group
+  const std::vector<double> a_before = {a.select(0, 1).select(0, 2).item<double>()};
+  optim::SGD opt({a, b, c}, optim::SgdParams{});
+  ASSERT_EQ(opt.groups().size(), 2u);
+  const optim::ParamGroup& g64 = opt.groups()[0].dtype == DType::Float64 ? opt.groups()[0] : opt.groups()[1];
+  EXPECT_EQ(g64.params.numel(), 17);
+  EXPECT_EQ(a.storage(), g64.params.storage());
+  EXPECT_EQ(b.storage(), g64.params.storage());
+  EXPECT_EQ(b.offset(), 12);
+  EXPECT_EQ(a.grad().storage(), g64.grads.storage());
+  EXPECT_EQ(a.select(0, 1).select(0, 2).item<double>(), a_before[0]) << "values moved into the buffer";
+  sum(mul(a, a)).backward();  // lands in the flat gradient buffer
+  EXPECT_TRUE(testing::tensors_close(g64.grads.slice(0, 0, 12).view({3, 4}), mul(a.detach(), 2.0), 0, 0));
+}
+
+TEST(Optimizer, BadConstructionIsRefused) {
+  Tensor a = randn({3}).requires_grad_();
+  EXPECT_THROW(optim::SGD({}, optim::SgdParams{}), Error);
+  EXPECT_THROW(optim::SGD({a, a}, optim::SgdParams{}), Error);
+  EXPECT_THROW(optim::SGD({randn({3})}, optim::SgdParams{}), Error);  // needs requires_grad
+  optim::SgdParams nesterov;
+  nesterov.nesterov = true;
+  EXPECT_THROW(optim::SGD({randn({3}).requires_grad_()}, nesterov), Error);
+  optim::AdamParams bad;
+  bad.beta1 = 1.0f;
+  EXPECT_THROW(optim::Adam({randn({3}).requires_grad_()}, bad), Error);
+}
+
+TEST(Optimizer, LearningRateCanChangeBetweenSteps) {
+  Problem problem;
+  optim::SgdParams h;
+  h.lr = 0.1f;
+  optim::SGD opt({problem.a, problem.b}, h);
+  reference::SgdRef ref{0.1f};
+  int t = 0;
+  expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) {
+    ref.step(p, g);
+    if (++t == 3) {
+      opt.set_lr(0.01);
+      ref.lr = 0.01f;
+    }
+  }, 6);
+}
+
+}  // namespace
+}  // namespace tg
