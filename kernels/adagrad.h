@@ -8,10 +8,10 @@
 namespace tg::kernels {
 
 struct AdagradParams {
-  float lr = 1e-2f;
-  float lr_decay = 0;
-  float initial_accumulator = 0;
-  float eps = 1e-10f;
+  double lr = 1e-2;
+  double lr_decay = 0;
+  double initial_accumulator = 0;
+  double eps = 1e-10;
   Regularization regularization;
 };
 

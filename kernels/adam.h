@@ -11,10 +11,10 @@
 namespace tg::kernels {
 
 struct AdamParams {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
   bool amsgrad = false;
   Regularization regularization;
 };

@@ -9,10 +9,10 @@
 namespace tg::kernels {
 
 struct RmspropParams {
-  float lr = 1e-2f;
-  float alpha = 0.99f;
-  float eps = 1e-8f;
-  float momentum = 0;
+  double lr = 1e-2;
+  double alpha = 0.99;
+  double eps = 1e-8;
+  double momentum = 0;
   bool centered = false;
   Regularization regularization;
 };

@@ -10,9 +10,9 @@
 namespace tg::kernels {
 
 struct SgdParams {
-  float lr = 1e-2f;
-  float momentum = 0;
-  float dampening = 0;
+  double lr = 1e-2;
+  double momentum = 0;
+  double dampening = 0;
   bool nesterov = false;
   Regularization regularization;
 };

@@ -22,9 +22,9 @@
 namespace tg::kernels {
 
 struct Regularization {
-  float l2_penalty = 0;
-  float l1_penalty = 0;
-  float decoupled_weight_decay = 0;
+  double l2_penalty = 0;
+  double l1_penalty = 0;
+  double decoupled_weight_decay = 0;
 };
 
 struct StepControl {

@@ -11,7 +11,7 @@ class Adagrad : public Optimizer {
  public:
   Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper);
   double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  void set_lr(double lr) override { hyper_.lr = lr; }
   std::string name() const override { return "Adagrad"; }
 
  protected:

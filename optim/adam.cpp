@@ -25,7 +25,7 @@ void Adam::update(ParamGroup& group, const ClipState* control) {
 
 AdamParams adamw_defaults() {
   AdamParams p;
-  p.regularization.decoupled_weight_decay = 0.01f;
+  p.regularization.decoupled_weight_decay = 0.01;
   return p;
 }
 

@@ -13,7 +13,7 @@ class Adam : public Optimizer {
  public:
   Adam(const std::vector<Tensor>& params, const AdamParams& hyper);
   double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  void set_lr(double lr) override { hyper_.lr = lr; }
   std::string name() const override { return "Adam"; }
 
  protected:

@@ -11,7 +11,7 @@ class RMSprop : public Optimizer {
  public:
   RMSprop(const std::vector<Tensor>& params, const RmspropParams& hyper);
   double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  void set_lr(double lr) override { hyper_.lr = lr; }
   std::string name() const override { return hyper_.centered ? "RMSprop (centered)" : "RMSprop"; }
 
  protected:

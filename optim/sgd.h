@@ -11,7 +11,7 @@ class SGD : public Optimizer {
  public:
   SGD(const std::vector<Tensor>& params, const SgdParams& hyper);
   double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = static_cast<float>(lr); }
+  void set_lr(double lr) override { hyper_.lr = lr; }
   std::string name() const override { return hyper_.nesterov ? "SGD (Nesterov)" : "SGD"; }
 
  protected:

@@ -64,9 +64,9 @@ void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Refer
 
 optim::Regularization regularization(double l2, double l1, double decoupled) {
   optim::Regularization r;
-  r.l2_penalty = static_cast<float>(l2);
-  r.l1_penalty = static_cast<float>(l1);
-  r.decoupled_weight_decay = static_cast<float>(decoupled);
+  r.l2_penalty = l2;
+  r.l1_penalty = l1;
+  r.decoupled_weight_decay = decoupled;
   return r;
 }
 
@@ -83,9 +83,9 @@ TEST(Optimizer, SgdMatchesReference) {
                                       << nesterov << " penalties " << o.l2 << "/" << o.l1 << "/" << o.decoupled);
       Problem problem;
       optim::SgdParams h;
-      h.lr = 0.05f;
-      h.momentum = static_cast<float>(momentum);
-      h.dampening = static_cast<float>(dampening);
+      h.lr = 0.05;
+      h.momentum = momentum;
+      h.dampening = dampening;
       h.nesterov = nesterov;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::SGD opt({problem.a, problem.b}, h);
@@ -101,9 +101,9 @@ TEST(Optimizer, AdagradMatchesReference) {
     for (auto [lr_decay, initial] : {std::pair{0.0, 0.0}, std::pair{0.01, 0.1}}) {
       Problem problem;
       optim::AdagradParams h;
-      h.lr = 0.1f;
-      h.lr_decay = static_cast<float>(lr_decay);
-      h.initial_accumulator = static_cast<float>(initial);
+      h.lr = 0.1;
+      h.lr_decay = lr_decay;
+      h.initial_accumulator = initial;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::Adagrad opt({problem.a, problem.b}, h);
       reference::AdagradRef ref{h.lr, h.lr_decay, h.initial_accumulator, h.eps,
@@ -120,9 +120,9 @@ TEST(Optimizer, RmspropMatchesReference) {
                                       std::pair{true, 0.5}}) {
       Problem problem;
       optim::RmspropParams h;
-      h.lr = 0.01f;
+      h.lr = 0.01;
       h.centered = centered;
-      h.momentum = static_cast<float>(momentum);
+      h.momentum = momentum;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::RMSprop opt({problem.a, problem.b}, h);
       reference::RmspropRef ref{h.lr, h.alpha, h.eps, h.momentum, centered,
@@ -138,7 +138,7 @@ TEST(Optimizer, AdamAndAdamWMatchReference) {
     for (bool amsgrad : {false, true}) {
       Problem problem;
       optim::AdamParams h;
-      h.lr = 0.05f;
+      h.lr = 0.05;
       h.amsgrad = amsgrad;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::Adam opt({problem.a, problem.b}, h);
@@ -151,7 +151,7 @@ TEST(Optimizer, AdamAndAdamWMatchReference) {
   Problem problem;
   optim::AdamW opt({problem.a, problem.b});
   EXPECT_EQ(opt.name(), "AdamW");
-  reference::AdamRef ref{1e-3f, 0.9f, 0.999f, 1e-8f, false, {0, 0, 0.01f}};  // the float defaults
+  reference::AdamRef ref{1e-3, 0.9, 0.999, 1e-8, false, {0, 0, 0.01}};  // AdamW's defaults
   expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
 }
 
@@ -182,22 +182,22 @@ TEST(Optimizer, BadConstructionIsRefused) {
   nesterov.nesterov = true;
   EXPECT_THROW(optim::SGD({randn({3}).requires_grad_()}, nesterov), Error);
   optim::AdamParams bad;
-  bad.beta1 = 1.0f;
+  bad.beta1 = 1.0;
   EXPECT_THROW(optim::Adam({randn({3}).requires_grad_()}, bad), Error);
 }
 
 TEST(Optimizer, LearningRateCanChangeBetweenSteps) {
   Problem problem;
   optim::SgdParams h;
-  h.lr = 0.1f;
+  h.lr = 0.1;
   optim::SGD opt({problem.a, problem.b}, h);
-  reference::SgdRef ref{0.1f};
+  reference::SgdRef ref{0.1};
   int t = 0;
   expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) {
     ref.step(p, g);
     if (++t == 3) {
       opt.set_lr(0.01);
-      ref.lr = 0.01f;
+      ref.lr = 0.01;
     }
   }, 6);
 }
