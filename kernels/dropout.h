@@ -10,6 +10,7 @@
 // p = 1 drops everything.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/philox.h"
@@ -17,20 +18,22 @@
 
 namespace tg::kernels {
 
-// The keep test of one element, from its Philox word.
-TG_HOST_DEVICE bool dropout_keep_word(uint32_t word, float p) {
-  return uniform24(word) >= static_cast<double>(p);
-}
+// An element is kept when its 24-bit uniform u = (word >> 8)·2^-24 is >= p, i.e. when the
+// integer word >> 8 is >= ceil(p·2^24) (scaling by a power of two is exact): one integer
+// compare per element, computed from this threshold.
+inline uint32_t dropout_threshold(double p) { return static_cast<uint32_t>(std::ceil(p * 16777216.0)); }
+
+TG_HOST_DEVICE bool dropout_keep_word(uint32_t word, uint32_t threshold) { return (word >> 8) >= threshold; }
 
 // The keep test of element i of a draw (what a mask test or a reference needs).
-TG_HOST_DEVICE bool dropout_keep(uint64_t seed, uint64_t offset, int64_t i, float p) {
-  return dropout_keep_word(philox_block(seed, offset, static_cast<uint64_t>(i) / 4).v[i % 4], p);
+TG_HOST_DEVICE bool dropout_keep(uint64_t seed, uint64_t offset, int64_t i, uint32_t threshold) {
+  return dropout_keep_word(philox_block(seed, offset, static_cast<uint64_t>(i) / 4).v[i % 4], threshold);
 }
 
 // One output element, from its Philox word.
 template <typename T>
-TG_HOST_DEVICE T dropout_element(uint32_t word, T x, float p, T scale) {
-  return dropout_keep_word(word, p) ? x * scale : T(0);
+TG_HOST_DEVICE T dropout_element(uint32_t word, T x, uint32_t threshold, T scale) {
+  return dropout_keep_word(word, threshold) ? x * scale : T(0);
 }
 
 struct DropoutArgs {
@@ -40,8 +43,8 @@ struct DropoutArgs {
   void* out;       // (n,) contiguous
   uint64_t seed;
   uint64_t offset;
-  float p;
-  double scale;    // 1 / (1 - p), or 0 for p = 1
+  uint32_t threshold;  // dropout_threshold(p)
+  double scale;        // 1 / (1 - p), or 0 for p = 1
 };
 
 namespace cpu {

@@ -17,10 +17,19 @@ struct SgdParams {
   Regularization regularization;
 };
 
+// Per-step coefficients, from the host, so the element math has no branches:
+//   b ← buffer_decay·b + grad_weight·g      ((0, 1) on the first step: b starts as g)
+//   d = direction_grad·g + direction_buffer·b  ((1, μ) for Nesterov, (0, 1) otherwise)
 struct SgdStep {
   SgdParams params;
-  bool first_step;  // the momentum buffer starts as the gradient
+  double buffer_decay, grad_weight;
+  double direction_grad, direction_buffer;
 };
+
+inline SgdStep sgd_step(const SgdParams& h, bool first_step) {
+  return {h, first_step ? 0.0 : h.momentum, first_step ? 1.0 : 1.0 - h.dampening,
+          h.nesterov ? 1.0 : 0.0, h.nesterov ? h.momentum : 1.0};
+}
 
 template <typename T>
 TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale) {
@@ -28,8 +37,8 @@ TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale)
   g = regularized_grad(g, p, scale, h.regularization);
   p = decayed(p, T(h.lr), h.regularization);
   if (buffer != nullptr) {
-    *buffer = s.first_step ? g : T(h.momentum) * *buffer + (T(1) - T(h.dampening)) * g;
-    g = h.nesterov ? g + T(h.momentum) * *buffer : *buffer;
+    *buffer = T(s.buffer_decay) * *buffer + T(s.grad_weight) * g;
+    g = T(s.direction_grad) * g + T(s.direction_buffer) * *buffer;
   }
   p = p - T(h.lr) * g;
 }

@@ -10,7 +10,7 @@ SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
 }
 
 void SGD::update(ParamGroup& group, const ClipState* control) {
-  const kernels::SgdStep step{hyper_, steps() == 1};
+  const kernels::SgdStep step = kernels::sgd_step(hyper_, steps() == 1);
   sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], step, control);
 }
 

@@ -16,7 +16,7 @@ Tensor run_dropout(const Tensor& in, double p, RandomState state) {
   const Tensor src = in.contiguous();
   Tensor out = empty(in.shape(), ops::options_of(in));
   const kernels::DropoutArgs args{in.dtype(), in.numel(), src.raw_data_ptr(), out.raw_data_ptr(),
-                                  state.seed, state.offset, static_cast<float>(p),
+                                  state.seed, state.offset, kernels::dropout_threshold(p),
                                   p < 1 ? 1.0 / (1.0 - p) : 0.0};
   TG_ON_DEVICE(in.device(), kernels::cpu::dropout(args), kernels::cuda::dropout(args, stream));
   return out;

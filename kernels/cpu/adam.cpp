@@ -1,21 +1,42 @@
-// CPU launcher of the fused Adam/AdamW update (kernels/adam.h).
+// CPU launcher of the fused Adam/AdamW update (kernels/adam.h). AMSGrad is a template
+// parameter and each element works on local copies, so the loop vectorises.
 #include "kernels/adam.h"
 #include "kernels/cpu/update_loop.h"
 
 namespace tg::kernels::cpu {
 
+namespace {
+template <typename T, bool kAmsgrad>
+void adam_typed(const AdamArgs& a) {
+  T scale;
+  if (!step_enabled(a.control, &scale)) return;
+  T* __restrict__ p = static_cast<T*>(a.params);
+  const T* __restrict__ g = static_cast<const T*>(a.grads);
+  T* __restrict__ m = static_cast<T*>(a.m);
+  T* __restrict__ v = static_cast<T*>(a.v);
+  T* __restrict__ v_max = static_cast<T*>(a.v_max);
+  const AdamStep step = a.step;
+  const int64_t n = a.n;
+#pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
+  for (int64_t i = 0; i < n; ++i) {
+    T pi = p[i], mi = m[i], vi = v[i], vmax_i = kAmsgrad ? v_max[i] : T(0);
+    adam_element(pi, g[i], mi, vi, kAmsgrad ? &vmax_i : nullptr, step, scale);
+    p[i] = pi;
+    m[i] = mi;
+    v[i] = vi;
+    if (kAmsgrad) v_max[i] = vmax_i;
+  }
+}
+}  // namespace
+
 void adam(const AdamArgs& a) {
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
-    T* p = static_cast<T*>(a.params);
-    const T* g = static_cast<const T*>(a.grads);
-    T* m = static_cast<T*>(a.m);
-    T* v = static_cast<T*>(a.v);
-    T* v_max = static_cast<T*>(a.v_max);
-    const AdamStep step = a.step;
-    for_each_parameter<T>(a.n, a.control, [=](int64_t i, T scale) {
-      adam_element(p[i], g[i], m[i], v[i], v_max != nullptr ? &v_max[i] : nullptr, step, scale);
-    });
+    if (a.v_max != nullptr) {
+      adam_typed<T, true>(a);
+    } else {
+      adam_typed<T, false>(a);
+    }
   });
 }
 

@@ -1,5 +1,6 @@
 // CPU launchers of batch normalisation (kernels/batchnorm.h): OpenMP over channels, each
-// channel's statistics in double (two passes: mean, then squared deviations).
+// channel's statistics in double (two passes: mean, then squared deviations). A channel is
+// walked as N contiguous runs of HW elements.
 #include <cmath>
 
 #include "kernels/batchnorm.h"
@@ -25,12 +26,15 @@ void forward(const BatchNormForwardArgs& a) {
     T mean, invstd;
     if (a.training) {
       double sum = 0;
-      for (int64_t k = 0; k < count; ++k) sum += x[channel_element(s, c, k)];
+      for (int64_t n = 0; n < s.n; ++n) {
+        const T* run = x + (n * s.c + c) * s.hw;
+        for (int64_t k = 0; k < s.hw; ++k) sum += run[k];
+      }
       const double m = count > 0 ? sum / count : 0.0;
       double squares = 0;
-      for (int64_t k = 0; k < count; ++k) {
-        const double d = x[channel_element(s, c, k)] - m;
-        squares += d * d;
+      for (int64_t n = 0; n < s.n; ++n) {
+        const T* run = x + (n * s.c + c) * s.hw;
+        for (int64_t k = 0; k < s.hw; ++k) squares += (run[k] - m) * (run[k] - m);
       }
       const double var = count > 0 ? squares / count : 0.0;
       mean = static_cast<T>(m);
@@ -44,9 +48,9 @@ void forward(const BatchNormForwardArgs& a) {
     }
     save_mean[c] = mean;
     save_invstd[c] = invstd;
-    for (int64_t k = 0; k < count; ++k) {
-      const int64_t i = channel_element(s, c, k);
-      y[i] = batchnorm_element(x[i], mean, invstd, gamma, beta, c);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const int64_t base = (n * s.c + c) * s.hw;
+      for (int64_t k = 0; k < s.hw; ++k) y[base + k] = batchnorm_element(x[base + k], mean, invstd, gamma, beta, c);
     }
   }
 }
@@ -66,20 +70,24 @@ void backward(const BatchNormBackwardArgs& a) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < s.c; ++c) {
     double sum_g = 0, sum_g_xhat = 0;
-    for (int64_t k = 0; k < count; ++k) {
-      const int64_t i = channel_element(s, c, k);
-      sum_g += g[i];
-      sum_g_xhat += static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean[c]) * invstd[c];
+    for (int64_t n = 0; n < s.n; ++n) {
+      const int64_t base = (n * s.c + c) * s.hw;
+      for (int64_t k = 0; k < s.hw; ++k) {
+        sum_g += g[base + k];
+        sum_g_xhat += static_cast<double>(g[base + k]) * (static_cast<double>(x[base + k]) - mean[c]) * invstd[c];
+      }
     }
     if (grad_beta != nullptr) grad_beta[c] = static_cast<T>(sum_g);
     if (grad_gamma != nullptr) grad_gamma[c] = static_cast<T>(sum_g_xhat);
     if (grad_x == nullptr) continue;
     const T gamma_c = gamma != nullptr ? gamma[c] : T(1);
-    for (int64_t k = 0; k < count; ++k) {
-      const int64_t i = channel_element(s, c, k);
-      grad_x[i] = batchnorm_backward_element(g[i], x[i], mean[c], invstd[c], gamma_c,
-                                             static_cast<T>(sum_g), static_cast<T>(sum_g_xhat),
-                                             static_cast<T>(count), a.training);
+    for (int64_t n = 0; n < s.n; ++n) {
+      const int64_t base = (n * s.c + c) * s.hw;
+      for (int64_t k = 0; k < s.hw; ++k) {
+        grad_x[base + k] = batchnorm_backward_element(g[base + k], x[base + k], mean[c], invstd[c], gamma_c,
+                                                      static_cast<T>(sum_g), static_cast<T>(sum_g_xhat),
+                                                      static_cast<T>(count), a.training);
+      }
     }
   }
 }

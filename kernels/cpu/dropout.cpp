@@ -1,26 +1,34 @@
-// CPU launcher of dropout (kernels/dropout.h): one Philox block (4 elements) per iteration.
+// CPU launcher of dropout (kernels/dropout.h): one Philox block (4 elements) per
+// iteration; whole blocks in a threaded, vectorisable loop (lanes are blocks), then the tail.
 #include <algorithm>
 
 #include "kernels/dropout.h"
 
 namespace tg::kernels::cpu {
 
+namespace {
+template <typename T>
+void dropout_typed(const DropoutArgs& a) {
+  const T* __restrict__ in = static_cast<const T*>(a.in);
+  T* __restrict__ out = static_cast<T*>(a.out);
+  const T scale = static_cast<T>(a.scale);
+  const uint64_t seed = a.seed, offset = a.offset;
+  const uint32_t threshold = a.threshold;
+  const int64_t whole = a.n / 4;
+#pragma omp parallel for simd schedule(static) if (whole > (1 << 12))
+  for (int64_t b = 0; b < whole; ++b) {
+    const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(b));
+    for (int j = 0; j < 4; ++j) out[4 * b + j] = dropout_element(r.v[j], in[4 * b + j], threshold, scale);
+  }
+  if (whole * 4 < a.n) {
+    const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(whole));
+    for (int64_t i = whole * 4; i < a.n; ++i) out[i] = dropout_element(r.v[i % 4], in[i], threshold, scale);
+  }
+}
+}  // namespace
+
 void dropout(const DropoutArgs& a) {
-  const int64_t blocks = (a.n + 3) / 4;
-  visit_float_dtype(a.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* in = static_cast<const T*>(a.in);
-    T* out = static_cast<T*>(a.out);
-    const T scale = static_cast<T>(a.scale);
-#pragma omp parallel for schedule(static) if (blocks > (1 << 12))
-    for (int64_t b = 0; b < blocks; ++b) {
-      const Philox4x32 r = philox_block(a.seed, a.offset, static_cast<uint64_t>(b));
-      const int64_t end = std::min<int64_t>(a.n, 4 * b + 4);
-      for (int64_t i = 4 * b; i < end; ++i) {
-        out[i] = dropout_element(r.v[i % 4], in[i], a.p, scale);
-      }
-    }
-  });
+  visit_float_dtype(a.dtype, [&](auto tag) { dropout_typed<decltype(tag)>(a); });
 }
 
 }  // namespace tg::kernels::cpu

@@ -1,19 +1,38 @@
-// CPU launcher of the fused SGD update (kernels/sgd.h).
+// CPU launcher of the fused SGD update (kernels/sgd.h); momentum is a template parameter
+// so the loop vectorises.
 #include "kernels/cpu/update_loop.h"
 #include "kernels/sgd.h"
 
 namespace tg::kernels::cpu {
 
+namespace {
+template <typename T, bool kMomentum>
+void sgd_typed(const SgdArgs& a) {
+  T scale;
+  if (!step_enabled(a.control, &scale)) return;
+  T* __restrict__ p = static_cast<T*>(a.params);
+  const T* __restrict__ g = static_cast<const T*>(a.grads);
+  T* __restrict__ buffer = static_cast<T*>(a.momentum_buffer);
+  const SgdStep step = a.step;
+  const int64_t n = a.n;
+#pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
+  for (int64_t i = 0; i < n; ++i) {
+    T pi = p[i], bi = kMomentum ? buffer[i] : T(0);
+    sgd_element(pi, g[i], kMomentum ? &bi : nullptr, step, scale);
+    p[i] = pi;
+    if (kMomentum) buffer[i] = bi;
+  }
+}
+}  // namespace
+
 void sgd(const SgdArgs& a) {
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
-    T* p = static_cast<T*>(a.params);
-    const T* g = static_cast<const T*>(a.grads);
-    T* buffer = static_cast<T*>(a.momentum_buffer);
-    const SgdStep step = a.step;
-    for_each_parameter<T>(a.n, a.control, [=](int64_t i, T scale) {
-      sgd_element(p[i], g[i], buffer != nullptr ? &buffer[i] : nullptr, step, scale);
-    });
+    if (a.momentum_buffer != nullptr) {
+      sgd_typed<T, true>(a);
+    } else {
+      sgd_typed<T, false>(a);
+    }
   });
 }
 

@@ -1,18 +1,21 @@
-// The loop every CPU optimizer update runs (CPU launchers only): honours the step control
-// (Note [step control], kernels/update_common.h), then applies `element(i, scale)` to every
-// parameter, threaded and vectorisable.
+// What every CPU optimizer update shares (CPU launchers only): the step control
+// (Note [step control], kernels/update_common.h) and the threading threshold. Each
+// launcher writes its own loop over local __restrict__ pointers, because a loop body
+// reached through a lambda keeps reloading its captured pointers and does not vectorise.
 #pragma once
 
 #include "kernels/update_common.h"
 
 namespace tg::kernels::cpu {
 
-template <typename T, typename Element>
-void for_each_parameter(int64_t n, const StepControl& control, Element element) {
-  if (control.skip != nullptr && *control.skip != 0) return;
-  const T scale = control.grad_scale != nullptr ? static_cast<T>(*control.grad_scale) : T(1);
-#pragma omp parallel for simd schedule(static) if (n > (1 << 15))
-  for (int64_t i = 0; i < n; ++i) element(i, scale);
+constexpr int64_t kUpdateParallelAbove = 1 << 15;
+
+// False when the step is to be skipped; else sets *scale to the gradient scale.
+template <typename T>
+bool step_enabled(const StepControl& control, T* scale) {
+  if (control.skip != nullptr && *control.skip != 0) return false;
+  *scale = control.grad_scale != nullptr ? static_cast<T>(*control.grad_scale) : T(1);
+  return true;
 }
 
 }  // namespace tg::kernels::cpu

@@ -17,7 +17,7 @@ __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, Dr
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const int64_t i = 4 * b + j;
-      if (i < a.n) out[i] = dropout_element(r.v[j], in[i], a.p, scale);
+      if (i < a.n) out[i] = dropout_element(r.v[j], in[i], a.threshold, scale);
     }
   }
 }

@@ -154,7 +154,7 @@ TEST(Dropout, BackwardUsesTheForwardMask) {
   const Tensor y = dropout(x, 0.4, true, &g);
   sum(y).backward();
   for (int64_t i = 0; i < 4099; ++i) {
-    const bool keep = kernels::dropout_keep(state.seed, state.offset, i, 0.4f);
+    const bool keep = kernels::dropout_keep(state.seed, state.offset, i, kernels::dropout_threshold(0.4));
     ASSERT_EQ(x.grad().data_ptr<double>()[i], keep ? 1.0 / 0.6 : 0.0) << i;
     ASSERT_EQ(y.data_ptr<double>()[i] != 0, keep) << i;
   }

@@ -1,0 +1,150 @@
+// bench_kernels: the training kernels (fused optimizer updates, global norm, clip + Adam,
+// dropout, batchnorm) at 1M, 10M and 100M float32 elements, on the CPU and on every CUDA
+// device. Each row gives the best time, the effective bandwidth from the fewest bytes the
+// work must move (e.g. 28 B per parameter for Adam: p, m, v read and written, g read) and
+// that bandwidth as a fraction of the device's measured copy bandwidth (CPU: multi-threaded
+// memcpy; GPU: device-to-device copy), both counting bytes read plus bytes written.
+// bench/torch_peer.py times the same work in PyTorch.
+//
+//   bench_kernels [--json] [--quick]     --quick: 1M elements only, few repetitions
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "core/autograd.h"
+#include "core/dispatch.h"
+#include "core/factory.h"
+#include "core/ops.h"
+#include "kernels/batchnorm.h"
+
+namespace tg::bench {
+namespace {
+
+struct Row {
+  std::string device, name;
+  int64_t elements;
+  double seconds, bytes;
+};
+
+// The device's copy bandwidth (bytes read + written per second). CPU: the faster of a
+// threaded memcpy in 1 MiB chunks and a threaded copy loop (plain stores; memcpy may
+// stream past the cache and lose to it); GPU: the device-to-device copy kernel.
+double copy_bandwidth(const Device& device, int64_t n, int repeats) {
+  const Tensor src = full({n}, 1.0, device), dst = empty({n}, device);
+  const size_t bytes = static_cast<size_t>(n) * 4;
+  if (!device.is_cpu()) {
+    return 2.0 * bytes / best_seconds(device, repeats, [&] { Tensor(dst).copy_(src); });
+  }
+  float* d = dst.data_ptr<float>();
+  const float* from = src.data_ptr<float>();
+  const double memcpy_s = best_seconds(device, repeats, [&] {
+    const int64_t chunk = 1 << 20;
+#pragma omp parallel for schedule(static)
+    for (int64_t off = 0; off < static_cast<int64_t>(bytes); off += chunk) {
+      std::memcpy(reinterpret_cast<char*>(d) + off, reinterpret_cast<const char*>(from) + off,
+                  std::min<int64_t>(chunk, bytes - off));
+    }
+  });
+  const double loop_s = best_seconds(device, repeats, [&] {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; ++i) d[i] = from[i];
+  });
+  return 2.0 * bytes / std::min(memcpy_s, loop_s);
+}
+
+void print(const Flags& flags, const Row& r, double copy_bw) {
+  const double gbps = r.bytes / r.seconds / 1e9;
+  if (flags.json) {
+    std::printf("{\"device\": \"%s\", \"name\": \"%s\", \"elements\": %lld, \"seconds\": %.6e, \"gbps\": %.2f, "
+                "\"fraction_of_copy\": %.3f}\n",
+                r.device.c_str(), r.name.c_str(), static_cast<long long>(r.elements), r.seconds, gbps,
+                gbps * 1e9 / copy_bw);
+  } else {
+    std::printf("%-8s %-16s %11lld %12.3f %10.1f %9.2f\n", r.device.c_str(), r.name.c_str(),
+                static_cast<long long>(r.elements), r.seconds * 1e3, gbps, gbps * 1e9 / copy_bw);
+  }
+}
+
+void bench_device(const Flags& flags, const Device& device) {
+  const std::vector<int64_t> sizes = flags.quick ? std::vector<int64_t>{1 << 20}
+                                                 : std::vector<int64_t>{1 << 20, 10 << 20, 100 << 20};
+  const int repeats = flags.quick ? 2 : (device.is_cpu() ? 5 : 20);
+  const double copy_bw = copy_bandwidth(device, sizes.back(), repeats);
+  if (!flags.json) {
+    std::printf("%s: copy bandwidth %.1f GB/s (read + write)\n", device.str().c_str(), copy_bw / 1e9);
+    std::printf("%-8s %-16s %11s %12s %10s %9s\n", "device", "kernel", "elements", "ms", "GB/s", "of copy");
+  }
+  NoGradGuard no_grad;
+  const TensorOptions f32 = TensorOptions(DType::Float32).device(device);
+  for (int64_t n : sizes) {
+    Generator gen(1);
+    const Tensor p = randn({n}, f32, &gen), g = randn({n}, f32, &gen);
+    const Tensor s1 = zeros({n}, f32), s2 = zeros({n}, f32);
+    auto run = [&](const char* name, double bytes_per_element, const std::function<void()>& f) {
+      print(flags, {device.str(), name, n, best_seconds(device, repeats, f), bytes_per_element * n}, copy_bw);
+    };
+    kernels::AdamStep adam{};
+    adam.step_size = 1e-3;
+    adam.bias_correction2_sqrt = 0.1;
+    run("adam", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adam, nullptr); });
+    kernels::AdamStep adamw = adam;
+    adamw.params.regularization.decoupled_weight_decay = 0.01;
+    run("adamw", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adamw, nullptr); });
+    kernels::RmspropParams rms{};
+    run("rmsprop", 20, [&] { rmsprop_update_(p, g, s1, Tensor(), Tensor(), rms, nullptr); });
+    kernels::SgdParams sgd{};
+    sgd.momentum = 0.9;
+    run("sgd_momentum", 20, [&] { sgd_update_(p, g, s1, kernels::sgd_step(sgd, false), nullptr); });
+    kernels::AdagradStep adagrad{};
+    adagrad.clr = 1e-2;
+    run("adagrad", 20, [&] { adagrad_update_(p, g, s1, adagrad, nullptr); });
+    run("global_norm", 4, [&] { global_grad_norm({g}, 1.0); });
+    run("clip_adam", 32, [&] {
+      const ClipState clip = global_grad_norm({g}, 1.0);
+      adam_update_(p, g, s1, s2, Tensor(), adam, &clip);
+    });
+    // Dropout's backward is the same kernel on the gradient (Note [dropout RNG]).
+    run("dropout_fwd", 8, [&] { dropout(p, 0.1, true, &gen); });
+    run("dropout_bwd", 8, [&] { dropout(g, 0.1, true, &gen); });
+    // BatchNorm2d-like: C = 64 channels of 32x32.
+    const int64_t c = 64, hw = 32 * 32, batch = std::max<int64_t>(n / (c * hw), 1);
+    const Tensor x = p.slice(0, 0, batch * c * hw).view({batch, c, 32, 32});
+    const Tensor dy = g.slice(0, 0, batch * c * hw).view({batch, c, 32, 32});
+    const Tensor gamma = ones({c}, f32), beta = zeros({c}, f32), rm = zeros({c}, f32), rv = ones({c}, f32);
+    const int64_t m = batch * c * hw;
+    const Tensor mean = empty({c}, f32), invstd = empty({c}, f32), y = empty({m}, f32);
+    const kernels::BatchNormShape shape{batch, c, hw};
+    const kernels::BatchNormForwardArgs fwd{DType::Float32, shape, x.raw_data_ptr(), gamma.raw_data_ptr(),
+                                            beta.raw_data_ptr(), y.raw_data_ptr(), true, rm.raw_data_ptr(),
+                                            rv.raw_data_ptr(), mean.raw_data_ptr(), invstd.raw_data_ptr(), 0.1, 1e-5};
+    const kernels::BatchNormBackwardArgs bwd{DType::Float32, shape, x.raw_data_ptr(), dy.raw_data_ptr(),
+                                             gamma.raw_data_ptr(), mean.raw_data_ptr(), invstd.raw_data_ptr(), true,
+                                             y.raw_data_ptr(), s1.raw_data_ptr(), s2.raw_data_ptr()};
+    print(flags, {device.str(), "batchnorm_fwd", m, best_seconds(device, repeats, [&] {
+                    TG_ON_DEVICE(device, kernels::cpu::batchnorm_forward(fwd),
+                                 kernels::cuda::batchnorm_forward(fwd, stream));
+                  }), 8.0 * m}, copy_bw);
+    print(flags, {device.str(), "batchnorm_bwd", m, best_seconds(device, repeats, [&] {
+                    TG_ON_DEVICE(device, kernels::cpu::batchnorm_backward(bwd),
+                                 kernels::cuda::batchnorm_backward(bwd, stream));
+                  }), 12.0 * m}, copy_bw);
+  }
+}
+
+}  // namespace
+}  // namespace tg::bench
+
+int main(int argc, char** argv) {
+  using namespace tg;
+  const bench::Flags flags = bench::parse_flags(argc, argv, "bench_kernels [--json] [--quick]");
+  try {
+    bench::bench_device(flags, Device::cpu());
+    for (int i = 0; i < cuda_device_count(); ++i) bench::bench_device(flags, Device::cuda(i));
+  } catch (const Error& e) {
+    std::fprintf(stderr, "bench_kernels: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
