@@ -27,6 +27,7 @@ using Update = std::function<void(const std::vector<Tensor>& buffers, const Clip
 void compare_update(const char* name, int state_count, const Update& update, bool with_clip) {
   for (DType dtype : {DType::Float32, DType::Float64}) {
     for (int64_t n : kSizes) {
+      if (n > testing::parity_element_limit()) continue;
       SCOPED_TRACE(std::string(name) + " " + dtype_name(dtype) + " n " + std::to_string(n));
       std::vector<Tensor> cpu, gpu;
       Generator g(n + 5);

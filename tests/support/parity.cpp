@@ -1,6 +1,7 @@
 #include "tests/support/parity.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -12,6 +13,12 @@ std::string cuda_unavailable_reason() {
   if (!cuda_compiled()) return "no CUDA device: CUDA support was not compiled in";
   if (cuda_device_count() == 0) return "no CUDA device: none is present on this machine";
   return "";
+}
+
+int64_t parity_element_limit() {
+  const char* value = std::getenv("TG_PARITY_MAX_ELEMENTS");
+  if (value == nullptr || *value == '\0') return INT64_MAX;
+  return std::strtoll(value, nullptr, 10);
 }
 
 std::string index_string(int64_t linear, const Shape& shape) {

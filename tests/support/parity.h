@@ -30,6 +30,11 @@ std::string cuda_unavailable_reason();
 // Same dtype, same shape, same bits in every element.
 ::testing::AssertionResult tensors_bitwise_equal(const Tensor& actual, const Tensor& expected);
 
+// The largest input (in elements) a parity case may use: TG_PARITY_MAX_ELEMENTS from the
+// environment (scripts/gpu_check.sh sets it for the slow compute-sanitizer runs), else no
+// limit. Cases over it are left out, never passed.
+int64_t parity_element_limit();
+
 // "[1, 0, 2]": the multi-index of the linear-th element of `shape`.
 std::string index_string(int64_t linear, const Shape& shape);
 
