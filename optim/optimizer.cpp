@@ -57,7 +57,7 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
              groups_.front().device, "; the global norm needs one device");
     grads.push_back(g.grads);
   }
-  clip_ = global_grad_norm(grads, max_norm);
+  global_grad_norm_(grads, max_norm, clip_);  // reuses clip_'s buffers after the first call
   clip_pending_ = true;
   return clip_.norm;
 }
@@ -65,7 +65,8 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
 Tensor Optimizer::grad_norm() {
   std::vector<Tensor> grads;
   for (const ParamGroup& g : groups_) grads.push_back(g.grads);
-  return global_grad_norm(grads, 0.0).norm;
+  global_grad_norm_(grads, 0.0, measure_);
+  return measure_.norm;
 }
 
 void Optimizer::step() {

@@ -37,7 +37,8 @@ class Optimizer {
   // Takes the global L2 norm of all gradients on the device and makes the next step()
   // scale them by min(1, max_norm / (norm + 1e-6)), folded into the update (no extra pass).
   // A non-finite norm makes that step leave parameters and state bitwise unchanged.
-  // Returns the norm, a 0-d float32 tensor on the device (reading it waits for the device).
+  // Returns the norm, a 0-d float32 tensor on the device (reading it waits for the device);
+  // the next call overwrites it in place.
   // The parameters must all live on one device.
   Tensor clip_grad_norm(double max_norm);
   // The global gradient norm without clipping.
@@ -62,7 +63,8 @@ class Optimizer {
   std::vector<ParamGroup> groups_;
   int64_t steps_ = 0;
   bool clip_pending_ = false;
-  ClipState clip_;
+  ClipState clip_;     // device scalars of clip_grad_norm, allocated once
+  ClipState measure_;  // the same for grad_norm
   Tensor last_skip_;
 };
 

@@ -36,7 +36,7 @@ kernels::StepControl step_control(const char* op, const ClipState* control, cons
 
 }  // namespace
 
-ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
+void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipState& state) {
   TG_CHECK(!grads.empty(), "global_grad_norm: no gradients");
   const Device device = grads.front().device();
   int64_t partial_count = 0;
@@ -47,19 +47,31 @@ ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
     partial_count += kernels::norm_partials(g.numel());
   }
   const TensorOptions on_device = TensorOptions().device(device);
-  Tensor partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
-  ClipState state{empty({}, on_device.dtype(DType::Float32)), empty({}, on_device.dtype(DType::Float32)),
-                  empty({}, on_device.dtype(DType::UInt8))};
-  double* cursor = partials.data_ptr<double>();
+  auto fits = [&](const Tensor& t, DType dtype, int64_t numel) {
+    return t.defined() && t.device() == device && t.dtype() == dtype && t.numel() >= numel;
+  };
+  if (!fits(state.norm, DType::Float32, 1)) state.norm = empty({}, on_device.dtype(DType::Float32));
+  if (!fits(state.scale, DType::Float32, 1)) state.scale = empty({}, on_device.dtype(DType::Float32));
+  if (!fits(state.skip, DType::UInt8, 1)) state.skip = empty({}, on_device.dtype(DType::UInt8));
+  if (!fits(state.partials, DType::Float64, std::max<int64_t>(partial_count, 1))) {
+    state.partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
+  }
+  double* cursor = state.partials.data_ptr<double>();
   for (const Tensor& g : grads) {
     const kernels::NormPartialsArgs args{g.dtype(), g.numel(), g.raw_data_ptr(), cursor};
     TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), kernels::cuda::norm_partials(args, stream));
     cursor += kernels::norm_partials(g.numel());
   }
-  const kernels::ClipFinalizeArgs finish{partials.data_ptr<double>(), partial_count, max_norm,
+  const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(), partial_count, max_norm,
                                          state.norm.data_ptr<float>(), state.scale.data_ptr<float>(),
                                          state.skip.data_ptr<uint8_t>()};
   TG_ON_DEVICE(device, kernels::cpu::clip_finalize(finish), kernels::cuda::clip_finalize(finish, stream));
+  for (const Tensor& t : {state.norm, state.scale, state.skip}) t.bump_version();
+}
+
+ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
+  ClipState state;
+  global_grad_norm_(grads, max_norm, state);
   return state;
 }
 

@@ -17,13 +17,17 @@ namespace tg {
 // Device scalars written by global_grad_norm and read by the next update
 // (Note [step control], kernels/update_common.h).
 struct ClipState {
-  Tensor norm;   // 0-d float32: the global L2 norm
-  Tensor scale;  // 0-d float32: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
-  Tensor skip;   // 0-d uint8: 1 when the norm is not finite
+  Tensor norm;      // 0-d float32: the global L2 norm
+  Tensor scale;     // 0-d float32: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
+  Tensor skip;      // 0-d uint8: 1 when the norm is not finite
+  Tensor partials;  // float64 scratch of the first stage
 };
 
 // One deterministic two-stage reduction over every buffer (same device); max_norm <= 0
-// only measures.
+// only measures. Writes into `state`, reusing its tensors when they fit (so a training
+// loop allocates them once, and a captured CUDA graph sees fixed addresses).
+void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipState& state);
+// The same into a new state.
 ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm);
 
 // Each update is one kernel launch over the whole buffer. `control` (optional) scales the

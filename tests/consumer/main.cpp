@@ -26,6 +26,24 @@ int main() {
     }
     std::printf("cuda: draws match the CPU\n");
   }
+  // A few Adam steps of logistic regression through autograd and the installed optim headers.
+  tg::Generator data(3);
+  const tg::Tensor x = tg::randn({64, 5}, {}, &data);
+  const tg::Tensor y = tg::uniform({64}, 0, 2, tg::DType::Float64, &data).to(tg::DType::Int64);
+  tg::Tensor w = tg::zeros({2, 5}).requires_grad_();
+  tg::optim::AdamParams hyper;
+  hyper.lr = 0.1;
+  tg::optim::Adam opt({w}, hyper);
+  double first = 0, last = 0;
+  for (int step = 0; step < 20; ++step) {
+    opt.zero_grad();
+    const tg::Tensor loss = tg::cross_entropy(tg::linear(x, w), y);
+    loss.backward();
+    opt.step();
+    (step == 0 ? first : last) = loss.item<double>();
+  }
+  std::printf("training: loss %.4f -> %.4f\n", first, last);
+  if (!(last < first)) return 1;
   std::printf("consumer OK (CUDA compiled: %s)\n", tg::cuda_compiled() ? "yes" : "no");
   return 0;
 }
