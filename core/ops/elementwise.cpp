@@ -17,13 +17,11 @@ using kernels::UnaryOp;
 namespace {
 
 // Runs a binary kernel: out (contiguous unless given) = a op b over the broadcast shape.
-Tensor launch_binary(const char* op_name, BinaryOp op, const Tensor& a, const Tensor& b) {
-  ops::check_float_pair(op_name, a, b);
-  const Shape shape = ops::broadcast_shapes(op_name, a.shape(), b.shape());
-  Tensor out = empty(shape, ops::options_of(a));
+// out = a op b elementwise over `shape` (out may be a itself: in-place accumulation).
+void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Shape& shape) {
   kernels::BinaryArgs args{};
   args.op = op;
-  args.dtype = a.dtype();
+  args.dtype = out.dtype();
   args.numel = out.numel();
   ops::copy_shape(shape, &args.ndim, args.sizes);
   args.out = out.raw_data_ptr();
@@ -33,6 +31,14 @@ Tensor launch_binary(const char* op_name, BinaryOp op, const Tensor& a, const Te
   args.b.data = b.raw_data_ptr();
   ops::broadcast_strides(b, shape, args.b.strides);
   TG_ON_DEVICE(out.device(), kernels::cpu::binary(args), kernels::cuda::binary(args, stream));
+}
+
+// A new tensor a op b over the broadcast shape.
+Tensor launch_binary(const char* op_name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  ops::check_float_pair(op_name, a, b);
+  const Shape shape = ops::broadcast_shapes(op_name, a.shape(), b.shape());
+  Tensor out = empty(shape, ops::options_of(a));
+  run_binary(op, out, a, b, shape);
   return out;
 }
 
@@ -240,18 +246,7 @@ Tensor& add_(Tensor& dst, const Tensor& src) {
   if (dst.numel() == 0) return dst;
   // A source overlapping the destination (other than as the same view) is read first.
   const Tensor source = (src.storage() == dst.storage() && !src.is_alias_of(dst)) ? src.detach().clone() : src.detach();
-  kernels::BinaryArgs args{};
-  args.op = BinaryOp::Add;
-  args.dtype = dst.dtype();
-  args.numel = dst.numel();
-  ops::copy_shape(shape, &args.ndim, args.sizes);
-  args.out = dst.raw_data_ptr();
-  ops::broadcast_strides(dst, shape, args.out_strides);
-  args.a.data = dst.raw_data_ptr();
-  ops::broadcast_strides(dst, shape, args.a.strides);
-  args.b.data = source.raw_data_ptr();
-  ops::broadcast_strides(source, shape, args.b.strides);
-  TG_ON_DEVICE(dst.device(), kernels::cpu::binary(args), kernels::cuda::binary(args, stream));
+  run_binary(BinaryOp::Add, dst, dst, source, shape);
   dst.bump_version();
   return dst;
 }
