@@ -21,6 +21,8 @@ int device_count() {
   return count;
 }
 
+void set_device(int device) { TG_CUDA_CHECK(cudaSetDevice(device)); }
+
 void* create_stream(int device) {
   TG_CUDA_CHECK(cudaSetDevice(device));
   // Freed blocks stay in the device's pool for reuse instead of going back to the driver

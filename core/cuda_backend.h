@@ -14,6 +14,9 @@ namespace tg::cuda_backend {
 bool compiled();
 int device_count();  // 0 when there is no driver or GPU; never throws
 
+// Makes `device` current for the calling thread (kernel launches go to its streams).
+void set_device(int device);
+
 void* create_stream(int device);
 void* create_cublas(int device, void* stream);
 void* create_cudnn(int device, void* stream);

@@ -12,6 +12,7 @@ namespace {
 
 bool compiled() { return false; }
 int device_count() { return 0; }
+void set_device(int) { not_compiled("set_device"); }
 void* create_stream(int) { not_compiled("create_stream"); }
 void* create_cublas(int, void*) { not_compiled("cublas handle"); }
 void* create_cudnn(int, void*) { not_compiled("cudnn handle"); }
