@@ -8,7 +8,9 @@
 #   4. the cuda tests under compute-sanitizer: memcheck, racecheck, initcheck, synccheck;
 #   5. the benchmarks: bench_kernels (ours), bench/torch_peer.py (PyTorch, side by side),
 #      bench_ops.
-# Logs and results go to $OUT (or build/gpu_out). The last lines are a summary table.
+# Every log goes to build/gpu_logs; $OUT (or build/gpu_out) receives at most 8 files (the
+# device tool's limit): the summary, the machine, the benchmark outputs and logs.tar.gz.
+# The last lines printed are a summary table.
 #
 # Fill .deps/ on a Debian machine first:
 #   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-pthread \
@@ -17,8 +19,9 @@
 # then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out="${OUT:-build/gpu_out}"
-mkdir -p "$out"
+results="${OUT:-build/gpu_out}"
+out=build/gpu_logs
+mkdir -p "$results" "$out"
 summary=()
 step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, records pass/fail
   local name=$1
@@ -60,8 +63,13 @@ fi
 echo "CUDNN_ROOT=${CUDNN_ROOT:-<toolkit>}" | tee -a "$out/machine.txt"
 
 # ---- 3. build and test ---------------------------------------------------------------
-step configure cmake -S . -B build/gpu -G Ninja "${cmake_args[@]}" || { printf '%s\n' "${summary[@]}"; exit 1; }
-step build cmake --build build/gpu -j "$(nproc)" || { printf '%s\n' "${summary[@]}"; exit 1; }
+give_up() {
+  printf '%s\n' "${summary[@]}"
+  tar -czf "$results/logs.tar.gz" -C "$out" .
+  exit 1
+}
+step configure cmake -S . -B build/gpu -G Ninja "${cmake_args[@]}" || give_up
+step build cmake --build build/gpu -j "$(nproc)" || give_up
 step selfcheck build/gpu/examples/tg_selfcheck
 step ctest_all ctest --test-dir build/gpu --output-on-failure -j 8
 step ctest_cuda_verbose ctest --test-dir build/gpu -L cuda --output-on-failure -V
@@ -85,5 +93,9 @@ step bench_torch_peer python3 bench/torch_peer.py --ours "$out/bench_ours.jsonl"
 step bench_ops build/gpu/bench/bench_ops
 
 echo
-echo "==== summary ($(cat "$out/machine.txt" | sed -n 3p))"
+echo "==== summary ($(sed -n 3p "$out/machine.txt"))"
 printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+for f in summary.txt machine.txt bench_kernels.log bench_ours.jsonl bench_torch_peer.log bench_ops.log; do
+  [ -f "$out/$f" ] && cp "$out/$f" "$results/"
+done
+tar -czf "$results/logs.tar.gz" -C "$out" .
