@@ -19,10 +19,12 @@
 # then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+[ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"  # nvcc, compute-sanitizer
 results="${OUT:-build/gpu_out}"
 out=build/gpu_logs
 mkdir -p "$results" "$out"
 summary=()
+failures=0
 step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, records pass/fail
   local name=$1
   shift
@@ -31,6 +33,7 @@ step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, records pass/fail
   local rc=$?
   summary+=("$(printf '%-28s %-5s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL:$rc)" $((SECONDS - start)))")
   tail -n 5 "$out/$name.log"
+  [ $rc -eq 0 ] || failures=$((failures + 1))
   return $rc
 }
 
@@ -99,3 +102,4 @@ for f in summary.txt machine.txt bench_kernels.log bench_ours.jsonl bench_torch_
   [ -f "$out/$f" ] && cp "$out/$f" "$results/"
 done
 tar -czf "$results/logs.tar.gz" -C "$out" .
+exit $((failures > 0))
