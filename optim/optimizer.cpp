@@ -22,14 +22,21 @@ Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double
     by_group[{p.device().str(), static_cast<int>(p.dtype())}].push_back(p);
   }
   NoGradGuard no_grad;
+  // Every buffer is allocated before any parameter moves, so a failed allocation leaves the
+  // parameters as they were.
+  std::vector<ParamGroup> groups;
   for (auto& [key, members] : by_group) {
     int64_t total = 0;
     for (const Tensor& p : members) total += p.numel();
     const TensorOptions options = TensorOptions(members.front().dtype()).device(members.front().device());
     ParamGroup group{members.front().device(), members.front().dtype(), empty({total}, options),
                      zeros({total}, options), {}, members};
+    for (double initial : state_buffers) group.state.push_back(full({total}, initial, options));
+    groups.push_back(std::move(group));
+  }
+  for (ParamGroup& group : groups) {
     int64_t offset = 0;
-    for (const Tensor& p : members) {
+    for (const Tensor& p : group.members) {
       const int64_t n = p.numel();
       Tensor values = group.params.slice(0, offset, offset + n).view(p.shape());
       Tensor grad = group.grads.slice(0, offset, offset + n).view(p.shape());
@@ -39,9 +46,8 @@ Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double
       p.set_grad(grad);
       offset += n;
     }
-    for (double initial : state_buffers) group.state.push_back(full({total}, initial, options));
-    groups_.push_back(std::move(group));
   }
+  groups_ = std::move(groups);
 }
 
 void Optimizer::zero_grad() {
