@@ -114,9 +114,9 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
              "output, not shape ", root.shape());
     grad = ones(root.shape(), TensorOptions(root.dtype()).device(root.device()));
   }
-  TG_CHECK(grad.shape() == root.shape() && grad.device() == root.device(),
-           "backward: grad_output of shape ", grad.shape(), " on ", grad.device(),
-           " for an output of shape ", root.shape(), " on ", root.device());
+  TG_CHECK(grad.shape() == root.shape() && grad.device() == root.device() && grad.dtype() == root.dtype(),
+           "backward: grad_output (", grad.dtype(), " ", grad.shape(), " on ", grad.device(),
+           ") does not match the output (", root.dtype(), " ", root.shape(), " on ", root.device(), ")");
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     accumulate_into_leaf(root, grad);
