@@ -28,18 +28,9 @@ struct Conv2dArgs {
   bool allow_tf32;
 };
 
-// im2col of one sample: column matrix (C_in·kh·kw, out_h·out_w); entry (row, col) is the
-// input pixel under kernel tap row = (c, i, j) at output position col, or 0 in padding.
-template <typename T>
-TG_HOST_DEVICE T im2col_element(const Conv2dGeometry& g, const T* image, int64_t row, int64_t col) {
-  const int64_t j = row % g.kw, i = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
-  const int64_t oh = col / g.out_w, ow = col % g.out_w;
-  const int64_t h = oh * g.stride_h - g.pad_h + i * g.dil_h;
-  const int64_t w = ow * g.stride_w - g.pad_w + j * g.dil_w;
-  return (h >= 0 && h < g.h && w >= 0 && w < g.w) ? image[(c * g.h + h) * g.w + w] : T(0);
-}
-
-// col2im in gather form: input pixel (c, h, w) sums the column entries that read it.
+// The column matrix of one sample (im2col): (C_in·kh·kw, out_h·out_w); entry (row, col) is
+// the input pixel under kernel tap row = (c, i, j) at output position col, or 0 in padding.
+// col2im, its adjoint, in gather form: input pixel (c, h, w) sums the entries that read it.
 template <typename T>
 TG_HOST_DEVICE T col2im_element(const Conv2dGeometry& g, const T* columns, int64_t c, int64_t h,
                                 int64_t w) {

@@ -13,8 +13,8 @@
 # The last lines printed are a summary table.
 #
 # Fill .deps/ on a Debian machine first:
-#   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-pthread \
-#     libopenblas-pthread-dev libopenblas-dev libopenblas0 libgfortran5 libquadmath0 \
+#   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-openmp \
+#     libopenblas-openmp-dev libopenblas0 libgfortran5 libquadmath0 \
 #     zlib1g-dev zlib1g googletest libgtest-dev)
 # then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
 set -uo pipefail
@@ -53,8 +53,8 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   mkdir -p "$deps"
   for f in .deps/*.deb; do dpkg -x "$f" "$deps"; done
   lib="$deps/usr/lib/x86_64-linux-gnu"
-  export LD_LIBRARY_PATH="$lib/openblas-pthread:$lib:$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-  cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-pthread/libopenblas.so"
+  export LD_LIBRARY_PATH="$lib/openblas-openmp:$lib:$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-openmp/libopenblas.so"
                -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest"
                -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$(ls "$deps"/lib/x86_64-linux-gnu/libz.so.1.* | head -n 1)")
 fi

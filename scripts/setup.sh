@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libopenblas-dev zlib1g-dev libgtest-dev
+  libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops
+  zlib1g-dev libgtest-dev
   dataset-fashion-mnist   # the default training data, IDX .gz files
 )
 

@@ -19,12 +19,27 @@ GroupDims group_dims(const Conv2dGeometry& g) {
   return {g.c_in / g.groups * g.kh * g.kw, g.out_h * g.out_w, g.c_out / g.groups};
 }
 
+// The column matrix (kernels/conv2d.h) of one sample, a row (kernel tap) at a time so the
+// inner loop walks one input row with no index division.
 template <typename T>
 void im2col(const Conv2dGeometry& g, const T* image, T* columns) {
   const int64_t rows = g.c_in * g.kh * g.kw, cols = g.out_h * g.out_w;
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 14))
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) columns[r * cols + c] = im2col_element(g, image, r, c);
+    const int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
+    T* dst = columns + r * cols;
+    for (int64_t oh = 0; oh < g.out_h; ++oh, dst += g.out_w) {
+      const int64_t h = oh * g.stride_h - g.pad_h + i * g.dil_h;
+      if (h < 0 || h >= g.h) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) dst[ow] = T(0);
+        continue;
+      }
+      const T* src = image + (c * g.h + h) * g.w;
+      for (int64_t ow = 0; ow < g.out_w; ++ow) {
+        const int64_t w = ow * g.stride_w - g.pad_w + j * g.dil_w;
+        dst[ow] = (w >= 0 && w < g.w) ? src[w] : T(0);
+      }
+    }
   }
 }
 
