@@ -106,9 +106,10 @@ std::string library_versions() {
   (void)cudaRuntimeGetVersion(&runtime);
   int cublas = 0;
   (void)cublasGetProperty(MAJOR_VERSION, &cublas);
+  const size_t cudnn = cudnnGetVersion();  // major·10000 + minor·100 + patch since cuDNN 9
   std::ostringstream os;
   os << "CUDA runtime " << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuBLAS "
-     << cublas << ".x, cuDNN " << cudnnGetVersion();
+     << cublas << ".x, cuDNN " << cudnn / 10000 << "." << (cudnn % 10000) / 100 << "." << cudnn % 100;
   return os.str();
 }
 

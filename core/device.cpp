@@ -42,6 +42,13 @@ int cuda_device_count() { return cuda_backend::device_count(); }
 
 bool cuda_is_available() { return cuda_device_count() > 0; }
 
+std::string cuda_device_description(int index) {
+  check_device_usable(Device::cuda(index));
+  return cuda_backend::describe(index);
+}
+
+std::string cuda_library_versions() { return cuda_backend::library_versions(); }
+
 void check_device_usable(const Device& device) {
   if (device.is_cpu()) return;
   TG_CHECK(cuda_compiled(), "device ", device,

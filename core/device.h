@@ -47,6 +47,11 @@ bool cuda_compiled();
 int cuda_device_count();
 bool cuda_is_available();
 
+// "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB" for a usable CUDA device; throws otherwise.
+std::string cuda_device_description(int index);
+// The CUDA runtime, cuBLAS and cuDNN versions this build uses (or that CUDA is not compiled in).
+std::string cuda_library_versions();
+
 // Throws when `device` is not usable here: CUDA not compiled in, or no such device.
 void check_device_usable(const Device& device);
 

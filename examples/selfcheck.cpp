@@ -92,7 +92,11 @@ int main(int argc, char** argv) {
   try {
     std::printf("tamegrad %s, CUDA compiled in: %s\n", TAMEGRAD_VERSION,
                 tg::cuda_compiled() ? "yes" : "no");
+    std::printf("CUDA libraries: %s\n", tg::cuda_library_versions().c_str());
     std::printf("CUDA devices: %d\n", tg::cuda_device_count());
+    for (int i = 0; i < tg::cuda_device_count(); ++i) {
+      std::printf("  cuda:%d  %s\n", i, tg::cuda_device_description(i).c_str());
+    }
     std::vector<tg::Device> devices{tg::Device::cpu()};
     for (int i = 0; i < tg::cuda_device_count(); ++i) devices.push_back(tg::Device::cuda(i));
     for (const tg::Device& device : devices) check_device(device, size);

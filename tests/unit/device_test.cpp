@@ -36,6 +36,16 @@ TEST(Device, CudaIfAvailableAgreesWithDeviceCount) {
   }
 }
 
+TEST(Device, CudaDescriptionsNameTheBuildAndRefuseMissingDevices) {
+  const std::string versions = cuda_library_versions();
+  if (cuda_compiled()) {
+    EXPECT_NE(versions.find("cuDNN"), std::string::npos) << versions;
+  } else {
+    EXPECT_NE(versions.find("not compiled in"), std::string::npos) << versions;
+  }
+  EXPECT_THROW(cuda_device_description(cuda_device_count()), Error);
+}
+
 TEST(Device, CpuContextHasNoStream) {
   DeviceContext& ctx = context(Device::cpu());
   EXPECT_EQ(ctx.stream(), nullptr);
