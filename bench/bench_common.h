@@ -1,12 +1,19 @@
-// What the benchmarks share: a wall-clock timer that takes the best of several runs
-// (after synchronising the device), and flag parsing for --json and --quick.
+// What the benchmarks share: timers (the best of several wall-clock runs; the median of
+// many runs, timed with CUDA events on a GPU) and flag parsing for --json, --quick and
+// --cuda-only.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
+
+#if TG_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
 
 #include "core/context.h"
 
@@ -15,6 +22,7 @@ namespace tg::bench {
 struct Flags {
   bool json = false;   // one JSON object per row instead of a table
   bool quick = false;  // fewer repetitions and smaller sizes (smoke runs)
+  bool cuda_only = false;  // leave out the CPU rows
 };
 
 inline Flags parse_flags(int argc, char** argv, const char* usage) {
@@ -24,6 +32,8 @@ inline Flags parse_flags(int argc, char** argv, const char* usage) {
       flags.json = true;
     } else if (std::strcmp(argv[i], "--quick") == 0) {
       flags.quick = true;
+    } else if (std::strcmp(argv[i], "--cuda-only") == 0) {
+      flags.cuda_only = true;
     } else {
       std::fprintf(stderr, "unknown argument '%s'\nusage: %s\n", argv[i], usage);
       std::exit(2);
@@ -45,6 +55,49 @@ inline double best_seconds(const Device& device, int repeats, const std::functio
     best = s < best ? s : best;
   }
   return best;
+}
+
+}  // namespace tg::bench
+
+namespace tg::bench {
+
+// Median time of `runs` runs of f (seconds), after a few warm-up runs. On a GPU each run is
+// bracketed by CUDA events on the device's stream and waited for before the next, as
+// bench/torch_peer.py times PyTorch; on the CPU a wall clock brackets each run.
+inline double median_seconds(const Device& device, int runs, const std::function<void()>& f) {
+  for (int i = 0; i < 3; ++i) f();
+  context(device).synchronize();
+  std::vector<double> times;
+  times.reserve(runs);
+#if TG_WITH_CUDA
+  if (device.is_cuda()) {
+    auto stream = static_cast<cudaStream_t>(context(device).stream());
+    cudaEvent_t start, stop;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    for (int i = 0; i < runs; ++i) {
+      cudaEventRecord(start, stream);
+      f();
+      cudaEventRecord(stop, stream);
+      cudaEventSynchronize(stop);
+      float ms = 0;
+      cudaEventElapsedTime(&ms, start, stop);
+      times.push_back(ms * 1e-3);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+  }
+#endif
+  if (times.empty()) {
+    for (int i = 0; i < runs; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      f();
+      context(device).synchronize();
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
+  return times[runs / 2];
 }
 
 }  // namespace tg::bench

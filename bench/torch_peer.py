@@ -4,8 +4,8 @@
 Rows (same names as bench_kernels): fused Adam and AdamW, foreach RMSprop, SGD with
 momentum and Adagrad, the global norm (torch.linalg.vector_norm), clip_grad_norm_ + fused
 Adam, F.dropout forward and its backward, BatchNorm2d (cuDNN) forward and backward on
-(N, 64, 32, 32). Each is timed with CUDA events (best of --repeats after warm-up), at 1M,
-10M and 100M float32 elements.
+(N, 64, 32, 32). Each is timed with CUDA events (median of 100 runs after warm-up, as
+bench_kernels times ours), at 1M, 10M and 100M float32 elements.
 
   python3 bench/torch_peer.py [--json] [--device cuda] [--ours bench_ours.jsonl]
 
@@ -23,24 +23,25 @@ BYTES = {"adam": 28, "adamw": 28, "rmsprop": 20, "sgd_momentum": 20, "adagrad": 
 
 
 def timer(device, repeats, fn):
-    fn()
+    """Median of `repeats` runs after warm-up, as bench_kernels times ours (CUDA events)."""
+    for _ in range(3):
+        fn()
+    times = []
     if device.type == "cuda":
         torch.cuda.synchronize()
-        best = float("inf")
         for _ in range(repeats):
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
             fn()
             end.record()
             end.synchronize()
-            best = min(best, start.elapsed_time(end) / 1e3)
-        return best
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+            times.append(start.elapsed_time(end) / 1e3)
+    else:
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
 
 
 def optimizer_step(device, n, cls, **kwargs):
@@ -107,7 +108,7 @@ def main():
                     if r["device"].startswith(device.type):
                         ours[(r["name"], r["elements"])] = r["seconds"]
     sizes = [1 << 20] if args.quick else [1 << 20, 10 << 20, 100 << 20]
-    repeats = 3 if args.quick else 20
+    repeats = 3 if args.quick else (100 if device.type == "cuda" else 5)
     if not args.json:
         print(f"PyTorch {torch.__version__} on {torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}")
         print(f"{'kernel':16} {'elements':>11} {'torch ms':>10} {'torch GB/s':>11} {'ours ms':>9} {'ours/torch':>10}")

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine is for, in one call (the machine starts bare each time):
-#   1. the machine: GPU, driver, nvcc, cuDNN (the toolkit's, or PyTorch's nvidia-cudnn
-#      wheel through CUDNN_ROOT);
-#   2. dependencies the bare machine lacks (OpenBLAS, zlib, GoogleTest), from Debian
-#      packages carried in .deps/ and unpacked under /tmp/tg-deps, never over /;
-#   3. a CUDA build for sm_90, every test (the cuda label included, now with a GPU);
-#   4. the cuda tests under compute-sanitizer: memcheck, racecheck, initcheck, synccheck;
-#   5. the benchmarks: bench_kernels (ours), bench/torch_peer.py (PyTorch, side by side),
-#      bench_ops.
-# Every log goes to build/gpu_logs; $OUT (or build/gpu_out) receives at most 8 files (the
-# device tool's limit): the summary, the machine, the benchmark outputs and logs.tar.gz.
-# The last lines printed are a summary table.
+#   machine   GPU, driver, nvcc, cuDNN (the toolkit's, or PyTorch's nvidia-cudnn wheel);
+#   deps      what the bare machine lacks (OpenBLAS, zlib, GoogleTest), from Debian
+#             packages carried in .deps/ and unpacked under /tmp/tg-deps, never over /;
+#   build     a CUDA build for sm_90 in build/gpu (a no-op when the machine is still warm);
+#   test      every CTest test; fails when a cuda-labelled test is skipped;
+#   selfcheck tg_selfcheck on the GPU (CPU/GPU bit-identical draws, round trips);
+#   sanitize  the cuda tests under compute-sanitizer memcheck (leaks too), racecheck,
+#             initcheck and synccheck, --error-exitcode 1;
+#   bench     bench_kernels (ours, CPU rows left out) and bench/torch_peer.py side by side.
+#
+#   scripts/gpu_check.sh [test] [selfcheck] [sanitize] [bench]
+#     runs the phases named, in that order (no argument: all four, in this order)
+#
+# A device call may run for 10 minutes: TG_GPU_DEADLINE (seconds from the start, default
+# 570) bounds the whole run; a step that would start too late is reported "not run", and a
+# running one is cut at the deadline (reported FAIL:124). Every log goes to build/gpu_logs;
+# $OUT (or build/gpu_out) receives at most 8 files (the device tool's limit): the summary,
+# the machine, the benchmark outputs and logs.tar.gz. The last lines are a summary table.
 #
 # Fill .deps/ on a Debian machine first:
 #   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-openmp \
@@ -22,31 +29,56 @@ cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"  # nvcc, compute-sanitizer
 results="${OUT:-build/gpu_out}"
 out=build/gpu_logs
+deadline=${TG_GPU_DEADLINE:-570}
 mkdir -p "$results" "$out"
+phases=("$@")
+[ ${#phases[@]} -gt 0 ] || phases=(test selfcheck sanitize bench)
 summary=()
 failures=0
-step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, records pass/fail
-  local name=$1
-  shift
+
+# step NAME CAP COMMAND...: runs for at most CAP seconds (and never past the deadline),
+# logs to $out/NAME.log, records ok / FAIL:rc / not run.
+step() {
+  local name=$1 cap=$2
+  shift 2
+  local left=$((deadline - SECONDS))
+  if [ "$left" -lt 20 ]; then
+    summary+=("$(printf '%-24s %-8s' "$name" "not run (deadline)")")
+    failures=$((failures + 1))
+    return 1
+  fi
+  [ "$cap" -lt "$left" ] || cap=$left
   local start=$SECONDS
-  "$@" >"$out/$name.log" 2>&1
+  timeout "$cap" "$@" >"$out/$name.log" 2>&1
   local rc=$?
-  summary+=("$(printf '%-28s %-5s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL:$rc)" $((SECONDS - start)))")
-  tail -n 5 "$out/$name.log"
+  summary+=("$(printf '%-24s %-8s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL:$rc)" $((SECONDS - start)))")
+  tail -n 4 "$out/$name.log"
   [ $rc -eq 0 ] || failures=$((failures + 1))
   return $rc
 }
 
-# ---- 1. the machine ------------------------------------------------------------------
+finish() {
+  echo
+  echo "==== summary ($(sed -n 3p "$out/machine.txt"))"
+  printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
+  for f in summary.txt machine.txt bench_kernels.log bench_ours.jsonl bench_torch_peer.log; do
+    [ -f "$out/$f" ] && cp "$out/$f" "$results/"
+  done
+  tar -czf "$results/logs.tar.gz" -C "$out" .
+  exit $((failures > 0))
+}
+
+# ---- the machine ---------------------------------------------------------------------
 {
   date -u +"date: %Y-%m-%dT%H:%M:%SZ"
-  echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
   nvcc --version | tail -n 2
   cmake --version | head -n 1
+  python3 -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.backends.cudnn.version())' 2>&1
 } | tee "$out/machine.txt"
 
-# ---- 2. dependencies -----------------------------------------------------------------
+# ---- dependencies --------------------------------------------------------------------
 deps=/tmp/tg-deps
 cmake_args=(-DTG_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release)
 if compgen -G ".deps/*.deb" >/dev/null; then
@@ -65,41 +97,57 @@ if [ ! -f /usr/local/cuda/include/cudnn.h ] && [ -z "${CUDNN_ROOT:-}" ]; then
 fi
 echo "CUDNN_ROOT=${CUDNN_ROOT:-<toolkit>}" | tee -a "$out/machine.txt"
 
-# ---- 3. build and test ---------------------------------------------------------------
-give_up() {
-  printf '%s\n' "${summary[@]}"
-  tar -czf "$results/logs.tar.gz" -C "$out" .
-  exit 1
+# ---- build ---------------------------------------------------------------------------
+step configure 120 cmake -S . -B build/gpu -G Ninja "${cmake_args[@]}" || finish
+step build 400 cmake --build build/gpu -j "$(nproc)" || finish
+
+# ---- the phases, in the order asked ---------------------------------------------------
+phase_test() {
+  step ctest_all 300 ctest --test-dir build/gpu --output-on-failure -j 8 --timeout 240
+  local skipped
+  skipped=$(grep -c '(Skipped)' "$out/ctest_all.log")
+  summary+=("$(printf '%-24s %s' "  skipped tests" "$skipped")")
+  if [ "$skipped" -gt 0 ]; then
+    failures=$((failures + 1))
+    grep '(Skipped)' "$out/ctest_all.log" | head -n 20
+  fi
 }
-step configure cmake -S . -B build/gpu -G Ninja "${cmake_args[@]}" || give_up
-step build cmake --build build/gpu -j "$(nproc)" || give_up
-step selfcheck build/gpu/examples/tg_selfcheck
-step ctest_all ctest --test-dir build/gpu --output-on-failure -j 8
-step ctest_cuda_verbose ctest --test-dir build/gpu -L cuda --output-on-failure -V
 
-# ---- 4. compute-sanitizer ------------------------------------------------------------
+phase_selfcheck() {
+  step selfcheck 60 build/gpu/examples/tg_selfcheck
+}
+
 # Parity cases over 70k elements are left out here: the tools slow kernels 10-100x, and
-# the small cases cover every kernel and every boundary. The full set ran above.
-export TG_PARITY_MAX_ELEMENTS=70000
-for tool in memcheck racecheck initcheck synccheck; do
-  extra=()
-  [ "$tool" = memcheck ] && extra=(--leak-check full)
-  step "sanitizer_$tool" timeout 900 compute-sanitizer --tool "$tool" "${extra[@]}" --error-exitcode 1 \
-    build/gpu/tests/tg_cuda_tests
-done
-unset TG_PARITY_MAX_ELEMENTS
+# the small cases cover every kernel and every boundary. The full set ran in phase_test.
+# memcheck's verdict comes from scripts/memcheck_summary.py, which counts every report
+# except cuDNN's once-per-process allocations in cudnnCreate (its header says why).
+run_memcheck() {
+  compute-sanitizer --tool memcheck --leak-check full --error-exitcode 1 build/gpu/tests/tg_cuda_tests
+  python3 scripts/memcheck_summary.py "$out/sanitizer_memcheck.log" >&2
+}
+phase_sanitize() {
+  local tool
+  export TG_PARITY_MAX_ELEMENTS=70000
+  step sanitizer_memcheck 240 bash -c "$(declare -f run_memcheck); out=$out; run_memcheck"
+  grep -E '^memcheck:' "$out/sanitizer_memcheck.log"
+  for tool in racecheck initcheck synccheck; do
+    step "sanitizer_$tool" 240 compute-sanitizer --tool "$tool" --error-exitcode 1 build/gpu/tests/tg_cuda_tests
+    grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/sanitizer_$tool.log" | tail -n 1 | sed "s/^/  $tool: /"
+  done
+  unset TG_PARITY_MAX_ELEMENTS
+}
 
-# ---- 5. benchmarks -------------------------------------------------------------------
-step bench_kernels build/gpu/bench/bench_kernels
-build/gpu/bench/bench_kernels --json >"$out/bench_ours.jsonl" 2>&1
-step bench_torch_peer python3 bench/torch_peer.py --ours "$out/bench_ours.jsonl"
-step bench_ops build/gpu/bench/bench_ops
+# bench_kernels --json feeds torch_peer.py, which prints the side-by-side table.
+phase_bench() {
+  step bench_kernels 200 build/gpu/bench/bench_kernels --cuda-only --json
+  cp "$out/bench_kernels.log" "$out/bench_ours.jsonl"
+  step bench_torch_peer 200 env PYTHONUNBUFFERED=1 python3 bench/torch_peer.py --ours "$out/bench_ours.jsonl"
+}
 
-echo
-echo "==== summary ($(sed -n 3p "$out/machine.txt"))"
-printf '%s\n' "${summary[@]}" | tee "$out/summary.txt"
-for f in summary.txt machine.txt bench_kernels.log bench_ours.jsonl bench_torch_peer.log bench_ops.log; do
-  [ -f "$out/$f" ] && cp "$out/$f" "$results/"
+for phase in "${phases[@]}"; do
+  case "$phase" in
+    test | selfcheck | sanitize | bench) "phase_$phase" ;;
+    *) echo "gpu_check: unknown phase '$phase' (test, selfcheck, sanitize, bench)" >&2; exit 2 ;;
+  esac
 done
-tar -czf "$results/logs.tar.gz" -C "$out" .
-exit $((failures > 0))
+finish
