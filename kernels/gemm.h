@@ -5,7 +5,9 @@
 // cuBLAS on the GPU (TF32 tensor cores only when allowed).
 #pragma once
 
+#include <climits>
 #include <cstdint>
+#include <utility>
 
 #include "kernels/common.h"
 
@@ -25,6 +27,18 @@ struct GemmArgs {
   double alpha, beta;
   bool allow_tf32;
 };
+
+// Both launchers check first: BLAS and cuBLAS take int sizes, leading dimensions and (cuBLAS)
+// batch count, so a larger value is refused, by name, before any is narrowed.
+inline void check_gemm_args(const GemmArgs& g) {
+  const std::pair<const char*, int64_t> fields[] = {{"m", g.m},     {"n", g.n},     {"k", g.k},
+                                                    {"lda", g.lda}, {"ldb", g.ldb}, {"ldc", g.ldc},
+                                                    {"batch", g.batch}};
+  for (const auto& [name, value] : fields) {
+    TG_CHECK(value >= 0 && value <= INT_MAX, "gemm: ", name, " = ", value,
+             " is outside what BLAS takes (0 to ", INT_MAX, ")");
+  }
+}
 
 namespace cpu {
 void gemm(const GemmArgs& args);

@@ -121,12 +121,15 @@ void backward_filter(const Conv2dArgs& a) {
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& args) {
+  check_conv2d_geometry(args.g);
   visit_float_dtype(args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
 }
 void conv2d_backward_data(const Conv2dArgs& args) {
+  check_conv2d_geometry(args.g);
   visit_float_dtype(args.dtype, [&](auto tag) { backward_data<decltype(tag)>(args); });
 }
 void conv2d_backward_filter(const Conv2dArgs& args) {
+  check_conv2d_geometry(args.g);
   visit_float_dtype(args.dtype, [&](auto tag) { backward_filter<decltype(tag)>(args); });
 }
 

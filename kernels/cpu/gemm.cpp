@@ -3,7 +3,6 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
-#include <climits>
 
 // The two CBLAS entry points used, declared here (standard CBLAS ABI) rather than through
 // a cblas.h whose location differs between distributions.
@@ -22,10 +21,8 @@ constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 }
 
 void gemm(const GemmArgs& g) {
+  check_gemm_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
-    TG_CHECK(v <= INT_MAX, "gemm: dimension ", v, " exceeds what BLAS takes (", INT_MAX, ")");
-  }
   const int ta = g.trans_a ? kTrans : kNoTrans, tb = g.trans_b ? kTrans : kNoTrans;
   const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
   // BLAS rejects a leading dimension below 1 even when k = 0.

@@ -98,6 +98,7 @@ bool empty_problem(const Conv2dGeometry& g) { return g.n == 0 || g.c_out == 0 ||
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+  check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) return;
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
@@ -113,6 +114,7 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+  check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
     TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, a.g.n * a.g.c_in * a.g.h * a.g.w * (a.dtype == DType::Float64 ? 8 : 4), as_stream(stream)));
     return;
@@ -132,6 +134,7 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle)
 }
 
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+  check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
     TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, a.g.c_out * (a.g.c_in / a.g.groups) * a.g.kh * a.g.kw * (a.dtype == DType::Float64 ? 8 : 4), as_stream(stream)));
     return;
