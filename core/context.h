@@ -12,6 +12,8 @@
 
 namespace tg {
 
+class CudaGraph;
+
 class DeviceContext {
  public:
   explicit DeviceContext(Device device);  // throws when the device is unusable here
@@ -23,9 +25,12 @@ class DeviceContext {
 
   // The cudaStream_t every op on this device is queued on (null on the CPU).
   void* stream() const { return stream_; }
-  // cublasHandle_t / cudnnHandle_t bound to stream(); CUDA devices only.
+  // cublasHandle_t / cudnnHandle_t bound to stream(); CUDA devices only. Created on first
+  // use and released at process exit (Note [context lifetime], core/context.cpp).
   void* cublas_handle();
   void* cudnn_handle();
+  // Releases the library handles (they are made again if asked for afterwards).
+  void release_library_handles() noexcept;
   // Whether float32 matrix products may use TF32 tensor cores (off by default).
   bool allow_tf32() const { return allow_tf32_; }
   void set_allow_tf32(bool allow) { allow_tf32_ = allow; }
@@ -39,6 +44,14 @@ class DeviceContext {
   // where a value must reach the host; training steps never do.
   void synchronize() const;
 
+  // The state one random op on this device draws with from `generator`: reserved from it,
+  // or, while a CudaGraph captures this device's stream, numbered within the graph
+  // (Note [random numbers in CUDA graphs], core/cuda_graph.h).
+  RandomState reserve_random(Generator& generator);
+  // The graph capturing this device's stream, or null (set by CudaGraph).
+  CudaGraph* capturing_graph() const { return capturing_graph_; }
+  void set_capturing_graph(CudaGraph* graph) { capturing_graph_ = graph; }
+
  private:
   Device device_;
   Generator generator_;
@@ -48,6 +61,7 @@ class DeviceContext {
   void* cudnn_ = nullptr;
   bool allow_tf32_ = false;
   bool allocation_guards_ = false;
+  CudaGraph* capturing_graph_ = nullptr;
 };
 
 // The context of `device`; throws tg::Error naming the device when it is unusable

@@ -3,7 +3,11 @@
 #include "core/cuda_backend.h"
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/context.h"
 #include "kernels/cuda/launch.h"
@@ -52,8 +56,112 @@ void* create_cudnn(int device, void* stream) {
   return handle;
 }
 
+void destroy_cublas(int device, void* handle) noexcept {
+  if (cudaSetDevice(device) == cudaSuccess) (void)cublasDestroy(static_cast<cublasHandle_t>(handle));
+}
+
+void destroy_cudnn(int device, void* handle) noexcept {
+  if (cudaSetDevice(device) == cudaSuccess) (void)cudnnDestroy(static_cast<cudnnHandle_t>(handle));
+}
+
+namespace {
+// The device's memory in bytes (cudaGetDeviceProperties is slow: asked once per device).
+size_t device_memory(int device) {
+  static std::mutex mutex;
+  static std::map<int, size_t> known;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = known.find(device);
+  if (found != known.end()) return found->second;
+  cudaDeviceProp prop;
+  TG_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  return known[device] = prop.totalGlobalMem;
+}
+}  // namespace
+
+// Note [frees during graph capture]
+// While a stream is being captured into a CUDA graph, cudaFreeAsync on it becomes a free
+// node of the graph, which may only free memory allocated in the graph. A tensor made
+// before the capture and dropped during it (a previous step's activations, a reassigned
+// buffer) must therefore not be freed then: its block waits in `deferred` until the stream
+// is no longer capturing (the next allocation or free outside a capture, or the end of a
+// CudaGraph capture). Blocks allocated during a capture are remembered with its id, and
+// freed in it when dropped there.
+namespace {
+
+struct CaptureBookkeeping {
+  std::mutex mutex;
+  std::map<void*, unsigned long long> allocated_in_capture;  // block -> capture id
+  std::vector<std::pair<void*, void*>> deferred;             // (stream, block)
+  std::string failure;  // a failed free, reported by the next allocate or synchronize
+};
+
+CaptureBookkeeping& bookkeeping() {
+  static auto* state = new CaptureBookkeeping();  // used from destructors: never destroyed
+  return *state;
+}
+
+// The id of the capture under way on `stream`, or 0 when it is not being captured.
+unsigned long long capture_id(void* stream) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  unsigned long long id = 0;
+  if (cudaStreamGetCaptureInfo(static_cast<cudaStream_t>(stream), &status, &id) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return status == cudaStreamCaptureStatusNone ? 0 : id;
+}
+
+// Frees one block; a failure is kept for the next checked call. Caller holds the mutex.
+void free_block(CaptureBookkeeping& books, void* stream, void* ptr) noexcept {
+  const cudaError_t status = cudaFreeAsync(ptr, static_cast<cudaStream_t>(stream));
+  if (status != cudaSuccess && books.failure.empty()) {
+    (void)cudaGetLastError();
+    books.failure = std::string("cudaFreeAsync failed: ") + cudaGetErrorString(status);
+  }
+}
+
+// Frees the deferred blocks whose stream is no longer capturing. Caller holds the mutex.
+void free_deferred(CaptureBookkeeping& books) noexcept {
+  auto still_waiting = books.deferred.begin();
+  for (auto& [stream, ptr] : books.deferred) {
+    if (capture_id(stream) == 0) {
+      free_block(books, stream, ptr);
+    } else {
+      *still_waiting++ = {stream, ptr};
+    }
+  }
+  books.deferred.erase(still_waiting, books.deferred.end());
+}
+
+// Throws the failure a free recorded, once.
+void report_failed_free() {
+  CaptureBookkeeping& books = bookkeeping();
+  std::string failure;
+  {
+    std::lock_guard<std::mutex> lock(books.mutex);
+    failure.swap(books.failure);
+  }
+  TG_CHECK(failure.empty(), "an earlier CUDA free failed: ", failure);
+}
+
+}  // namespace
+
 void* allocate(int device, void* stream, size_t bytes) {
+  report_failed_free();
   TG_CUDA_CHECK(cudaSetDevice(device));
+  // A request past the whole device is refused here, with the device's size in the
+  // message, rather than by the allocator (whose failure tools report as an API error).
+  if (bytes > (size_t{1} << 30)) {
+    const size_t total = device_memory(device);
+    TG_CHECK(bytes <= total, "out of memory on cuda:", device, ": could not allocate ", bytes,
+             " bytes (the device has ", total, " bytes)");
+  }
+  const unsigned long long capture = capture_id(stream);
+  CaptureBookkeeping& books = bookkeeping();
+  if (capture == 0) {
+    std::lock_guard<std::mutex> lock(books.mutex);
+    if (!books.deferred.empty()) free_deferred(books);
+  }
   void* ptr = nullptr;
   const cudaError_t status = cudaMallocAsync(&ptr, bytes, static_cast<cudaStream_t>(stream));
   if (status != cudaSuccess) {
@@ -61,33 +169,96 @@ void* allocate(int device, void* stream, size_t bytes) {
     TG_THROW("out of memory on cuda:", device, ": could not allocate ", bytes, " bytes (",
              cudaGetErrorString(status), ")");
   }
+  if (capture != 0) {
+    std::lock_guard<std::mutex> lock(books.mutex);
+    books.allocated_in_capture[ptr] = capture;
+  }
   return ptr;
 }
 
 void deallocate(int device, void* stream, void* ptr) noexcept {
-  // A destructor cannot throw: a failure here means the context is already broken, and
-  // the next checked call reports it.
-  if (cudaSetDevice(device) == cudaSuccess) {
-    (void)cudaFreeAsync(ptr, static_cast<cudaStream_t>(stream));
+  if (cudaSetDevice(device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return;  // the device is gone: nothing left to free on it
   }
+  const unsigned long long capture = capture_id(stream);
+  CaptureBookkeeping& books = bookkeeping();
+  std::lock_guard<std::mutex> lock(books.mutex);
+  const auto found = books.allocated_in_capture.find(ptr);
+  const unsigned long long allocated_in = found != books.allocated_in_capture.end() ? found->second : 0;
+  if (found != books.allocated_in_capture.end()) books.allocated_in_capture.erase(found);
+  if (capture != 0 && allocated_in != capture) {
+    books.deferred.emplace_back(stream, ptr);
+    return;
+  }
+  if (capture == 0 && !books.deferred.empty()) free_deferred(books);
+  free_block(books, stream, ptr);
 }
+
+void release_deferred_frees() {
+  CaptureBookkeeping& books = bookkeeping();
+  std::lock_guard<std::mutex> lock(books.mutex);
+  free_deferred(books);
+}
+
+void begin_capture(int device, void* stream) {
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  TG_CUDA_CHECK(cudaStreamBeginCapture(static_cast<cudaStream_t>(stream), cudaStreamCaptureModeGlobal));
+}
+
+void* end_capture(int device, void* stream) {
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  cudaGraph_t graph = nullptr;
+  TG_CUDA_CHECK(cudaStreamEndCapture(static_cast<cudaStream_t>(stream), &graph));
+  release_deferred_frees();
+  cudaGraphExec_t exec = nullptr;
+  // Memory the graph allocates and does not free (tensors that outlive the capture) is
+  // freed again before each launch, so the graph can be replayed.
+  const cudaError_t status = cudaGraphInstantiateWithFlags(&exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
+  (void)cudaGraphDestroy(graph);
+  TG_CUDA_CHECK(status);
+  return exec;
+}
+
+void launch_graph(int device, void* stream, void* graph) {
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  TG_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream)));
+}
+
+void destroy_graph(void* graph) noexcept { (void)cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph)); }
+
+namespace {
+// Makes `waiting` wait for the work queued so far on `done` (on `done_device`); no host wait.
+void order_streams(int done_device, cudaStream_t done, cudaStream_t waiting) {
+  TG_CUDA_CHECK(cudaSetDevice(done_device));
+  cudaEvent_t event;
+  TG_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  TG_CUDA_CHECK(cudaEventRecord(event, done));
+  TG_CUDA_CHECK(cudaStreamWaitEvent(waiting, event, 0));
+  TG_CUDA_CHECK(cudaEventDestroy(event));  // released once the wait is satisfied
+}
+}  // namespace
 
 void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
                 size_t bytes) {
   if (bytes == 0) return;
-  // Queue on the stream of the CUDA side (the destination's when both are CUDA, after the
-  // source's stream has finished writing).
+  // Queue on the stream of the CUDA side (the destination's when both are CUDA).
   const Device& queue_device = dst_device.is_cuda() ? dst_device : src_device;
   cudaStream_t stream = static_cast<cudaStream_t>(context(queue_device).stream());
-  if (src_device.is_cuda() && dst_device.is_cuda() && src_device != dst_device) {
-    context(src_device).synchronize();
-  }
+  const bool peer = src_device.is_cuda() && dst_device.is_cuda() && src_device != dst_device;
+  cudaStream_t src_stream = peer ? static_cast<cudaStream_t>(context(src_device).stream()) : nullptr;
+  // Between two GPUs: the copy waits for the source's writes, and the source's stream
+  // then waits for the copy, so that nothing queued there later (the source's own
+  // stream-ordered free above all) can overtake the read.
+  if (peer) order_streams(src_device.index(), src_stream, stream);
   TG_CUDA_CHECK(cudaSetDevice(queue_device.index()));
   TG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream));
+  if (peer) order_streams(dst_device.index(), stream, src_stream);
   if (dst_device.is_cpu()) TG_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 
 void synchronize(int device, void* stream) {
+  report_failed_free();
   TG_CUDA_CHECK(cudaSetDevice(device));
   TG_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
 }

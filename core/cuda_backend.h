@@ -20,9 +20,25 @@ void set_device(int device);
 void* create_stream(int device);
 void* create_cublas(int device, void* stream);
 void* create_cudnn(int device, void* stream);
+// Releases handles made by create_cublas / create_cudnn (at process exit).
+void destroy_cublas(int device, void* handle) noexcept;
+void destroy_cudnn(int device, void* handle) noexcept;
 
+// Stream-ordered allocation from the device's pool. A free while `stream` is being
+// captured into a graph is deferred when the block was not allocated in that capture
+// (Note [frees during graph capture], core/cuda_backend.cpp). A failed free cannot throw
+// (it runs in destructors): the next allocate or synchronize reports it.
 void* allocate(int device, void* stream, size_t bytes);
 void deallocate(int device, void* stream, void* ptr) noexcept;
+// Frees what deallocate deferred during captures that have ended.
+void release_deferred_frees();
+
+// CUDA graphs (core/cuda_graph.h): capture the work queued on `stream`, then replay it.
+void begin_capture(int device, void* stream);
+// Ends the capture and returns the instantiated graph (a cudaGraphExec_t).
+void* end_capture(int device, void* stream);
+void launch_graph(int device, void* stream, void* graph);
+void destroy_graph(void* graph) noexcept;
 
 // Copies bytes between any two devices. Device-to-host copies wait for the data.
 void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,

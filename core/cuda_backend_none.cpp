@@ -16,8 +16,15 @@ void set_device(int) { not_compiled("set_device"); }
 void* create_stream(int) { not_compiled("create_stream"); }
 void* create_cublas(int, void*) { not_compiled("cublas handle"); }
 void* create_cudnn(int, void*) { not_compiled("cudnn handle"); }
+void destroy_cublas(int, void*) noexcept {}
+void destroy_cudnn(int, void*) noexcept {}
 void* allocate(int, void*, size_t) { not_compiled("allocate on cuda"); }
 void deallocate(int, void*, void*) noexcept {}
+void release_deferred_frees() {}
+void begin_capture(int, void*) { not_compiled("CUDA graph capture"); }
+void* end_capture(int, void*) { not_compiled("CUDA graph capture"); }
+void launch_graph(int, void*, void*) { not_compiled("CUDA graph replay"); }
+void destroy_graph(void*) noexcept {}
 void copy_bytes(void*, const Device&, const void*, const Device&, size_t) {
   not_compiled("copy to or from cuda");
 }

@@ -74,9 +74,9 @@ Tensor random_tensor(const char* op, const Shape& shape, const TensorOptions& op
            ": dtype ", options.dtype(), " is not a floating-point type");
   Tensor t = empty(shape, options);
   Generator& source = generator != nullptr ? *generator : context(options.device()).generator();
-  const RandomState state = source.reserve();
+  const RandomState state = context(options.device()).reserve_random(source);
   const kernels::RandomArgs args{t.raw_data_ptr(), t.dtype(), t.numel(), state.seed,
-                                 state.offset, distribution, a, b};
+                                 state.offset, distribution, a, b, state.offset_base};
   TG_ON_DEVICE(t.device(), kernels::cpu::random(args), kernels::cuda::random(args, stream));
   return t;
 }

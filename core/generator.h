@@ -9,10 +9,13 @@
 
 namespace tg {
 
-// The (seed, offset) pair one random op draws with.
+// The (seed, offset) pair one random op draws with. While a CudaGraph captures, `offset`
+// is relative to a base the graph writes into device memory before each replay, and
+// offset_base points there (Note [random numbers in CUDA graphs], core/cuda_graph.h).
 struct RandomState {
   uint64_t seed;
   uint64_t offset;
+  const uint64_t* offset_base = nullptr;  // device memory, or null: `offset` is absolute
 };
 
 class Generator {

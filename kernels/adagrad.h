@@ -20,6 +20,12 @@ struct AdagradStep {
   double clr;  // the decayed learning rate of this step
 };
 
+// The decayed rate of step t (1-based).
+TG_HOST_DEVICE AdagradStep step_at(const AdagradStep& given, int64_t t) {
+  const AdagradParams& h = given.params;
+  return {h, h.lr / (1.0 + static_cast<double>(t - 1) * h.lr_decay)};
+}
+
 template <typename T>
 TG_HOST_DEVICE void adagrad_element(T& p, T g, T& sum, const AdagradStep& s, T scale) {
   using std::sqrt;

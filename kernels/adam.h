@@ -26,6 +26,15 @@ struct AdamStep {
   double bias_correction2_sqrt;  // sqrt(bc2)
 };
 
+// The constants of step t (1-based): lr / (1 - β1^t) and sqrt(1 - β2^t).
+TG_HOST_DEVICE AdamStep step_at(const AdamStep& given, int64_t t) {
+  using std::pow;
+  using std::sqrt;
+  const AdamParams& h = given.params;
+  const double tf = static_cast<double>(t);
+  return {h, h.lr / (1.0 - pow(h.beta1, tf)), sqrt(1.0 - pow(h.beta2, tf))};
+}
+
 template <typename T>
 TG_HOST_DEVICE void adam_element(T& p, T g, T& m, T& v, T* v_max, const AdamStep& s, T scale) {
   using std::sqrt;

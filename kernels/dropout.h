@@ -45,6 +45,9 @@ struct DropoutArgs {
   uint64_t offset;
   uint32_t threshold;  // dropout_threshold(p)
   double scale;        // 1 / (1 - p), or 0 for p = 1
+  // CUDA only: device memory whose value is added to `offset` (Note [random numbers in
+  // CUDA graphs], core/cuda_graph.h); null otherwise.
+  const uint64_t* offset_base;
 };
 
 namespace cpu {

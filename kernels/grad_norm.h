@@ -7,6 +7,7 @@
 // The chunking depends only on the sizes, so reruns give the same bits; no float atomics.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -14,10 +15,16 @@
 
 namespace tg::kernels {
 
-// Elements per stage-1 partial.
-constexpr int64_t kNormChunk = 1 << 12;  // enough blocks to fill a GPU from 1M elements
+// Elements per stage-1 partial: a multiple of 4096 that keeps a buffer at about 1024
+// partials or fewer (one GPU block each: ~8 per SM of an H100 for large buffers, and the
+// second stage stays short). A function of n alone, so the sums repeat bit for bit.
+inline int64_t norm_chunk(int64_t n) {
+  constexpr int64_t kGranule = 1 << 12, kTargetPartials = 1 << 10;
+  const int64_t wanted = (n + kTargetPartials - 1) / kTargetPartials;
+  return std::max<int64_t>(kGranule, (wanted + kGranule - 1) / kGranule * kGranule);
+}
 
-inline int64_t norm_partials(int64_t n) { return (n + kNormChunk - 1) / kNormChunk; }
+inline int64_t norm_partials(int64_t n) { return (n + norm_chunk(n) - 1) / norm_chunk(n); }
 
 struct NormPartialsArgs {
   DType dtype;

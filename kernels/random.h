@@ -29,6 +29,9 @@ struct RandomArgs {
   Distribution distribution;
   double a;
   double b;
+  // CUDA only: device memory whose value is added to `offset` (Note [random numbers in
+  // CUDA graphs], core/cuda_graph.h); null otherwise.
+  const uint64_t* offset_base;
 };
 
 // How many elements one Philox block (four 32-bit words) yields: two per block for

@@ -26,10 +26,13 @@ struct SgdStep {
   double direction_grad, direction_buffer;
 };
 
-inline SgdStep sgd_step(const SgdParams& h, bool first_step) {
+TG_HOST_DEVICE SgdStep sgd_step(const SgdParams& h, bool first_step) {
   return {h, first_step ? 0.0 : h.momentum, first_step ? 1.0 : 1.0 - h.dampening,
           h.nesterov ? 1.0 : 0.0, h.nesterov ? h.momentum : 1.0};
 }
+
+// The coefficients of step t (1-based): the buffer starts as g on the first.
+TG_HOST_DEVICE SgdStep step_at(const SgdStep& given, int64_t t) { return sgd_step(given.params, t == 1); }
 
 template <typename T>
 TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale) {

@@ -12,6 +12,15 @@
 // when they come from clip_grad_norm, so no value travels to the host between the norm
 // and the update. With skip set, the update returns before writing anything: parameters
 // and state stay bitwise unchanged.
+//
+// Note [device step count]
+// The optimizers keep their step count in device memory (step_count: updates taken so
+// far). An update given it derives its per-step constants (Adam's bias corrections, SGD's
+// first-step momentum, AdaGrad's decayed rate) from t = step_count + 1 on the device, once
+// per CUDA block or once per CPU call (step_at below), and advance_step_count then adds
+// 1 unless the step was skipped. So a replayed CUDA graph sees t advance, and a step
+// skipped for a non-finite norm is not counted, as in PyTorch, which never took it.
+// Without step_count the constants in the arguments are used as given.
 #pragma once
 
 #include <cmath>
@@ -28,9 +37,17 @@ struct Regularization {
 };
 
 struct StepControl {
-  const float* grad_scale = nullptr;  // multiplies every gradient; null = 1
-  const uint8_t* skip = nullptr;      // non-zero: leave everything untouched; null = never
+  const float* grad_scale = nullptr;     // multiplies every gradient; null = 1
+  const uint8_t* skip = nullptr;         // non-zero: leave everything untouched; null = never
+  const int64_t* step_count = nullptr;   // updates taken before this one; null = constants as given
 };
+
+// The per-step constants of this launch: `given`, or those of step t = *step_count + 1
+// (each update header defines step_at(given, t) for its constants).
+template <typename Step>
+TG_HOST_DEVICE Step launch_step(const Step& given, const StepControl& control) {
+  return control.step_count != nullptr ? step_at(given, *control.step_count + 1) : given;
+}
 
 // The gradient the update uses: clip-scaled, plus the coupled penalties. Written without
 // branches (a penalty that is off adds 0·p, exactly 0 for finite p) so CPU loops vectorise.

@@ -9,8 +9,9 @@ Adagrad::Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper)
 }
 
 void Adagrad::update(ParamGroup& group, const ClipState* control) {
-  const double clr = hyper_.lr / (1.0 + static_cast<double>(steps() - 1) * hyper_.lr_decay);
-  adagrad_update_(group.params, group.grads, group.state[0], kernels::AdagradStep{hyper_, clr}, control);
+  // The decayed rate comes from the device step count (kernels::step_at).
+  adagrad_update_(group.params, group.grads, group.state[0], kernels::AdagradStep{hyper_, hyper_.lr}, control,
+                  group.step_count);
 }
 
 }  // namespace tg::optim

@@ -1,7 +1,5 @@
 #include "optim/adam.h"
 
-#include <cmath>
-
 namespace tg::optim {
 
 Adam::Adam(const std::vector<Tensor>& params, const AdamParams& hyper)
@@ -14,13 +12,10 @@ Adam::Adam(const std::vector<Tensor>& params, const AdamParams& hyper)
 }
 
 void Adam::update(ParamGroup& group, const ClipState* control) {
-  // Bias corrections, once per step on the host.
-  const double t = static_cast<double>(steps());
-  const double bc1 = 1.0 - std::pow(static_cast<double>(hyper_.beta1), t);
-  const double bc2 = 1.0 - std::pow(static_cast<double>(hyper_.beta2), t);
-  const kernels::AdamStep step{hyper_, hyper_.lr / bc1, std::sqrt(bc2)};
+  // The bias corrections come from the device step count (kernels::step_at).
+  const kernels::AdamStep step{hyper_, 0.0, 1.0};
   adam_update_(group.params, group.grads, group.state[0], group.state[1],
-               hyper_.amsgrad ? group.state[2] : Tensor(), step, control);
+               hyper_.amsgrad ? group.state[2] : Tensor(), step, control, group.step_count);
 }
 
 AdamParams adamw_defaults() {

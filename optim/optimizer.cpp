@@ -30,7 +30,7 @@ Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double
     for (const Tensor& p : members) total += p.numel();
     const TensorOptions options = TensorOptions(members.front().dtype()).device(members.front().device());
     ParamGroup group{members.front().device(), members.front().dtype(), empty({total}, options),
-                     zeros({total}, options), {}, members};
+                     zeros({total}, options), {}, members, zeros({}, options.dtype(DType::Int64))};
     for (double initial : state_buffers) group.state.push_back(full({total}, initial, options));
     groups.push_back(std::move(group));
   }
@@ -77,15 +77,17 @@ Tensor Optimizer::grad_norm() {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
-  ++steps_;
   const ClipState* control = clip_pending_ ? &clip_ : nullptr;
   for (ParamGroup& g : groups_) {
     update(g, control);
+    advance_step_count_(g.step_count, control);
     g.params.bump_version();
   }
   last_skip_ = clip_pending_ ? clip_.skip : Tensor();
   clip_pending_ = false;
 }
+
+int64_t Optimizer::steps() const { return groups_.front().step_count.item<int64_t>(); }
 
 bool Optimizer::last_step_skipped() const {
   return last_skip_.defined() && last_skip_.item<int64_t>() != 0;

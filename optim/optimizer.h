@@ -24,6 +24,7 @@ struct ParamGroup {
   Tensor grads;               // (numel,) flat gradients
   std::vector<Tensor> state;  // (numel,) each; meaning per optimizer
   std::vector<Tensor> members;
+  Tensor step_count;          // () int64 on `device`: steps taken, skipped ones not counted
 };
 
 class Optimizer {
@@ -43,10 +44,13 @@ class Optimizer {
   Tensor clip_grad_norm(double max_norm);
   // The global gradient norm without clipping.
   Tensor grad_norm();
+  // Updates every group, then counts the step on the device (Note [device step count],
+  // kernels/update_common.h): a step skipped for a non-finite norm is not counted.
   void step();
   // Whether the last step was skipped for a non-finite gradient norm (waits for the device).
   bool last_step_skipped() const;
-  int64_t steps() const { return steps_; }
+  // Steps taken, skipped ones not counted (reads the device count: waits for the device).
+  int64_t steps() const;
 
   virtual double lr() const = 0;
   virtual void set_lr(double lr) = 0;
@@ -57,11 +61,11 @@ class Optimizer {
  protected:
   // `state_buffers[i]` is the initial value of state buffer i (e.g. AdaGrad's accumulator).
   Optimizer(const std::vector<Tensor>& params, const std::vector<double>& state_buffers);
+  // One fused update of `group`, whose per-step constants come from group.step_count.
   virtual void update(ParamGroup& group, const ClipState* control) = 0;
 
  private:
   std::vector<ParamGroup> groups_;
-  int64_t steps_ = 0;
   bool clip_pending_ = false;
   ClipState clip_;     // device scalars of clip_grad_norm, allocated once
   ClipState measure_;  // the same for grad_norm

@@ -10,8 +10,10 @@ SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
 }
 
 void SGD::update(ParamGroup& group, const ClipState* control) {
-  const kernels::SgdStep step = kernels::sgd_step(hyper_, steps() == 1);
-  sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], step, control);
+  // Whether this is the first step comes from the device step count (kernels::step_at).
+  const kernels::SgdStep step = kernels::sgd_step(hyper_, false);
+  sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], step, control,
+              group.step_count);
 }
 
 }  // namespace tg::optim

@@ -17,7 +17,7 @@ Tensor run_dropout(const Tensor& in, double p, RandomState state) {
   Tensor out = empty(in.shape(), ops::options_of(in));
   const kernels::DropoutArgs args{in.dtype(), in.numel(), src.raw_data_ptr(), out.raw_data_ptr(),
                                   state.seed, state.offset, kernels::dropout_threshold(p),
-                                  p < 1 ? 1.0 / (1.0 - p) : 0.0};
+                                  p < 1 ? 1.0 / (1.0 - p) : 0.0, state.offset_base};
   TG_ON_DEVICE(in.device(), kernels::cpu::dropout(args), kernels::cuda::dropout(args, stream));
   return out;
 }
@@ -30,7 +30,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
   TG_CHECK(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got ", p);
   if (!training || p == 0) return x;
   Generator& source = generator != nullptr ? *generator : context(x.device()).generator();
-  const RandomState state = source.reserve();
+  const RandomState state = context(x.device()).reserve_random(source);
   const Tensor y = run_dropout(x.detach(), p, state);
   return autograd::record("DropoutBackward", y, {x}, [p, state](const Tensor& g) {
     return std::vector<Tensor>{run_dropout(g, p, state)};

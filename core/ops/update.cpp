@@ -4,6 +4,7 @@
 #include "core/ops/op_support.h"
 #include "kernels/elementwise.h"
 #include "kernels/grad_norm.h"
+#include "kernels/step_count.h"
 
 namespace tg {
 
@@ -24,8 +25,19 @@ void check_params(const char* op, const Tensor& params, const Tensor& grads) {
   check_buffer(op, "grads", grads, params, true);
 }
 
-kernels::StepControl step_control(const char* op, const ClipState* control, const Tensor& params) {
+void check_step_count(const char* op, const Tensor& step_count, const Device& device) {
+  TG_CHECK(step_count.defined() && step_count.dim() == 0 && step_count.dtype() == DType::Int64 && step_count.device() == device, op,
+           ": the step count must be a 0-d int64 tensor on ", device, ", got ",
+           step_count.defined() ? step_count.str() : std::string("an undefined tensor"));
+}
+
+kernels::StepControl step_control(const char* op, const ClipState* control, const Tensor& params,
+                                  const Tensor& step_count) {
   kernels::StepControl c;
+  if (step_count.defined()) {
+    check_step_count(op, step_count, params.device());
+    c.step_count = step_count.data_ptr<int64_t>();
+  }
   if (control == nullptr) return c;
   TG_CHECK(control->scale.device() == params.device(), op, ": clip state on ", control->scale.device(),
            ", parameters on ", params.device());
@@ -76,7 +88,8 @@ ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
 }
 
 void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
-                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control) {
+                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control,
+                  const Tensor& step_count) {
   check_params("adam", params, grads);
   check_buffer("adam", "m", m, params, true);
   check_buffer("adam", "v", v, params, true);
@@ -84,26 +97,27 @@ void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, co
   const kernels::AdamArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
                                m.raw_data_ptr(), v.raw_data_ptr(),
                                step.params.amsgrad ? v_max.raw_data_ptr() : nullptr, step,
-                               step_control("adam", control, params)};
+                               step_control("adam", control, params, step_count)};
   TG_ON_DEVICE(params.device(), kernels::cpu::adam(args), kernels::cuda::adam(args, stream));
 }
 
 void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
-                 const kernels::SgdStep& step, const ClipState* control) {
+                 const kernels::SgdStep& step, const ClipState* control, const Tensor& step_count) {
   check_params("sgd", params, grads);
   check_buffer("sgd", "momentum_buffer", momentum_buffer, params, step.params.momentum != 0);
   const kernels::SgdArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
                               step.params.momentum != 0 ? momentum_buffer.raw_data_ptr() : nullptr, step,
-                              step_control("sgd", control, params)};
+                              step_control("sgd", control, params, step_count)};
   TG_ON_DEVICE(params.device(), kernels::cpu::sgd(args), kernels::cuda::sgd(args, stream));
 }
 
 void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
-                     const kernels::AdagradStep& step, const ClipState* control) {
+                     const kernels::AdagradStep& step, const ClipState* control,
+                     const Tensor& step_count) {
   check_params("adagrad", params, grads);
   check_buffer("adagrad", "sum", sum, params, true);
   const kernels::AdagradArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
-                                  sum.raw_data_ptr(), step, step_control("adagrad", control, params)};
+                                  sum.raw_data_ptr(), step, step_control("adagrad", control, params, step_count)};
   TG_ON_DEVICE(params.device(), kernels::cpu::adagrad(args), kernels::cuda::adagrad(args, stream));
 }
 
@@ -117,8 +131,19 @@ void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& sq
   const kernels::RmspropArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
                                   square_avg.raw_data_ptr(), hyper.centered ? grad_avg.raw_data_ptr() : nullptr,
                                   hyper.momentum > 0 ? momentum_buffer.raw_data_ptr() : nullptr, hyper,
-                                  step_control("rmsprop", control, params)};
+                                  step_control("rmsprop", control, params, Tensor())};
   TG_ON_DEVICE(params.device(), kernels::cpu::rmsprop(args), kernels::cuda::rmsprop(args, stream));
+}
+
+void advance_step_count_(const Tensor& step_count, const ClipState* control) {
+  check_step_count("advance_step_count", step_count, step_count.device());
+  TG_CHECK(control == nullptr || control->skip.device() == step_count.device(),
+           "advance_step_count: clip state on ", control->skip.device(), ", step count on ", step_count.device());
+  const kernels::StepCountArgs args{step_count.data_ptr<int64_t>(),
+                                    control != nullptr ? control->skip.data_ptr<uint8_t>() : nullptr};
+  TG_ON_DEVICE(step_count.device(), kernels::cpu::advance_step_count(args),
+               kernels::cuda::advance_step_count(args, stream));
+  step_count.bump_version();
 }
 
 void clip_grad_value_(const std::vector<Tensor>& grads, double value) {

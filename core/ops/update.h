@@ -31,16 +31,24 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
 ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm);
 
 // Each update is one kernel launch over the whole buffer. `control` (optional) scales the
-// gradients and may skip the step.
+// gradients and may skip the step. `step_count` (optional; a 0-d int64 tensor on the
+// parameters' device holding the updates taken so far) replaces the per-step constants of
+// `step` by those of step step_count + 1, computed on the device (Note [device step count],
+// kernels/update_common.h); advance_step_count_ then counts the step.
 void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
-                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control);
+                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control,
+                  const Tensor& step_count = Tensor());
 void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
-                 const kernels::SgdStep& step, const ClipState* control);
+                 const kernels::SgdStep& step, const ClipState* control, const Tensor& step_count = Tensor());
 void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
-                     const kernels::AdagradStep& step, const ClipState* control);
+                     const kernels::AdagradStep& step, const ClipState* control,
+                     const Tensor& step_count = Tensor());
 void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& square_avg,
                      const Tensor& grad_avg, const Tensor& momentum_buffer,
                      const kernels::RmspropParams& hyper, const ClipState* control);
+
+// step_count += 1 on its device, unless `control` says the step was skipped.
+void advance_step_count_(const Tensor& step_count, const ClipState* control);
 
 // Clamps every element of each gradient to [-value, value], in place.
 void clip_grad_value_(const std::vector<Tensor>& grads, double value);

@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "core/context.h"
+#include "core/cuda_graph.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"

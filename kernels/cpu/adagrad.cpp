@@ -12,7 +12,7 @@ void adagrad_typed(const AdagradArgs& a) {
   T* __restrict__ p = static_cast<T*>(a.params);
   const T* __restrict__ g = static_cast<const T*>(a.grads);
   T* __restrict__ sum = static_cast<T*>(a.sum);
-  const AdagradStep step = a.step;
+  const AdagradStep step = launch_step(a.step, a.control);
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {

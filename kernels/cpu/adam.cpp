@@ -15,7 +15,7 @@ void adam_typed(const AdamArgs& a) {
   T* __restrict__ m = static_cast<T*>(a.m);
   T* __restrict__ v = static_cast<T*>(a.v);
   T* __restrict__ v_max = static_cast<T*>(a.v_max);
-  const AdamStep step = a.step;
+  const AdamStep step = launch_step(a.step, a.control);
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {

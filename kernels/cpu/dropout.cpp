@@ -28,6 +28,7 @@ void dropout_typed(const DropoutArgs& a) {
 }  // namespace
 
 void dropout(const DropoutArgs& a) {
+  TG_ASSERT(a.offset_base == nullptr, "dropout: a device-side offset base on the CPU");
   visit_float_dtype(a.dtype, [&](auto tag) { dropout_typed<decltype(tag)>(a); });
 }
 

@@ -8,16 +8,16 @@
 namespace tg::kernels::cpu {
 
 void norm_partials(const NormPartialsArgs& a) {
-  const int64_t chunks = kernels::norm_partials(a.n);
+  const int64_t chunks = kernels::norm_partials(a.n), chunk = norm_chunk(a.n);
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* g = static_cast<const T*>(a.grads);
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t end = std::min(a.n, (c + 1) * kNormChunk);
+      const int64_t end = std::min(a.n, (c + 1) * chunk);
       double total = 0;
 #pragma omp simd reduction(+ : total)
-      for (int64_t i = c * kNormChunk; i < end; ++i) total += static_cast<double>(g[i]) * g[i];
+      for (int64_t i = c * chunk; i < end; ++i) total += static_cast<double>(g[i]) * g[i];
       a.partials[c] = total;
     }
   });

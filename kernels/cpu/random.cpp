@@ -7,6 +7,7 @@
 namespace tg::kernels::cpu {
 
 void random(const RandomArgs& args) {
+  TG_ASSERT(args.offset_base == nullptr, "random: a device-side offset base on the CPU");
   const int per_block = values_per_block(args.distribution, args.dtype);
   const int64_t blocks = (args.numel + per_block - 1) / per_block;
   visit_dtype(args.dtype, [&](auto tag) {

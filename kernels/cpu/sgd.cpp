@@ -13,7 +13,7 @@ void sgd_typed(const SgdArgs& a) {
   T* __restrict__ p = static_cast<T*>(a.params);
   const T* __restrict__ g = static_cast<const T*>(a.grads);
   T* __restrict__ buffer = static_cast<T*>(a.momentum_buffer);
-  const SgdStep step = a.step;
+  const SgdStep step = launch_step(a.step, a.control);
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {

@@ -11,10 +11,11 @@ template <typename T>
 __global__ void random_kernel(T* __restrict__ dst, RandomArgs args, int per_block,
                               int64_t blocks) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const uint64_t offset = args.offset + (args.offset_base != nullptr ? *args.offset_base : 0);
   for (int64_t block = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
        block < blocks; block += stride) {
     double values[4];
-    random_block_values(args, philox_block(args.seed, args.offset, block), values);
+    random_block_values(args, philox_block(args.seed, offset, block), values);
     const int64_t first = block * per_block;
 #pragma unroll
     for (int j = 0; j < 4; ++j) {

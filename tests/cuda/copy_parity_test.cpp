@@ -82,12 +82,36 @@ TEST(FillCuda, FillAndArangeMatchCpu) {
   for (int64_t n : kSizes) {
     for (DType dtype : kDtypes) {
       const TensorOptions cpu(dtype), gpu = TensorOptions(dtype).device(Device::cuda());
-      EXPECT_TRUE(testing::tensors_bitwise_equal(full({n}, -2.75, gpu), full({n}, -2.75, cpu)))
-          << n << " " << dtype;
+      // 0 takes the memset path, -0.0 (sign bit set) the kernel: both must match bit for bit.
+      for (double value : {-2.75, 0.0, -0.0}) {
+        EXPECT_TRUE(testing::tensors_bitwise_equal(full({n}, 7.0, gpu).fill_(value), full({n}, value, cpu)))
+            << n << " " << dtype << " value " << value;
+      }
       const double step = dtype == DType::UInt8 ? 0.37 : 0.1;
       EXPECT_TRUE(testing::tensors_bitwise_equal(arange(-5, -5 + step * n, step, gpu),
                                                  arange(-5, -5 + step * n, step, cpu)))
           << n << " " << dtype;
+    }
+  }
+}
+
+// Copies between every pair of devices, with a converted (so staged, temporary) source
+// that is freed on its own stream right after the copy is queued: the source's stream must
+// wait for the copy before that memory is reused. With one GPU only the CPU pairs and the
+// same-device pair run; the peer path needs two.
+TEST(CopyCuda, EveryDevicePairCopiesAStagedSource) {
+  TG_REQUIRE_CUDA();
+  std::vector<Device> devices{Device::cpu()};
+  for (int i = 0; i < cuda_device_count(); ++i) devices.push_back(Device::cuda(i));
+  const Tensor expected = source_values(1 << 22, Device::cpu()).to(DType::Float32);
+  for (const Device& from : devices) {
+    const Tensor src = expected.to(DType::Float64).to(from);
+    for (const Device& to : devices) {
+      Tensor dst = empty({1 << 22}, TensorOptions(DType::Float32).device(to));
+      dst.copy_(src);  // stages src.to(Float32) on `from`, freed when copy_ returns
+      // Reuse the freed block on `from` at once: it must not change what was copied.
+      full({1 << 22}, -1.0, TensorOptions(DType::Float32).device(from));
+      EXPECT_TRUE(testing::tensors_bitwise_equal(dst.to(Device::cpu()), expected)) << from << " -> " << to;
     }
   }
 }

@@ -113,6 +113,53 @@ TEST(Clipping, NonFiniteNormSkipsTheStepBitwise) {
   }
 }
 
+// A step skipped for a non-finite norm is not counted (Note [device step count]): what
+// follows is exactly the first step of an optimizer that never saw it, as in PyTorch.
+// With a host counter that advanced anyway, SGD's momentum buffer was not started as g
+// (SGD(momentum, dampening 0.5) then g = 1 gave -0.5 instead of -1) and Adam's bias
+// corrections were those of step 2.
+void skip_first_step(optim::Optimizer& opt, Tensor& p) {
+  opt.zero_grad();
+  {
+    NoGradGuard no_grad;
+    p.grad().fill_(NAN);
+  }
+  opt.clip_grad_norm(1.0);
+  opt.step();
+  ASSERT_TRUE(opt.last_step_skipped());
+  EXPECT_EQ(opt.steps(), 0);
+}
+
+TEST(Clipping, SkippedStepIsNotCounted) {
+  {
+    Tensor p = zeros({1}, DType::Float64).requires_grad_();
+    optim::SgdParams h;
+    h.lr = 1;
+    h.momentum = 0.9;
+    h.dampening = 0.5;
+    optim::SGD opt({p}, h);
+    skip_first_step(opt, p);
+    opt.zero_grad();
+    sum(p).backward();  // g = 1
+    opt.step();
+    EXPECT_EQ(p.detach().item<double>(), -1.0) << "the buffer starts as g on the first counted step";
+    EXPECT_EQ(opt.steps(), 1);
+  }
+  {
+    const Tensor start = from_vector(std::vector<double>{0.5, -1.5, 2.0});
+    Tensor skipped = start.clone().requires_grad_(), fresh = start.clone().requires_grad_();
+    optim::Adam after_skip({skipped}, optim::AdamParams{}), never_skipped({fresh}, optim::AdamParams{});
+    skip_first_step(after_skip, skipped);
+    for (auto [opt, p] : {std::pair{&after_skip, &skipped}, std::pair{&never_skipped, &fresh}}) {
+      opt->zero_grad();
+      sum(mul(*p, *p)).backward();
+      opt->clip_grad_norm(100.0);
+      opt->step();
+    }
+    EXPECT_TRUE(testing::tensors_bitwise_equal(skipped.detach(), fresh.detach()));
+  }
+}
+
 TEST(Clipping, ClipGradValueClampsInPlace) {
   Tensor g = from_vector(std::vector<float>{-3, -0.5, 0, 0.5, 3});
   clip_grad_value_({g}, 1.0);
