@@ -6,6 +6,9 @@
 //   backward:   the same layout for Σg and Σg·xhat.
 //   elementwise passes: one thread per element.
 // Chunks are chosen so that C·chunks blocks cover the GPU even when C is small.
+// Index math runs in 32-bit unsigned integers (template parameter I) whenever the tensor
+// has fewer than 2^31 elements: a 64-bit division is a long software routine on the GPU,
+// and the per-element channel lookups were the passes' bottleneck.
 #include "kernels/batchnorm.h"
 #include "kernels/cuda/launch.h"
 
@@ -31,16 +34,23 @@ Chunking chunking(const BatchNormShape& s) {
 }
 
 // Stage 1 of the statistics: (count, mean, M2) of one chunk of one channel.
-template <typename T>
+// Offset of the k-th element of channel c, in the launch's index type.
+template <typename I>
+__device__ __forceinline__ I channel_offset(I k, I c, I channels, I hw) {
+  return (k / hw * channels + c) * hw + k % hw;
+}
+
+template <typename T, typename I>
 __global__ void moments_partial_kernel(const T* __restrict__ x, BatchNormShape s, Chunking ch,
                                        T* __restrict__ partials) {
   __shared__ T counts[kStatThreads], means[kStatThreads], m2s[kStatThreads];
   const int64_t c = blockIdx.y, chunk = blockIdx.x;
-  const int64_t begin = chunk * ch.length;
-  const int64_t end = min(s.count(), begin + ch.length);
+  const I begin = static_cast<I>(chunk * ch.length);
+  const I end = static_cast<I>(min(s.count(), chunk * ch.length + ch.length));
+  const I channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
   T n = 0, mean = 0, m2 = 0;
-  for (int64_t k = begin + threadIdx.x; k < end; k += blockDim.x) {
-    const T v = x[channel_element(s, c, k)];
+  for (I k = begin + threadIdx.x; k < end; k += blockDim.x) {
+    const T v = x[channel_offset<I>(k, static_cast<I>(c), channels, hw)];
     n += T(1);
     const T d = v - mean;
     mean += d / n;
@@ -93,30 +103,30 @@ __global__ void eval_stats_kernel(BatchNormForwardArgs a) {
       T(1) / sqrt(static_cast<const T*>(a.running_var)[c] + static_cast<T>(a.eps));
 }
 
-template <typename T>
+template <typename T, typename I>
 __global__ void normalize_kernel(const T* __restrict__ x, T* __restrict__ y, const T* __restrict__ mean,
                                  const T* __restrict__ invstd, const T* __restrict__ gamma,
                                  const T* __restrict__ beta, BatchNormShape s) {
-  const int64_t total = s.n * s.c * s.hw;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (i / s.hw) % s.c;
+  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
+  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I c = (i / hw) % channels;
     y[i] = batchnorm_element(x[i], mean[c], invstd[c], gamma, beta, c);
   }
 }
 
 // Backward stage 1: Σg and Σg·xhat of one chunk of one channel.
-template <typename T>
+template <typename T, typename I>
 __global__ void grad_partial_kernel(const T* __restrict__ x, const T* __restrict__ g,
                                     const T* __restrict__ mean, const T* __restrict__ invstd,
                                     BatchNormShape s, Chunking ch, T* __restrict__ partials) {
   __shared__ T sums[kStatThreads], dots[kStatThreads];
   const int64_t c = blockIdx.y, chunk = blockIdx.x;
-  const int64_t begin = chunk * ch.length;
-  const int64_t end = min(s.count(), begin + ch.length);
+  const I begin = static_cast<I>(chunk * ch.length);
+  const I end = static_cast<I>(min(s.count(), chunk * ch.length + ch.length));
+  const I channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
   T sum = 0, dot = 0;
-  for (int64_t k = begin + threadIdx.x; k < end; k += blockDim.x) {
-    const int64_t i = channel_element(s, c, k);
+  for (I k = begin + threadIdx.x; k < end; k += blockDim.x) {
+    const I i = channel_offset<I>(k, static_cast<I>(c), channels, hw);
     sum += g[i];
     dot += g[i] * (x[i] - mean[c]) * invstd[c];
   }
@@ -153,7 +163,7 @@ __global__ void grad_final_kernel(const T* __restrict__ partials, T* __restrict_
   if (a.grad_gamma != nullptr) static_cast<T*>(a.grad_gamma)[c] = dot;
 }
 
-template <typename T>
+template <typename T, typename I>
 __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__ g,
                                   const T* __restrict__ totals, BatchNormBackwardArgs a) {
   const BatchNormShape s = a.shape;
@@ -161,10 +171,9 @@ __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__
   const T* invstd = static_cast<const T*>(a.invstd);
   const T* gamma = static_cast<const T*>(a.gamma);
   T* grad_x = static_cast<T*>(a.grad_x);
-  const int64_t total = s.n * s.c * s.hw;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (i / s.hw) % s.c;
+  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
+  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I c = (i / hw) % channels;
     grad_x[i] = batchnorm_backward_element(g[i], x[i], mean[c], invstd[c], gamma != nullptr ? gamma[c] : T(1),
                                            totals[2 * c], totals[2 * c + 1], static_cast<T>(s.count()),
                                            a.training);
@@ -190,6 +199,17 @@ class Scratch {
 
 unsigned channel_blocks(int64_t c) { return static_cast<unsigned>((c + kThreads - 1) / kThreads); }
 
+// Calls f with a 32-bit index type when every offset of `s` (and a grid stride past the
+// last one) fits in 31 bits, else with int64_t.
+template <typename F>
+void with_index_type(const BatchNormShape& s, F&& f) {
+  if (s.n * s.c * s.hw < (int64_t{1} << 31)) {
+    f(uint32_t{});
+  } else {
+    f(int64_t{});
+  }
+}
+
 }  // namespace
 
 void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
@@ -202,8 +222,10 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
     if (a.training) {
       const Chunking ch = chunking(s);
       Scratch partials(sizeof(T) * 3 * s.c * ch.chunks, st);
-      moments_partial_kernel<T><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
-          static_cast<const T*>(a.x), s, ch, partials.as<T>());
+      with_index_type(s, [&](auto index) {
+        moments_partial_kernel<T, decltype(index)><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
+            static_cast<const T*>(a.x), s, ch, partials.as<T>());
+      });
       TG_CUDA_CHECK_LAUNCH();
       moments_final_kernel<T><<<channel_blocks(s.c), kThreads, 0, st>>>(partials.as<T>(), a, ch);
       TG_CUDA_CHECK_LAUNCH();
@@ -213,10 +235,12 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
     }
     const int64_t total = s.n * s.c * s.hw;
     if (total == 0) return;
-    normalize_kernel<T><<<grid_for(total), kThreads, 0, st>>>(
-        static_cast<const T*>(a.x), static_cast<T*>(a.y), static_cast<const T*>(a.save_mean),
-        static_cast<const T*>(a.save_invstd), static_cast<const T*>(a.gamma),
-        static_cast<const T*>(a.beta), s);
+    with_index_type(s, [&](auto index) {
+      normalize_kernel<T, decltype(index)><<<grid_for(total), kThreads, 0, st>>>(
+          static_cast<const T*>(a.x), static_cast<T*>(a.y), static_cast<const T*>(a.save_mean),
+          static_cast<const T*>(a.save_invstd), static_cast<const T*>(a.gamma),
+          static_cast<const T*>(a.beta), s);
+    });
     TG_CUDA_CHECK_LAUNCH();
   });
 }
@@ -231,16 +255,20 @@ void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream) {
     const Chunking ch = chunking(s);
     Scratch partials(sizeof(T) * 2 * s.c * ch.chunks, st);
     Scratch totals(sizeof(T) * 2 * s.c, st);
-    grad_partial_kernel<T><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
-        static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y), static_cast<const T*>(a.mean),
-        static_cast<const T*>(a.invstd), s, ch, partials.as<T>());
+    with_index_type(s, [&](auto index) {
+      grad_partial_kernel<T, decltype(index)><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
+          static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y), static_cast<const T*>(a.mean),
+          static_cast<const T*>(a.invstd), s, ch, partials.as<T>());
+    });
     TG_CUDA_CHECK_LAUNCH();
     grad_final_kernel<T><<<channel_blocks(s.c), kThreads, 0, st>>>(partials.as<T>(), totals.as<T>(), a, ch);
     TG_CUDA_CHECK_LAUNCH();
     const int64_t total = s.n * s.c * s.hw;
     if (a.grad_x == nullptr || total == 0) return;
-    grad_input_kernel<T><<<grid_for(total), kThreads, 0, st>>>(
-        static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y), totals.as<T>(), a);
+    with_index_type(s, [&](auto index) {
+      grad_input_kernel<T, decltype(index)><<<grid_for(total), kThreads, 0, st>>>(
+          static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y), totals.as<T>(), a);
+    });
     TG_CUDA_CHECK_LAUNCH();
   });
 }
