@@ -1,10 +1,14 @@
 // Global L2 norm of gradients and the clip coefficient, deterministic and without a host
 // round trip (Pascanu et al., "On the difficulty of training RNNs", 2013):
 //   stage 1  partial sums of squares, one per fixed chunk of each buffer (float64);
-//   stage 2  one block (one thread on the CPU) adds the partials in order, and writes
+//   stage 2  the partials of every buffer added in order, and written out:
 //            norm = sqrt(Σ), scale = min(1, max_norm / (norm + 1e-6)) and, for a non-finite
 //            norm, skip = 1 (Note [step control], kernels/update_common.h).
-// The chunking depends only on the sizes, so reruns give the same bits; no float atomics.
+// Stage 2 runs inside the last buffer's stage-1 call (on the GPU, in its last block to
+// finish: Note [last block finishes], kernels/cuda/grad_norm.cu), so a clipped step costs
+// one launch per buffer more than an unclipped one, not two.
+// The partition depends only on the sizes, so reruns give the same bits; no float atomics
+// (the GPU may partition differently from the CPU: the two agree to rounding).
 #pragma once
 
 #include <algorithm>
@@ -26,13 +30,6 @@ inline int64_t norm_chunk(int64_t n) {
 
 inline int64_t norm_partials(int64_t n) { return (n + norm_chunk(n) - 1) / norm_chunk(n); }
 
-struct NormPartialsArgs {
-  DType dtype;
-  int64_t n;
-  const void* grads;  // (n,)
-  double* partials;   // (norm_partials(n),): Σ g² over each chunk
-};
-
 struct ClipFinalizeArgs {
   const double* partials;  // every buffer's partials, one after another
   int64_t count;
@@ -40,6 +37,20 @@ struct ClipFinalizeArgs {
   float* norm;             // (1,)
   float* scale;            // (1,)
   uint8_t* skip;           // (1,)
+};
+
+struct NormPartialsArgs {
+  DType dtype;
+  int64_t n;
+  const void* grads;  // (n,)
+  double* partials;   // (norm_partials(n),): Σ g² over each part of the buffer
+  // Set on the call for the last buffer only: once its partials are written, stage 2 runs
+  // over finish.count partials (every buffer's, one after another, ending with this one's).
+  bool finishes = false;
+  ClipFinalizeArgs finish{};
+  // GPU only, with `finishes`: a counter of the launch's blocks that are done; 0 before
+  // the call, and left 0 after it.
+  unsigned long long* arrivals = nullptr;
 };
 
 // Shared by both finishing stages.
@@ -58,11 +69,9 @@ TG_HOST_DEVICE void finish_clip(double sum_of_squares, const ClipFinalizeArgs& a
 
 namespace cpu {
 void norm_partials(const NormPartialsArgs& args);
-void clip_finalize(const ClipFinalizeArgs& args);
 }  // namespace cpu
 namespace cuda {
 void norm_partials(const NormPartialsArgs& args, void* stream);
-void clip_finalize(const ClipFinalizeArgs& args, void* stream);
 }  // namespace cuda
 
 }  // namespace tg::kernels

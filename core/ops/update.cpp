@@ -68,16 +68,22 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
   if (!fits(state.partials, DType::Float64, std::max<int64_t>(partial_count, 1))) {
     state.partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
   }
-  double* cursor = state.partials.data_ptr<double>();
-  for (const Tensor& g : grads) {
-    const kernels::NormPartialsArgs args{g.dtype(), g.numel(), g.raw_data_ptr(), cursor};
-    TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), kernels::cuda::norm_partials(args, stream));
-    cursor += kernels::norm_partials(g.numel());
-  }
+  if (!fits(state.arrivals, DType::Int64, 1)) state.arrivals = zeros({}, on_device.dtype(DType::Int64));
   const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(), partial_count, max_norm,
                                          state.norm.data_ptr<float>(), state.scale.data_ptr<float>(),
                                          state.skip.data_ptr<uint8_t>()};
-  TG_ON_DEVICE(device, kernels::cpu::clip_finalize(finish), kernels::cuda::clip_finalize(finish, stream));
+  double* cursor = state.partials.data_ptr<double>();
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const Tensor& g = grads[i];
+    kernels::NormPartialsArgs args{g.dtype(), g.numel(), g.raw_data_ptr(), cursor};
+    if (i + 1 == grads.size()) {
+      args.finishes = true;
+      args.finish = finish;
+      args.arrivals = reinterpret_cast<unsigned long long*>(state.arrivals.data_ptr<int64_t>());
+    }
+    TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), kernels::cuda::norm_partials(args, stream));
+    cursor += kernels::norm_partials(g.numel());
+  }
   for (const Tensor& t : {state.norm, state.scale, state.skip}) t.bump_version();
 }
 

@@ -21,9 +21,11 @@ struct ClipState {
   Tensor scale;     // 0-d float32: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
   Tensor skip;      // 0-d uint8: 1 when the norm is not finite
   Tensor partials;  // float64 scratch of the first stage
+  Tensor arrivals;  // 0-d int64, 0 between calls: the GPU's count of finished blocks
 };
 
-// One deterministic two-stage reduction over every buffer (same device); max_norm <= 0
+// One deterministic two-stage reduction over every buffer (same device), one launch per
+// buffer on the GPU; max_norm <= 0
 // only measures. Writes into `state`, reusing its tensors when they fit (so a training
 // loop allocates them once, and a captured CUDA graph sees fixed addresses).
 void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipState& state);

@@ -21,12 +21,10 @@ void norm_partials(const NormPartialsArgs& a) {
       a.partials[c] = total;
     }
   });
-}
-
-void clip_finalize(const ClipFinalizeArgs& a) {
+  if (!a.finishes) return;
   double total = 0;
-  for (int64_t i = 0; i < a.count; ++i) total += a.partials[i];
-  finish_clip(total, a);
+  for (int64_t i = 0; i < a.finish.count; ++i) total += a.finish.partials[i];
+  finish_clip(total, a.finish);
 }
 
 }  // namespace tg::kernels::cpu

@@ -141,6 +141,31 @@ TEST(TrainingKernelsCuda, GlobalNormMatchesCpuAndRepeats) {
   }
 }
 
+// Stage 2 runs in the last block of the last buffer's launch, counted with a device
+// counter that must be back at 0 after every call: one state reused over calls with a
+// different number of blocks each, a last buffer without elements, and no elements at all.
+TEST(TrainingKernelsCuda, GlobalNormFinishesInTheLastBlockOfEveryCall) {
+  TG_REQUIRE_CUDA();
+  const Tensor large = randn({(3 << 20) + 5}), small = randn({33}, DType::Float64);
+  const Tensor none = empty({0});
+  const std::vector<std::vector<Tensor>> lists = {{large, small}, {small, none}, {none}, {small, large}, {large}};
+  ClipState state;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& list : lists) {
+      std::vector<Tensor> on_gpu;
+      for (const Tensor& t : list) on_gpu.push_back(t.to(Device::cuda()));
+      const ClipState cpu = global_grad_norm(list, 0.5);
+      global_grad_norm_(on_gpu, 0.5, state);
+      EXPECT_TRUE(testing::tensors_close(state.norm, cpu.norm, 0, 1e-6)) << list.size() << " " << round;
+      EXPECT_TRUE(testing::tensors_close(state.scale, cpu.scale, 0, 1e-6)) << list.size() << " " << round;
+      EXPECT_EQ(state.arrivals.item<int64_t>(), 0);
+    }
+  }
+  global_grad_norm_({none.to(Device::cuda())}, 0.5, state);
+  EXPECT_EQ(state.norm.item<float>(), 0.0f);
+  EXPECT_EQ(state.scale.item<float>(), 1.0f);
+}
+
 TEST(TrainingKernelsCuda, NonFiniteNormSkipsTheStep) {
   TG_REQUIRE_CUDA();
   Tensor p = randn({1000}, Device::cuda()).requires_grad_();

@@ -40,6 +40,16 @@ TEST(GradNorm, MatchesFloat64ReferenceAndRepeatsBitForBit) {
   }
 }
 
+// The second stage runs with the last buffer's call, also when that buffer is empty.
+TEST(GradNorm, AnEmptyLastBufferStillFinishes) {
+  const Tensor a = randn({5000}), none = empty({0});
+  EXPECT_TRUE(testing::tensors_bitwise_equal(global_grad_norm({a, none}, 1.0).norm, global_grad_norm({a}, 1.0).norm));
+  const ClipState nothing = global_grad_norm({none}, 1.0);
+  EXPECT_EQ(nothing.norm.item<float>(), 0.0f);
+  EXPECT_EQ(nothing.scale.item<float>(), 1.0f);
+  EXPECT_EQ(nothing.skip.item<int64_t>(), 0);
+}
+
 TEST(GradNorm, NoClippingBelowTheThreshold) {
   const Tensor g = full({10}, 0.1);
   const ClipState s = global_grad_norm({g}, 5.0);
