@@ -11,17 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "tamegrad/config.h"
+
 #if TG_WITH_CUDA
 #include <cuda_runtime.h>
 #endif
 
-#include "core/context.h"
+#include "tamegrad/core/context.h"
 
 namespace tg::bench {
 
 struct Flags {
-  bool json = false;   // one JSON object per row instead of a table
-  bool quick = false;  // fewer repetitions and smaller sizes (smoke runs)
+  bool json = false;       // one JSON object per row instead of a table
+  bool quick = false;      // fewer repetitions and smaller sizes (smoke runs)
   bool cuda_only = false;  // leave out the CPU rows
 };
 
@@ -51,7 +53,8 @@ inline double best_seconds(const Device& device, int repeats, const std::functio
     const auto start = std::chrono::steady_clock::now();
     f();
     context(device).synchronize();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = s < best ? s : best;
   }
   return best;
@@ -93,7 +96,8 @@ inline double median_seconds(const Device& device, int runs, const std::function
       const auto start = std::chrono::steady_clock::now();
       f();
       context(device).synchronize();
-      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      times.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   }
   std::nth_element(times.begin(), times.begin() + runs / 2, times.end());

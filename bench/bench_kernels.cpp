@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_common.h"
-#include "core/autograd.h"
-#include "core/dispatch.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "kernels/batchnorm.h"
+#include "tamegrad/bench/bench_common.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/dispatch.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/kernels/batchnorm.h"
 
 namespace tg::bench {
 namespace {
@@ -60,10 +60,12 @@ double copy_bandwidth(const Device& device, int64_t n, int repeats) {
 void print(const Flags& flags, const Row& r, double copy_bw) {
   const double gbps = r.bytes / r.seconds / 1e9;
   if (flags.json) {
-    std::printf("{\"device\": \"%s\", \"name\": \"%s\", \"elements\": %lld, \"seconds\": %.6e, \"gbps\": %.2f, "
-                "\"fraction_of_copy\": %.3f}\n",
-                r.device.c_str(), r.name.c_str(), static_cast<long long>(r.elements), r.seconds, gbps,
-                gbps * 1e9 / copy_bw);
+    std::printf(
+        "{\"device\": \"%s\", \"name\": \"%s\", \"elements\": %lld, \"seconds\": %.6e, \"gbps\": "
+        "%.2f, "
+        "\"fraction_of_copy\": %.3f}\n",
+        r.device.c_str(), r.name.c_str(), static_cast<long long>(r.elements), r.seconds, gbps,
+        gbps * 1e9 / copy_bw);
   } else {
     std::printf("%-8s %-16s %11lld %12.3f %10.1f %9.2f\n", r.device.c_str(), r.name.c_str(),
                 static_cast<long long>(r.elements), r.seconds * 1e3, gbps, gbps * 1e9 / copy_bw);
@@ -71,15 +73,19 @@ void print(const Flags& flags, const Row& r, double copy_bw) {
 }
 
 void bench_device(const Flags& flags, const Device& device) {
-  const std::vector<int64_t> sizes = flags.quick ? std::vector<int64_t>{1 << 20}
-                                                 : std::vector<int64_t>{1 << 20, 10 << 20, 100 << 20};
+  const std::vector<int64_t> sizes = flags.quick
+                                         ? std::vector<int64_t>{1 << 20}
+                                         : std::vector<int64_t>{1 << 20, 10 << 20, 100 << 20};
   const int repeats = flags.quick ? 3 : (device.is_cpu() ? 5 : 100);
   // The copy ceiling on a GPU uses 1 GiB buffers (far past its L2), at least the largest size.
-  const int64_t copy_n = device.is_cuda() && !flags.quick ? std::max<int64_t>(sizes.back(), 1 << 28) : sizes.back();
+  const int64_t copy_n =
+      device.is_cuda() && !flags.quick ? std::max<int64_t>(sizes.back(), 1 << 28) : sizes.back();
   const double copy_bw = copy_bandwidth(device, copy_n, repeats);
   if (!flags.json) {
-    std::printf("%s: copy bandwidth %.1f GB/s (read + write)\n", device.str().c_str(), copy_bw / 1e9);
-    std::printf("%-8s %-16s %11s %12s %10s %9s\n", "device", "kernel", "elements", "ms", "GB/s", "of copy");
+    std::printf("%s: copy bandwidth %.1f GB/s (read + write)\n", device.str().c_str(),
+                copy_bw / 1e9);
+    std::printf("%-8s %-16s %11s %12s %10s %9s\n", "device", "kernel", "elements", "ms", "GB/s",
+                "of copy");
   }
   NoGradGuard no_grad;
   const TensorOptions f32 = TensorOptions(DType::Float32).device(device);
@@ -88,29 +94,30 @@ void bench_device(const Flags& flags, const Device& device) {
     const Tensor p = randn({n}, f32, &gen), g = randn({n}, f32, &gen);
     const Tensor s1 = zeros({n}, f32), s2 = zeros({n}, f32);
     auto run = [&](const char* name, double bytes_per_element, const std::function<void()>& f) {
-      print(flags, {device.str(), name, n, median_seconds(device, repeats, f), bytes_per_element * n}, copy_bw);
+      print(flags,
+            {device.str(), name, n, median_seconds(device, repeats, f), bytes_per_element * n},
+            copy_bw);
     };
-    kernels::AdamStep adam{};
-    adam.step_size = 1e-3;
-    adam.bias_correction2_sqrt = 0.1;
-    run("adam", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adam, nullptr); });
-    kernels::AdamStep adamw = adam;
-    adamw.params.regularization.decoupled_weight_decay = 0.01;
-    run("adamw", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adamw, nullptr); });
-    kernels::RmspropParams rms{};
-    run("rmsprop", 20, [&] { rmsprop_update_(p, g, s1, Tensor(), Tensor(), rms, nullptr); });
-    kernels::SgdParams sgd{};
+    // Step 11 of each optimizer: the per-step constants come from the device step count.
+    const Tensor taken = full({}, 10.0, TensorOptions(DType::Int64).device(device));
+    optim::AdamParams adam;
+    run("adam", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adam, taken); });
+    optim::AdamParams adamw = adam;
+    adamw.regularization.decoupled_weight_decay = 0.01;
+    run("adamw", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adamw, taken); });
+    optim::RmspropParams rms;
+    run("rmsprop", 20, [&] { rmsprop_update_(p, g, s1, Tensor(), Tensor(), rms); });
+    optim::SgdParams sgd;
     sgd.momentum = 0.9;
-    run("sgd_momentum", 20, [&] { sgd_update_(p, g, s1, kernels::sgd_step(sgd, false), nullptr); });
-    kernels::AdagradStep adagrad{};
-    adagrad.clr = 1e-2;
-    run("adagrad", 20, [&] { adagrad_update_(p, g, s1, adagrad, nullptr); });
+    run("sgd_momentum", 20, [&] { sgd_update_(p, g, s1, sgd, taken); });
+    optim::AdagradParams adagrad;
+    run("adagrad", 20, [&] { adagrad_update_(p, g, s1, adagrad, taken); });
     // The clip state is made once and reused, as Optimizer::clip_grad_norm does.
     ClipState clip;
     run("global_norm", 4, [&] { global_grad_norm_({g}, 1.0, clip); });
     run("clip_adam", 32, [&] {
       global_grad_norm_({g}, 1.0, clip);
-      adam_update_(p, g, s1, s2, Tensor(), adam, &clip);
+      adam_update_(p, g, s1, s2, Tensor(), adam, taken, &clip);
     });
     // Dropout's backward is the same kernel on the gradient (Note [dropout RNG]).
     run("dropout_fwd", 8, [&] { dropout(p, 0.1, true, &gen); });
@@ -119,24 +126,48 @@ void bench_device(const Flags& flags, const Device& device) {
     const int64_t c = 64, hw = 32 * 32, batch = std::max<int64_t>(n / (c * hw), 1);
     const Tensor x = p.slice(0, 0, batch * c * hw).view({batch, c, 32, 32});
     const Tensor dy = g.slice(0, 0, batch * c * hw).view({batch, c, 32, 32});
-    const Tensor gamma = ones({c}, f32), beta = zeros({c}, f32), rm = zeros({c}, f32), rv = ones({c}, f32);
+    const Tensor gamma = ones({c}, f32), beta = zeros({c}, f32), rm = zeros({c}, f32),
+                 rv = ones({c}, f32);
     const int64_t m = batch * c * hw;
     const Tensor mean = empty({c}, f32), invstd = empty({c}, f32), y = empty({m}, f32);
     const kernels::BatchNormShape shape{batch, c, hw};
-    const kernels::BatchNormForwardArgs fwd{DType::Float32, shape, x.raw_data_ptr(), gamma.raw_data_ptr(),
-                                            beta.raw_data_ptr(), y.raw_data_ptr(), true, rm.raw_data_ptr(),
-                                            rv.raw_data_ptr(), mean.raw_data_ptr(), invstd.raw_data_ptr(), 0.1, 1e-5};
-    const kernels::BatchNormBackwardArgs bwd{DType::Float32, shape, x.raw_data_ptr(), dy.raw_data_ptr(),
-                                             gamma.raw_data_ptr(), mean.raw_data_ptr(), invstd.raw_data_ptr(), true,
-                                             y.raw_data_ptr(), s1.raw_data_ptr(), s2.raw_data_ptr()};
-    print(flags, {device.str(), "batchnorm_fwd", m, median_seconds(device, repeats, [&] {
-                    TG_ON_DEVICE(device, kernels::cpu::batchnorm_forward(fwd),
-                                 kernels::cuda::batchnorm_forward(fwd, stream));
-                  }), 8.0 * m}, copy_bw);
-    print(flags, {device.str(), "batchnorm_bwd", m, median_seconds(device, repeats, [&] {
-                    TG_ON_DEVICE(device, kernels::cpu::batchnorm_backward(bwd),
-                                 kernels::cuda::batchnorm_backward(bwd, stream));
-                  }), 12.0 * m}, copy_bw);
+    const kernels::BatchNormForwardArgs fwd{DType::Float32,
+                                            shape,
+                                            x.raw_data_ptr(),
+                                            gamma.raw_data_ptr(),
+                                            beta.raw_data_ptr(),
+                                            y.raw_data_ptr(),
+                                            true,
+                                            rm.raw_data_ptr(),
+                                            rv.raw_data_ptr(),
+                                            mean.raw_data_ptr(),
+                                            invstd.raw_data_ptr(),
+                                            0.1,
+                                            1e-5};
+    const kernels::BatchNormBackwardArgs bwd{DType::Float32,        shape,
+                                             x.raw_data_ptr(),      dy.raw_data_ptr(),
+                                             gamma.raw_data_ptr(),  mean.raw_data_ptr(),
+                                             invstd.raw_data_ptr(), true,
+                                             y.raw_data_ptr(),      s1.raw_data_ptr(),
+                                             s2.raw_data_ptr()};
+    print(flags,
+          {device.str(), "batchnorm_fwd", m,
+           median_seconds(device, repeats,
+                          [&] {
+                            TG_ON_DEVICE(device, kernels::cpu::batchnorm_forward(fwd), stream,
+                                         kernels::cuda::batchnorm_forward(fwd, stream));
+                          }),
+           8.0 * m},
+          copy_bw);
+    print(flags,
+          {device.str(), "batchnorm_bwd", m,
+           median_seconds(device, repeats,
+                          [&] {
+                            TG_ON_DEVICE(device, kernels::cpu::batchnorm_backward(bwd), stream,
+                                         kernels::cuda::batchnorm_backward(bwd, stream));
+                          }),
+           12.0 * m},
+          copy_bw);
   }
 }
 
@@ -145,7 +176,8 @@ void bench_device(const Flags& flags, const Device& device) {
 
 int main(int argc, char** argv) {
   using namespace tg;
-  const bench::Flags flags = bench::parse_flags(argc, argv, "bench_kernels [--json] [--quick] [--cuda-only]");
+  const bench::Flags flags =
+      bench::parse_flags(argc, argv, "bench_kernels [--json] [--quick] [--cuda-only]");
   try {
     if (!flags.cuda_only) bench::bench_device(flags, Device::cpu());
     for (int i = 0; i < cuda_device_count(); ++i) bench::bench_device(flags, Device::cuda(i));

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_common.h"
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "core/ops.h"
+#include "tamegrad/bench/bench_common.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
 
 extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
                             const float* a, int lda, const float* b, int ldb, float beta, float* c,
@@ -35,8 +35,10 @@ double sgemm_gflops(int64_t m, int64_t n, int64_t k, int64_t count, int repeats)
 
 void row(const Flags& flags, const char* name, const std::string& shape, double ours, double blas) {
   if (flags.json) {
-    std::printf("{\"name\": \"%s\", \"shape\": \"%s\", \"gflops\": %.2f, \"sgemm_gflops\": %.2f, "
-                "\"fraction_of_sgemm\": %.3f}\n", name, shape.c_str(), ours, blas, ours / blas);
+    std::printf(
+        "{\"name\": \"%s\", \"shape\": \"%s\", \"gflops\": %.2f, \"sgemm_gflops\": %.2f, "
+        "\"fraction_of_sgemm\": %.3f}\n",
+        name, shape.c_str(), ours, blas, ours / blas);
   } else {
     std::printf("%-8s %-34s %10.1f %12.1f %9.2f\n", name, shape.c_str(), ours, blas, ours / blas);
   }
@@ -56,20 +58,28 @@ int main(int argc, char** argv) {
   NoGradGuard no_grad;
   const std::vector<std::array<int64_t, 3>> gemms =
       flags.quick ? std::vector<std::array<int64_t, 3>>{{256, 256, 256}}
-                  : std::vector<std::array<int64_t, 3>>{{64, 784, 128}, {128, 10, 128}, {256, 256, 256},
-                                                        {512, 512, 512}, {1024, 1024, 1024}};
+                  : std::vector<std::array<int64_t, 3>>{{64, 784, 128},
+                                                        {128, 10, 128},
+                                                        {256, 256, 256},
+                                                        {512, 512, 512},
+                                                        {1024, 1024, 1024}};
   for (const auto& [m, k, n] : gemms) {
     const Tensor a = randn({m, k}), b = randn({k, n});
     const double s = bench::best_seconds(Device::cpu(), repeats, [&] { matmul(a, b); });
     const double ours = 2.0 * m * n * k / s / 1e9;
-    bench::row(flags, "matmul", "(" + std::to_string(m) + "," + std::to_string(k) + ")x(" +
-                                    std::to_string(k) + "," + std::to_string(n) + ")",
+    bench::row(flags, "matmul",
+               "(" + std::to_string(m) + "," + std::to_string(k) + ")x(" + std::to_string(k) + "," +
+                   std::to_string(n) + ")",
                ours, bench::sgemm_gflops(m, n, k, 1, repeats));
   }
-  struct Conv { int64_t n, c, hw, oc, k, pad; };
+  struct Conv {
+    int64_t n, c, hw, oc, k, pad;
+  };
   const std::vector<Conv> convs = flags.quick ? std::vector<Conv>{{8, 16, 14, 32, 3, 1}}
-                                              : std::vector<Conv>{{64, 1, 28, 32, 3, 1}, {64, 32, 14, 64, 3, 1},
-                                                                  {32, 64, 7, 128, 3, 1}, {16, 3, 32, 64, 5, 2}};
+                                              : std::vector<Conv>{{64, 1, 28, 32, 3, 1},
+                                                                  {64, 32, 14, 64, 3, 1},
+                                                                  {32, 64, 7, 128, 3, 1},
+                                                                  {16, 3, 32, 64, 5, 2}};
   for (const Conv& c : convs) {
     const Tensor x = randn({c.n, c.c, c.hw, c.hw}), w = randn({c.oc, c.c, c.k, c.k});
     const int64_t out = c.hw + 2 * c.pad - c.k + 1;
@@ -79,9 +89,10 @@ int main(int argc, char** argv) {
     const int64_t m = c.oc, n = out * out, k = c.c * c.k * c.k;
     const double ours = 2.0 * m * n * k * c.n / s / 1e9;
     bench::row(flags, "conv2d",
-               "x(" + std::to_string(c.n) + "," + std::to_string(c.c) + "," + std::to_string(c.hw) + "," +
-                   std::to_string(c.hw) + ") w(" + std::to_string(c.oc) + "," + std::to_string(c.c) + "," +
-                   std::to_string(c.k) + "," + std::to_string(c.k) + ")",
+               "x(" + std::to_string(c.n) + "," + std::to_string(c.c) + "," + std::to_string(c.hw) +
+                   "," + std::to_string(c.hw) + ") w(" + std::to_string(c.oc) + "," +
+                   std::to_string(c.c) + "," + std::to_string(c.k) + "," + std::to_string(c.k) +
+                   ")",
                ours, bench::sgemm_gflops(m, n, k, c.n, repeats));
   }
   return 0;

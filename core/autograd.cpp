@@ -1,12 +1,12 @@
 // The autograd engine: recording nodes, and running them in reverse topological order.
-#include "core/autograd.h"
+#include "tamegrad/core/autograd.h"
 
 #include <unordered_map>
 #include <vector>
 
-#include "core/factory.h"
-#include "core/ops.h"
-#include "core/tensor_impl.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/core/tensor_impl.h"
 
 namespace tg {
 
@@ -34,8 +34,8 @@ SavedTensor::SavedTensor(const Tensor& tensor)
 const Tensor& SavedTensor::get(const char* node) const {
   TG_CHECK(!tensor_.defined() || tensor_.version() == version_, "backward: a tensor of shape ",
            tensor_.shape(), " saved by ", node,
-           " was modified by an in-place operation after it was saved (version ",
-           tensor_.version(), ", saved at ", version_, ")");
+           " was modified by an in-place operation after it was saved (version ", tensor_.version(),
+           ", saved at ", version_, ")");
   return tensor_;
 }
 
@@ -110,13 +110,17 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
            ") does not require grad and has no grad_fn");
   Tensor grad = grad_output;
   if (!grad.defined()) {
-    TG_CHECK(root.numel() == 1, "backward: grad_output can be left out only for a one-element "
-             "output, not shape ", root.shape());
+    TG_CHECK(root.numel() == 1,
+             "backward: grad_output can be left out only for a one-element "
+             "output, not shape ",
+             root.shape());
     grad = ones(root.shape(), TensorOptions(root.dtype()).device(root.device()));
   }
-  TG_CHECK(grad.shape() == root.shape() && grad.device() == root.device() && grad.dtype() == root.dtype(),
+  TG_CHECK(grad.shape() == root.shape() && grad.device() == root.device() &&
+               grad.dtype() == root.dtype(),
            "backward: grad_output (", grad.dtype(), " ", grad.shape(), " on ", grad.device(),
-           ") does not match the output (", root.dtype(), " ", root.shape(), " on ", root.device(), ")");
+           ") does not match the output (", root.dtype(), " ", root.shape(), " on ", root.device(),
+           ")");
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     accumulate_into_leaf(root, grad);

@@ -16,7 +16,10 @@
 #include <memory>
 #include <vector>
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -89,3 +92,5 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
 
 }  // namespace autograd
 }  // namespace tg
+
+TG_API_END

@@ -7,14 +7,14 @@
 // the first handle is made: that is after the CUDA runtime initialised and registered its
 // own teardown, so ours runs first (exit handlers run in reverse order of registration),
 // and leak checkers see nothing left behind.
-#include "core/context.h"
+#include "tamegrad/core/context.h"
 
 #include <cstdlib>
 #include <map>
 
-#include "core/cuda_backend.h"
-#include "core/cuda_graph.h"
-#include "core/error.h"
+#include "tamegrad/core/cuda_backend.h"
+#include "tamegrad/core/cuda_graph.h"
+#include "tamegrad/core/error.h"
 
 namespace tg {
 
@@ -97,7 +97,8 @@ DeviceContext& context(const Device& device) {
 
 void manual_seed(uint64_t seed) {
   context(Device::cpu()).generator().manual_seed(seed);
-  for (int i = 0; i < cuda_device_count(); ++i) context(Device::cuda(i)).generator().manual_seed(seed);
+  for (int i = 0; i < cuda_device_count(); ++i)
+    context(Device::cuda(i)).generator().manual_seed(seed);
 }
 
 }  // namespace tg

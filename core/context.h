@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <mutex>
 
-#include "core/device.h"
-#include "core/generator.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/device.h"
+#include "tamegrad/core/generator.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -72,3 +75,5 @@ DeviceContext& context(const Device& device);
 void manual_seed(uint64_t seed);
 
 }  // namespace tg
+
+TG_API_END

@@ -1,6 +1,6 @@
 // The CUDA backend: stream, handles, the stream-ordered memory pool and copies, through
 // the CUDA runtime, cuBLAS and cuDNN. Every call is checked (TG_CUDA_CHECK).
-#include "core/cuda_backend.h"
+#include "tamegrad/core/cuda_backend.h"
 
 #include <cstdint>
 #include <map>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/context.h"
-#include "kernels/cuda/launch.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/kernels/cuda/launch.h"
 
 namespace tg::cuda_backend {
 
@@ -25,7 +25,13 @@ int device_count() {
   return count;
 }
 
-void set_device(int device) { TG_CUDA_CHECK(cudaSetDevice(device)); }
+// Every CUDA op calls this (TG_ON_DEVICE): asking is cheaper than switching, and the
+// device is almost always current already.
+void set_device(int device) {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == device) return;
+  TG_CUDA_CHECK(cudaSetDevice(device));
+}
 
 void* create_stream(int device) {
   TG_CUDA_CHECK(cudaSetDevice(device));
@@ -57,7 +63,8 @@ void* create_cudnn(int device, void* stream) {
 }
 
 void destroy_cublas(int device, void* handle) noexcept {
-  if (cudaSetDevice(device) == cudaSuccess) (void)cublasDestroy(static_cast<cublasHandle_t>(handle));
+  if (cudaSetDevice(device) == cudaSuccess)
+    (void)cublasDestroy(static_cast<cublasHandle_t>(handle));
 }
 
 void destroy_cudnn(int device, void* handle) noexcept {
@@ -185,7 +192,8 @@ void deallocate(int device, void* stream, void* ptr) noexcept {
   CaptureBookkeeping& books = bookkeeping();
   std::lock_guard<std::mutex> lock(books.mutex);
   const auto found = books.allocated_in_capture.find(ptr);
-  const unsigned long long allocated_in = found != books.allocated_in_capture.end() ? found->second : 0;
+  const unsigned long long allocated_in =
+      found != books.allocated_in_capture.end() ? found->second : 0;
   if (found != books.allocated_in_capture.end()) books.allocated_in_capture.erase(found);
   if (capture != 0 && allocated_in != capture) {
     books.deferred.emplace_back(stream, ptr);
@@ -203,7 +211,8 @@ void release_deferred_frees() {
 
 void begin_capture(int device, void* stream) {
   TG_CUDA_CHECK(cudaSetDevice(device));
-  TG_CUDA_CHECK(cudaStreamBeginCapture(static_cast<cudaStream_t>(stream), cudaStreamCaptureModeGlobal));
+  TG_CUDA_CHECK(
+      cudaStreamBeginCapture(static_cast<cudaStream_t>(stream), cudaStreamCaptureModeGlobal));
 }
 
 void* end_capture(int device, void* stream) {
@@ -214,7 +223,8 @@ void* end_capture(int device, void* stream) {
   cudaGraphExec_t exec = nullptr;
   // Memory the graph allocates and does not free (tensors that outlive the capture) is
   // freed again before each launch, so the graph can be replayed.
-  const cudaError_t status = cudaGraphInstantiateWithFlags(&exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
+  const cudaError_t status =
+      cudaGraphInstantiateWithFlags(&exec, graph, cudaGraphInstantiateFlagAutoFreeOnLaunch);
   (void)cudaGraphDestroy(graph);
   TG_CUDA_CHECK(status);
   return exec;
@@ -222,10 +232,13 @@ void* end_capture(int device, void* stream) {
 
 void launch_graph(int device, void* stream, void* graph) {
   TG_CUDA_CHECK(cudaSetDevice(device));
-  TG_CUDA_CHECK(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream)));
+  TG_CUDA_CHECK(
+      cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream)));
 }
 
-void destroy_graph(void* graph) noexcept { (void)cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph)); }
+void destroy_graph(void* graph) noexcept {
+  (void)cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
+}
 
 namespace {
 // Makes `waiting` wait for the work queued so far on `done` (on `done_device`); no host wait.
@@ -246,7 +259,8 @@ void copy_bytes(void* dst, const Device& dst_device, const void* src, const Devi
   const Device& queue_device = dst_device.is_cuda() ? dst_device : src_device;
   cudaStream_t stream = static_cast<cudaStream_t>(context(queue_device).stream());
   const bool peer = src_device.is_cuda() && dst_device.is_cuda() && src_device != dst_device;
-  cudaStream_t src_stream = peer ? static_cast<cudaStream_t>(context(src_device).stream()) : nullptr;
+  cudaStream_t src_stream =
+      peer ? static_cast<cudaStream_t>(context(src_device).stream()) : nullptr;
   // Between two GPUs: the copy waits for the source's writes, and the source's stream
   // then waits for the copy, so that nothing queued there later (the source's own
   // stream-ordered free above all) can overtake the read.
@@ -279,8 +293,8 @@ std::string library_versions() {
   (void)cublasGetProperty(MAJOR_VERSION, &cublas);
   const size_t cudnn = cudnnGetVersion();  // major·10000 + minor·100 + patch since cuDNN 9
   std::ostringstream os;
-  os << "CUDA runtime " << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuBLAS "
-     << cublas << ".x, cuDNN " << cudnn / 10000 << "." << (cudnn % 10000) / 100 << "." << cudnn % 100;
+  os << "CUDA runtime " << runtime / 1000 << "." << (runtime % 1000) / 10 << ", cuBLAS " << cublas
+     << ".x, cuDNN " << cudnn / 10000 << "." << (cudnn % 10000) / 100 << "." << cudnn % 100;
   return os.str();
 }
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "core/device.h"
+#include "tamegrad/core/device.h"
 
 namespace tg::cuda_backend {
 

@@ -27,9 +27,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/device.h"
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/device.h"
+#include "tamegrad/core/generator.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -67,3 +70,5 @@ class CudaGraph {
 };
 
 }  // namespace tg
+
+TG_API_END

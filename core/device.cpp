@@ -1,11 +1,11 @@
 // Device parsing and naming, and the questions about CUDA that never throw.
-#include "core/device.h"
+#include "tamegrad/core/device.h"
 
 #include <cctype>
 #include <sstream>
 
-#include "core/cuda_backend.h"
-#include "core/error.h"
+#include "tamegrad/core/cuda_backend.h"
+#include "tamegrad/core/error.h"
 
 namespace tg {
 
@@ -30,9 +30,7 @@ Device::Device(const std::string& spec) {
 
 Device Device::cuda_if_available() { return cuda_is_available() ? cuda(0) : cpu(); }
 
-std::string Device::str() const {
-  return is_cpu() ? "cpu" : "cuda:" + std::to_string(index_);
-}
+std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index_); }
 
 std::ostream& operator<<(std::ostream& os, const Device& device) { return os << device.str(); }
 

@@ -7,6 +7,10 @@
 #include <ostream>
 #include <string>
 
+#include "tamegrad/config.h"
+
+TG_API_BEGIN
+
 namespace tg {
 
 enum class DeviceType { CPU, CUDA };
@@ -56,3 +60,5 @@ std::string cuda_library_versions();
 void check_device_usable(const Device& device);
 
 }  // namespace tg
+
+TG_API_END

@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <ostream>
 
+#include "tamegrad/config.h"
+
+TG_API_BEGIN
+
 namespace tg {
 
 enum class DType : uint8_t { Float32, Float64, Int64, UInt8 };
@@ -32,18 +36,32 @@ inline const char* dtype_name(DType dtype) {
   return "?";
 }
 
-inline bool is_floating(DType dtype) {
-  return dtype == DType::Float32 || dtype == DType::Float64;
-}
+inline bool is_floating(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
 
 inline std::ostream& operator<<(std::ostream& os, DType dtype) { return os << dtype_name(dtype); }
 
 // C++ type -> DType, for typed accessors (data_ptr<T>, item<T>, from_vector<T>).
-template <typename T> struct dtype_of;
-template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
-template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int64; };
-template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::UInt8; };
-template <typename T> inline constexpr DType dtype_of_v = dtype_of<T>::value;
+template <typename T>
+struct dtype_of;
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::Float32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::Float64;
+};
+template <>
+struct dtype_of<int64_t> {
+  static constexpr DType value = DType::Int64;
+};
+template <>
+struct dtype_of<uint8_t> {
+  static constexpr DType value = DType::UInt8;
+};
+template <typename T>
+inline constexpr DType dtype_of_v = dtype_of<T>::value;
 
 }  // namespace tg
+
+TG_API_END

@@ -1,5 +1,5 @@
 // Formatting helpers for error messages.
-#include "core/error.h"
+#include "tamegrad/core/error.h"
 
 namespace tg {
 

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "tamegrad/config.h"
+
+TG_API_BEGIN
+
 namespace tg {
 
 class Error : public std::runtime_error {
@@ -38,8 +42,7 @@ void stream_parts(std::ostringstream& os, const T& first, const Rest&... rest) {
 }
 
 template <typename... Parts>
-[[noreturn]] void throw_error(const char* kind, const char* file, int line,
-                              const Parts&... parts) {
+[[noreturn]] void throw_error(const char* kind, const char* file, int line, const Parts&... parts) {
   std::ostringstream os;
   stream_parts(os, parts...);
   os << " (" << kind << " at " << file << ":" << line << ")";
@@ -49,16 +52,18 @@ template <typename... Parts>
 }  // namespace detail
 }  // namespace tg
 
-#define TG_CHECK(cond, ...)                                                      \
-  do {                                                                           \
+#define TG_CHECK(cond, ...)                                                           \
+  do {                                                                                \
     if (!(cond)) ::tg::detail::throw_error("check", __FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 
-#define TG_ASSERT(cond, ...)                                                     \
-  do {                                                                           \
-    if (!(cond))                                                                 \
-      ::tg::detail::throw_error("internal assertion '" #cond "' failed", __FILE__, \
-                                __LINE__, __VA_ARGS__);                          \
+#define TG_ASSERT(cond, ...)                                                                 \
+  do {                                                                                       \
+    if (!(cond))                                                                             \
+      ::tg::detail::throw_error("internal assertion '" #cond "' failed", __FILE__, __LINE__, \
+                                __VA_ARGS__);                                                \
   } while (0)
 
 #define TG_THROW(...) ::tg::detail::throw_error("error", __FILE__, __LINE__, __VA_ARGS__)
+
+TG_API_END

@@ -1,14 +1,14 @@
 // Factory functions: allocation, constant and arange fills, host vectors, random draws.
-#include "core/factory.h"
+#include "tamegrad/core/factory.h"
 
 #include <cmath>
 #include <cstring>
 
-#include "core/context.h"
-#include "core/dispatch.h"
-#include "core/storage.h"
-#include "kernels/fill.h"
-#include "kernels/random.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/dispatch.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/kernels/fill.h"
+#include "tamegrad/kernels/random.h"
 
 namespace tg {
 
@@ -17,7 +17,8 @@ Tensor empty(const Shape& shape, const TensorOptions& options) {
   const auto item_size = static_cast<int64_t>(element_size(options.dtype()));
   TG_CHECK(numel <= INT64_MAX / item_size, "empty: shape ", shape, " of ", options.dtype(),
            " is too large");
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(numel * item_size), options.device());
+  auto storage =
+      std::make_shared<Storage>(static_cast<size_t>(numel * item_size), options.device());
   return Tensor(std::move(storage), shape, contiguous_strides(shape), 0, options.dtype());
 }
 
@@ -34,15 +35,15 @@ Tensor zeros_like(const Tensor& like) {
 }
 
 Tensor arange(double start, double end, double step, const TensorOptions& options) {
-  TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
-           "arange: start ", start, ", end ", end, " and step ", step, " must be finite");
+  TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange: start ",
+           start, ", end ", end, " and step ", step, " must be finite");
   TG_CHECK(step != 0, "arange: step must be non-zero");
   const double count = std::ceil((end - start) / step);
   TG_CHECK(count < 9.0e15, "arange: ", count, " elements is too many");
   Tensor t = empty({count > 0 ? static_cast<int64_t>(count) : 0}, options);
   if (t.numel() == 0) return t;
   const kernels::FillArgs args{t.raw_data_ptr(), t.dtype(), t.numel(), start, step};
-  TG_ON_DEVICE(t.device(), kernels::cpu::fill(args), kernels::cuda::fill(args, stream));
+  TG_ON_DEVICE(t.device(), kernels::cpu::fill(args), stream, kernels::cuda::fill(args, stream));
   return t;
 }
 
@@ -68,16 +69,16 @@ template Tensor from_vector(const std::vector<uint8_t>&, const Shape&, const Ten
 namespace {
 
 Tensor random_tensor(const char* op, const Shape& shape, const TensorOptions& options,
-                     Generator* generator, kernels::Distribution distribution, double a,
-                     double b) {
+                     Generator* generator, kernels::Distribution distribution, double a, double b) {
   TG_CHECK(is_floating(options.dtype()) || distribution == kernels::Distribution::Bernoulli, op,
            ": dtype ", options.dtype(), " is not a floating-point type");
   Tensor t = empty(shape, options);
   Generator& source = generator != nullptr ? *generator : context(options.device()).generator();
   const RandomState state = context(options.device()).reserve_random(source);
-  const kernels::RandomArgs args{t.raw_data_ptr(), t.dtype(), t.numel(), state.seed,
-                                 state.offset, distribution, a, b, state.offset_base};
-  TG_ON_DEVICE(t.device(), kernels::cpu::random(args), kernels::cuda::random(args, stream));
+  const kernels::RandomArgs args{t.raw_data_ptr(), t.dtype(),    t.numel(), state.seed,
+                                 state.offset,     distribution, a,         b,
+                                 state.offset_base};
+  TG_ON_DEVICE(t.device(), kernels::cpu::random(args), stream, kernels::cuda::random(args, stream));
   return t;
 }
 
@@ -85,16 +86,16 @@ Tensor random_tensor(const char* op, const Shape& shape, const TensorOptions& op
 
 Tensor uniform(const Shape& shape, double low, double high, const TensorOptions& options,
                Generator* generator) {
-  TG_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high, "uniform: need finite low <= high, got low ",
-           low, ", high ", high);
+  TG_CHECK(std::isfinite(low) && std::isfinite(high) && low <= high,
+           "uniform: need finite low <= high, got low ", low, ", high ", high);
   return random_tensor("uniform", shape, options, generator, kernels::Distribution::Uniform, low,
                        high);
 }
 
 Tensor normal(const Shape& shape, double mean, double std, const TensorOptions& options,
               Generator* generator) {
-  TG_CHECK(std::isfinite(mean) && std::isfinite(std) && std >= 0, "normal: need a finite mean and std >= 0, got mean ",
-           mean, ", std ", std);
+  TG_CHECK(std::isfinite(mean) && std::isfinite(std) && std >= 0,
+           "normal: need a finite mean and std >= 0, got mean ", mean, ", std ", std);
   return random_tensor("normal", shape, options, generator, kernels::Distribution::Normal, mean,
                        std);
 }

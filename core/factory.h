@@ -7,8 +7,11 @@
 
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/generator.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -49,3 +52,5 @@ inline Tensor randn(const Shape& shape, const TensorOptions& options = {},
 }
 
 }  // namespace tg
+
+TG_API_END

@@ -1,7 +1,7 @@
 // Generator state: a seed and the next free offset, guarded for use from many threads.
-#include "core/generator.h"
+#include "tamegrad/core/generator.h"
 
-#include "core/error.h"
+#include "tamegrad/core/error.h"
 
 namespace tg {
 

@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <mutex>
 
+#include "tamegrad/config.h"
+
+TG_API_BEGIN
+
 namespace tg {
 
 // The (seed, offset) pair one random op draws with. While a CudaGraph captures, `offset`
@@ -40,3 +44,5 @@ class Generator {
 };
 
 }  // namespace tg
+
+TG_API_END

@@ -1,13 +1,13 @@
 // gradcheck (core/gradcheck.h): one backward for the analytic gradients, then two forward
 // evaluations per input element for the numeric ones.
-#include "core/gradcheck.h"
+#include "tamegrad/core/gradcheck.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "core/ops.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
 
 namespace tg {
 
@@ -28,8 +28,8 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
     const Tensor& x = inputs[i];
     TG_CHECK(!x.requires_grad() || (x.dtype() == DType::Float64 && x.device().is_cpu() &&
                                     x.is_contiguous() && x.is_leaf()),
-             "gradcheck: input ", i, " must be a contiguous float64 CPU leaf, got ", x.dtype(), " on ",
-             x.device());
+             "gradcheck: input ", i, " must be a contiguous float64 CPU leaf, got ", x.dtype(),
+             " on ", x.device());
   }
   // Analytic: backward of Σ r·f with r fixed.
   const Tensor y = f(inputs);

@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -33,3 +36,5 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
                           const GradcheckOptions& options = {});
 
 }  // namespace tg
+
+TG_API_END

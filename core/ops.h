@@ -3,12 +3,14 @@
 // and, where a GPU is present, CPU/CUDA parity.
 #pragma once
 
-#include "core/ops/conv.h"
-#include "core/ops/elementwise.h"
-#include "core/ops/index.h"
-#include "core/ops/linalg.h"
-#include "core/ops/normalization.h"
-#include "core/ops/pool.h"
-#include "core/ops/reduce.h"
-#include "core/ops/softmax.h"
-#include "core/ops/update.h"
+#include "tamegrad/core/ops/batchnorm.h"
+#include "tamegrad/core/ops/conv2d.h"
+#include "tamegrad/core/ops/dropout.h"
+#include "tamegrad/core/ops/elementwise.h"
+#include "tamegrad/core/ops/index.h"
+#include "tamegrad/core/ops/linalg.h"
+#include "tamegrad/core/ops/loss.h"
+#include "tamegrad/core/ops/pool.h"
+#include "tamegrad/core/ops/reduce.h"
+#include "tamegrad/core/ops/softmax.h"
+#include "tamegrad/core/ops/update.h"

@@ -1,14 +1,14 @@
 // Storage allocation: 64-byte aligned host memory, or the CUDA stream-ordered pool; with
 // guard bytes on both sides when the device context asks for them (tests).
-#include "core/storage.h"
+#include "tamegrad/core/storage.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "core/context.h"
-#include "core/cuda_backend.h"
-#include "core/error.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/cuda_backend.h"
+#include "tamegrad/core/error.h"
 
 namespace tg {
 

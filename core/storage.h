@@ -9,7 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/device.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/device.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -45,3 +48,5 @@ class Storage {
 };
 
 }  // namespace tg
+
+TG_API_END

@@ -1,18 +1,18 @@
 // Tensor metadata and views: everything that changes shape, strides or offset without
 // touching the data.
-#include "core/tensor.h"
+#include "tamegrad/core/tensor.h"
 
 #include <algorithm>
 #include <numeric>
 
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "core/storage.h"
-#include "core/tensor_impl.h"
-#include "kernels/common.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/core/tensor_impl.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg {
-
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
@@ -34,17 +34,22 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-namespace {
+namespace {}  // namespace
 
-// Wraps a possibly negative dim into [0, ndim); names the op when out of range.
-int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim, const Shape& shape) {
+namespace ops {
+
+int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim, const Shape* shape) {
   TG_CHECK(ndim > 0, op, ": dim ", dim, " given for a 0-dimensional tensor");
-  TG_CHECK(dim >= -ndim && dim < ndim, op, ": dim ", dim, " out of range [", -ndim, ", ",
-           ndim - 1, "] for a tensor of shape ", shape);
+  const bool in_range = dim >= -ndim && dim < ndim;
+  if (shape != nullptr) {
+    TG_CHECK(in_range, op, ": dim ", dim, " out of range [", -ndim, ", ", ndim - 1,
+             "] for a tensor of shape ", *shape);
+  }
+  TG_CHECK(in_range, op, ": dim ", dim, " out of range [", -ndim, ", ", ndim - 1, "]");
   return dim < 0 ? dim + ndim : dim;
 }
 
-}  // namespace
+}  // namespace ops
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset,
                DType dtype) {
@@ -82,8 +87,10 @@ const Tensor::Impl& Tensor::impl(const char* op) const {
 const Shape& Tensor::shape() const { return impl("shape").shape; }
 const Shape& Tensor::strides() const { return impl("strides").strides; }
 int64_t Tensor::dim() const { return static_cast<int64_t>(impl("dim").shape.size()); }
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim("size", d, dim(), shape())]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim("stride", d, dim(), shape())]; }
+int64_t Tensor::size(int64_t d) const { return shape()[ops::wrap_dim("size", d, dim(), &shape())]; }
+int64_t Tensor::stride(int64_t d) const {
+  return strides()[ops::wrap_dim("stride", d, dim(), &shape())];
+}
 int64_t Tensor::offset() const { return impl("offset").offset; }
 int64_t Tensor::numel() const { return impl("numel").numel; }
 DType Tensor::dtype() const { return impl("dtype").dtype; }
@@ -104,8 +111,8 @@ bool Tensor::is_contiguous() const {
 }
 
 bool Tensor::is_alias_of(const Tensor& other) const {
-  return storage() == other.storage() && shape() == other.shape() &&
-         strides() == other.strides() && offset() == other.offset();
+  return storage() == other.storage() && shape() == other.shape() && strides() == other.strides() &&
+         offset() == other.offset();
 }
 
 void* Tensor::raw_data_ptr() const {
@@ -140,11 +147,10 @@ Tensor Tensor::view(const Shape& requested) const {
            t.numel, " elements (shape ", t.shape, ")");
   TG_CHECK(is_contiguous(), "view: the tensor of shape ", t.shape, " strides ", t.strides,
            " is not contiguous; use reshape() or contiguous()");
-  return autograd::record("ViewBackward",
-                          Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype),
-                          {*this}, [in_shape = t.shape](const Tensor& g) {
-                            return std::vector<Tensor>{g.reshape(in_shape)};
-                          });
+  return autograd::record(
+      "ViewBackward", Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype),
+      {*this},
+      [in_shape = t.shape](const Tensor& g) { return std::vector<Tensor>{g.reshape(in_shape)}; });
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
@@ -159,24 +165,23 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   Shape shape(ndim), strides(ndim);
   std::vector<bool> seen(ndim, false);
   for (int64_t i = 0; i < ndim; ++i) {
-    const int64_t d = wrap_dim("permute", dims[i], ndim, t.shape);
+    const int64_t d = ops::wrap_dim("permute", dims[i], ndim, &t.shape);
     TG_CHECK(!seen[d], "permute: dim ", dims[i], " repeated in ", Shape(dims));
     seen[d] = true;
     shape[i] = t.shape[d];
     strides[i] = t.strides[d];
   }
   std::vector<int64_t> inverse(ndim);
-  for (int64_t i = 0; i < ndim; ++i) inverse[wrap_dim("permute", dims[i], ndim, t.shape)] = i;
-  return autograd::record("PermuteBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this}, [inverse](const Tensor& g) {
-                            return std::vector<Tensor>{g.permute(inverse)};
-                          });
+  for (int64_t i = 0; i < ndim; ++i) inverse[ops::wrap_dim("permute", dims[i], ndim, &t.shape)] = i;
+  return autograd::record(
+      "PermuteBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype), {*this},
+      [inverse](const Tensor& g) { return std::vector<Tensor>{g.permute(inverse)}; });
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   const int64_t ndim = dim();
-  dim0 = wrap_dim("transpose", dim0, ndim, shape());
-  dim1 = wrap_dim("transpose", dim1, ndim, shape());
+  dim0 = ops::wrap_dim("transpose", dim0, ndim, &shape());
+  dim1 = ops::wrap_dim("transpose", dim1, ndim, &shape());
   std::vector<int64_t> order(ndim);
   std::iota(order.begin(), order.end(), 0);
   if (ndim > 0) std::swap(order[dim0], order[dim1]);
@@ -185,7 +190,7 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
   const Impl& t = impl("slice");
-  d = wrap_dim("slice", d, dim(), t.shape);
+  d = ops::wrap_dim("slice", d, dim(), &t.shape);
   TG_CHECK(step > 0, "slice: step must be positive, got ", step);
   const int64_t size = t.shape[d];
   auto clamp_bound = [size](int64_t i) {
@@ -198,19 +203,19 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   shape[d] = (end - start + step - 1) / step;
   strides[d] = t.strides[d] * step;
   const int64_t offset = shape[d] == 0 ? t.offset : t.offset + start * t.strides[d];
-  return autograd::record(
-      "SliceBackward", Tensor(t.storage, shape, strides, offset, t.dtype), {*this},
-      [in_shape = t.shape, options = TensorOptions(t.dtype).device(device()), d, start, end,
-       step](const Tensor& g) {
-        Tensor grad = zeros(in_shape, options);
-        grad.slice(d, start, end, step).copy_(g);
-        return std::vector<Tensor>{grad};
-      });
+  return autograd::record("SliceBackward", Tensor(t.storage, shape, strides, offset, t.dtype),
+                          {*this},
+                          [in_shape = t.shape, options = TensorOptions(t.dtype).device(device()), d,
+                           start, end, step](const Tensor& g) {
+                            Tensor grad = zeros(in_shape, options);
+                            grad.slice(d, start, end, step).copy_(g);
+                            return std::vector<Tensor>{grad};
+                          });
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
   const Impl& t = impl("select");
-  d = wrap_dim("select", d, dim(), t.shape);
+  d = ops::wrap_dim("select", d, dim(), &t.shape);
   const int64_t size = t.shape[d];
   TG_CHECK(index >= -size && index < size, "select: index ", index, " out of range for dim ", d,
            " of size ", size, " (shape ", t.shape, ")");
@@ -232,27 +237,29 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
 Tensor Tensor::unsqueeze(int64_t d) const {
   const Impl& t = impl("unsqueeze");
   const int64_t ndim = dim() + 1;
-  TG_CHECK(d >= -ndim && d < ndim, "unsqueeze: dim ", d, " out of range [", -ndim, ", ",
-           ndim - 1, "] for a tensor of shape ", t.shape);
+  TG_CHECK(d >= -ndim && d < ndim, "unsqueeze: dim ", d, " out of range [", -ndim, ", ", ndim - 1,
+           "] for a tensor of shape ", t.shape);
   if (d < 0) d += ndim;
   Shape shape = t.shape, strides = t.strides;
   const int64_t stride = d < dim() ? t.strides[d] * t.shape[d] : 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
   return autograd::record("UnsqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this}, [d](const Tensor& g) { return std::vector<Tensor>{g.squeeze(d)}; });
+                          {*this},
+                          [d](const Tensor& g) { return std::vector<Tensor>{g.squeeze(d)}; });
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
   const Impl& t = impl("squeeze");
-  d = wrap_dim("squeeze", d, dim(), t.shape);
+  d = ops::wrap_dim("squeeze", d, dim(), &t.shape);
   TG_CHECK(t.shape[d] == 1, "squeeze: dim ", d, " has size ", t.shape[d], ", not 1 (shape ",
            t.shape, ")");
   Shape shape = t.shape, strides = t.strides;
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
   return autograd::record("SqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this}, [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
+                          {*this},
+                          [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
 }
 
 Tensor Tensor::expand(const Shape& requested) const {
@@ -287,10 +294,14 @@ bool Tensor::requires_grad() const { return impl("requires_grad").requires_grad;
 
 Tensor& Tensor::requires_grad_(bool requires) {
   const Impl& t = impl("requires_grad_");
-  TG_CHECK(t.grad_fn == nullptr, "requires_grad_: only leaf tensors can change requires_grad; "
-           "this one comes from ", t.grad_fn->name(), " (use detach())");
-  TG_CHECK(!requires || is_floating(t.dtype), "requires_grad_: only floating-point tensors can "
-           "require gradients, not ", t.dtype);
+  TG_CHECK(t.grad_fn == nullptr,
+           "requires_grad_: only leaf tensors can change requires_grad; "
+           "this one comes from ",
+           t.grad_fn->name(), " (use detach())");
+  TG_CHECK(!requires || is_floating(t.dtype),
+           "requires_grad_: only floating-point tensors can "
+           "require gradients, not ",
+           t.dtype);
   impl_->requires_grad = requires;
   return *this;
 }
@@ -301,8 +312,8 @@ Tensor Tensor::grad() const { return impl("grad").grad; }
 
 void Tensor::set_grad(const Tensor& grad) const {
   const Impl& t = impl("set_grad");
-  TG_CHECK(!grad.defined() || (grad.shape() == t.shape && grad.dtype() == t.dtype &&
-                               grad.device() == device()),
+  TG_CHECK(!grad.defined() ||
+               (grad.shape() == t.shape && grad.dtype() == t.dtype && grad.device() == device()),
            "set_grad: gradient of shape ", grad.defined() ? grad.shape() : Shape{}, " for a ",
            t.dtype, " tensor of shape ", t.shape, " on ", device(),
            " must match it in shape, dtype and device");
@@ -320,8 +331,8 @@ void Tensor::set_data_(const Tensor& target) const {
   TG_CHECK(t.grad_fn == nullptr, "set_data_: only leaf tensors can be re-pointed");
   TG_CHECK(target.defined() && target.shape() == t.shape && target.dtype() == t.dtype &&
                target.device() == device(),
-           "set_data_: target ", target.defined() ? target.shape() : Shape{}, " must match ", t.shape, " ",
-           t.dtype, " on ", device());
+           "set_data_: target ", target.defined() ? target.shape() : Shape{}, " must match ",
+           t.shape, " ", t.dtype, " on ", device());
   impl_->storage = target.storage();
   impl_->strides = target.strides();
   impl_->offset = target.offset();

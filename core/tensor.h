@@ -6,6 +6,7 @@
 // that wait for the GPU.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,13 +14,18 @@
 #include <string>
 #include <vector>
 
-#include "core/device.h"
-#include "core/dtype.h"
-#include "core/error.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/device.h"
+#include "tamegrad/core/dtype.h"
+#include "tamegrad/core/error.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
 using Shape = std::vector<int64_t>;
+// (height, width) of a 2-D window, stride, padding or dilation.
+using Size2 = std::array<int64_t, 2>;
 
 class Storage;
 class Tensor;
@@ -35,10 +41,18 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
 class TensorOptions {
  public:
   TensorOptions() = default;
-  TensorOptions(DType dtype) : dtype_(dtype) {}     // NOLINT: implicit on purpose
+  TensorOptions(DType dtype) : dtype_(dtype) {}      // NOLINT: implicit on purpose
   TensorOptions(Device device) : device_(device) {}  // NOLINT: implicit on purpose
-  TensorOptions dtype(DType dtype) const { TensorOptions o = *this; o.dtype_ = dtype; return o; }
-  TensorOptions device(Device device) const { TensorOptions o = *this; o.device_ = device; return o; }
+  TensorOptions dtype(DType dtype) const {
+    TensorOptions o = *this;
+    o.dtype_ = dtype;
+    return o;
+  }
+  TensorOptions device(Device device) const {
+    TensorOptions o = *this;
+    o.device_ = device;
+    return o;
+  }
   DType dtype() const { return dtype_; }
   const Device& device() const { return device_; }
 
@@ -51,21 +65,20 @@ class Tensor {
  public:
   Tensor() = default;  // undefined: holds nothing
   // A view of `storage`; shape, strides (elements) and offset must fit inside it.
-  Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset,
-         DType dtype);
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype);
 
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const;
   const Shape& strides() const;
   int64_t dim() const;
-  int64_t size(int64_t dim) const;    // negative dims count from the end
+  int64_t size(int64_t dim) const;  // negative dims count from the end
   int64_t stride(int64_t dim) const;
-  int64_t offset() const;             // elements from the start of the storage
+  int64_t offset() const;  // elements from the start of the storage
   int64_t numel() const;
   DType dtype() const;
   Device device() const;
   size_t element_size() const { return tg::element_size(dtype()); }
-  bool is_contiguous() const;         // row-major with no gaps
+  bool is_contiguous() const;  // row-major with no gaps
   const std::shared_ptr<Storage>& storage() const;
   // Same storage, shape, strides and offset: the same view.
   bool is_alias_of(const Tensor& other) const;
@@ -97,8 +110,8 @@ class Tensor {
   Tensor expand(const Shape& shape) const;
 
   // ---- copies ----
-  Tensor contiguous() const;  // itself when already contiguous
-  Tensor clone() const;       // always a new contiguous tensor
+  Tensor contiguous() const;              // itself when already contiguous
+  Tensor clone() const;                   // always a new contiguous tensor
   Tensor to(const Device& device) const;  // itself when already there
   Tensor to(DType dtype) const;           // itself when already of that dtype
   // Writes src's values (converted to this dtype, from any device) into this tensor's
@@ -159,3 +172,5 @@ int64_t shape_numel(const Shape& shape);
 Shape contiguous_strides(const Shape& shape);
 
 }  // namespace tg
+
+TG_API_END

@@ -3,14 +3,14 @@
 // stage a contiguous buffer of the destination dtype and move its bytes.
 #include <cstring>
 
-#include "core/autograd.h"
-#include "core/cuda_backend.h"
-#include "core/dispatch.h"
-#include "core/factory.h"
-#include "core/storage.h"
-#include "core/tensor.h"
-#include "kernels/copy.h"
-#include "kernels/fill.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/cuda_backend.h"
+#include "tamegrad/core/dispatch.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/core/tensor.h"
+#include "tamegrad/kernels/copy.h"
+#include "tamegrad/kernels/fill.h"
 
 namespace tg {
 
@@ -29,7 +29,7 @@ void copy_same_device(const Tensor& dst, const Tensor& src) {
     args.src_strides[d] = src.strides()[d];
     args.dst_strides[d] = dst.strides()[d];
   }
-  TG_ON_DEVICE(dst.device(), kernels::cpu::copy(args), kernels::cuda::copy(args, stream));
+  TG_ON_DEVICE(dst.device(), kernels::cpu::copy(args), stream, kernels::cuda::copy(args, stream));
 }
 
 void copy_bytes_between(const Tensor& dst, const Tensor& src) {
@@ -44,16 +44,17 @@ void copy_bytes_between(const Tensor& dst, const Tensor& src) {
 // In-place writes are not recorded by autograd; refusing them on tensors that need grad
 // keeps a silently wrong gradient from happening.
 static void check_in_place_allowed(const Tensor& t, const char* op) {
-  TG_CHECK(!(grad_mode_enabled() && t.requires_grad()), op, ": in-place write to a tensor of "
-           "shape ", t.shape(), " that requires grad; wrap it in NoGradGuard or use detach()");
+  TG_CHECK(!(grad_mode_enabled() && t.requires_grad()), op,
+           ": in-place write to a tensor of "
+           "shape ",
+           t.shape(), " that requires grad; wrap it in NoGradGuard or use detach()");
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
   TG_CHECK(src.defined(), "copy_: the source tensor is undefined");
   check_in_place_allowed(*this, "copy_");
-  TG_CHECK(shape() == src.shape(), "copy_: shape mismatch: destination ", shape(), " (",
-           dtype(), ", ", device(), ") vs source ", src.shape(), " (", src.dtype(), ", ",
-           src.device(), ")");
+  TG_CHECK(shape() == src.shape(), "copy_: shape mismatch: destination ", shape(), " (", dtype(),
+           ", ", device(), ") vs source ", src.shape(), " (", src.dtype(), ", ", src.device(), ")");
   if (numel() == 0) return *this;
   // A source sharing this storage (but not this exact view) could be overwritten while it
   // is read: copy it out first.
@@ -62,7 +63,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
   if (source.device() == device()) {
     // On a GPU a plain copy goes to the copy engine path (cudaMemcpyAsync device to
     // device), the bandwidth ceiling the benchmarks compare with, instead of a kernel.
-    if (device().is_cuda() && dtype() == source.dtype() && is_contiguous() && source.is_contiguous()) {
+    if (device().is_cuda() && dtype() == source.dtype() && is_contiguous() &&
+        source.is_contiguous()) {
       copy_bytes_between(*this, source);
     } else {
       copy_same_device(*this, source);
@@ -86,7 +88,7 @@ Tensor& Tensor::fill_(double value) {
   if (numel() == 0) return *this;
   if (!is_contiguous()) return copy_(full(shape(), value, TensorOptions(dtype()).device(device())));
   const kernels::FillArgs args{raw_data_ptr(), dtype(), numel(), value, 0.0};
-  TG_ON_DEVICE(device(), kernels::cpu::fill(args), kernels::cuda::fill(args, stream));
+  TG_ON_DEVICE(device(), kernels::cpu::fill(args), stream, kernels::cuda::fill(args, stream));
   bump_version();
   return *this;
 }
@@ -114,9 +116,9 @@ Tensor Tensor::to(DType target) const {
   Tensor converted = empty(shape(), TensorOptions(target).device(device()));
   converted.copy_(detach());
   if (!is_floating(target)) return converted;  // no gradient flows into integers
-  return autograd::record("ToDtypeBackward", converted, {*this}, [source = dtype()](const Tensor& g) {
-    return std::vector<Tensor>{g.to(source)};
-  });
+  return autograd::record(
+      "ToDtypeBackward", converted, {*this},
+      [source = dtype()](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }
 
 void Tensor::read_item(DType as, void* out) const {

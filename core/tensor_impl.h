@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "core/storage.h"
-#include "core/tensor.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/core/tensor.h"
 
 namespace tg {
 

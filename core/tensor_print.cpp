@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "core/tensor.h"
+#include "tamegrad/core/tensor.h"
 
 namespace tg {
 

@@ -38,8 +38,10 @@ void check_device(const tg::Device& device, int64_t size) {
   report(t.select(0, 2).select(0, 1).item<float>() == 5.0f, "views and strided copy");
   // Round trip: values survive the trip to the device and back, in every dtype.
   const tg::Tensor host = tg::arange(-3.0, 250.0, 1.0, tg::DType::Float64);
-  report(same_bits(host.to(device).to(tg::DType::Int64).to(tg::Device::cpu()).to(tg::DType::Float64), host),
-         "round trip through int64 on the device");
+  report(
+      same_bits(host.to(device).to(tg::DType::Int64).to(tg::Device::cpu()).to(tg::DType::Float64),
+                host),
+      "round trip through int64 on the device");
   // Random draws: the same generator state gives the same bits as the CPU.
   for (const char* name : {"rand", "randn", "bernoulli(0.3)"}) {
     tg::Generator cpu_gen(2024), dev_gen(2024);
@@ -67,8 +69,9 @@ void check_device(const tg::Device& device, int64_t size) {
   const double mean = sum / size, var = sum_sq / size - mean * mean;
   char line[128];
   std::snprintf(line, sizeof line, "randn moments: mean %+.4f, variance %.4f", mean, var);
-  report(std::fabs(mean) < 6.0 / std::sqrt(size) && std::fabs(var - 1) < 6.0 * std::sqrt(2.0 / size),
-         line);
+  report(
+      std::fabs(mean) < 6.0 / std::sqrt(size) && std::fabs(var - 1) < 6.0 * std::sqrt(2.0 / size),
+      line);
 }
 
 }  // namespace

@@ -1,19 +1,18 @@
 // Fused AdaGrad update (Duchi et al., JMLR 2011), PyTorch's formulation:
 //   g ← regularized(g);  p ← decayed(p);  s ← s + g²
 //   p ← p - clr · g / (sqrt(s) + eps),  clr = lr / (1 + (t - 1)·lr_decay) from the host
+//
+// Front-end: core/ops/update.cpp (optimizer: optim/adagrad.cpp). Tests:
+//   tests/unit/optimizer_test.cpp (float64 reference),
+//   tests/golden/optim_golden_test.cpp (PyTorch),
+//   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "kernels/update_common.h"
+#include "tamegrad/kernels/update_common.h"
 
 namespace tg::kernels {
 
-struct AdagradParams {
-  double lr = 1e-2;
-  double lr_decay = 0;
-  double initial_accumulator = 0;
-  double eps = 1e-10;
-  Regularization regularization;
-};
+using optim::AdagradParams;
 
 struct AdagradStep {
   AdagradParams params;

@@ -2,22 +2,20 @@
 // "Decoupled weight decay regularization", ICLR 2019), PyTorch's formulation:
 //   g ← regularized(g)          m ← β1·m + (1-β1)·g        v ← β2·v + (1-β2)·g²
 //   v̂ ← max(v̂, v) (AMSGrad)     p ← decayed(p) - (lr / bc1) · m / (sqrt(v or v̂) / sqrt(bc2) + eps)
-// with bc1 = 1 - β1^t, bc2 = 1 - β2^t computed on the host once per step.
+// with bc1 = 1 - β1^t, bc2 = 1 - β2^t from the step count t (step_at, on the device).
 // Moves 28 bytes per float32 parameter (p, m, v read and written; g read), 36 with AMSGrad.
+//
+// Front-end: core/ops/update.cpp (optimizer: optim/adam.cpp). Tests:
+//   tests/unit/optimizer_test.cpp (float64 reference),
+//   tests/golden/optim_golden_test.cpp (PyTorch),
+//   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "kernels/update_common.h"
+#include "tamegrad/kernels/update_common.h"
 
 namespace tg::kernels {
 
-struct AdamParams {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  bool amsgrad = false;
-  Regularization regularization;
-};
+using optim::AdamParams;
 
 // Per-step constants, from the host.
 struct AdamStep {

@@ -1,6 +1,7 @@
 // Batch normalisation (Ioffe & Szegedy, ICML 2015) over (N, C, HW) contiguous data: NCHW
 // with HW = H·W, and NC with HW = 1. Per channel c, over its count = N·HW elements:
-//   training: mean, biased var of the batch; y = (x - mean)·invstd·γ + β, invstd = 1/sqrt(var + eps);
+//   training: mean, biased var of the batch; y = (x - mean)·invstd·γ + β, invstd = 1/sqrt(var +
+//   eps);
 //             running_mean ← (1-m)·running_mean + m·mean,
 //             running_var  ← (1-m)·running_var  + m·var·count/(count-1)   (unbiased)
 //   eval:     the same with the running statistics.
@@ -9,12 +10,16 @@
 // Accumulation in at least the data's precision (float for float32, double on the CPU);
 // reductions are split into (channel, chunk) partials merged in a fixed order, so results
 // are deterministic and a small C still spreads over every SM.
+//
+// Front-end: core/ops/batchnorm.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp)
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -31,10 +36,10 @@ TG_HOST_DEVICE int64_t channel_element(const BatchNormShape& s, int64_t c, int64
 struct BatchNormForwardArgs {
   DType dtype;
   BatchNormShape shape;
-  const void* x;       // (N, C, HW)
-  const void* gamma;   // (C,) or null (γ = 1)
-  const void* beta;    // (C,) or null (β = 0)
-  void* y;             // (N, C, HW)
+  const void* x;      // (N, C, HW)
+  const void* gamma;  // (C,) or null (γ = 1)
+  const void* beta;   // (C,) or null (β = 0)
+  void* y;            // (N, C, HW)
   bool training;
   void* running_mean;  // (C,): updated in training, read in eval; may be null in training
   void* running_var;   // (C,)
@@ -53,7 +58,7 @@ struct BatchNormBackwardArgs {
   const void* mean;    // (C,): save_mean of the forward
   const void* invstd;  // (C,): save_invstd of the forward
   bool training;
-  void* grad_x;        // each of these may be null
+  void* grad_x;  // each of these may be null
   void* grad_gamma;
   void* grad_beta;
 };
@@ -70,7 +75,8 @@ TG_HOST_DEVICE void merge_moments(A& count, A& mean, A& m2, A count_b, A mean_b,
 }
 
 template <typename T>
-TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const T* beta, int64_t c) {
+TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const T* beta,
+                                   int64_t c) {
   const T scaled = (x - mean) * invstd * (gamma != nullptr ? gamma[c] : T(1));
   return beta != nullptr ? scaled + beta[c] : scaled;
 }

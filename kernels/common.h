@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "core/dtype.h"
-#include "core/error.h"
+#include "tamegrad/core/dtype.h"
+#include "tamegrad/core/error.h"
 
 #if defined(__CUDACC__)
 #define TG_HOST_DEVICE __host__ __device__ __forceinline__

@@ -3,21 +3,26 @@
 //   CPU: im2col + GEMM per sample and group (OpenBLAS); col2im in gather form.
 //   GPU: cuDNN, with deterministic algorithms preferred and the workspace from the
 //        stream-ordered pool.
+//
+// Front-end: core/ops/conv2d.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp), tests/golden/golden_test.cpp,
+//   tests/unit/kernel_args_test.cpp
 #pragma once
 
 #include <climits>
 #include <cstdint>
 #include <utility>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
 struct Conv2dGeometry {
-  int64_t n, c_in, h, w;        // input (N, C_in, H, W)
-  int64_t c_out, kh, kw;        // weight (C_out, C_in / groups, kh, kw)
+  int64_t n, c_in, h, w;  // input (N, C_in, H, W)
+  int64_t c_out, kh, kw;  // weight (C_out, C_in / groups, kh, kw)
   int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
-  int64_t out_h, out_w;         // output (N, C_out, out_h, out_w)
+  int64_t out_h, out_w;  // output (N, C_out, out_h, out_w)
 };
 
 struct Conv2dArgs {
@@ -55,19 +60,29 @@ TG_HOST_DEVICE T col2im_element(const Conv2dGeometry& g, const T* columns, int64
 // so every geometry field and each sample's element count (the batch stride of x and y)
 // must fit an int; a larger value is refused, by name, before any is narrowed.
 inline void check_conv2d_geometry(const Conv2dGeometry& g) {
-  const std::pair<const char*, int64_t> fields[] = {
-      {"N", g.n},         {"C_in", g.c_in},         {"H", g.h},
-      {"W", g.w},         {"C_out", g.c_out},       {"kh", g.kh},
-      {"kw", g.kw},       {"stride_h", g.stride_h}, {"stride_w", g.stride_w},
-      {"pad_h", g.pad_h}, {"pad_w", g.pad_w},       {"dilation_h", g.dil_h},
-      {"dilation_w", g.dil_w}, {"groups", g.groups}, {"out_h", g.out_h},
-      {"out_w", g.out_w}};
+  const std::pair<const char*, int64_t> fields[] = {{"N", g.n},
+                                                    {"C_in", g.c_in},
+                                                    {"H", g.h},
+                                                    {"W", g.w},
+                                                    {"C_out", g.c_out},
+                                                    {"kh", g.kh},
+                                                    {"kw", g.kw},
+                                                    {"stride_h", g.stride_h},
+                                                    {"stride_w", g.stride_w},
+                                                    {"pad_h", g.pad_h},
+                                                    {"pad_w", g.pad_w},
+                                                    {"dilation_h", g.dil_h},
+                                                    {"dilation_w", g.dil_w},
+                                                    {"groups", g.groups},
+                                                    {"out_h", g.out_h},
+                                                    {"out_w", g.out_w}};
   for (const auto& [name, value] : fields) {
-    TG_CHECK(value >= 0 && value <= INT_MAX, "conv2d: ", name, " = ", value, " is outside 0 to ", INT_MAX);
+    TG_CHECK(value >= 0 && value <= INT_MAX, "conv2d: ", name, " = ", value, " is outside 0 to ",
+             INT_MAX);
   }
   TG_CHECK(g.c_in * g.h * g.w <= INT_MAX && g.c_out * g.out_h * g.out_w <= INT_MAX,
-           "conv2d: one sample of the input (", g.c_in, "x", g.h, "x", g.w, ") or output (", g.c_out, "x",
-           g.out_h, "x", g.out_w, ") has more than ", INT_MAX, " elements");
+           "conv2d: one sample of the input (", g.c_in, "x", g.h, "x", g.w, ") or output (",
+           g.c_out, "x", g.out_h, "x", g.out_w, ") has more than ", INT_MAX, " elements");
 }
 
 namespace cpu {

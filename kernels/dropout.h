@@ -8,26 +8,36 @@
 // alive between the passes. Forward and backward are therefore the same kernel, applied to
 // x and to the incoming gradient. p = 0 keeps everything (scale 1, an exact identity),
 // p = 1 drops everything.
+//
+// Front-end: core/ops/dropout.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp), tests/unit/training_kernels_test.cpp (rates),
+//   tests/cuda/training_kernels_parity_test.cpp (masks bit for bit)
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/philox.h"
-#include "kernels/random.h"
+#include "tamegrad/kernels/philox.h"
+#include "tamegrad/kernels/random.h"
 
 namespace tg::kernels {
 
 // An element is kept when its 24-bit uniform u = (word >> 8)·2^-24 is >= p, i.e. when the
 // integer word >> 8 is >= ceil(p·2^24) (scaling by a power of two is exact): one integer
 // compare per element, computed from this threshold.
-inline uint32_t dropout_threshold(double p) { return static_cast<uint32_t>(std::ceil(p * 16777216.0)); }
+inline uint32_t dropout_threshold(double p) {
+  return static_cast<uint32_t>(std::ceil(p * 16777216.0));
+}
 
-TG_HOST_DEVICE bool dropout_keep_word(uint32_t word, uint32_t threshold) { return (word >> 8) >= threshold; }
+TG_HOST_DEVICE bool dropout_keep_word(uint32_t word, uint32_t threshold) {
+  return (word >> 8) >= threshold;
+}
 
 // The keep test of element i of a draw (what a mask test or a reference needs).
 TG_HOST_DEVICE bool dropout_keep(uint64_t seed, uint64_t offset, int64_t i, uint32_t threshold) {
-  return dropout_keep_word(philox_block(seed, offset, static_cast<uint64_t>(i) / 4).v[i % 4], threshold);
+  return dropout_keep_word(philox_block(seed, offset, static_cast<uint64_t>(i) / 4).v[i % 4],
+                           threshold);
 }
 
 // One output element, from its Philox word.

@@ -3,12 +3,16 @@
 //
 // The per-element math is here once, as TG_HOST_DEVICE functions both launchers call;
 // the launchers differ only in how they walk the elements.
+//
+// Front-end: core/ops/elementwise.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp)
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -23,13 +27,20 @@ using std::sqrt;
 using std::tanh;
 
 enum class UnaryOp : uint8_t {
-  Neg, Exp, Log, Sqrt, Abs, Sign,
-  Relu, LeakyRelu,  // a = negative slope
-  Sigmoid, Tanh,
-  Gelu,             // exact: x·Φ(x)
-  Softplus,         // log(1 + e^x), linear above x = 20 as in PyTorch
-  Pow,              // x^a
-  Clamp,            // min(max(x, a), b)
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Sign,
+  Relu,
+  LeakyRelu,  // a = negative slope
+  Sigmoid,
+  Tanh,
+  Gelu,      // exact: x·Φ(x)
+  Softplus,  // log(1 + e^x), linear above x = 20 as in PyTorch
+  Pow,       // x^a
+  Clamp,     // min(max(x, a), b)
 };
 
 // f(x) for one element; a and b are the op's parameters (see UnaryOp).
@@ -97,8 +108,17 @@ struct UnaryArgs {
 };
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Maximum, Minimum,
-  Gt, Lt, Ge, Le, Eq,  // 1 where true, else 0, in the inputs' dtype
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Maximum,
+  Minimum,
+  Gt,
+  Lt,
+  Ge,
+  Le,
+  Eq,  // 1 where true, else 0, in the inputs' dtype
 };
 
 template <typename T>
@@ -131,7 +151,7 @@ struct BinaryArgs {
   DType dtype;
   int64_t numel;
   int ndim;
-  int64_t sizes[kMaxDims];    // the output's shape
+  int64_t sizes[kMaxDims];  // the output's shape
   void* out;
   int64_t out_strides[kMaxDims];  // may alias a exactly (in-place a op= b)
   StridedOperand a, b;

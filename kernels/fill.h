@@ -1,11 +1,14 @@
 // Fill a contiguous buffer: with one value (zeros/ones/full), or with the arithmetic
 // sequence start + i·step (arange). The value is held as a double, so an int64 fill is
 // exact up to 2^53.
+//
+// Front-ends: core/factory.cpp, core/tensor_copy.cpp (fill_). Tests:
+//   tests/unit/factory_test.cpp, tests/cuda/copy_parity_test.cpp
 #pragma once
 
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 

@@ -3,13 +3,18 @@
 // with op(X) = X or Xᵀ, op(A[i]) of shape (m, k), op(B[i]) of (k, n), C[i] of (m, n).
 // A batch stride of 0 reuses one matrix for every batch entry. OpenBLAS on the CPU,
 // cuBLAS on the GPU (TF32 tensor cores only when allowed).
+//
+// Front-end: core/ops/linalg.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp), tests/golden/golden_test.cpp,
+//   tests/unit/kernel_args_test.cpp
 #pragma once
 
 #include <climits>
 #include <cstdint>
 #include <utility>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -31,9 +36,9 @@ struct GemmArgs {
 // Both launchers check first: BLAS and cuBLAS take int sizes, leading dimensions and (cuBLAS)
 // batch count, so a larger value is refused, by name, before any is narrowed.
 inline void check_gemm_args(const GemmArgs& g) {
-  const std::pair<const char*, int64_t> fields[] = {{"m", g.m},     {"n", g.n},     {"k", g.k},
-                                                    {"lda", g.lda}, {"ldb", g.ldb}, {"ldc", g.ldc},
-                                                    {"batch", g.batch}};
+  const std::pair<const char*, int64_t> fields[] = {
+      {"m", g.m},     {"n", g.n},     {"k", g.k},        {"lda", g.lda},
+      {"ldb", g.ldb}, {"ldc", g.ldc}, {"batch", g.batch}};
   for (const auto& [name, value] : fields) {
     TG_CHECK(value >= 0 && value <= INT_MAX, "gemm: ", name, " = ", value,
              " is outside what BLAS takes (0 to ", INT_MAX, ")");

@@ -9,13 +9,16 @@
 // one launch per buffer more than an unclipped one, not two.
 // The partition depends only on the sizes, so reruns give the same bits; no float atomics
 // (the GPU may partition differently from the CPU: the two agree to rounding).
+//
+// Front-end: core/ops/update.cpp (global_grad_norm_). Tests:
+//   tests/unit/training_kernels_test.cpp, tests/cuda/training_kernels_parity_test.cpp
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -33,10 +36,10 @@ inline int64_t norm_partials(int64_t n) { return (n + norm_chunk(n) - 1) / norm_
 struct ClipFinalizeArgs {
   const double* partials;  // every buffer's partials, one after another
   int64_t count;
-  double max_norm;         // <= 0: no clipping (scale stays 1), the norm is still taken
-  float* norm;             // (1,)
-  float* scale;            // (1,)
-  uint8_t* skip;           // (1,)
+  double max_norm;  // <= 0: no clipping (scale stays 1), the norm is still taken
+  float* norm;      // (1,)
+  float* scale;     // (1,)
+  uint8_t* skip;    // (1,)
 };
 
 struct NormPartialsArgs {

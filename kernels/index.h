@@ -9,12 +9,16 @@
 // Out-of-range indices: the front-end checks them on the CPU; on CUDA (where checking
 // would need a host round trip) gather and index_select produce NaN for them and the
 // adjoints ignore them.
+//
+// Front-end: core/ops/index.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp)
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -23,13 +27,13 @@ struct GatherArgs {
   DType dtype;
   int ndim;
   int dim;
-  int64_t numel;                  // of index and out
-  int64_t sizes[kMaxDims];        // index's (= out's) shape
-  const int64_t* index;           // contiguous
+  int64_t numel;            // of index and out
+  int64_t sizes[kMaxDims];  // index's (= out's) shape
+  const int64_t* index;     // contiguous
   const void* src;
   int64_t src_strides[kMaxDims];
   int64_t src_dim_size;
-  void* out;                      // contiguous
+  void* out;  // contiguous
 };
 
 // out (zero-based, contiguous, of out_sizes) [q] = Σ over p of index's shape with
@@ -38,7 +42,7 @@ struct ScatterAddArgs {
   DType dtype;
   int ndim;
   int dim;
-  int64_t numel;                  // of out
+  int64_t numel;  // of out
   int64_t out_sizes[kMaxDims];
   int64_t index_sizes[kMaxDims];  // index's (= grad's) shape, each <= out_sizes off dim
   const int64_t* index;           // contiguous
@@ -64,8 +68,8 @@ struct IndexAddArgs {
   int64_t out_dim_size;
   int64_t index_count;
   const int64_t* index;
-  const void* grad;      // (outer, index_count, inner) contiguous
-  void* out;             // (outer, out_dim_size, inner) contiguous
+  const void* grad;  // (outer, index_count, inner) contiguous
+  void* out;         // (outer, out_dim_size, inner) contiguous
 };
 
 // out[i][c] = (labels[i] == c), float32 or float64, (count, classes) contiguous.

@@ -2,11 +2,14 @@
 // as easy as 1, 2, 3" (SC'11). One call maps a 128-bit counter and a 64-bit key to 128
 // random bits; the same inputs give the same bits on the CPU and the GPU.
 // Checked against the Random123 known-answer vectors in tests/unit/philox_test.cpp.
+//
+// Used by: kernels/random.h, kernels/dropout.h. Tests: tests/unit/philox_test.cpp,
+//   tests/cuda/philox_device_test.cpp (Random123 known answers)
 #pragma once
 
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 

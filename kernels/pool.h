@@ -4,11 +4,15 @@
 // counts as the maximum. Average pooling divides by the window clipped to the padded
 // input (PyTorch's count_include_pad=True). Backward passes are in gather form: each
 // input element sums the outputs whose windows cover it, so no atomics are needed.
+//
+// Front-end: core/ops/pool.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp), tests/golden/golden_test.cpp
 #pragma once
 
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 
@@ -19,7 +23,9 @@ struct Pool2dArgs {
 };
 
 // Window start (may be negative, in padding) and the padded end of output position o.
-TG_HOST_DEVICE int64_t window_start(int64_t o, int64_t stride, int64_t pad) { return o * stride - pad; }
+TG_HOST_DEVICE int64_t window_start(int64_t o, int64_t stride, int64_t pad) {
+  return o * stride - pad;
+}
 
 // The outputs along one axis whose windows cover input position i: [*first, *last).
 TG_HOST_DEVICE void covering_outputs(int64_t i, int64_t kernel, int64_t stride, int64_t pad,
@@ -35,7 +41,8 @@ TG_HOST_DEVICE void covering_outputs(int64_t i, int64_t kernel, int64_t stride, 
 template <typename T>
 TG_HOST_DEVICE T max_pool_element(const Pool2dArgs& a, const T* plane, int64_t oh, int64_t ow,
                                   int64_t* argmax) {
-  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h),
+                w0 = window_start(ow, a.stride_w, a.pad_w);
   T best = T(0);
   int64_t best_at = -1;
   for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
@@ -53,7 +60,8 @@ TG_HOST_DEVICE T max_pool_element(const Pool2dArgs& a, const T* plane, int64_t o
 
 template <typename T>
 TG_HOST_DEVICE T avg_pool_divisor(const Pool2dArgs& a, int64_t oh, int64_t ow) {
-  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h),
+                w0 = window_start(ow, a.stride_w, a.pad_w);
   const int64_t h1 = h0 + a.kernel_h < a.in_h + a.pad_h ? h0 + a.kernel_h : a.in_h + a.pad_h;
   const int64_t w1 = w0 + a.kernel_w < a.in_w + a.pad_w ? w0 + a.kernel_w : a.in_w + a.pad_w;
   return static_cast<T>((h1 - h0) * (w1 - w0));
@@ -61,10 +69,12 @@ TG_HOST_DEVICE T avg_pool_divisor(const Pool2dArgs& a, int64_t oh, int64_t ow) {
 
 template <typename T>
 TG_HOST_DEVICE T avg_pool_element(const Pool2dArgs& a, const T* plane, int64_t oh, int64_t ow) {
-  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h),
+                w0 = window_start(ow, a.stride_w, a.pad_w);
   T total = T(0);
   for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
-    for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w) total += plane[h * a.in_w + w];
+    for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w)
+      total += plane[h * a.in_w + w];
   }
   return total / avg_pool_divisor<T>(a, oh, ow);
 }
@@ -93,9 +103,9 @@ TG_HOST_DEVICE T pool_backward_element(const Pool2dArgs& a, bool is_max, const T
 struct PoolForwardArgs {
   Pool2dArgs shape;
   bool is_max;
-  const void* in;    // (planes, in_h, in_w) contiguous
-  void* out;         // (planes, out_h, out_w) contiguous
-  int64_t* argmax;   // (planes, out_h, out_w), max pooling only
+  const void* in;   // (planes, in_h, in_w) contiguous
+  void* out;        // (planes, out_h, out_w) contiguous
+  int64_t* argmax;  // (planes, out_h, out_w), max pooling only
 };
 
 struct PoolBackwardArgs {

@@ -4,13 +4,16 @@
 // generator in the same (seed, offset) state produce the same bits; see
 // Note [random streams] for how elements map to Philox blocks and Note [exact
 // arithmetic] for why the normal's log and sine are written out below.
+//
+// Front-end: core/factory.cpp (rand, randn, bernoulli, uniform, normal). Tests:
+//   tests/unit/random_test.cpp, tests/cuda/random_parity_test.cpp
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
-#include "kernels/philox.h"
+#include "tamegrad/kernels/common.h"
+#include "tamegrad/kernels/philox.h"
 
 namespace tg::kernels {
 
@@ -82,10 +85,22 @@ TG_HOST_DEVICE void exact_sincos_turns(double t, double* sin_out, double* cos_ou
   }
   const double s = mul_rn(x, sin_series), c = cos_series;
   switch (quadrant) {
-    case 0: *sin_out = s; *cos_out = c; break;
-    case 1: *sin_out = c; *cos_out = -s; break;
-    case 2: *sin_out = -s; *cos_out = -c; break;
-    default: *sin_out = -c; *cos_out = s; break;
+    case 0:
+      *sin_out = s;
+      *cos_out = c;
+      break;
+    case 1:
+      *sin_out = c;
+      *cos_out = -s;
+      break;
+    case 2:
+      *sin_out = -s;
+      *cos_out = -c;
+      break;
+    default:
+      *sin_out = -c;
+      *cos_out = s;
+      break;
   }
 }
 

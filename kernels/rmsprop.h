@@ -2,20 +2,18 @@
 //   g ← regularized(g);  p ← decayed(p);  s ← α·s + (1-α)·g²
 //   centered: a ← α·a + (1-α)·g,  d = sqrt(s - a²) + eps;  plain: d = sqrt(s) + eps
 //   momentum μ > 0: b ← μ·b + g/d, p ← p - lr·b;  else p ← p - lr·g/d
+//
+// Front-end: core/ops/update.cpp (optimizer: optim/rmsprop.cpp). Tests:
+//   tests/unit/optimizer_test.cpp (float64 reference),
+//   tests/golden/optim_golden_test.cpp (PyTorch),
+//   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "kernels/update_common.h"
+#include "tamegrad/kernels/update_common.h"
 
 namespace tg::kernels {
 
-struct RmspropParams {
-  double lr = 1e-2;
-  double alpha = 0.99;
-  double eps = 1e-8;
-  double momentum = 0;
-  bool centered = false;
-  Regularization regularization;
-};
+using optim::RmspropParams;
 
 template <typename T>
 TG_HOST_DEVICE void rmsprop_element(T& p, T g, T& square_avg, T* grad_avg, T* buffer,

@@ -3,19 +3,18 @@
 //   with momentum μ:  b ← g on the first step, else μ·b + (1 - dampening)·g;
 //                     g ← g + μ·b (Nesterov) or g ← b
 //   p ← p - lr·g
+//
+// Front-end: core/ops/update.cpp (optimizer: optim/sgd.cpp). Tests:
+//   tests/unit/optimizer_test.cpp (float64 reference),
+//   tests/golden/optim_golden_test.cpp (PyTorch),
+//   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "kernels/update_common.h"
+#include "tamegrad/kernels/update_common.h"
 
 namespace tg::kernels {
 
-struct SgdParams {
-  double lr = 1e-2;
-  double momentum = 0;
-  double dampening = 0;
-  bool nesterov = false;
-  Regularization regularization;
-};
+using optim::SgdParams;
 
 // Per-step coefficients, from the host, so the element math has no branches:
 //   b ← buffer_decay·b + grad_weight·g      ((0, 1) on the first step: b starts as g)
@@ -32,7 +31,9 @@ TG_HOST_DEVICE SgdStep sgd_step(const SgdParams& h, bool first_step) {
 }
 
 // The coefficients of step t (1-based): the buffer starts as g on the first.
-TG_HOST_DEVICE SgdStep step_at(const SgdStep& given, int64_t t) { return sgd_step(given.params, t == 1); }
+TG_HOST_DEVICE SgdStep step_at(const SgdStep& given, int64_t t) {
+  return sgd_step(given.params, t == 1);
+}
 
 template <typename T>
 TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale) {

@@ -2,12 +2,16 @@
 // numerically stable: y = exp(x - max) / Σ exp(x - max), log y = x - max - log Σ exp(x - max).
 // Sums in double on the CPU and in the accumulator type on the GPU, combined in a fixed
 // tree, so both are deterministic.
+//
+// Front-end: core/ops/softmax.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+//   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
+//   tests/cuda/op_parity_test.cpp), tests/golden/golden_test.cpp
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::kernels {
 

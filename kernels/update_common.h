@@ -26,20 +26,17 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/common.h"
+#include "tamegrad/kernels/common.h"
+#include "tamegrad/optim/hyperparams.h"
 
 namespace tg::kernels {
 
-struct Regularization {
-  double l2_penalty = 0;
-  double l1_penalty = 0;
-  double decoupled_weight_decay = 0;
-};
+using optim::Regularization;
 
 struct StepControl {
-  const float* grad_scale = nullptr;     // multiplies every gradient; null = 1
-  const uint8_t* skip = nullptr;         // non-zero: leave everything untouched; null = never
-  const int64_t* step_count = nullptr;   // updates taken before this one; null = constants as given
+  const float* grad_scale = nullptr;    // multiplies every gradient; null = 1
+  const uint8_t* skip = nullptr;        // non-zero: leave everything untouched; null = never
+  const int64_t* step_count = nullptr;  // updates taken before this one; null = constants as given
 };
 
 // The per-step constants of this launch: `given`, or those of step t = *step_count + 1
@@ -47,6 +44,15 @@ struct StepControl {
 template <typename Step>
 TG_HOST_DEVICE Step launch_step(const Step& given, const StepControl& control) {
   return control.step_count != nullptr ? step_at(given, *control.step_count + 1) : given;
+}
+
+// False when the step is to be skipped; else sets *scale to the gradient scale. Read once
+// per CPU call or once per GPU thread.
+template <typename T>
+TG_HOST_DEVICE bool step_enabled(const StepControl& control, T* scale) {
+  if (control.skip != nullptr && *control.skip != 0) return false;
+  *scale = control.grad_scale != nullptr ? static_cast<T>(*control.grad_scale) : T(1);
+  return true;
 }
 
 // The gradient the update uses: clip-scaled, plus the coupled penalties. Written without

@@ -1,4 +1,4 @@
-#include "optim/adagrad.h"
+#include "tamegrad/optim/adagrad.h"
 
 namespace tg::optim {
 
@@ -9,9 +9,7 @@ Adagrad::Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper)
 }
 
 void Adagrad::update(ParamGroup& group, const ClipState* control) {
-  // The decayed rate comes from the device step count (kernels::step_at).
-  adagrad_update_(group.params, group.grads, group.state[0], kernels::AdagradStep{hyper_, hyper_.lr}, control,
-                  group.step_count);
+  adagrad_update_(group.params, group.grads, group.state[0], hyper_, group.step_count, control);
 }
 
 }  // namespace tg::optim

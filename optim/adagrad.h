@@ -1,11 +1,12 @@
 // AdaGrad (kernels/adagrad.h has the formula).
 #pragma once
 
-#include "optim/optimizer.h"
+#include "tamegrad/config.h"
+#include "tamegrad/optim/optimizer.h"
+
+TG_API_BEGIN
 
 namespace tg::optim {
-
-using kernels::AdagradParams;
 
 class Adagrad : public Optimizer {
  public:
@@ -22,3 +23,5 @@ class Adagrad : public Optimizer {
 };
 
 }  // namespace tg::optim
+
+TG_API_END

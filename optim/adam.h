@@ -3,11 +3,12 @@
 // (Note [regularisation names], kernels/update_common.h). AMSGrad is an option of both.
 #pragma once
 
-#include "optim/optimizer.h"
+#include "tamegrad/config.h"
+#include "tamegrad/optim/optimizer.h"
+
+TG_API_BEGIN
 
 namespace tg::optim {
-
-using kernels::AdamParams;
 
 class Adam : public Optimizer {
  public:
@@ -31,3 +32,5 @@ class AdamW : public Adam {
 };
 
 }  // namespace tg::optim
+
+TG_API_END

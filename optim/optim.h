@@ -1,8 +1,8 @@
 // The optimizers.
 #pragma once
 
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/optimizer.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
+#include "tamegrad/optim/adagrad.h"
+#include "tamegrad/optim/adam.h"
+#include "tamegrad/optim/optimizer.h"
+#include "tamegrad/optim/rmsprop.h"
+#include "tamegrad/optim/sgd.h"

@@ -1,11 +1,11 @@
 // Optimizer: building the flat groups, zero_grad, clipping and the step.
-#include "optim/optimizer.h"
+#include "tamegrad/optim/optimizer.h"
 
 #include <map>
 #include <set>
 
-#include "core/autograd.h"
-#include "core/factory.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
 
 namespace tg::optim {
 
@@ -28,9 +28,15 @@ Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double
   for (auto& [key, members] : by_group) {
     int64_t total = 0;
     for (const Tensor& p : members) total += p.numel();
-    const TensorOptions options = TensorOptions(members.front().dtype()).device(members.front().device());
-    ParamGroup group{members.front().device(), members.front().dtype(), empty({total}, options),
-                     zeros({total}, options), {}, members, zeros({}, options.dtype(DType::Int64))};
+    const TensorOptions options =
+        TensorOptions(members.front().dtype()).device(members.front().device());
+    ParamGroup group{members.front().device(),
+                     members.front().dtype(),
+                     empty({total}, options),
+                     zeros({total}, options),
+                     {},
+                     members,
+                     zeros({}, options.dtype(DType::Int64))};
     for (double initial : state_buffers) group.state.push_back(full({total}, initial, options));
     groups.push_back(std::move(group));
   }
@@ -59,8 +65,8 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
   TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
   std::vector<Tensor> grads;
   for (const ParamGroup& g : groups_) {
-    TG_CHECK(g.device == groups_.front().device, "clip_grad_norm: parameters on ", g.device, " and ",
-             groups_.front().device, "; the global norm needs one device");
+    TG_CHECK(g.device == groups_.front().device, "clip_grad_norm: parameters on ", g.device,
+             " and ", groups_.front().device, "; the global norm needs one device");
     grads.push_back(g.grads);
   }
   global_grad_norm_(grads, max_norm, clip_);  // reuses clip_'s buffers after the first call

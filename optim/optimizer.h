@@ -10,12 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "core/ops/update.h"
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/ops/update.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg::optim {
-
-using kernels::Regularization;
 
 struct ParamGroup {
   Device device;
@@ -24,7 +25,7 @@ struct ParamGroup {
   Tensor grads;               // (numel,) flat gradients
   std::vector<Tensor> state;  // (numel,) each; meaning per optimizer
   std::vector<Tensor> members;
-  Tensor step_count;          // () int64 on `device`: steps taken, skipped ones not counted
+  Tensor step_count;  // () int64 on `device`: steps taken, skipped ones not counted
 };
 
 class Optimizer {
@@ -73,3 +74,5 @@ class Optimizer {
 };
 
 }  // namespace tg::optim
+
+TG_API_END

@@ -1,4 +1,4 @@
-#include "optim/rmsprop.h"
+#include "tamegrad/optim/rmsprop.h"
 
 namespace tg::optim {
 
@@ -14,7 +14,8 @@ std::vector<double> rmsprop_state(const RmspropParams& h) {
 
 RMSprop::RMSprop(const std::vector<Tensor>& params, const RmspropParams& hyper)
     : Optimizer(params, rmsprop_state(hyper)), hyper_(hyper) {
-  TG_CHECK(hyper.lr >= 0 && hyper.alpha >= 0 && hyper.alpha <= 1 && hyper.eps >= 0 && hyper.momentum >= 0,
+  TG_CHECK(hyper.lr >= 0 && hyper.alpha >= 0 && hyper.alpha <= 1 && hyper.eps >= 0 &&
+               hyper.momentum >= 0,
            "RMSprop: need lr >= 0, alpha in [0, 1], eps >= 0, momentum >= 0");
 }
 

@@ -1,11 +1,12 @@
 // RMSProp, plain, centered and with momentum (kernels/rmsprop.h has the formula).
 #pragma once
 
-#include "optim/optimizer.h"
+#include "tamegrad/config.h"
+#include "tamegrad/optim/optimizer.h"
+
+TG_API_BEGIN
 
 namespace tg::optim {
-
-using kernels::RmspropParams;
 
 class RMSprop : public Optimizer {
  public:
@@ -22,3 +23,5 @@ class RMSprop : public Optimizer {
 };
 
 }  // namespace tg::optim
+
+TG_API_END

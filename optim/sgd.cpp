@@ -1,19 +1,18 @@
-#include "optim/sgd.h"
+#include "tamegrad/optim/sgd.h"
 
 namespace tg::optim {
 
 SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
-    : Optimizer(params, hyper.momentum != 0 ? std::vector<double>{0.0} : std::vector<double>{}), hyper_(hyper) {
+    : Optimizer(params, hyper.momentum != 0 ? std::vector<double>{0.0} : std::vector<double>{}),
+      hyper_(hyper) {
   TG_CHECK(hyper.lr >= 0 && hyper.momentum >= 0, "SGD: need lr >= 0 and momentum >= 0");
   TG_CHECK(!hyper.nesterov || (hyper.momentum > 0 && hyper.dampening == 0),
            "SGD: Nesterov momentum needs momentum > 0 and zero dampening");
 }
 
 void SGD::update(ParamGroup& group, const ClipState* control) {
-  // Whether this is the first step comes from the device step count (kernels::step_at).
-  const kernels::SgdStep step = kernels::sgd_step(hyper_, false);
-  sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], step, control,
-              group.step_count);
+  sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], hyper_,
+              group.step_count, control);
 }
 
 }  // namespace tg::optim

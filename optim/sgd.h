@@ -1,11 +1,12 @@
 // SGD with momentum, dampening and Nesterov (kernels/sgd.h has the formula).
 #pragma once
 
-#include "optim/optimizer.h"
+#include "tamegrad/config.h"
+#include "tamegrad/optim/optimizer.h"
+
+TG_API_BEGIN
 
 namespace tg::optim {
-
-using kernels::SgdParams;
 
 class SGD : public Optimizer {
  public:
@@ -22,3 +23,5 @@ class SGD : public Optimizer {
 };
 
 }  // namespace tg::optim
+
+TG_API_END

@@ -87,8 +87,7 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   lib="$deps/usr/lib/x86_64-linux-gnu"
   export LD_LIBRARY_PATH="$lib/openblas-openmp:$lib:$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
   cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-openmp/libopenblas.so"
-               -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest"
-               -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$(ls "$deps"/lib/x86_64-linux-gnu/libz.so.1.* | head -n 1)")
+               -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest")
 fi
 if [ ! -f /usr/local/cuda/include/cudnn.h ] && [ -z "${CUDNN_ROOT:-}" ]; then
   CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null)

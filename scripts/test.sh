@@ -5,6 +5,8 @@
 #   build/cpu      TG_CUDA=OFF: the CPU-only library;
 #   build/asan     TG_CUDA=OFF with AddressSanitizer + UndefinedBehaviorSanitizer.
 # Each build also installs itself and builds an outside consumer project against it.
+# Every build treats a warning in the project's own code as an error (TG_WERROR), and
+# before any build the sources are checked against .clang-format: a difference fails.
 # Usage: scripts/test.sh [default|cpu|asan ...]   (no argument: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,19 @@ cd "$(dirname "$0")/.."
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
 
 jobs=$(nproc)
+
+echo "=== formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1))"
+mapfile -t sources < <(git ls-files '*.h' '*.cpp' '*.cu' '*.cuh')
+if ! clang-format --dry-run -Werror "${sources[@]}"; then
+  echo "scripts/test.sh: the files above differ from .clang-format; run clang-format -i on them" >&2
+  exit 1
+fi
+
 run_build() {
   local name=$1
   shift
   echo "=== build/$name: $*"
-  cmake -S . -B "build/$name" -G Ninja "$@"
+  cmake -S . -B "build/$name" -G Ninja -DTG_WERROR=ON "$@"
   cmake --build "build/$name" -j "$jobs"
   ctest --test-dir "build/$name" --output-on-failure -j "$jobs"
 }

@@ -1,11 +1,11 @@
 // Front-ends of the elementwise ops: checks, broadcasting, dispatch, autograd.
 // Binary backward passes are compositions of forward ops, reduced back to each input's
 // shape with sum_to.
-#include "core/ops/elementwise.h"
+#include "tamegrad/core/ops/elementwise.h"
 
-#include "core/ops/op_support.h"
-#include "core/ops/reduce.h"
-#include "kernels/elementwise.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/core/ops/reduce.h"
+#include "tamegrad/kernels/elementwise.h"
 
 namespace tg {
 
@@ -18,7 +18,8 @@ namespace {
 
 // Runs a binary kernel: out (contiguous unless given) = a op b over the broadcast shape.
 // out = a op b elementwise over `shape` (out may be a itself: in-place accumulation).
-void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b, const Shape& shape) {
+void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b,
+                const Shape& shape) {
   kernels::BinaryArgs args{};
   args.op = op;
   args.dtype = out.dtype();
@@ -30,7 +31,8 @@ void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
   ops::broadcast_strides(a, shape, args.a.strides);
   args.b.data = b.raw_data_ptr();
   ops::broadcast_strides(b, shape, args.b.strides);
-  TG_ON_DEVICE(out.device(), kernels::cpu::binary(args), kernels::cuda::binary(args, stream));
+  TG_ON_DEVICE(out.device(), kernels::cpu::binary(args), stream,
+               kernels::cuda::binary(args, stream));
 }
 
 // A new tensor a op b over the broadcast shape.
@@ -46,9 +48,9 @@ Tensor launch_unary(const char* op_name, UnaryOp op, const Tensor& x, double a =
   ops::check_float(op_name, x);
   const Tensor input = x.detach().contiguous();
   Tensor out = empty(x.shape(), ops::options_of(x));
-  const kernels::UnaryArgs args{op, x.dtype(), x.numel(), input.raw_data_ptr(), nullptr,
-                                out.raw_data_ptr(), a, b};
-  TG_ON_DEVICE(out.device(), kernels::cpu::unary(args), kernels::cuda::unary(args, stream));
+  const kernels::UnaryArgs args{op,      x.dtype(),          x.numel(), input.raw_data_ptr(),
+                                nullptr, out.raw_data_ptr(), a,         b};
+  TG_ON_DEVICE(out.device(), kernels::cpu::unary(args), stream, kernels::cuda::unary(args, stream));
   return out;
 }
 
@@ -57,9 +59,9 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& grad, double a,
   const Tensor input = x.contiguous();
   const Tensor g = grad.contiguous();
   Tensor out = empty(x.shape(), ops::options_of(x));
-  const kernels::UnaryArgs args{op, x.dtype(), x.numel(), input.raw_data_ptr(), g.raw_data_ptr(),
-                                out.raw_data_ptr(), a, b};
-  TG_ON_DEVICE(out.device(), kernels::cpu::unary_backward(args),
+  const kernels::UnaryArgs args{
+      op, x.dtype(), x.numel(), input.raw_data_ptr(), g.raw_data_ptr(), out.raw_data_ptr(), a, b};
+  TG_ON_DEVICE(out.device(), kernels::cpu::unary_backward(args), stream,
                kernels::cuda::unary_backward(args, stream));
   return out;
 }
@@ -69,9 +71,10 @@ Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x,
                 double b = 0) {
   Tensor out = launch_unary(name, op, x, a, b);
   if (!autograd::any_requires_grad({x})) return out;
-  return autograd::record(node, out, {x}, [saved = SavedTensor(x), op, a, b, node](const Tensor& g) {
-    return std::vector<Tensor>{unary_backward(op, saved.get(node), g, a, b)};
-  });
+  return autograd::record(
+      node, out, {x}, [saved = SavedTensor(x), op, a, b, node](const Tensor& g) {
+        return std::vector<Tensor>{unary_backward(op, saved.get(node), g, a, b)};
+      });
 }
 
 }  // namespace
@@ -79,44 +82,45 @@ Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x,
 TG_REGISTER_OP("add");
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = launch_binary("add", BinaryOp::Add, a, b);
-  return autograd::record("AddBackward", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-    return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
-  });
+  return autograd::record("AddBackward", out, {a, b},
+                          [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                            return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
+                          });
 }
 
 TG_REGISTER_OP("sub");
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = launch_binary("sub", BinaryOp::Sub, a, b);
-  return autograd::record("SubBackward", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-    return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
-  });
+  return autograd::record("SubBackward", out, {a, b},
+                          [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                            return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
+                          });
 }
 
 TG_REGISTER_OP("mul");
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = launch_binary("mul", BinaryOp::Mul, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record("MulBackward", out, {a, b},
-                          [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
-                            const Tensor& a = sa.get("MulBackward");
-                            const Tensor& b = sb.get("MulBackward");
-                            return std::vector<Tensor>{sum_to(mul(g, b), a.shape()),
-                                                       sum_to(mul(g, a), b.shape())};
-                          });
+  return autograd::record(
+      "MulBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+        const Tensor& a = sa.get("MulBackward");
+        const Tensor& b = sb.get("MulBackward");
+        return std::vector<Tensor>{sum_to(mul(g, b), a.shape()), sum_to(mul(g, a), b.shape())};
+      });
 }
 
 TG_REGISTER_OP("div");
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = launch_binary("div", BinaryOp::Div, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record("DivBackward", out, {a, b},
-                          [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
-                            const Tensor& a = sa.get("DivBackward");
-                            const Tensor& b = sb.get("DivBackward");
-                            const Tensor grad_a = div(g, b);
-                            return std::vector<Tensor>{sum_to(grad_a, a.shape()),
-                                                       sum_to(neg(mul(grad_a, div(a, b))), b.shape())};
-                          });
+  return autograd::record(
+      "DivBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+        const Tensor& a = sa.get("DivBackward");
+        const Tensor& b = sb.get("DivBackward");
+        const Tensor grad_a = div(g, b);
+        return std::vector<Tensor>{sum_to(grad_a, a.shape()),
+                                   sum_to(neg(mul(grad_a, div(a, b))), b.shape())};
+      });
 }
 
 namespace {
@@ -125,13 +129,15 @@ Tensor extremum(const char* name, const char* node, BinaryOp op, BinaryOp wins, 
                 const Tensor& b) {
   Tensor out = launch_binary(name, op, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record(node, out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), wins, node](const Tensor& g) {
-    const Tensor& a = sa.get(node);
-    const Tensor& b = sb.get(node);
-    const Tensor share_a = add(launch_binary("mask", wins, a, b), mul(launch_binary("mask", BinaryOp::Eq, a, b), 0.5));
-    const Tensor grad_a = mul(g, share_a);
-    return std::vector<Tensor>{sum_to(grad_a, a.shape()), sum_to(sub(g, grad_a), b.shape())};
-  });
+  return autograd::record(
+      node, out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), wins, node](const Tensor& g) {
+        const Tensor& a = sa.get(node);
+        const Tensor& b = sb.get(node);
+        const Tensor share_a = add(launch_binary("mask", wins, a, b),
+                                   mul(launch_binary("mask", BinaryOp::Eq, a, b), 0.5));
+        const Tensor grad_a = mul(g, share_a);
+        return std::vector<Tensor>{sum_to(grad_a, a.shape()), sum_to(sub(g, grad_a), b.shape())};
+      });
 }
 }  // namespace
 
@@ -186,7 +192,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   ops::broadcast_strides(a, shape, args.a.strides);
   args.b.data = b.raw_data_ptr();
   ops::broadcast_strides(b, shape, args.b.strides);
-  TG_ON_DEVICE(out.device(), kernels::cpu::where(args), kernels::cuda::where(args, stream));
+  TG_ON_DEVICE(out.device(), kernels::cpu::where(args), stream, kernels::cuda::where(args, stream));
   return autograd::record("WhereBackward", out, {a, b},
                           [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) {
                             const Tensor zero = ops::scalar_like(0.0, g);
@@ -194,7 +200,6 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
                                                        sum_to(where(mask, zero, g), sb)};
                           });
 }
-
 
 TG_REGISTER_OP("neg");
 Tensor neg(const Tensor& x) { return unary_op("neg", "NegBackward", UnaryOp::Neg, x); }
@@ -224,18 +229,24 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return unary_op("leaky_relu", "LeakyReluBackward", UnaryOp::LeakyRelu, x, negative_slope);
 }
 TG_REGISTER_OP("sigmoid");
-Tensor sigmoid(const Tensor& x) { return unary_op("sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, x); }
+Tensor sigmoid(const Tensor& x) {
+  return unary_op("sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, x);
+}
 TG_REGISTER_OP("tanh");
 Tensor tanh(const Tensor& x) { return unary_op("tanh", "TanhBackward", UnaryOp::Tanh, x); }
 TG_REGISTER_OP("gelu");
 Tensor gelu(const Tensor& x) { return unary_op("gelu", "GeluBackward", UnaryOp::Gelu, x); }
 TG_REGISTER_OP("softplus");
-Tensor softplus(const Tensor& x) { return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x); }
+Tensor softplus(const Tensor& x) {
+  return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x);
+}
 
 Tensor& add_(Tensor& dst, const Tensor& src) {
   ops::check_float_pair("add_", dst, src);
-  TG_CHECK(!(grad_mode_enabled() && dst.requires_grad()), "add_: in-place write to a tensor that "
-           "requires grad (shape ", dst.shape(), ")");
+  TG_CHECK(!(grad_mode_enabled() && dst.requires_grad()),
+           "add_: in-place write to a tensor that "
+           "requires grad (shape ",
+           dst.shape(), ")");
   const Shape shape = ops::broadcast_shapes("add_", dst.shape(), src.shape());
   TG_CHECK(shape == dst.shape(), "add_: source of shape ", src.shape(),
            " does not broadcast to the destination's shape ", dst.shape());
@@ -245,7 +256,9 @@ Tensor& add_(Tensor& dst, const Tensor& src) {
   }
   if (dst.numel() == 0) return dst;
   // A source overlapping the destination (other than as the same view) is read first.
-  const Tensor source = (src.storage() == dst.storage() && !src.is_alias_of(dst)) ? src.detach().clone() : src.detach();
+  const Tensor source = (src.storage() == dst.storage() && !src.is_alias_of(dst))
+                            ? src.detach().clone()
+                            : src.detach();
   run_binary(BinaryOp::Add, dst, dst, source, shape);
   dst.bump_version();
   return dst;

@@ -2,7 +2,10 @@
 // Binary ops broadcast as NumPy does; scalar variants broadcast a 0-d tensor.
 #pragma once
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -58,3 +61,5 @@ inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
 inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
 
 }  // namespace tg
+
+TG_API_END

@@ -1,8 +1,8 @@
 // Front-ends of the index and shape ops.
-#include "core/ops/index.h"
+#include "tamegrad/core/ops/index.h"
 
-#include "core/ops/op_support.h"
-#include "kernels/index.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/index.h"
 
 namespace tg {
 
@@ -26,7 +26,8 @@ void check_indices(const char* op, const Tensor& index, int64_t limit) {
 TG_REGISTER_OP("gather");
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   ops::check_float("gather", x);
-  TG_CHECK(index.defined() && index.device() == x.device(), "gather: index must be on ", x.device());
+  TG_CHECK(index.defined() && index.device() == x.device(), "gather: index must be on ",
+           x.device());
   TG_CHECK(index.dim() == x.dim() && x.dim() > 0, "gather: index of shape ", index.shape(),
            " must have the dims of the input ", x.shape());
   const int64_t d = ops::wrap_dim("gather", dim, x.dim());
@@ -47,7 +48,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   for (int k = 0; k < args.ndim; ++k) args.src_strides[k] = x.stride(k);
   args.src_dim_size = x.size(d);
   args.out = out.raw_data_ptr();
-  TG_ON_DEVICE(x.device(), kernels::cpu::gather(args), kernels::cuda::gather(args, stream));
+  TG_ON_DEVICE(x.device(), kernels::cpu::gather(args), stream, kernels::cuda::gather(args, stream));
   return autograd::record("GatherBackward", out, {x}, [d, idx, shape = x.shape()](const Tensor& g) {
     return std::vector<Tensor>{scatter_add_along(g, d, idx, shape)};
   });
@@ -71,7 +72,8 @@ Tensor scatter_add_along(const Tensor& grad, int64_t dim, const Tensor& index, c
   args.index = idx.data_ptr<int64_t>();
   args.grad = g.raw_data_ptr();
   args.out = out.raw_data_ptr();
-  TG_ON_DEVICE(out.device(), kernels::cpu::scatter_add(args), kernels::cuda::scatter_add(args, stream));
+  TG_ON_DEVICE(out.device(), kernels::cpu::scatter_add(args), stream,
+               kernels::cuda::scatter_add(args, stream));
   return autograd::record("ScatterAddBackward", out, {grad}, [d, idx](const Tensor& g) {
     return std::vector<Tensor>{gather(g, d, idx)};
   });
@@ -97,13 +99,20 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   int64_t outer = 1, inner = 1;
   for (int64_t k = 0; k < d; ++k) outer *= x.size(k);
   for (int64_t k = d + 1; k < x.dim(); ++k) inner *= x.size(k);
-  const kernels::IndexSelectArgs args{x.dtype(), outer, inner, x.size(d), index.numel(),
-                                      idx.data_ptr<int64_t>(), src.raw_data_ptr(),
+  const kernels::IndexSelectArgs args{x.dtype(),
+                                      outer,
+                                      inner,
+                                      x.size(d),
+                                      index.numel(),
+                                      idx.data_ptr<int64_t>(),
+                                      src.raw_data_ptr(),
                                       out.raw_data_ptr()};
-  TG_ON_DEVICE(x.device(), kernels::cpu::index_select(args), kernels::cuda::index_select(args, stream));
-  return autograd::record("IndexSelectBackward", out, {x}, [d, idx, in_shape = x.shape()](const Tensor& g) {
-    return std::vector<Tensor>{index_add_along(g, d, idx, in_shape)};
-  });
+  TG_ON_DEVICE(x.device(), kernels::cpu::index_select(args), stream,
+               kernels::cuda::index_select(args, stream));
+  return autograd::record("IndexSelectBackward", out, {x},
+                          [d, idx, in_shape = x.shape()](const Tensor& g) {
+                            return std::vector<Tensor>{index_add_along(g, d, idx, in_shape)};
+                          });
 }
 
 namespace {
@@ -113,9 +122,16 @@ Tensor index_add_along(const Tensor& grad, int64_t d, const Tensor& idx, const S
   int64_t outer = 1, inner = 1;
   for (int64_t k = 0; k < d; ++k) outer *= shape[k];
   for (int64_t k = d + 1; k < static_cast<int64_t>(shape.size()); ++k) inner *= shape[k];
-  const kernels::IndexAddArgs args{grad.dtype(), outer, inner, shape[d], idx.numel(),
-                                   idx.data_ptr<int64_t>(), g.raw_data_ptr(), out.raw_data_ptr()};
-  TG_ON_DEVICE(out.device(), kernels::cpu::index_add(args), kernels::cuda::index_add(args, stream));
+  const kernels::IndexAddArgs args{grad.dtype(),
+                                   outer,
+                                   inner,
+                                   shape[d],
+                                   idx.numel(),
+                                   idx.data_ptr<int64_t>(),
+                                   g.raw_data_ptr(),
+                                   out.raw_data_ptr()};
+  TG_ON_DEVICE(out.device(), kernels::cpu::index_add(args), stream,
+               kernels::cuda::index_add(args, stream));
   return out;
 }
 }  // namespace
@@ -131,7 +147,8 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
   Tensor out = empty(shape, TensorOptions(dtype).device(labels.device()));
   const kernels::OneHotArgs args{dtype, labels.numel(), num_classes, l.data_ptr<int64_t>(),
                                  out.raw_data_ptr()};
-  TG_ON_DEVICE(out.device(), kernels::cpu::one_hot(args), kernels::cuda::one_hot(args, stream));
+  TG_ON_DEVICE(out.device(), kernels::cpu::one_hot(args), stream,
+               kernels::cuda::one_hot(args, stream));
   return out;
 }
 
@@ -148,8 +165,8 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     TG_CHECK(t.defined() && t.dtype() == first.dtype() && t.device() == first.device() &&
                  t.dim() == first.dim(),
              "cat: tensor ", i, " (", t.defined() ? t.dtype() : first.dtype(), ", shape ",
-             t.defined() ? t.shape() : Shape{}, ") does not match tensor 0 (", first.dtype(),
-             ", ", first.device(), ", shape ", first.shape(), ")");
+             t.defined() ? t.shape() : Shape{}, ") does not match tensor 0 (", first.dtype(), ", ",
+             first.device(), ", shape ", first.shape(), ")");
     for (int64_t k = 0; k < t.dim(); ++k) {
       TG_CHECK(k == d || t.size(k) == first.size(k), "cat: tensor ", i, " has shape ", t.shape(),
                ", tensor 0 has ", first.shape(), "; they may differ only in dim ", d);
@@ -181,9 +198,10 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   const int64_t d = ops::wrap_dim("stack", dim, tensors.front().dim() + 1);
   std::vector<Tensor> expanded;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    TG_CHECK(tensors[i].defined() && tensors[i].shape() == tensors.front().shape(), "stack: tensor ",
-             i, " has shape ", tensors[i].defined() ? tensors[i].shape() : Shape{},
-             ", tensor 0 has ", tensors.front().shape());
+    TG_CHECK(tensors[i].defined() && tensors[i].shape() == tensors.front().shape(),
+             "stack: tensor ", i, " has shape ",
+             tensors[i].defined() ? tensors[i].shape() : Shape{}, ", tensor 0 has ",
+             tensors.front().shape());
     expanded.push_back(tensors[i].unsqueeze(d));
   }
   return cat(expanded, d);

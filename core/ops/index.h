@@ -4,7 +4,10 @@
 
 #include <vector>
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -25,3 +28,5 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 
 }  // namespace tg
+
+TG_API_END

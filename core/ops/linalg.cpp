@@ -1,11 +1,11 @@
 // Front-ends of matmul and linear. Strided operands that are row-major or transposed
 // matrices go to BLAS as they are (with a transpose flag); others are made contiguous.
-#include "core/ops/linalg.h"
+#include "tamegrad/core/ops/linalg.h"
 
-#include "core/context.h"
-#include "core/ops/elementwise.h"
-#include "core/ops/op_support.h"
-#include "kernels/gemm.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/ops/elementwise.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/gemm.h"
 
 namespace tg {
 
@@ -29,10 +29,12 @@ MatrixOperand matrix_operand(const Tensor& t) {
   auto batch_ok = [&](const Tensor& x) {
     return !batched || x.size(0) <= 1 || x.stride(0) >= x.size(r) * x.size(c);
   };
-  if ((t.stride(c) == 1 || t.size(c) <= 1) && t.stride(r) >= std::max<int64_t>(t.size(c), 1) && batch_ok(t)) {
+  if ((t.stride(c) == 1 || t.size(c) <= 1) && t.stride(r) >= std::max<int64_t>(t.size(c), 1) &&
+      batch_ok(t)) {
     return {t, t.raw_data_ptr(), false, t.stride(r), batched ? t.stride(0) : 0};
   }
-  if ((t.stride(r) == 1 || t.size(r) <= 1) && t.stride(c) >= std::max<int64_t>(t.size(r), 1) && batch_ok(t)) {
+  if ((t.stride(r) == 1 || t.size(r) <= 1) && t.stride(c) >= std::max<int64_t>(t.size(r), 1) &&
+      batch_ok(t)) {
     return {t, t.raw_data_ptr(), true, t.stride(c), batched ? t.stride(0) : 0};
   }
   const Tensor owned = t.contiguous();
@@ -45,8 +47,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   TG_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3),
            "matmul: operands must be 2-D or 3-D, got shapes ", a.shape(), " and ", b.shape());
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-  TG_CHECK(b.size(-2) == k, "matmul: shapes ", a.shape(), " and ", b.shape(),
-           " do not multiply (", k, " != ", b.size(-2), ")");
+  TG_CHECK(b.size(-2) == k, "matmul: shapes ", a.shape(), " and ", b.shape(), " do not multiply (",
+           k, " != ", b.size(-2), ")");
   int64_t batch = 1;
   if (a.dim() == 3 && b.dim() == 3) {
     TG_CHECK(a.size(0) == b.size(0), "matmul: batch sizes differ: ", a.shape(), " and ", b.shape());
@@ -59,10 +61,26 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   const Tensor da = a.detach(), db = b.detach();
   const MatrixOperand oa = matrix_operand(da), ob = matrix_operand(db);
   DeviceContext& ctx = context(a.device());
-  const kernels::GemmArgs args{a.dtype(), oa.transposed, ob.transposed, m, n, k, batch,
-                               oa.data, oa.ld, oa.batch_stride, ob.data, ob.ld, ob.batch_stride,
-                               out.raw_data_ptr(), n, m * n, 1.0, 0.0, ctx.allow_tf32()};
-  TG_ON_DEVICE(a.device(), kernels::cpu::gemm(args),
+  const kernels::GemmArgs args{a.dtype(),
+                               oa.transposed,
+                               ob.transposed,
+                               m,
+                               n,
+                               k,
+                               batch,
+                               oa.data,
+                               oa.ld,
+                               oa.batch_stride,
+                               ob.data,
+                               ob.ld,
+                               ob.batch_stride,
+                               out.raw_data_ptr(),
+                               n,
+                               m * n,
+                               1.0,
+                               0.0,
+                               ctx.allow_tf32()};
+  TG_ON_DEVICE(a.device(), kernels::cpu::gemm(args), stream,
                kernels::cuda::gemm(args, stream, ctx.cublas_handle()));
   return out;
 }
@@ -73,14 +91,13 @@ TG_REGISTER_OP("matmul");
 Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = matmul_forward(a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record("MatmulBackward", out, {a, b},
-                          [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
-                            const Tensor& a = sa.get("MatmulBackward");
-                            const Tensor& b = sb.get("MatmulBackward");
-                            return std::vector<Tensor>{
-                                sum_to(matmul(g, b.transpose(-1, -2)), a.shape()),
-                                sum_to(matmul(a.transpose(-1, -2), g), b.shape())};
-                          });
+  return autograd::record(
+      "MatmulBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+        const Tensor& a = sa.get("MatmulBackward");
+        const Tensor& b = sb.get("MatmulBackward");
+        return std::vector<Tensor>{sum_to(matmul(g, b.transpose(-1, -2)), a.shape()),
+                                   sum_to(matmul(a.transpose(-1, -2), g), b.shape())};
+      });
 }
 
 TG_REGISTER_OP("linear");

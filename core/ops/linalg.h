@@ -2,7 +2,10 @@
 // broadcasts over the other's batch), and linear = x·Wᵀ + b.
 #pragma once
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -14,3 +17,5 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 }  // namespace tg
+
+TG_API_END

@@ -1,4 +1,4 @@
-#include "core/ops/op_support.h"
+#include "tamegrad/core/ops/op_support.h"
 
 #include <algorithm>
 
@@ -15,8 +15,8 @@ void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
   check_float(op, b);
   TG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch: ", a.dtype(), " ", a.shape(), " vs ",
            b.dtype(), " ", b.shape());
-  TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(),
-           " vs ", b.device(), " ", b.shape());
+  TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(), " vs ",
+           b.device(), " ", b.shape());
 }
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
@@ -45,12 +45,6 @@ void copy_shape(const Shape& shape, int* ndim, int64_t* sizes) {
            kernels::kMaxDims, " dims");
   *ndim = static_cast<int>(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) sizes[d] = shape[d];
-}
-
-int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim) {
-  TG_CHECK(dim >= -ndim && dim < ndim, op, ": dim ", dim, " out of range [", -ndim, ", ",
-           ndim - 1, "]");
-  return dim < 0 ? dim + ndim : dim;
 }
 
 TensorOptions options_of(const Tensor& t) { return TensorOptions(t.dtype()).device(t.device()); }

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.h"
-#include "core/dispatch.h"
-#include "core/factory.h"
-#include "core/tensor.h"
-#include "kernels/common.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/dispatch.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/tensor.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::ops {
 
@@ -24,8 +24,16 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 void broadcast_strides(const Tensor& t, const Shape& shape, int64_t* strides);
 void copy_shape(const Shape& shape, int* ndim, int64_t* sizes);
 
-// Wraps a possibly negative dim into [0, ndim).
-int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim);
+// Outputs along one spatial axis of a sliding window (convolution, pooling): `span` is
+// the window's extent (dilation·(kernel - 1) + 1), the caller has checked
+// in + 2·pad >= span and stride > 0.
+inline int64_t window_outputs(int64_t in, int64_t span, int64_t stride, int64_t pad) {
+  return (in + 2 * pad - span) / stride + 1;
+}
+
+// Wraps a possibly negative dim into [0, ndim); an error names the op, the range and,
+// when given, the shape. The one definition, used by Tensor's methods too (tensor.cpp).
+int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim, const Shape* shape = nullptr);
 
 // A 0-d tensor holding value, with x's dtype and device.
 Tensor scalar_like(double value, const Tensor& x);

@@ -1,8 +1,8 @@
 // Front-ends of max_pool2d and avg_pool2d.
-#include "core/ops/pool.h"
+#include "tamegrad/core/ops/pool.h"
 
-#include "core/ops/op_support.h"
-#include "kernels/pool.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/pool.h"
 
 namespace tg {
 
@@ -15,9 +15,9 @@ kernels::Pool2dArgs pool_shape(const char* op, const Tensor& x, Size2 kernel, Si
   for (int i = 0; i < 2; ++i) {
     if (stride[i] == 0) stride[i] = kernel[i];
     TG_CHECK(kernel[i] > 0 && stride[i] > 0 && padding[i] >= 0 && padding[i] <= kernel[i] / 2, op,
-             ": need kernel > 0, stride > 0 and 0 <= padding <= kernel / 2; got kernel (", kernel[0],
-             ", ", kernel[1], "), stride (", stride[0], ", ", stride[1], "), padding (", padding[0],
-             ", ", padding[1], ")");
+             ": need kernel > 0, stride > 0 and 0 <= padding <= kernel / 2; got kernel (",
+             kernel[0], ", ", kernel[1], "), stride (", stride[0], ", ", stride[1], "), padding (",
+             padding[0], ", ", padding[1], ")");
   }
   kernels::Pool2dArgs a{};
   a.dtype = x.dtype();
@@ -31,9 +31,10 @@ kernels::Pool2dArgs pool_shape(const char* op, const Tensor& x, Size2 kernel, Si
   a.pad_h = padding[0];
   a.pad_w = padding[1];
   TG_CHECK(a.in_h + 2 * a.pad_h >= a.kernel_h && a.in_w + 2 * a.pad_w >= a.kernel_w, op,
-           ": kernel (", kernel[0], ", ", kernel[1], ") is larger than the padded input ", x.shape());
-  a.out_h = (a.in_h + 2 * a.pad_h - a.kernel_h) / a.stride_h + 1;
-  a.out_w = (a.in_w + 2 * a.pad_w - a.kernel_w) / a.stride_w + 1;
+           ": kernel (", kernel[0], ", ", kernel[1], ") is larger than the padded input ",
+           x.shape());
+  a.out_h = ops::window_outputs(a.in_h, a.kernel_h, a.stride_h, a.pad_h);
+  a.out_w = ops::window_outputs(a.in_w, a.kernel_w, a.stride_w, a.pad_w);
   return a;
 }
 
@@ -47,18 +48,19 @@ Tensor pool2d(const char* op, const char* node, bool is_max, const Tensor& x, Si
   if (is_max) argmax = empty(out_shape, TensorOptions(DType::Int64).device(x.device()));
   const kernels::PoolForwardArgs args{shape, is_max, input.raw_data_ptr(), out.raw_data_ptr(),
                                       is_max ? argmax.data_ptr<int64_t>() : nullptr};
-  TG_ON_DEVICE(x.device(), kernels::cpu::pool2d_forward(args),
+  TG_ON_DEVICE(x.device(), kernels::cpu::pool2d_forward(args), stream,
                kernels::cuda::pool2d_forward(args, stream));
-  return autograd::record(node, out, {x}, [shape, is_max, argmax, in_shape = x.shape()](const Tensor& g) {
-    const Tensor grad = g.contiguous();
-    Tensor grad_in = empty(in_shape, ops::options_of(g));
-    const kernels::PoolBackwardArgs args{shape, is_max, grad.raw_data_ptr(),
-                                         is_max ? argmax.data_ptr<int64_t>() : nullptr,
-                                         grad_in.raw_data_ptr()};
-    TG_ON_DEVICE(g.device(), kernels::cpu::pool2d_backward(args),
-                 kernels::cuda::pool2d_backward(args, stream));
-    return std::vector<Tensor>{grad_in};
-  });
+  return autograd::record(
+      node, out, {x}, [shape, is_max, argmax, in_shape = x.shape()](const Tensor& g) {
+        const Tensor grad = g.contiguous();
+        Tensor grad_in = empty(in_shape, ops::options_of(g));
+        const kernels::PoolBackwardArgs args{shape, is_max, grad.raw_data_ptr(),
+                                             is_max ? argmax.data_ptr<int64_t>() : nullptr,
+                                             grad_in.raw_data_ptr()};
+        TG_ON_DEVICE(g.device(), kernels::cpu::pool2d_backward(args), stream,
+                     kernels::cuda::pool2d_backward(args, stream));
+        return std::vector<Tensor>{grad_in};
+      });
 }
 
 }  // namespace

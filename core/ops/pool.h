@@ -4,14 +4,17 @@
 
 #include <array>
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
-
-using Size2 = std::array<int64_t, 2>;  // (height, width)
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
 // Divides by the window including padding (count_include_pad = true).
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
 
 }  // namespace tg
+
+TG_API_END

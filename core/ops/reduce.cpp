@@ -1,13 +1,13 @@
 // Front-ends of the reductions: move the reduced dims last, reduce rows with the kernel,
 // put the kept dims back. mean, var and the L1 norm are compositions.
-#include "core/ops/reduce.h"
+#include "tamegrad/core/ops/reduce.h"
 
 #include <algorithm>
 
-#include "core/ops/elementwise.h"
-#include "core/ops/index.h"
-#include "core/ops/op_support.h"
-#include "kernels/reduce.h"
+#include "tamegrad/core/ops/elementwise.h"
+#include "tamegrad/core/ops/index.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/reduce.h"
 
 namespace tg {
 
@@ -59,15 +59,20 @@ ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const Reduce
   ValuesAndIndices result;
   result.values = empty(plan.kept_shape, ops::options_of(x));
   const bool with_indices = op != kernels::ReduceOp::Sum;
-  if (with_indices) result.indices = empty(plan.kept_shape, TensorOptions(DType::Int64).device(x.device()));
+  if (with_indices)
+    result.indices = empty(plan.kept_shape, TensorOptions(DType::Int64).device(x.device()));
   if (plan.inner == 0) {  // an empty sum is 0
     result.values.fill_(0.0);
     return result;
   }
-  const kernels::ReduceArgs args{op, x.dtype(), outer, plan.inner, rows.raw_data_ptr(),
+  const kernels::ReduceArgs args{op,
+                                 x.dtype(),
+                                 outer,
+                                 plan.inner,
+                                 rows.raw_data_ptr(),
                                  result.values.raw_data_ptr(),
                                  with_indices ? result.indices.data_ptr<int64_t>() : nullptr};
-  TG_ON_DEVICE(x.device(), kernels::cpu::reduce(args), kernels::cuda::reduce(args, stream));
+  TG_ON_DEVICE(x.device(), kernels::cpu::reduce(args), stream, kernels::cuda::reduce(args, stream));
   return result;
 }
 
@@ -80,11 +85,11 @@ ValuesAndIndices extreme_along(const char* op_name, const char* node, kernels::R
   TG_CHECK(input.size(d) > 0, op_name, ": dim ", dim, " of shape ", x.shape(), " is empty");
   const ReducePlan plan = plan_reduction(op_name, input, {d}, keepdim);
   ValuesAndIndices kept = reduce_rows(op, input, plan);
-  Tensor values = autograd::record(
-      node, kept.values, {input},
-      [indices = kept.indices, d, in_shape = input.shape()](const Tensor& g) {
-        return std::vector<Tensor>{scatter_add_along(g, d, indices, in_shape)};
-      });
+  Tensor values =
+      autograd::record(node, kept.values, {input},
+                       [indices = kept.indices, d, in_shape = input.shape()](const Tensor& g) {
+                         return std::vector<Tensor>{scatter_add_along(g, d, indices, in_shape)};
+                       });
   ValuesAndIndices result{values.reshape(plan.out_shape), kept.indices.reshape(plan.out_shape)};
   if (x.dim() == 0) result = {result.values.reshape({}), result.indices.reshape({})};
   return result;
@@ -96,11 +101,12 @@ Tensor extreme_all(const char* op_name, const char* node, kernels::ReduceOp op, 
   const ReducePlan plan = plan_reduction(op_name, x, {}, false);
   const Tensor value = reduce_rows(op, x, plan).values.reshape({});
   if (!autograd::any_requires_grad({x})) return value;
-  return autograd::record(node, value, {x}, [saved = SavedTensor(x), value = value.detach(), node](const Tensor& g) {
-    const Tensor& x = saved.get(node);
-    const Tensor winners = eq(x, value);
-    return std::vector<Tensor>{mul(winners, div(g, sum(winners)))};
-  });
+  return autograd::record(node, value, {x},
+                          [saved = SavedTensor(x), value = value.detach(), node](const Tensor& g) {
+                            const Tensor& x = saved.get(node);
+                            const Tensor winners = eq(x, value);
+                            return std::vector<Tensor>{mul(winners, div(g, sum(winners)))};
+                          });
 }
 
 }  // namespace
@@ -110,9 +116,11 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   ops::check_float("sum", x);
   const ReducePlan plan = plan_reduction("sum", x, dims, keepdim);
   const Tensor kept = reduce_rows(kernels::ReduceOp::Sum, x, plan).values;
-  return autograd::record("SumBackward", kept, {x}, [in_shape = x.shape(), kept_shape = plan.kept_shape](const Tensor& g) {
-           return std::vector<Tensor>{g.reshape(kept_shape).expand(in_shape)};
-         }).reshape(plan.out_shape);
+  return autograd::record("SumBackward", kept, {x},
+                          [in_shape = x.shape(), kept_shape = plan.kept_shape](const Tensor& g) {
+                            return std::vector<Tensor>{g.reshape(kept_shape).expand(in_shape)};
+                          })
+      .reshape(plan.out_shape);
 }
 
 TG_REGISTER_OP("mean");
@@ -130,8 +138,12 @@ TG_REGISTER_OP("min");
 ValuesAndIndices min(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_along("min", "MinBackward", kernels::ReduceOp::Min, x, dim, keepdim);
 }
-Tensor max(const Tensor& x) { return extreme_all("max", "MaxAllBackward", kernels::ReduceOp::Max, x); }
-Tensor min(const Tensor& x) { return extreme_all("min", "MinAllBackward", kernels::ReduceOp::Min, x); }
+Tensor max(const Tensor& x) {
+  return extreme_all("max", "MaxAllBackward", kernels::ReduceOp::Max, x);
+}
+Tensor min(const Tensor& x) {
+  return extreme_all("min", "MinAllBackward", kernels::ReduceOp::Min, x);
+}
 
 TG_REGISTER_OP("argmax");
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
@@ -160,12 +172,15 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
     kept = sqrt(sum(mul(x, x), dims, /*keepdim=*/true));
   }
   // d||x||/dx = x / ||x||, taken as 0 where the norm is 0.
-  return autograd::record("NormBackward", kept, {x}, [saved = SavedTensor(x), kept = kept.detach()](const Tensor& g) {
-           const Tensor& x = saved.get("NormBackward");
-           const Tensor zero = ops::scalar_like(0.0, kept);
-           const Tensor safe = where(eq(kept, zero), ops::scalar_like(1.0, kept), kept);
-           return std::vector<Tensor>{mul(x, div(g, safe))};
-         }).reshape(plan.out_shape);
+  return autograd::record("NormBackward", kept, {x},
+                          [saved = SavedTensor(x), kept = kept.detach()](const Tensor& g) {
+                            const Tensor& x = saved.get("NormBackward");
+                            const Tensor zero = ops::scalar_like(0.0, kept);
+                            const Tensor safe =
+                                where(eq(kept, zero), ops::scalar_like(1.0, kept), kept);
+                            return std::vector<Tensor>{mul(x, div(g, safe))};
+                          })
+      .reshape(plan.out_shape);
 }
 
 }  // namespace tg

@@ -3,7 +3,10 @@
 
 #include <vector>
 
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -31,3 +34,5 @@ Tensor norm(const Tensor& x, double p = 2, const std::vector<int64_t>& dims = {}
             bool keepdim = false);
 
 }  // namespace tg
+
+TG_API_END

@@ -1,22 +1,28 @@
 // Front-ends of the fused updates and of the gradient norm: checks and dispatch.
-#include "core/ops/update.h"
+#include "tamegrad/core/ops/update.h"
 
-#include "core/ops/op_support.h"
-#include "kernels/elementwise.h"
-#include "kernels/grad_norm.h"
-#include "kernels/step_count.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/adagrad.h"
+#include "tamegrad/kernels/adam.h"
+#include "tamegrad/kernels/elementwise.h"
+#include "tamegrad/kernels/grad_norm.h"
+#include "tamegrad/kernels/rmsprop.h"
+#include "tamegrad/kernels/sgd.h"
+#include "tamegrad/kernels/step_count.h"
 
 namespace tg {
 
 namespace {
 
 // Checks one flat buffer against the parameters; undefined buffers pass when optional.
-void check_buffer(const char* op, const char* name, const Tensor& t, const Tensor& params, bool required) {
+void check_buffer(const char* op, const char* name, const Tensor& t, const Tensor& params,
+                  bool required) {
   if (!t.defined() && !required) return;
   TG_CHECK(t.defined() && t.dim() == 1 && t.is_contiguous() && t.numel() == params.numel() &&
                t.dtype() == params.dtype() && t.device() == params.device(),
-           op, ": ", name, " must be a contiguous 1-D ", params.dtype(), " buffer of ", params.numel(),
-           " elements on ", params.device(), ", got ", t.defined() ? t.shape() : Shape{});
+           op, ": ", name, " must be a contiguous 1-D ", params.dtype(), " buffer of ",
+           params.numel(), " elements on ", params.device(), ", got ",
+           t.defined() ? t.shape() : Shape{});
 }
 
 void check_params(const char* op, const Tensor& params, const Tensor& grads) {
@@ -26,21 +32,23 @@ void check_params(const char* op, const Tensor& params, const Tensor& grads) {
 }
 
 void check_step_count(const char* op, const Tensor& step_count, const Device& device) {
-  TG_CHECK(step_count.defined() && step_count.dim() == 0 && step_count.dtype() == DType::Int64 && step_count.device() == device, op,
-           ": the step count must be a 0-d int64 tensor on ", device, ", got ",
+  TG_CHECK(step_count.defined() && step_count.dim() == 0 && step_count.dtype() == DType::Int64 &&
+               step_count.device() == device,
+           op, ": the step count must be a 0-d int64 tensor on ", device, ", got ",
            step_count.defined() ? step_count.str() : std::string("an undefined tensor"));
 }
 
+// step_count is required by the updates that take one (an undefined tensor: RMSprop).
 kernels::StepControl step_control(const char* op, const ClipState* control, const Tensor& params,
-                                  const Tensor& step_count) {
+                                  const Tensor& step_count, bool counted = true) {
   kernels::StepControl c;
-  if (step_count.defined()) {
+  if (counted) {
     check_step_count(op, step_count, params.device());
     c.step_count = step_count.data_ptr<int64_t>();
   }
   if (control == nullptr) return c;
-  TG_CHECK(control->scale.device() == params.device(), op, ": clip state on ", control->scale.device(),
-           ", parameters on ", params.device());
+  TG_CHECK(control->scale.device() == params.device(), op, ": clip state on ",
+           control->scale.device(), ", parameters on ", params.device());
   c.grad_scale = control->scale.data_ptr<float>();
   c.skip = control->skip.data_ptr<uint8_t>();
   return c;
@@ -54,8 +62,10 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
   int64_t partial_count = 0;
   for (const Tensor& g : grads) {
     ops::check_float("global_grad_norm", g);
-    TG_CHECK(g.device() == device && g.is_contiguous(), "global_grad_norm: gradients must be contiguous and on one "
-             "device; got ", g.device(), " and ", device);
+    TG_CHECK(g.device() == device && g.is_contiguous(),
+             "global_grad_norm: gradients must be contiguous and on one "
+             "device; got ",
+             g.device(), " and ", device);
     partial_count += kernels::norm_partials(g.numel());
   }
   const TensorOptions on_device = TensorOptions().device(device);
@@ -63,14 +73,19 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
     return t.defined() && t.device() == device && t.dtype() == dtype && t.numel() >= numel;
   };
   if (!fits(state.norm, DType::Float32, 1)) state.norm = empty({}, on_device.dtype(DType::Float32));
-  if (!fits(state.scale, DType::Float32, 1)) state.scale = empty({}, on_device.dtype(DType::Float32));
+  if (!fits(state.scale, DType::Float32, 1))
+    state.scale = empty({}, on_device.dtype(DType::Float32));
   if (!fits(state.skip, DType::UInt8, 1)) state.skip = empty({}, on_device.dtype(DType::UInt8));
   if (!fits(state.partials, DType::Float64, std::max<int64_t>(partial_count, 1))) {
     state.partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
   }
-  if (!fits(state.arrivals, DType::Int64, 1)) state.arrivals = zeros({}, on_device.dtype(DType::Int64));
-  const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(), partial_count, max_norm,
-                                         state.norm.data_ptr<float>(), state.scale.data_ptr<float>(),
+  if (!fits(state.arrivals, DType::Int64, 1))
+    state.arrivals = zeros({}, on_device.dtype(DType::Int64));
+  const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(),
+                                         partial_count,
+                                         max_norm,
+                                         state.norm.data_ptr<float>(),
+                                         state.scale.data_ptr<float>(),
                                          state.skip.data_ptr<uint8_t>()};
   double* cursor = state.partials.data_ptr<double>();
   for (size_t i = 0; i < grads.size(); ++i) {
@@ -81,7 +96,8 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
       args.finish = finish;
       args.arrivals = reinterpret_cast<unsigned long long*>(state.arrivals.data_ptr<int64_t>());
     }
-    TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), kernels::cuda::norm_partials(args, stream));
+    TG_ON_DEVICE(device, kernels::cpu::norm_partials(args), stream,
+                 kernels::cuda::norm_partials(args, stream));
     cursor += kernels::norm_partials(g.numel());
   }
   for (const Tensor& t : {state.norm, state.scale, state.skip}) t.bump_version();
@@ -94,37 +110,56 @@ ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm) {
 }
 
 void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
-                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control,
-                  const Tensor& step_count) {
+                  const Tensor& v_max, const optim::AdamParams& hyper, const Tensor& step_count,
+                  const ClipState* control) {
   check_params("adam", params, grads);
   check_buffer("adam", "m", m, params, true);
   check_buffer("adam", "v", v, params, true);
-  check_buffer("adam", "v_max", v_max, params, step.params.amsgrad);
-  const kernels::AdamArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
-                               m.raw_data_ptr(), v.raw_data_ptr(),
-                               step.params.amsgrad ? v_max.raw_data_ptr() : nullptr, step,
+  check_buffer("adam", "v_max", v_max, params, hyper.amsgrad);
+  // The constants of step 1 stand in; the kernel replaces them from the step count.
+  const kernels::AdamStep step = kernels::step_at(kernels::AdamStep{hyper, 0.0, 1.0}, 1);
+  const kernels::AdamArgs args{params.dtype(),
+                               params.numel(),
+                               params.raw_data_ptr(),
+                               grads.raw_data_ptr(),
+                               m.raw_data_ptr(),
+                               v.raw_data_ptr(),
+                               hyper.amsgrad ? v_max.raw_data_ptr() : nullptr,
+                               step,
                                step_control("adam", control, params, step_count)};
-  TG_ON_DEVICE(params.device(), kernels::cpu::adam(args), kernels::cuda::adam(args, stream));
+  TG_ON_DEVICE(params.device(), kernels::cpu::adam(args), stream,
+               kernels::cuda::adam(args, stream));
 }
 
 void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
-                 const kernels::SgdStep& step, const ClipState* control, const Tensor& step_count) {
+                 const optim::SgdParams& hyper, const Tensor& step_count,
+                 const ClipState* control) {
   check_params("sgd", params, grads);
-  check_buffer("sgd", "momentum_buffer", momentum_buffer, params, step.params.momentum != 0);
-  const kernels::SgdArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
-                              step.params.momentum != 0 ? momentum_buffer.raw_data_ptr() : nullptr, step,
+  check_buffer("sgd", "momentum_buffer", momentum_buffer, params, hyper.momentum != 0);
+  const kernels::SgdArgs args{params.dtype(),
+                              params.numel(),
+                              params.raw_data_ptr(),
+                              grads.raw_data_ptr(),
+                              hyper.momentum != 0 ? momentum_buffer.raw_data_ptr() : nullptr,
+                              kernels::sgd_step(hyper, true),
                               step_control("sgd", control, params, step_count)};
-  TG_ON_DEVICE(params.device(), kernels::cpu::sgd(args), kernels::cuda::sgd(args, stream));
+  TG_ON_DEVICE(params.device(), kernels::cpu::sgd(args), stream, kernels::cuda::sgd(args, stream));
 }
 
 void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
-                     const kernels::AdagradStep& step, const ClipState* control,
-                     const Tensor& step_count) {
+                     const optim::AdagradParams& hyper, const Tensor& step_count,
+                     const ClipState* control) {
   check_params("adagrad", params, grads);
   check_buffer("adagrad", "sum", sum, params, true);
-  const kernels::AdagradArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
-                                  sum.raw_data_ptr(), step, step_control("adagrad", control, params, step_count)};
-  TG_ON_DEVICE(params.device(), kernels::cpu::adagrad(args), kernels::cuda::adagrad(args, stream));
+  const kernels::AdagradArgs args{params.dtype(),
+                                  params.numel(),
+                                  params.raw_data_ptr(),
+                                  grads.raw_data_ptr(),
+                                  sum.raw_data_ptr(),
+                                  kernels::AdagradStep{hyper, hyper.lr},
+                                  step_control("adagrad", control, params, step_count)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::adagrad(args), stream,
+               kernels::cuda::adagrad(args, stream));
 }
 
 void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& square_avg,
@@ -134,20 +169,28 @@ void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& sq
   check_buffer("rmsprop", "square_avg", square_avg, params, true);
   check_buffer("rmsprop", "grad_avg", grad_avg, params, hyper.centered);
   check_buffer("rmsprop", "momentum_buffer", momentum_buffer, params, hyper.momentum > 0);
-  const kernels::RmspropArgs args{params.dtype(), params.numel(), params.raw_data_ptr(), grads.raw_data_ptr(),
-                                  square_avg.raw_data_ptr(), hyper.centered ? grad_avg.raw_data_ptr() : nullptr,
-                                  hyper.momentum > 0 ? momentum_buffer.raw_data_ptr() : nullptr, hyper,
-                                  step_control("rmsprop", control, params, Tensor())};
-  TG_ON_DEVICE(params.device(), kernels::cpu::rmsprop(args), kernels::cuda::rmsprop(args, stream));
+  const kernels::RmspropArgs args{params.dtype(),
+                                  params.numel(),
+                                  params.raw_data_ptr(),
+                                  grads.raw_data_ptr(),
+                                  square_avg.raw_data_ptr(),
+                                  hyper.centered ? grad_avg.raw_data_ptr() : nullptr,
+                                  hyper.momentum > 0 ? momentum_buffer.raw_data_ptr() : nullptr,
+                                  hyper,
+                                  step_control("rmsprop", control, params, Tensor(), false)};
+  TG_ON_DEVICE(params.device(), kernels::cpu::rmsprop(args), stream,
+               kernels::cuda::rmsprop(args, stream));
 }
 
 void advance_step_count_(const Tensor& step_count, const ClipState* control) {
   check_step_count("advance_step_count", step_count, step_count.device());
   TG_CHECK(control == nullptr || control->skip.device() == step_count.device(),
-           "advance_step_count: clip state on ", control->skip.device(), ", step count on ", step_count.device());
-  const kernels::StepCountArgs args{step_count.data_ptr<int64_t>(),
-                                    control != nullptr ? control->skip.data_ptr<uint8_t>() : nullptr};
-  TG_ON_DEVICE(step_count.device(), kernels::cpu::advance_step_count(args),
+           "advance_step_count: clip state on ", control->skip.device(), ", step count on ",
+           step_count.device());
+  const kernels::StepCountArgs args{
+      step_count.data_ptr<int64_t>(),
+      control != nullptr ? control->skip.data_ptr<uint8_t>() : nullptr};
+  TG_ON_DEVICE(step_count.device(), kernels::cpu::advance_step_count(args), stream,
                kernels::cuda::advance_step_count(args, stream));
   step_count.bump_version();
 }
@@ -156,11 +199,13 @@ void clip_grad_value_(const std::vector<Tensor>& grads, double value) {
   TG_CHECK(value >= 0, "clip_grad_value_: value must be >= 0, got ", value);
   for (const Tensor& g : grads) {
     ops::check_float("clip_grad_value_", g);
-    TG_CHECK(g.is_contiguous(), "clip_grad_value_: gradients must be contiguous, got strides ", g.strides());
+    TG_CHECK(g.is_contiguous(), "clip_grad_value_: gradients must be contiguous, got strides ",
+             g.strides());
     // The elementwise clamp kernel, in place (each element is read, then written, by one thread).
-    const kernels::UnaryArgs args{kernels::UnaryOp::Clamp, g.dtype(), g.numel(), g.raw_data_ptr(), nullptr,
-                                  g.raw_data_ptr(), -value, value};
-    TG_ON_DEVICE(g.device(), kernels::cpu::unary(args), kernels::cuda::unary(args, stream));
+    const kernels::UnaryArgs args{
+        kernels::UnaryOp::Clamp, g.dtype(), g.numel(), g.raw_data_ptr(), nullptr,
+        g.raw_data_ptr(),        -value,    value};
+    TG_ON_DEVICE(g.device(), kernels::cpu::unary(args), stream, kernels::cuda::unary(args, stream));
     g.bump_version();
   }
 }

@@ -6,11 +6,11 @@
 
 #include <vector>
 
-#include "core/tensor.h"
-#include "kernels/adagrad.h"
-#include "kernels/adam.h"
-#include "kernels/rmsprop.h"
-#include "kernels/sgd.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+#include "tamegrad/optim/hyperparams.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -32,22 +32,24 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
 // The same into a new state.
 ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm);
 
-// Each update is one kernel launch over the whole buffer. `control` (optional) scales the
-// gradients and may skip the step. `step_count` (optional; a 0-d int64 tensor on the
-// parameters' device holding the updates taken so far) replaces the per-step constants of
-// `step` by those of step step_count + 1, computed on the device (Note [device step count],
-// kernels/update_common.h); advance_step_count_ then counts the step.
+// Each update is one kernel launch over the whole buffer. `step_count` is a 0-d int64
+// tensor on the parameters' device holding the updates taken so far: the update uses the
+// constants of step t = step_count + 1 (Adam's bias corrections, SGD's first momentum step,
+// AdaGrad's decayed rate), computed on the device (Note [device step count],
+// kernels/update_common.h), and advance_step_count_ then counts the step. `control`
+// (optional) scales the gradients and may skip the step.
 void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
-                  const Tensor& v_max, const kernels::AdamStep& step, const ClipState* control,
-                  const Tensor& step_count = Tensor());
+                  const Tensor& v_max, const optim::AdamParams& hyper, const Tensor& step_count,
+                  const ClipState* control = nullptr);
 void sgd_update_(const Tensor& params, const Tensor& grads, const Tensor& momentum_buffer,
-                 const kernels::SgdStep& step, const ClipState* control, const Tensor& step_count = Tensor());
+                 const optim::SgdParams& hyper, const Tensor& step_count,
+                 const ClipState* control = nullptr);
 void adagrad_update_(const Tensor& params, const Tensor& grads, const Tensor& sum,
-                     const kernels::AdagradStep& step, const ClipState* control,
-                     const Tensor& step_count = Tensor());
+                     const optim::AdagradParams& hyper, const Tensor& step_count,
+                     const ClipState* control = nullptr);
 void rmsprop_update_(const Tensor& params, const Tensor& grads, const Tensor& square_avg,
                      const Tensor& grad_avg, const Tensor& momentum_buffer,
-                     const kernels::RmspropParams& hyper, const ClipState* control);
+                     const optim::RmspropParams& hyper, const ClipState* control = nullptr);
 
 // step_count += 1 on its device, unless `control` says the step was skipped.
 void advance_step_count_(const Tensor& step_count, const ClipState* control);
@@ -56,3 +58,5 @@ void advance_step_count_(const Tensor& step_count, const ClipState* control);
 void clip_grad_value_(const std::vector<Tensor>& grads, double value);
 
 }  // namespace tg
+
+TG_API_END

@@ -3,7 +3,7 @@
 // walked as N contiguous runs of HW elements.
 #include <cmath>
 
-#include "kernels/batchnorm.h"
+#include "tamegrad/kernels/batchnorm.h"
 
 namespace tg::kernels::cpu {
 
@@ -40,7 +40,8 @@ void forward(const BatchNormForwardArgs& a) {
       mean = static_cast<T>(m);
       invstd = static_cast<T>(1.0 / std::sqrt(var + a.eps));
       if (running_mean != nullptr) {
-        update_running(&running_mean[c], &running_var[c], mean, static_cast<T>(var), count, a.momentum);
+        update_running(&running_mean[c], &running_var[c], mean, static_cast<T>(var), count,
+                       a.momentum);
       }
     } else {
       mean = running_mean[c];
@@ -50,7 +51,8 @@ void forward(const BatchNormForwardArgs& a) {
     save_invstd[c] = invstd;
     for (int64_t n = 0; n < s.n; ++n) {
       const int64_t base = (n * s.c + c) * s.hw;
-      for (int64_t k = 0; k < s.hw; ++k) y[base + k] = batchnorm_element(x[base + k], mean, invstd, gamma, beta, c);
+      for (int64_t k = 0; k < s.hw; ++k)
+        y[base + k] = batchnorm_element(x[base + k], mean, invstd, gamma, beta, c);
     }
   }
 }
@@ -74,7 +76,8 @@ void backward(const BatchNormBackwardArgs& a) {
       const int64_t base = (n * s.c + c) * s.hw;
       for (int64_t k = 0; k < s.hw; ++k) {
         sum_g += g[base + k];
-        sum_g_xhat += static_cast<double>(g[base + k]) * (static_cast<double>(x[base + k]) - mean[c]) * invstd[c];
+        sum_g_xhat += static_cast<double>(g[base + k]) *
+                      (static_cast<double>(x[base + k]) - mean[c]) * invstd[c];
       }
     }
     if (grad_beta != nullptr) grad_beta[c] = static_cast<T>(sum_g);
@@ -84,9 +87,9 @@ void backward(const BatchNormBackwardArgs& a) {
     for (int64_t n = 0; n < s.n; ++n) {
       const int64_t base = (n * s.c + c) * s.hw;
       for (int64_t k = 0; k < s.hw; ++k) {
-        grad_x[base + k] = batchnorm_backward_element(g[base + k], x[base + k], mean[c], invstd[c], gamma_c,
-                                                      static_cast<T>(sum_g), static_cast<T>(sum_g_xhat),
-                                                      static_cast<T>(count), a.training);
+        grad_x[base + k] = batchnorm_backward_element(
+            g[base + k], x[base + k], mean[c], invstd[c], gamma_c, static_cast<T>(sum_g),
+            static_cast<T>(sum_g_xhat), static_cast<T>(count), a.training);
       }
     }
   }

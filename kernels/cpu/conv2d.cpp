@@ -2,17 +2,17 @@
 // (OpenBLAS threads each product; im2col/col2im use OpenMP).
 #include <vector>
 
-#include "kernels/conv2d.h"
-#include "kernels/gemm.h"
+#include "tamegrad/kernels/conv2d.h"
+#include "tamegrad/kernels/gemm.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
 
 struct GroupDims {
-  int64_t k;       // C_in/groups · kh · kw: rows of a group's columns
-  int64_t l;       // out_h · out_w
-  int64_t oc;      // C_out / groups
+  int64_t k;   // C_in/groups · kh · kw: rows of a group's columns
+  int64_t l;   // out_h · out_w
+  int64_t oc;  // C_out / groups
 };
 
 GroupDims group_dims(const Conv2dGeometry& g) {
@@ -55,7 +55,8 @@ void col2im(const Conv2dGeometry& g, const T* columns, T* image) {
 GemmArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                  const void* a, int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc,
                  double beta) {
-  return GemmArgs{dtype, trans_a, trans_b, m, n, k, 1, a, lda, 0, b, ldb, 0, c, ldc, 0, 1.0, beta, false};
+  return GemmArgs{dtype, trans_a, trans_b, m, n,   k, 1,   a,    lda,  0,
+                  b,     ldb,     0,       c, ldc, 0, 1.0, beta, false};
 }
 
 template <typename T>
@@ -70,8 +71,8 @@ void forward(const Conv2dArgs& a) {
     im2col(g, x + n * g.c_in * g.h * g.w, columns.data());
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       gemm(product(a.dtype, false, false, d.oc, d.l, d.k, weight + gi * d.oc * d.k, d.k,
-                   columns.data() + gi * d.k * d.l, d.l,
-                   y + (n * g.c_out + gi * d.oc) * d.l, d.l, 0.0));
+                   columns.data() + gi * d.k * d.l, d.l, y + (n * g.c_out + gi * d.oc) * d.l, d.l,
+                   0.0));
     }
   }
 }
@@ -88,8 +89,8 @@ void backward_data(const Conv2dArgs& a) {
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       // columns_g (k, l) = W_gᵀ (k, oc) · dY_g (oc, l)
       gemm(product(a.dtype, true, false, d.k, d.l, d.oc, weight + gi * d.oc * d.k, d.k,
-                   grad + (n * g.c_out + gi * d.oc) * d.l, d.l,
-                   columns.data() + gi * d.k * d.l, d.l, 0.0));
+                   grad + (n * g.c_out + gi * d.oc) * d.l, d.l, columns.data() + gi * d.k * d.l,
+                   d.l, 0.0));
     }
     col2im(g, columns.data(), grad_x + n * g.c_in * g.h * g.w);
   }
@@ -111,8 +112,8 @@ void backward_filter(const Conv2dArgs& a) {
     im2col(g, x + n * g.c_in * g.h * g.w, columns.data());
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       // dW_g (oc, k) += dY_g (oc, l) · columns_gᵀ (l, k)
-      gemm(product(a.dtype, false, true, d.oc, d.k, d.l, grad + (n * g.c_out + gi * d.oc) * d.l, d.l,
-                   columns.data() + gi * d.k * d.l, d.l, grad_w + gi * d.oc * d.k, d.k,
+      gemm(product(a.dtype, false, true, d.oc, d.k, d.l, grad + (n * g.c_out + gi * d.oc) * d.l,
+                   d.l, columns.data() + gi * d.k * d.l, d.l, grad_w + gi * d.oc * d.k, d.k,
                    n == 0 ? 0.0 : 1.0));
     }
   }

@@ -1,6 +1,6 @@
 // CPU launcher of the strided copy (kernels/copy.h): OpenMP over elements, with a plain
 // loop when both sides are contiguous.
-#include "kernels/copy.h"
+#include "tamegrad/kernels/copy.h"
 
 namespace tg::kernels::cpu {
 
@@ -29,9 +29,8 @@ void copy_typed(const CopyArgs& a) {
 void copy(const CopyArgs& args) {
   if (args.numel == 0) return;
   visit_dtype(args.dst_dtype, [&](auto dst_tag) {
-    visit_dtype(args.src_dtype, [&](auto src_tag) {
-      copy_typed<decltype(dst_tag), decltype(src_tag)>(args);
-    });
+    visit_dtype(args.src_dtype,
+                [&](auto src_tag) { copy_typed<decltype(dst_tag), decltype(src_tag)>(args); });
   });
 }
 

@@ -2,7 +2,7 @@
 // iteration; whole blocks in a threaded, vectorisable loop (lanes are blocks), then the tail.
 #include <algorithm>
 
-#include "kernels/dropout.h"
+#include "tamegrad/kernels/dropout.h"
 
 namespace tg::kernels::cpu {
 
@@ -18,11 +18,13 @@ void dropout_typed(const DropoutArgs& a) {
 #pragma omp parallel for simd schedule(static) if (whole > (1 << 12))
   for (int64_t b = 0; b < whole; ++b) {
     const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(b));
-    for (int j = 0; j < 4; ++j) out[4 * b + j] = dropout_element(r.v[j], in[4 * b + j], threshold, scale);
+    for (int j = 0; j < 4; ++j)
+      out[4 * b + j] = dropout_element(r.v[j], in[4 * b + j], threshold, scale);
   }
   if (whole * 4 < a.n) {
     const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(whole));
-    for (int64_t i = whole * 4; i < a.n; ++i) out[i] = dropout_element(r.v[i % 4], in[i], threshold, scale);
+    for (int64_t i = whole * 4; i < a.n; ++i)
+      out[i] = dropout_element(r.v[i % 4], in[i], threshold, scale);
   }
 }
 }  // namespace

@@ -1,6 +1,6 @@
 // CPU launchers of the elementwise ops (kernels/elementwise.h): OpenMP over elements,
 // with a contiguous fast path for binary ops.
-#include "kernels/elementwise.h"
+#include "tamegrad/kernels/elementwise.h"
 
 namespace tg::kernels::cpu {
 
@@ -52,7 +52,8 @@ void binary(const BinaryArgs& args) {
     for (int64_t i = 0; i < args.numel; ++i) {
       const T av = a[strided_offset(i, args.ndim, args.sizes, args.a.strides)];
       const T bv = b[strided_offset(i, args.ndim, args.sizes, args.b.strides)];
-      out[strided_offset(i, args.ndim, args.sizes, args.out_strides)] = binary_element(args.op, av, bv);
+      out[strided_offset(i, args.ndim, args.sizes, args.out_strides)] =
+          binary_element(args.op, av, bv);
     }
   });
 }

@@ -1,6 +1,6 @@
 // CPU launcher of the matrix product (kernels/gemm.h): OpenBLAS's CBLAS, one call per
 // batch entry (OpenBLAS threads each call itself).
-#include "kernels/gemm.h"
+#include "tamegrad/kernels/gemm.h"
 
 #include <algorithm>
 

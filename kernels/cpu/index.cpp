@@ -1,5 +1,5 @@
 // CPU launchers of the index ops (kernels/index.h): OpenMP over output elements.
-#include "kernels/index.h"
+#include "tamegrad/kernels/index.h"
 
 namespace tg::kernels::cpu {
 
@@ -16,15 +16,13 @@ void for_each_output(const Args& args, int64_t numel, Element element) {
 }  // namespace
 
 void gather(const GatherArgs& args) {
-  for_each_output(args, args.numel, [&](auto tag, int64_t p) {
-    return gather_element<decltype(tag)>(args, p);
-  });
+  for_each_output(args, args.numel,
+                  [&](auto tag, int64_t p) { return gather_element<decltype(tag)>(args, p); });
 }
 
 void scatter_add(const ScatterAddArgs& args) {
-  for_each_output(args, args.numel, [&](auto tag, int64_t q) {
-    return scatter_add_element<decltype(tag)>(args, q);
-  });
+  for_each_output(args, args.numel,
+                  [&](auto tag, int64_t q) { return scatter_add_element<decltype(tag)>(args, q); });
 }
 
 void index_select(const IndexSelectArgs& args) {
@@ -34,15 +32,13 @@ void index_select(const IndexSelectArgs& args) {
 }
 
 void index_add(const IndexAddArgs& args) {
-  for_each_output(args, args.outer * args.out_dim_size * args.inner, [&](auto tag, int64_t q) {
-    return index_add_element<decltype(tag)>(args, q);
-  });
+  for_each_output(args, args.outer * args.out_dim_size * args.inner,
+                  [&](auto tag, int64_t q) { return index_add_element<decltype(tag)>(args, q); });
 }
 
 void one_hot(const OneHotArgs& args) {
-  for_each_output(args, args.count * args.classes, [&](auto tag, int64_t p) {
-    return one_hot_element<decltype(tag)>(args, p);
-  });
+  for_each_output(args, args.count * args.classes,
+                  [&](auto tag, int64_t p) { return one_hot_element<decltype(tag)>(args, p); });
 }
 
 }  // namespace tg::kernels::cpu

@@ -1,5 +1,5 @@
 // CPU launchers of 2-D pooling (kernels/pool.h): OpenMP over output (or input) elements.
-#include "kernels/pool.h"
+#include "tamegrad/kernels/pool.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,6 +1,6 @@
 // CPU launcher of the row reductions (kernels/reduce.h): OpenMP over rows, sums
 // accumulated in double.
-#include "kernels/reduce.h"
+#include "tamegrad/kernels/reduce.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,7 +1,7 @@
 // CPU launcher of the fused RMSProp update (kernels/rmsprop.h); centered and momentum are
 // template parameters so the loop vectorises.
-#include "kernels/cpu/update_loop.h"
-#include "kernels/rmsprop.h"
+#include "tamegrad/kernels/rmsprop.h"
+#include "tamegrad/kernels/cpu/update_loop.h"
 
 namespace tg::kernels::cpu {
 
@@ -19,8 +19,10 @@ void rmsprop_typed(const RmspropArgs& a) {
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {
-    T pi = p[i], si = square_avg[i], ai = kCentered ? grad_avg[i] : T(0), bi = kMomentum ? buffer[i] : T(0);
-    rmsprop_element(pi, g[i], si, kCentered ? &ai : nullptr, kMomentum ? &bi : nullptr, hyper, scale);
+    T pi = p[i], si = square_avg[i], ai = kCentered ? grad_avg[i] : T(0),
+      bi = kMomentum ? buffer[i] : T(0);
+    rmsprop_element(pi, g[i], si, kCentered ? &ai : nullptr, kMomentum ? &bi : nullptr, hyper,
+                    scale);
     p[i] = pi;
     square_avg[i] = si;
     if (kCentered) grad_avg[i] = ai;

@@ -1,7 +1,7 @@
 // CPU launcher of the fused SGD update (kernels/sgd.h); momentum is a template parameter
 // so the loop vectorises.
-#include "kernels/cpu/update_loop.h"
-#include "kernels/sgd.h"
+#include "tamegrad/kernels/sgd.h"
+#include "tamegrad/kernels/cpu/update_loop.h"
 
 namespace tg::kernels::cpu {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/softmax.h"
+#include "tamegrad/kernels/softmax.h"
 
 namespace tg::kernels::cpu {
 
@@ -17,9 +17,11 @@ void softmax(const SoftmaxArgs& args) {
       T row_max = x[0];
       for (int64_t c = 1; c < args.cols; ++c) row_max = std::max(row_max, x[c]);
       double total = 0;
-      for (int64_t c = 0; c < args.cols; ++c) total += std::exp(static_cast<double>(x[c] - row_max));
+      for (int64_t c = 0; c < args.cols; ++c)
+        total += std::exp(static_cast<double>(x[c] - row_max));
       const T log_sum = static_cast<T>(std::log(total));
-      for (int64_t c = 0; c < args.cols; ++c) y[c] = softmax_element(args.log, x[c], row_max, log_sum);
+      for (int64_t c = 0; c < args.cols; ++c)
+        y[c] = softmax_element(args.log, x[c], row_max, log_sum);
     }
   });
 }

@@ -1,7 +1,7 @@
 // CUDA launcher of the fused AdaGrad update (kernels/adagrad.h); the CPU twin is
 // kernels/cpu/adagrad.cpp.
-#include "kernels/adagrad.h"
-#include "kernels/cuda/update_loop.cuh"
+#include "tamegrad/kernels/adagrad.h"
+#include "tamegrad/kernels/cuda/update_loop.cuh"
 
 namespace tg::kernels::cuda {
 
@@ -30,8 +30,8 @@ void adagrad(const AdagradArgs& a, void* stream) {
     using T = decltype(tag);
     auto kernel = four ? adagrad_kernel<T, true> : adagrad_kernel<T, false>;
     kernel<<<grid_for_elements(a.n, four), kThreads, 0, as_stream(stream)>>>(
-        static_cast<T*>(a.params), static_cast<const T*>(a.grads), static_cast<T*>(a.sum), a.n, a.step,
-        a.control);
+        static_cast<T*>(a.params), static_cast<const T*>(a.grads), static_cast<T*>(a.sum), a.n,
+        a.step, a.control);
     TG_CUDA_CHECK_LAUNCH();
   });
 }

@@ -1,15 +1,15 @@
 // CUDA launcher of the fused Adam/AdamW update (kernels/adam.h); the CPU twin is
 // kernels/cpu/adam.cpp. One launch updates a whole flat parameter group.
-#include "kernels/adam.h"
-#include "kernels/cuda/update_loop.cuh"
+#include "tamegrad/kernels/adam.h"
+#include "tamegrad/kernels/cuda/update_loop.cuh"
 
 namespace tg::kernels::cuda {
 
 namespace {
 template <typename T, bool kFour>
 __global__ void adam_kernel(T* __restrict__ p, const T* __restrict__ g, T* __restrict__ m,
-                            T* __restrict__ v, T* __restrict__ v_max, int64_t n, AdamStep given_step,
-                            StepControl control) {
+                            T* __restrict__ v, T* __restrict__ v_max, int64_t n,
+                            AdamStep given_step, StepControl control) {
   T scale;
   if (!step_enabled(control, &scale)) return;
   const AdamStep step = block_step(given_step, control);

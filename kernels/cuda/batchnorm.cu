@@ -9,8 +9,8 @@
 // Index math runs in 32-bit unsigned integers (template parameter I) whenever the tensor
 // has fewer than 2^31 elements: a 64-bit division is a long software routine on the GPU,
 // and the per-element channel lookups were the passes' bottleneck.
-#include "kernels/batchnorm.h"
-#include "kernels/cuda/launch.h"
+#include "tamegrad/kernels/batchnorm.h"
+#include "tamegrad/kernels/cuda/launch.h"
 
 namespace tg::kernels::cuda {
 
@@ -62,8 +62,8 @@ __global__ void moments_partial_kernel(const T* __restrict__ x, BatchNormShape s
   __syncthreads();
   for (int half = blockDim.x / 2; half > 0; half /= 2) {
     if (threadIdx.x < half) {
-      merge_moments(counts[threadIdx.x], means[threadIdx.x], m2s[threadIdx.x], counts[threadIdx.x + half],
-                    means[threadIdx.x + half], m2s[threadIdx.x + half]);
+      merge_moments(counts[threadIdx.x], means[threadIdx.x], m2s[threadIdx.x],
+                    counts[threadIdx.x + half], means[threadIdx.x + half], m2s[threadIdx.x + half]);
     }
     __syncthreads();
   }
@@ -77,7 +77,8 @@ __global__ void moments_partial_kernel(const T* __restrict__ x, BatchNormShape s
 
 // Stage 2: one thread per channel merges its partials; writes the statistics used.
 template <typename T>
-__global__ void moments_final_kernel(const T* __restrict__ partials, BatchNormForwardArgs a, Chunking ch) {
+__global__ void moments_final_kernel(const T* __restrict__ partials, BatchNormForwardArgs a,
+                                     Chunking ch) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= a.shape.c) return;
   T n = 0, mean = 0, m2 = 0;
@@ -89,8 +90,8 @@ __global__ void moments_final_kernel(const T* __restrict__ partials, BatchNormFo
   static_cast<T*>(a.save_mean)[c] = mean;
   static_cast<T*>(a.save_invstd)[c] = T(1) / sqrt(var + static_cast<T>(a.eps));
   if (a.running_mean != nullptr) {
-    update_running(&static_cast<T*>(a.running_mean)[c], &static_cast<T*>(a.running_var)[c], mean, var,
-                   a.shape.count(), a.momentum);
+    update_running(&static_cast<T*>(a.running_mean)[c], &static_cast<T*>(a.running_var)[c], mean,
+                   var, a.shape.count(), a.momentum);
   }
 }
 
@@ -104,11 +105,13 @@ __global__ void eval_stats_kernel(BatchNormForwardArgs a) {
 }
 
 template <typename T, typename I>
-__global__ void normalize_kernel(const T* __restrict__ x, T* __restrict__ y, const T* __restrict__ mean,
-                                 const T* __restrict__ invstd, const T* __restrict__ gamma,
-                                 const T* __restrict__ beta, BatchNormShape s) {
-  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
-  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += static_cast<I>(gridDim.x) * blockDim.x) {
+__global__ void normalize_kernel(const T* __restrict__ x, T* __restrict__ y,
+                                 const T* __restrict__ mean, const T* __restrict__ invstd,
+                                 const T* __restrict__ gamma, const T* __restrict__ beta,
+                                 BatchNormShape s) {
+  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c),
+          hw = static_cast<I>(s.hw);
+  for (const I i : grid_stride(total)) {
     const I c = (i / hw) % channels;
     y[i] = batchnorm_element(x[i], mean[c], invstd[c], gamma, beta, c);
   }
@@ -171,12 +174,13 @@ __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__
   const T* invstd = static_cast<const T*>(a.invstd);
   const T* gamma = static_cast<const T*>(a.gamma);
   T* grad_x = static_cast<T*>(a.grad_x);
-  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c), hw = static_cast<I>(s.hw);
-  for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += static_cast<I>(gridDim.x) * blockDim.x) {
+  const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c),
+          hw = static_cast<I>(s.hw);
+  for (const I i : grid_stride(total)) {
     const I c = (i / hw) % channels;
-    grad_x[i] = batchnorm_backward_element(g[i], x[i], mean[c], invstd[c], gamma != nullptr ? gamma[c] : T(1),
-                                           totals[2 * c], totals[2 * c + 1], static_cast<T>(s.count()),
-                                           a.training);
+    grad_x[i] = batchnorm_backward_element(
+        g[i], x[i], mean[c], invstd[c], gamma != nullptr ? gamma[c] : T(1), totals[2 * c],
+        totals[2 * c + 1], static_cast<T>(s.count()), a.training);
   }
 }
 
@@ -190,7 +194,9 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   template <typename T>
-  T* as() const { return static_cast<T*>(data_); }
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
 
  private:
   void* data_ = nullptr;
@@ -223,8 +229,9 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
       const Chunking ch = chunking(s);
       Scratch partials(sizeof(T) * 3 * s.c * ch.chunks, st);
       with_index_type(s, [&](auto index) {
-        moments_partial_kernel<T, decltype(index)><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
-            static_cast<const T*>(a.x), s, ch, partials.as<T>());
+        moments_partial_kernel<T, decltype(index)>
+            <<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
+                static_cast<const T*>(a.x), s, ch, partials.as<T>());
       });
       TG_CUDA_CHECK_LAUNCH();
       moments_final_kernel<T><<<channel_blocks(s.c), kThreads, 0, st>>>(partials.as<T>(), a, ch);
@@ -256,12 +263,15 @@ void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream) {
     Scratch partials(sizeof(T) * 2 * s.c * ch.chunks, st);
     Scratch totals(sizeof(T) * 2 * s.c, st);
     with_index_type(s, [&](auto index) {
-      grad_partial_kernel<T, decltype(index)><<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
-          static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y), static_cast<const T*>(a.mean),
-          static_cast<const T*>(a.invstd), s, ch, partials.as<T>());
+      grad_partial_kernel<T, decltype(index)>
+          <<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
+              static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y),
+              static_cast<const T*>(a.mean), static_cast<const T*>(a.invstd), s, ch,
+              partials.as<T>());
     });
     TG_CUDA_CHECK_LAUNCH();
-    grad_final_kernel<T><<<channel_blocks(s.c), kThreads, 0, st>>>(partials.as<T>(), totals.as<T>(), a, ch);
+    grad_final_kernel<T>
+        <<<channel_blocks(s.c), kThreads, 0, st>>>(partials.as<T>(), totals.as<T>(), a, ch);
     TG_CUDA_CHECK_LAUNCH();
     const int64_t total = s.n * s.c * s.hw;
     if (a.grad_x == nullptr || total == 0) return;

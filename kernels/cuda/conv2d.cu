@@ -4,8 +4,8 @@
 // whose workspace can be had, and runs it with the workspace from the stream-ordered pool.
 #include <vector>
 
-#include "kernels/conv2d.h"
-#include "kernels/cuda/launch.h"
+#include "tamegrad/kernels/conv2d.h"
+#include "tamegrad/kernels/cuda/launch.h"
 
 namespace tg::kernels::cuda {
 
@@ -21,14 +21,19 @@ class Descriptors {
     TG_CUDA_CHECK(cudnnCreateTensorDescriptor(&y));
     TG_CUDA_CHECK(cudnnCreateFilterDescriptor(&w));
     TG_CUDA_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_in), int(g.h), int(g.w)));
-    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out), int(g.out_h), int(g.out_w)));
-    TG_CUDA_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, int(g.c_out), int(g.c_in / g.groups), int(g.kh), int(g.kw)));
-    TG_CUDA_CHECK(cudnnSetConvolution2dDescriptor(conv, int(g.pad_h), int(g.pad_w), int(g.stride_h), int(g.stride_w),
-                                                  int(g.dil_h), int(g.dil_w), CUDNN_CROSS_CORRELATION, type));
+    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_in),
+                                             int(g.h), int(g.w)));
+    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out),
+                                             int(g.out_h), int(g.out_w)));
+    TG_CUDA_CHECK(cudnnSetFilter4dDescriptor(w, type, CUDNN_TENSOR_NCHW, int(g.c_out),
+                                             int(g.c_in / g.groups), int(g.kh), int(g.kw)));
+    TG_CUDA_CHECK(cudnnSetConvolution2dDescriptor(conv, int(g.pad_h), int(g.pad_w), int(g.stride_h),
+                                                  int(g.stride_w), int(g.dil_h), int(g.dil_w),
+                                                  CUDNN_CROSS_CORRELATION, type));
     TG_CUDA_CHECK(cudnnSetConvolutionGroupCount(conv, int(g.groups)));
     // FMA math keeps float32 in float32; the default math may use TF32 tensor cores.
-    TG_CUDA_CHECK(cudnnSetConvolutionMathType(conv, a.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    TG_CUDA_CHECK(
+        cudnnSetConvolutionMathType(conv, a.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   }
   ~Descriptors() {
     cudnnDestroyTensorDescriptor(x);
@@ -80,7 +85,8 @@ class Workspace {
 
 // cuDNN's scaling factors are double for double data, float otherwise.
 struct Scale {
-  explicit Scale(DType dtype, double value) : f(static_cast<float>(value)), d(value), dtype(dtype) {}
+  explicit Scale(DType dtype, double value)
+      : f(static_cast<float>(value)), d(value), dtype(dtype) {}
   const void* get() const { return dtype == DType::Float64 ? static_cast<const void*>(&d) : &f; }
   float f;
   double d;
@@ -93,7 +99,9 @@ cudnnHandle_t bind(void* handle, void* stream) {
   return h;
 }
 
-bool empty_problem(const Conv2dGeometry& g) { return g.n == 0 || g.c_out == 0 || g.out_h * g.out_w == 0; }
+bool empty_problem(const Conv2dGeometry& g) {
+  return g.n == 0 || g.c_out == 0 || g.out_h * g.out_w == 0;
+}
 
 }  // namespace
 
@@ -104,27 +112,30 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
   Descriptors desc(a);
   std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
   int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, desc.x, desc.w, desc.conv, desc.y,
-                                                       int(ranked.size()), &returned, ranked.data()));
+  TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
+      h, desc.x, desc.w, desc.conv, desc.y, int(ranked.size()), &returned, ranked.data()));
   const auto& algo = pick(ranked, returned, "forward");
   Workspace ws(algo.memory, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
-                                        algo.algo, ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
+                                        algo.algo, ws.data(), ws.bytes(), zero.get(), desc.y,
+                                        a.out));
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
-    TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, a.g.n * a.g.c_in * a.g.h * a.g.w * (a.dtype == DType::Float64 ? 8 : 4), as_stream(stream)));
+    TG_CUDA_CHECK(cudaMemsetAsync(
+        a.out, 0, a.g.n * a.g.c_in * a.g.h * a.g.w * (a.dtype == DType::Float64 ? 8 : 4),
+        as_stream(stream)));
     return;
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
   int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, desc.w, desc.y, desc.conv, desc.x,
-                                                            int(ranked.size()), &returned, ranked.data()));
+  TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+      h, desc.w, desc.y, desc.conv, desc.x, int(ranked.size()), &returned, ranked.data()));
   const auto& algo = pick(ranked, returned, "backward-data");
   Workspace ws(algo.memory, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
@@ -136,15 +147,18 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle)
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
-    TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, a.g.c_out * (a.g.c_in / a.g.groups) * a.g.kh * a.g.kw * (a.dtype == DType::Float64 ? 8 : 4), as_stream(stream)));
+    TG_CUDA_CHECK(cudaMemsetAsync(
+        a.out, 0,
+        a.g.c_out * (a.g.c_in / a.g.groups) * a.g.kh * a.g.kw * (a.dtype == DType::Float64 ? 8 : 4),
+        as_stream(stream)));
     return;
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
   int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, desc.x, desc.y, desc.conv, desc.w,
-                                                              int(ranked.size()), &returned, ranked.data()));
+  TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+      h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
   const auto& algo = pick(ranked, returned, "backward-filter");
   Workspace ws(algo.memory, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);

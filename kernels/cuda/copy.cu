@@ -1,6 +1,6 @@
 // CUDA launcher of the strided copy (kernels/copy.h); the CPU twin is kernels/cpu/copy.cpp.
-#include "kernels/copy.h"
-#include "kernels/cuda/launch.h"
+#include "tamegrad/kernels/copy.h"
+#include "tamegrad/kernels/cuda/launch.h"
 
 namespace tg::kernels::cuda {
 
@@ -8,9 +8,7 @@ namespace {
 
 template <typename Dst, typename Src>
 __global__ void copy_kernel(const Src* __restrict__ src, Dst* __restrict__ dst, CopyArgs a) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.numel;
-       i += stride) {
+  for (const int64_t i : grid_stride(a.numel)) {
     dst[strided_offset(i, a.ndim, a.sizes, a.dst_strides)] =
         convert_element<Dst>(src[strided_offset(i, a.ndim, a.sizes, a.src_strides)]);
   }

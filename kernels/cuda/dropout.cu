@@ -2,9 +2,9 @@
 // One thread per Philox block of 4 elements, which it reads and writes as one 16-byte
 // vector when the buffers are aligned; the keep test is dropout_keep's, so masks match the
 // CPU's bit for bit.
-#include "kernels/cuda/launch.h"
-#include "kernels/cuda/vector_access.cuh"
-#include "kernels/dropout.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/cuda/vector_access.cuh"
+#include "tamegrad/kernels/dropout.h"
 
 namespace tg::kernels::cuda {
 
@@ -14,8 +14,7 @@ __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, Dr
                                int64_t blocks) {
   const T scale = static_cast<T>(a.scale);
   const uint64_t offset = a.offset + (a.offset_base != nullptr ? *a.offset_base : 0);
-  for (int64_t b = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks;
-       b += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (const int64_t b : grid_stride(blocks)) {
     const Philox4x32 r = philox_block(a.seed, offset, static_cast<uint64_t>(b));
     const int64_t first = 4 * b;
     if (kFour && first + 4 <= a.n) {
@@ -27,7 +26,8 @@ __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, Dr
     } else {
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
-        if (first + j < a.n) out[first + j] = dropout_element(r.v[j], in[first + j], a.threshold, scale);
+        if (first + j < a.n)
+          out[first + j] = dropout_element(r.v[j], in[first + j], a.threshold, scale);
       }
     }
   }

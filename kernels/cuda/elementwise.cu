@@ -1,7 +1,7 @@
 // CUDA launchers of the elementwise ops (kernels/elementwise.h); the CPU twin is
 // kernels/cpu/elementwise.cpp. Grid-stride loops, one element per thread per step.
-#include "kernels/cuda/launch.h"
-#include "kernels/elementwise.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/elementwise.h"
 
 namespace tg::kernels::cuda {
 
@@ -10,10 +10,8 @@ namespace {
 // `out` may alias `x` exactly (clip_grad_value_ clamps in place), so neither is __restrict__.
 template <typename T>
 __global__ void unary_kernel(const T* x, T* out, UnaryArgs args) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const T a = static_cast<T>(args.a), b = static_cast<T>(args.b);
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < args.numel;
-       i += stride) {
+  for (const int64_t i : grid_stride(args.numel)) {
     out[i] = unary_element(args.op, x[i], a, b);
   }
 }
@@ -21,10 +19,8 @@ __global__ void unary_kernel(const T* x, T* out, UnaryArgs args) {
 template <typename T>
 __global__ void unary_backward_kernel(const T* __restrict__ x, const T* __restrict__ grad,
                                       T* __restrict__ out, UnaryArgs args) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const T a = static_cast<T>(args.a), b = static_cast<T>(args.b);
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < args.numel;
-       i += stride) {
+  for (const int64_t i : grid_stride(args.numel)) {
     out[i] = unary_backward_element(args.op, x[i], grad[i], a, b);
   }
 }
@@ -32,21 +28,18 @@ __global__ void unary_backward_kernel(const T* __restrict__ x, const T* __restri
 // `out` may alias `a` exactly (in-place accumulation), so neither is __restrict__.
 template <typename T>
 __global__ void binary_kernel(const T* a, const T* b, T* out, BinaryArgs args) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < args.numel;
-       i += stride) {
+  for (const int64_t i : grid_stride(args.numel)) {
     const T av = a[strided_offset(i, args.ndim, args.sizes, args.a.strides)];
     const T bv = b[strided_offset(i, args.ndim, args.sizes, args.b.strides)];
-    out[strided_offset(i, args.ndim, args.sizes, args.out_strides)] = binary_element(args.op, av, bv);
+    out[strided_offset(i, args.ndim, args.sizes, args.out_strides)] =
+        binary_element(args.op, av, bv);
   }
 }
 
 template <typename T>
 __global__ void where_kernel(const uint8_t* __restrict__ cond, const T* __restrict__ a,
                              const T* __restrict__ b, T* __restrict__ out, WhereArgs args) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < args.numel;
-       i += stride) {
+  for (const int64_t i : grid_stride(args.numel)) {
     const bool take_a = cond[strided_offset(i, args.ndim, args.sizes, args.cond.strides)] != 0;
     out[i] = take_a ? a[strided_offset(i, args.ndim, args.sizes, args.a.strides)]
                     : b[strided_offset(i, args.ndim, args.sizes, args.b.strides)];

@@ -1,8 +1,8 @@
 // CUDA launcher of fill and arange (kernels/fill.h); the CPU twin is kernels/cpu/fill.cpp.
 #include <cmath>
 
-#include "kernels/cuda/launch.h"
-#include "kernels/fill.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/fill.h"
 
 namespace tg::kernels::cuda {
 
@@ -10,9 +10,7 @@ namespace {
 
 template <typename T>
 __global__ void fill_kernel(T* __restrict__ dst, FillArgs args) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       i < args.numel; i += stride) {
+  for (const int64_t i : grid_stride(args.numel)) {
     dst[i] = fill_element<T>(args, i);
   }
 }
@@ -24,14 +22,15 @@ void fill(const FillArgs& args, void* stream) {
   // All zeros (zero_grad, zeros()) is all-zero bytes in every dtype: the memset engine,
   // no per-element conversion. -0.0 has its sign bit set and takes the kernel.
   if (args.start == 0 && !std::signbit(args.start) && args.step == 0) {
-    TG_CUDA_CHECK(cudaMemsetAsync(args.dst, 0, static_cast<size_t>(args.numel) * element_size(args.dtype),
+    TG_CUDA_CHECK(cudaMemsetAsync(args.dst, 0,
+                                  static_cast<size_t>(args.numel) * element_size(args.dtype),
                                   as_stream(stream)));
     return;
   }
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    fill_kernel<T><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(
-        static_cast<T*>(args.dst), args);
+    fill_kernel<T>
+        <<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(static_cast<T*>(args.dst), args);
     TG_CUDA_CHECK_LAUNCH();
   });
 }

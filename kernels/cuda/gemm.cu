@@ -4,8 +4,8 @@
 // the operands swapped and the same transpose flags.
 #include <algorithm>
 
-#include "kernels/cuda/launch.h"
-#include "kernels/gemm.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/gemm.h"
 
 namespace tg::kernels::cuda {
 
@@ -26,16 +26,15 @@ void gemm(const GemmArgs& g, void* stream, void* cublas_handle) {
     const cublasComputeType_t compute =
         g.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     TG_CUDA_CHECK(cublasGemmStridedBatchedEx(
-        handle, op_b, op_a, n, m, k, &alpha, g.b, CUDA_R_32F, ldb, g.stride_b, g.a, CUDA_R_32F,
-        lda, g.stride_a, &beta, g.c, CUDA_R_32F, ldc, g.stride_c, batch, compute,
-        CUBLAS_GEMM_DEFAULT));
+        handle, op_b, op_a, n, m, k, &alpha, g.b, CUDA_R_32F, ldb, g.stride_b, g.a, CUDA_R_32F, lda,
+        g.stride_a, &beta, g.c, CUDA_R_32F, ldc, g.stride_c, batch, compute, CUBLAS_GEMM_DEFAULT));
   } else {
     TG_ASSERT(g.dtype == DType::Float64, "gemm on ", dtype_name(g.dtype));
     const double alpha = g.alpha, beta = g.beta;
-    TG_CUDA_CHECK(cublasGemmStridedBatchedEx(
-        handle, op_b, op_a, n, m, k, &alpha, g.b, CUDA_R_64F, ldb, g.stride_b, g.a, CUDA_R_64F,
-        lda, g.stride_a, &beta, g.c, CUDA_R_64F, ldc, g.stride_c, batch, CUBLAS_COMPUTE_64F,
-        CUBLAS_GEMM_DEFAULT));
+    TG_CUDA_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, n, m, k, &alpha, g.b, CUDA_R_64F,
+                                             ldb, g.stride_b, g.a, CUDA_R_64F, lda, g.stride_a,
+                                             &beta, g.c, CUDA_R_64F, ldc, g.stride_c, batch,
+                                             CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT));
   }
 }
 

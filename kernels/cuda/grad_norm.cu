@@ -4,8 +4,8 @@
 // 16-byte vectors (float4 / double2) with four independent accumulators, then a fixed
 // warp-shuffle tree and a fixed tree over the warps. Stage 2 runs in the last block of the
 // last buffer's launch (Note [last block finishes]). No float atomics: reruns repeat.
-#include "kernels/cuda/launch.h"
-#include "kernels/grad_norm.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/grad_norm.h"
 
 namespace tg::kernels::cuda {
 
@@ -16,7 +16,8 @@ constexpr int kNormThreads = 256;
 // Sum over the block, in a fixed order; every thread gets the total.
 __device__ double block_sum(double value) {
   __shared__ double warp_totals[kNormThreads / 32];
-  for (int offset = 16; offset > 0; offset /= 2) value += __shfl_down_sync(0xffffffffu, value, offset);
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_down_sync(0xffffffffu, value, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_totals[warp] = value;
   __syncthreads();
@@ -28,8 +29,8 @@ __device__ double block_sum(double value) {
 
 // Squares of one vector of 16 bytes.
 __device__ __forceinline__ double squares(float4 v) {
-  return static_cast<double>(v.x) * v.x + static_cast<double>(v.y) * v.y + static_cast<double>(v.z) * v.z +
-         static_cast<double>(v.w) * v.w;
+  return static_cast<double>(v.x) * v.x + static_cast<double>(v.y) * v.y +
+         static_cast<double>(v.z) * v.z + static_cast<double>(v.w) * v.w;
 }
 __device__ __forceinline__ double squares(double2 v) { return v.x * v.x + v.y * v.y; }
 __device__ __forceinline__ double squares(float v) { return static_cast<double>(v) * v; }
@@ -61,14 +62,16 @@ __global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* __restri
   const Vec* v = reinterpret_cast<const Vec*>(g);
   const Vec* last = v + (vectors - 1);
   double acc[4] = {0, 0, 0, 0};
-  int64_t i = static_cast<int64_t>(blockIdx.x) * kNormThreads + threadIdx.x;  // counted from the end
+  int64_t i =
+      static_cast<int64_t>(blockIdx.x) * kNormThreads + threadIdx.x;  // counted from the end
   for (; i + 3 * stride < vectors; i += 4 * stride) {
 #pragma unroll
     for (int k = 0; k < 4; ++k) acc[k] += squares(*(last - (i + k * stride)));
   }
   for (; i < vectors; i += stride) acc[0] += squares(*(last - i));
   if (blockIdx.x == 0) {  // the last n % kLanes elements
-    for (int64_t j = vectors * kLanes + threadIdx.x; j < n; j += kNormThreads) acc[1] += squares(g[j]);
+    for (int64_t j = vectors * kLanes + threadIdx.x; j < n; j += kNormThreads)
+      acc[1] += squares(g[j]);
   }
   const double total = block_sum((acc[0] + acc[1]) + (acc[2] + acc[3]));
   if (threadIdx.x == 0 && partials != nullptr) partials[blockIdx.x] = total;
@@ -82,7 +85,8 @@ __global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* __restri
     if (!arrived_last) return;
     __threadfence();
     double sum = 0;
-    for (int64_t p = threadIdx.x; p < finish.count; p += kNormThreads) sum += __ldcg(finish.partials + p);
+    for (int64_t p = threadIdx.x; p < finish.count; p += kNormThreads)
+      sum += __ldcg(finish.partials + p);
     sum = block_sum(sum);
     if (threadIdx.x == 0) {
       finish_clip(sum, finish);
@@ -97,8 +101,10 @@ void norm_partials(const NormPartialsArgs& a, void* stream) {
   // One block per partial; a last buffer without elements still runs one block to finish.
   const int64_t partials = kernels::norm_partials(a.n);
   if (partials == 0 && !a.finishes) return;
-  TG_ASSERT(!a.finishes || a.arrivals != nullptr, "norm_partials: finishing without an arrivals counter");
-  const unsigned blocks = static_cast<unsigned>(partials > 0 ? partials : 1);  // at most ~1024 (norm_chunk)
+  TG_ASSERT(!a.finishes || a.arrivals != nullptr,
+            "norm_partials: finishing without an arrivals counter");
+  const unsigned blocks =
+      static_cast<unsigned>(partials > 0 ? partials : 1);  // at most ~1024 (norm_chunk)
   double* written = partials > 0 ? a.partials : nullptr;
   // Flat gradient buffers are 64-byte aligned; a view into the middle of one may not be.
   const bool aligned = reinterpret_cast<uintptr_t>(a.grads) % 16 == 0;
@@ -107,9 +113,11 @@ void norm_partials(const NormPartialsArgs& a, void* stream) {
     using Vec = decltype(vector);
     const T* g = static_cast<const T*>(a.grads);
     if (a.finishes) {
-      norm_kernel<T, Vec, true><<<blocks, kNormThreads, 0, as_stream(stream)>>>(g, a.n, written, a.finish, a.arrivals);
+      norm_kernel<T, Vec, true>
+          <<<blocks, kNormThreads, 0, as_stream(stream)>>>(g, a.n, written, a.finish, a.arrivals);
     } else {
-      norm_kernel<T, Vec, false><<<blocks, kNormThreads, 0, as_stream(stream)>>>(g, a.n, written, a.finish, nullptr);
+      norm_kernel<T, Vec, false>
+          <<<blocks, kNormThreads, 0, as_stream(stream)>>>(g, a.n, written, a.finish, nullptr);
     }
   };
   if (a.dtype == DType::Float32) {

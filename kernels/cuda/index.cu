@@ -1,7 +1,7 @@
 // CUDA launchers of the index ops (kernels/index.h); the CPU twin is kernels/cpu/index.cpp.
 // One thread per output element, grid-stride.
-#include "kernels/cuda/launch.h"
-#include "kernels/index.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/index.h"
 
 namespace tg::kernels::cuda {
 
@@ -13,11 +13,15 @@ struct Gather {
 };
 template <typename T>
 struct ScatterAdd {
-  __device__ static T at(const ScatterAddArgs& a, int64_t p) { return scatter_add_element<T>(a, p); }
+  __device__ static T at(const ScatterAddArgs& a, int64_t p) {
+    return scatter_add_element<T>(a, p);
+  }
 };
 template <typename T>
 struct IndexSelect {
-  __device__ static T at(const IndexSelectArgs& a, int64_t p) { return index_select_element<T>(a, p); }
+  __device__ static T at(const IndexSelectArgs& a, int64_t p) {
+    return index_select_element<T>(a, p);
+  }
 };
 template <typename T>
 struct IndexAdd {
@@ -31,9 +35,7 @@ struct OneHot {
 template <template <typename> class Op, typename T, typename Args>
 __global__ void index_kernel(Args args, int64_t numel) {
   T* __restrict__ out = static_cast<T*>(args.out);
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < numel;
-       p += stride) {
+  for (const int64_t p : grid_stride(numel)) {
     out[p] = Op<T>::at(args, p);
   }
 }

@@ -1,6 +1,6 @@
 // What every CUDA file shares: TG_CUDA_CHECK over cudaError_t / cublasStatus_t /
-// cudnnStatus_t, the launch check that follows every <<<>>>, and the grid size of a
-// grid-stride loop.
+// cudnnStatus_t, the launch check that follows every <<<>>>, and the grid-stride loop
+// (its grid size, and grid_stride(n) to walk it).
 #pragma once
 
 #include <cublas_v2.h>
@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/error.h"
+#include "tamegrad/core/error.h"
 
 namespace tg::detail {
 
@@ -23,12 +23,12 @@ inline const char* status_text(cudnnStatus_t status) { return cudnnGetErrorStrin
 
 }  // namespace tg::detail
 
-#define TG_CUDA_CHECK(expr)                                                          \
-  do {                                                                               \
-    const auto tg_status_ = (expr);                                                  \
-    if (!::tg::detail::status_ok(tg_status_))                                        \
+#define TG_CUDA_CHECK(expr)                                                              \
+  do {                                                                                   \
+    const auto tg_status_ = (expr);                                                      \
+    if (!::tg::detail::status_ok(tg_status_))                                            \
       ::tg::detail::throw_error("CUDA failure", __FILE__, __LINE__, #expr, " returned ", \
-                                ::tg::detail::status_text(tg_status_));              \
+                                ::tg::detail::status_text(tg_status_));                  \
   } while (0)
 
 // After every kernel launch: reports a bad configuration at once (no synchronisation).
@@ -44,6 +44,39 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   const int64_t wanted = (n + threads - 1) / threads;
   return static_cast<unsigned>(std::clamp<int64_t>(wanted, 1, 1 << 16));
 }
+
+#if defined(__CUDACC__)  // device code: not for core/cuda_backend.cpp, which includes this
+// for (const int64_t i : grid_stride(n)) { ... } visits this thread's share of [0, n):
+// i = blockIdx.x·blockDim.x + threadIdx.x, then steps of gridDim.x·blockDim.x. I is the
+// index type (int64_t, or 32-bit where the caller knows n < 2^31).
+template <typename I>
+class GridStride {
+ public:
+  struct Iterator {
+    I index, step;
+    __device__ I operator*() const { return index; }
+    __device__ Iterator& operator++() {
+      index += step;
+      return *this;
+    }
+    __device__ bool operator!=(I end) const { return index < end; }
+  };
+  __device__ explicit GridStride(I n) : n_(n) {}
+  __device__ Iterator begin() const {
+    return {static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x),
+            static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x)};
+  }
+  __device__ I end() const { return n_; }
+
+ private:
+  I n_;
+};
+
+template <typename I>
+__device__ GridStride<I> grid_stride(I n) {
+  return GridStride<I>(n);
+}
+#endif
 
 inline cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
 

@@ -1,19 +1,16 @@
 // CUDA launcher of the random draws (kernels/random.h); the CPU twin is
 // kernels/cpu/random.cpp and both produce the same bits. One thread per Philox block.
-#include "kernels/cuda/launch.h"
-#include "kernels/random.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/random.h"
 
 namespace tg::kernels::cuda {
 
 namespace {
 
 template <typename T>
-__global__ void random_kernel(T* __restrict__ dst, RandomArgs args, int per_block,
-                              int64_t blocks) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+__global__ void random_kernel(T* __restrict__ dst, RandomArgs args, int per_block, int64_t blocks) {
   const uint64_t offset = args.offset + (args.offset_base != nullptr ? *args.offset_base : 0);
-  for (int64_t block = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       block < blocks; block += stride) {
+  for (const int64_t block : grid_stride(blocks)) {
     double values[4];
     random_block_values(args, philox_block(args.seed, offset, block), values);
     const int64_t first = block * per_block;

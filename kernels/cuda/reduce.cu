@@ -3,8 +3,8 @@
 // strided share of the row, then a fixed shared-memory tree combines the threads, so the
 // result does not depend on timing. Sums accumulate in the accumulator type (float for
 // float32), values and indices of extremes together.
-#include "kernels/cuda/launch.h"
-#include "kernels/reduce.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/reduce.h"
 
 namespace tg::kernels::cuda {
 
@@ -45,9 +45,10 @@ __global__ void reduce_kernel(const T* __restrict__ in, T* __restrict__ out,
           const T mine = values[threadIdx.x];
           const int64_t my_position = positions[threadIdx.x];
           // Same rule as the CPU's scan: NaN first, then better, then the lower index.
-          const bool take = my_position < 0 || extreme_replaces(args.op, other, mine) ||
-                            (other_position < my_position && !extreme_replaces(args.op, mine, other) &&
-                             !(mine != mine && other == other));
+          const bool take =
+              my_position < 0 || extreme_replaces(args.op, other, mine) ||
+              (other_position < my_position && !extreme_replaces(args.op, mine, other) &&
+               !(mine != mine && other == other));
           if (take) {
             values[threadIdx.x] = other;
             positions[threadIdx.x] = other_position;

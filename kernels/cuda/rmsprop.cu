@@ -1,15 +1,16 @@
 // CUDA launcher of the fused RMSProp update (kernels/rmsprop.h); the CPU twin is
 // kernels/cpu/rmsprop.cpp.
-#include "kernels/cuda/update_loop.cuh"
-#include "kernels/rmsprop.h"
+#include "tamegrad/kernels/cuda/update_loop.cuh"
+#include "tamegrad/kernels/rmsprop.h"
 
 namespace tg::kernels::cuda {
 
 namespace {
 template <typename T, bool kFour>
-__global__ void rmsprop_kernel(T* __restrict__ p, const T* __restrict__ g, T* __restrict__ square_avg,
-                               T* __restrict__ grad_avg, T* __restrict__ buffer, int64_t n,
-                               RmspropParams hyper, StepControl control) {
+__global__ void rmsprop_kernel(T* __restrict__ p, const T* __restrict__ g,
+                               T* __restrict__ square_avg, T* __restrict__ grad_avg,
+                               T* __restrict__ buffer, int64_t n, RmspropParams hyper,
+                               StepControl control) {
   T scale;
   if (!step_enabled(control, &scale)) return;
   for_each_element<kFour>(n, [&](auto width, int64_t i) {
@@ -32,7 +33,8 @@ __global__ void rmsprop_kernel(T* __restrict__ p, const T* __restrict__ g, T* __
 
 void rmsprop(const RmspropArgs& a, void* stream) {
   if (a.n == 0) return;
-  const bool four = aligned_for_four({a.params, a.grads, a.square_avg, a.grad_avg, a.momentum_buffer});
+  const bool four =
+      aligned_for_four({a.params, a.grads, a.square_avg, a.grad_avg, a.momentum_buffer});
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     auto kernel = four ? rmsprop_kernel<T, true> : rmsprop_kernel<T, false>;

@@ -1,6 +1,6 @@
 // CUDA launcher of the fused SGD update (kernels/sgd.h); the CPU twin is kernels/cpu/sgd.cpp.
-#include "kernels/cuda/update_loop.cuh"
-#include "kernels/sgd.h"
+#include "tamegrad/kernels/cuda/update_loop.cuh"
+#include "tamegrad/kernels/sgd.h"
 
 namespace tg::kernels::cuda {
 
@@ -17,7 +17,8 @@ __global__ void sgd_kernel(T* __restrict__ p, const T* __restrict__ g, T* __rest
     load(p + i, pv), load(g + i, gv);
     if (buffer != nullptr) load(buffer + i, bv);
 #pragma unroll
-    for (int j = 0; j < W; ++j) sgd_element(pv[j], gv[j], buffer != nullptr ? &bv[j] : nullptr, step, scale);
+    for (int j = 0; j < W; ++j)
+      sgd_element(pv[j], gv[j], buffer != nullptr ? &bv[j] : nullptr, step, scale);
     store(p + i, pv);
     if (buffer != nullptr) store(buffer + i, bv);
   });
@@ -31,8 +32,8 @@ void sgd(const SgdArgs& a, void* stream) {
     using T = decltype(tag);
     auto kernel = four ? sgd_kernel<T, true> : sgd_kernel<T, false>;
     kernel<<<grid_for_elements(a.n, four), kThreads, 0, as_stream(stream)>>>(
-        static_cast<T*>(a.params), static_cast<const T*>(a.grads), static_cast<T*>(a.momentum_buffer), a.n,
-        a.step, a.control);
+        static_cast<T*>(a.params), static_cast<const T*>(a.grads),
+        static_cast<T*>(a.momentum_buffer), a.n, a.step, a.control);
     TG_CUDA_CHECK_LAUNCH();
   });
 }

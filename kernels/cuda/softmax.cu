@@ -1,7 +1,7 @@
 // CUDA launcher of softmax / log-softmax (kernels/softmax.h); the CPU twin is
 // kernels/cpu/softmax.cpp. One block per row: a max tree, a sum tree, then the outputs.
-#include "kernels/cuda/launch.h"
-#include "kernels/softmax.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/softmax.h"
 
 namespace tg::kernels::cuda {
 
@@ -17,7 +17,8 @@ __device__ T block_reduce(T value, T* scratch) {
   for (int half = blockDim.x / 2; half > 0; half /= 2) {
     if (threadIdx.x < half) {
       const T other = scratch[threadIdx.x + half];
-      scratch[threadIdx.x] = kMax ? fmax(scratch[threadIdx.x], other) : scratch[threadIdx.x] + other;
+      scratch[threadIdx.x] =
+          kMax ? fmax(scratch[threadIdx.x], other) : scratch[threadIdx.x] + other;
     }
     __syncthreads();
   }

@@ -1,24 +1,16 @@
-// What every CUDA optimizer update shares (CUDA launchers only): the step control read
-// once per thread (Note [step control]), the per-step constants shared by a block
+// What every CUDA optimizer update shares (CUDA launchers only; step_enabled is in
+// kernels/update_common.h): the per-step constants shared by a block
 // (Note [device step count]) and the grid-stride walk, four elements per thread per step
 // in 16-byte vectors where the buffers are aligned.
 #pragma once
 
 #include <type_traits>
 
-#include "kernels/cuda/launch.h"
-#include "kernels/cuda/vector_access.cuh"
-#include "kernels/update_common.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/cuda/vector_access.cuh"
+#include "tamegrad/kernels/update_common.h"
 
 namespace tg::kernels::cuda {
-
-// Returns false when the step is to be skipped; else sets *scale.
-template <typename T>
-__device__ __forceinline__ bool step_enabled(const StepControl& control, T* scale) {
-  if (control.skip != nullptr && *control.skip != 0) return false;
-  *scale = control.grad_scale != nullptr ? static_cast<T>(*control.grad_scale) : T(1);
-  return true;
-}
 
 // launch_step (kernels/update_common.h) computed by one thread and shared with the block:
 // the step count is read and the bias corrections' pow evaluated once per block, not per

@@ -4,6 +4,12 @@
 
 #include <cstdio>
 
+// The consumer's own headers with tamegrad's names (tests/consumer/own/).
+#include "core/device.h"
+#include "core/tensor.h"
+#include "kernels/common.h"
+#include "optim/optimizer.h"
+
 int main() {
   tg::Tensor a = tg::arange(6.0).view({2, 3});
   tg::Tensor t = a.transpose(0, 1).contiguous();
@@ -44,6 +50,11 @@ int main() {
   }
   std::printf("training: loss %.4f -> %.4f\n", first, last);
   if (!(last < first)) return 1;
+  const app::Device own_device;
+  const app::Tensor own_tensor;
+  const app::Optimizer own_optimizer;
+  std::printf("own headers beside tamegrad's: %s, rank %d, lr %.1f, %d\n", own_device.name,
+              own_tensor.rank, own_optimizer.lr, app::kCommon);
   std::printf("consumer OK (CUDA compiled: %s)\n", tg::cuda_compiled() ? "yes" : "no");
   return 0;
 }

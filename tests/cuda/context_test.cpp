@@ -1,11 +1,11 @@
 // The CUDA device context: stream, library handles, pool allocation, copies both ways.
 #include <gtest/gtest.h>
 
-#include "core/context.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "core/storage.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -61,7 +61,8 @@ TEST(CudaContext, LibraryHandlesCanBeReleasedAndMadeAgain) {
 
 TEST(CudaContext, PrintingShowsTheDevice) {
   TG_REQUIRE_CUDA();
-  EXPECT_EQ(arange(3.0, Device::cuda()).str(), "tensor([0., 1., 2.], dtype=float32, device=cuda:0)");
+  EXPECT_EQ(arange(3.0, Device::cuda()).str(),
+            "tensor([0., 1., 2.], dtype=float32, device=cuda:0)");
 }
 
 }  // namespace

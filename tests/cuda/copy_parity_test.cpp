@@ -3,13 +3,14 @@
 // inside guard-filled buffers (so an out-of-bounds write shows as a changed guard).
 #include <gtest/gtest.h>
 
-#include "core/factory.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
-const int64_t kSizes[] = {0, 1, 2, 3, 31, 32, 33, 255, 256, 257, 1023, 1024, 1025, 4097, 65537, 1 << 20};
+const int64_t kSizes[] = {0,   1,   2,    3,    31,   32,   33,    255,
+                          256, 257, 1023, 1024, 1025, 4097, 65537, 1 << 20};
 const DType kDtypes[] = {DType::Float32, DType::Float64, DType::Int64, DType::UInt8};
 
 // Values that exercise conversions: fractions, negatives, values past uint8's range.
@@ -42,16 +43,25 @@ struct StridedCase {
 TEST(CopyCuda, StridedCopiesMatchCpuAndKeepGuards) {
   TG_REQUIRE_CUDA();
   const StridedCase cases[] = {
-      {{1, 1}, {1, 0}, 1},       {{33, 65}, {1, 0}, 1},   {{65, 33}, {1, 0}, 2},
-      {{7, 11, 13}, {2, 0, 1}, 3}, {{2, 3, 4, 5}, {3, 2, 1, 0}, 1}, {{1025, 3}, {1, 0}, 2},
-      {{0, 5}, {1, 0}, 1},       {{257, 129}, {1, 0}, 1}, {{3, 1, 1, 5, 1}, {4, 3, 2, 1, 0}, 2},
+      {{1, 1}, {1, 0}, 1},
+      {{33, 65}, {1, 0}, 1},
+      {{65, 33}, {1, 0}, 2},
+      {{7, 11, 13}, {2, 0, 1}, 3},
+      {{2, 3, 4, 5}, {3, 2, 1, 0}, 1},
+      {{1025, 3}, {1, 0}, 2},
+      {{0, 5}, {1, 0}, 1},
+      {{257, 129}, {1, 0}, 1},
+      {{3, 1, 1, 5, 1}, {4, 3, 2, 1, 0}, 2},
   };
   for (const StridedCase& c : cases) {
     for (DType from : {DType::Float32, DType::Int64}) {
       for (DType to : {DType::Float64, DType::UInt8}) {
         Shape permuted(c.shape.size());
         for (size_t d = 0; d < c.shape.size(); ++d) permuted[d] = c.shape[c.permutation[d]];
-        const Tensor src_cpu = source_values(shape_numel(c.shape), Device::cpu()).to(from).view(c.shape).permute(c.permutation);
+        const Tensor src_cpu = source_values(shape_numel(c.shape), Device::cpu())
+                                   .to(from)
+                                   .view(c.shape)
+                                   .permute(c.permutation);
         // The destination: every slice_step-th column of a guard-filled buffer.
         Shape buffer_shape = permuted;
         buffer_shape.back() = permuted.back() * c.slice_step + 1;
@@ -59,7 +69,8 @@ TEST(CopyCuda, StridedCopiesMatchCpuAndKeepGuards) {
         Tensor guard_gpu = full(buffer_shape, 123.0, TensorOptions(to).device(Device::cuda()));
         const int64_t last = static_cast<int64_t>(permuted.size()) - 1;
         guard_cpu.slice(last, 1, buffer_shape.back(), c.slice_step).copy_(src_cpu);
-        guard_gpu.slice(last, 1, buffer_shape.back(), c.slice_step).copy_(src_cpu.to(Device::cuda()));
+        guard_gpu.slice(last, 1, buffer_shape.back(), c.slice_step)
+            .copy_(src_cpu.to(Device::cuda()));
         EXPECT_TRUE(testing::tensors_bitwise_equal(guard_gpu, guard_cpu))
             << "shape " << to_string(c.shape) << " " << from << " -> " << to;
       }
@@ -84,7 +95,8 @@ TEST(FillCuda, FillAndArangeMatchCpu) {
       const TensorOptions cpu(dtype), gpu = TensorOptions(dtype).device(Device::cuda());
       // 0 takes the memset path, -0.0 (sign bit set) the kernel: both must match bit for bit.
       for (double value : {-2.75, 0.0, -0.0}) {
-        EXPECT_TRUE(testing::tensors_bitwise_equal(full({n}, 7.0, gpu).fill_(value), full({n}, value, cpu)))
+        EXPECT_TRUE(
+            testing::tensors_bitwise_equal(full({n}, 7.0, gpu).fill_(value), full({n}, value, cpu)))
             << n << " " << dtype << " value " << value;
       }
       const double step = dtype == DType::UInt8 ? 0.37 : 0.1;
@@ -111,7 +123,8 @@ TEST(CopyCuda, EveryDevicePairCopiesAStagedSource) {
       dst.copy_(src);  // stages src.to(Float32) on `from`, freed when copy_ returns
       // Reuse the freed block on `from` at once: it must not change what was copied.
       full({1 << 22}, -1.0, TensorOptions(DType::Float32).device(from));
-      EXPECT_TRUE(testing::tensors_bitwise_equal(dst.to(Device::cpu()), expected)) << from << " -> " << to;
+      EXPECT_TRUE(testing::tensors_bitwise_equal(dst.to(Device::cpu()), expected))
+          << from << " -> " << to;
     }
   }
 }

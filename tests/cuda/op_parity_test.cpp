@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <set>
 
-#include "core/autograd.h"
-#include "core/context.h"
-#include "core/storage.h"
-#include "tests/ops/op_cases.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/tests/ops/op_cases.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::testing {
 namespace {
@@ -51,7 +51,8 @@ TEST_P(OpParity, CudaMatchesCpu) {
         if (!cpu_in[i].requires_grad()) continue;
         ASSERT_EQ(cpu_in[i].grad().defined(), gpu_in[i].grad().defined()) << "input " << i;
         if (!cpu_in[i].grad().defined()) continue;
-        EXPECT_TRUE(tensors_close(gpu_in[i].grad(), cpu_in[i].grad(), tol * 10, tol * 10)) << "grad of input " << i;
+        EXPECT_TRUE(tensors_close(gpu_in[i].grad(), cpu_in[i].grad(), tol * 10, tol * 10))
+            << "grad of input " << i;
         EXPECT_TRUE(gpu_in[i].grad().storage()->guards_intact()) << "write outside grad " << i;
       }
     }

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "kernels/philox.h"
+#include "tamegrad/kernels/philox.h"
 
 namespace tg::testing {
 

@@ -1,5 +1,5 @@
-#include "kernels/cuda/launch.h"
-#include "tests/cuda/philox_device.h"
+#include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/tests/cuda/philox_device.h"
 
 namespace tg::testing {
 
@@ -22,7 +22,8 @@ std::vector<kernels::Philox4x32> philox_on_device(const std::vector<PhiloxCase>&
   philox_kernel<<<(n + 127) / 128, 128>>>(d_cases, n, d_out);
   TG_CUDA_CHECK_LAUNCH();
   std::vector<kernels::Philox4x32> out(n);
-  TG_CUDA_CHECK(cudaMemcpy(out.data(), d_out, n * sizeof(kernels::Philox4x32), cudaMemcpyDeviceToHost));
+  TG_CUDA_CHECK(
+      cudaMemcpy(out.data(), d_out, n * sizeof(kernels::Philox4x32), cudaMemcpyDeviceToHost));
   TG_CUDA_CHECK(cudaFree(d_cases));
   TG_CUDA_CHECK(cudaFree(d_out));
   return out;

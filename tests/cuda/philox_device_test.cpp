@@ -2,9 +2,10 @@
 // host on many counters.
 #include <gtest/gtest.h>
 
-#include "tests/support/parity.h"
-#if TG_TEST_WITH_CUDA
-#include "tests/cuda/philox_device.h"
+#include "tamegrad/config.h"
+#include "tamegrad/tests/support/parity.h"
+#if TG_WITH_CUDA
+#include "tamegrad/tests/cuda/philox_device.h"
 #endif
 
 namespace tg {
@@ -12,7 +13,7 @@ namespace {
 
 TEST(PhiloxCuda, KnownAnswerVectorsOnDevice) {
   TG_REQUIRE_CUDA();
-#if TG_TEST_WITH_CUDA
+#if TG_WITH_CUDA
   const std::vector<testing::PhiloxCase> cases = {
       {{{0, 0, 0, 0}}, 0, 0},
       {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}}, 0xffffffff, 0xffffffff},
@@ -22,14 +23,15 @@ TEST(PhiloxCuda, KnownAnswerVectorsOnDevice) {
                                    {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}};
   const auto out = testing::philox_on_device(cases);
   for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 4; ++j) EXPECT_EQ(out[i].v[j], expected[i][j]) << "vector " << i << " word " << j;
+    for (int j = 0; j < 4; ++j)
+      EXPECT_EQ(out[i].v[j], expected[i][j]) << "vector " << i << " word " << j;
   }
 #endif
 }
 
 TEST(PhiloxCuda, DeviceMatchesHostOnManyCounters) {
   TG_REQUIRE_CUDA();
-#if TG_TEST_WITH_CUDA
+#if TG_WITH_CUDA
   std::vector<testing::PhiloxCase> cases;
   for (uint32_t i = 0; i < 5000; ++i) {
     cases.push_back({{{i * 2654435761u, i, ~i, i << 7}}, i ^ 0xdeadbeefu, i * 40503u});

@@ -2,15 +2,16 @@
 // distribution and dtype, at sizes around Philox block, warp and thread-block boundaries.
 #include <gtest/gtest.h>
 
-#include "core/context.h"
-#include "core/factory.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
-const int64_t kSizes[] = {0, 1, 2, 3, 4, 5, 7, 31, 32, 33, 127, 128, 129, 1023, 1024, 1025,
-                          4095, 4096, 4097, 65535, 65536, 65537, 262147, 1 << 20, 3000017};
+const int64_t kSizes[] = {0,    1,     2,     3,     4,      5,       7,      31,   32,
+                          33,   127,   128,   129,   1023,   1024,    1025,   4095, 4096,
+                          4097, 65535, 65536, 65537, 262147, 1 << 20, 3000017};
 
 enum class Draw { Uniform, Normal, Bernoulli };
 

@@ -3,19 +3,22 @@
 // and a whole training step captured into a CUDA graph (no host synchronisation inside).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <memory>
 
-#if TG_TEST_WITH_CUDA
+#include "tamegrad/config.h"
+
+#if TG_WITH_CUDA
 #include <cuda_runtime.h>
 #endif
 
-#include "core/autograd.h"
-#include "core/context.h"
-#include "core/cuda_graph.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "optim/optim.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/cuda_graph.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/optim/optim.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -23,6 +26,11 @@ namespace {
 const int64_t kSizes[] = {0,    1,     3,     31,    32,      33,           255,
                           256,  257,   1023,  1024,  1025,    4095,         4096,
                           4097, 65535, 65536, 65537, 1 << 20, (1 << 20) + 3};
+
+// A step count of `taken` updates on the device of `like` (so the update is step taken + 1).
+Tensor step_count(const Tensor& like, int64_t taken) {
+  return full({}, static_cast<double>(taken), TensorOptions(DType::Int64).device(like.device()));
+}
 
 using Update = std::function<void(const std::vector<Tensor>& buffers, const ClipState* control)>;
 
@@ -78,37 +86,37 @@ TEST(TrainingKernelsCuda, OptimizerUpdatesMatchCpu) {
     compare_update(
         "adam+amsgrad", 3,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          kernels::AdamStep s{};
-          s.params.amsgrad = true;
-          s.params.regularization = all;
-          s.step_size = 1e-2;
-          s.bias_correction2_sqrt = 0.3;
-          adam_update_(b[0], b[1], b[2], b[3], b[4], s, c);
+          optim::AdamParams h;
+          h.amsgrad = true;
+          h.regularization = all;
+          h.lr = 1e-2;
+          adam_update_(b[0], b[1], b[2], b[3], b[4], h, step_count(b[0], 4), c);
         },
         clip);
     compare_update(
         "sgd nesterov", 1,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          kernels::SgdParams h{};
+          optim::SgdParams h;
           h.momentum = 0.9;
           h.nesterov = true;
           h.regularization = all;
-          sgd_update_(b[0], b[1], b[2], kernels::sgd_step(h, false), c);
+          sgd_update_(b[0], b[1], b[2], h, step_count(b[0], 4), c);
         },
         clip);
     compare_update(
         "adagrad", 1,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          kernels::AdagradStep s{};
-          s.params.regularization = all;
-          s.clr = 0.05;
-          adagrad_update_(b[0], b[1], b[2], s, c);
+          optim::AdagradParams h;
+          h.regularization = all;
+          h.lr = 0.05;
+          h.lr_decay = 0.1;
+          adagrad_update_(b[0], b[1], b[2], h, step_count(b[0], 4), c);
         },
         clip);
     compare_update(
         "rmsprop centered momentum", 3,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          kernels::RmspropParams h{};
+          optim::RmspropParams h;
           h.centered = true;
           h.momentum = 0.5;
           h.regularization = all;
@@ -148,7 +156,8 @@ TEST(TrainingKernelsCuda, GlobalNormFinishesInTheLastBlockOfEveryCall) {
   TG_REQUIRE_CUDA();
   const Tensor large = randn({(3 << 20) + 5}), small = randn({33}, DType::Float64);
   const Tensor none = empty({0});
-  const std::vector<std::vector<Tensor>> lists = {{large, small}, {small, none}, {none}, {small, large}, {large}};
+  const std::vector<std::vector<Tensor>> lists = {
+      {large, small}, {small, none}, {none}, {small, large}, {large}};
   ClipState state;
   for (int round = 0; round < 2; ++round) {
     for (const auto& list : lists) {
@@ -156,8 +165,10 @@ TEST(TrainingKernelsCuda, GlobalNormFinishesInTheLastBlockOfEveryCall) {
       for (const Tensor& t : list) on_gpu.push_back(t.to(Device::cuda()));
       const ClipState cpu = global_grad_norm(list, 0.5);
       global_grad_norm_(on_gpu, 0.5, state);
-      EXPECT_TRUE(testing::tensors_close(state.norm, cpu.norm, 0, 1e-6)) << list.size() << " " << round;
-      EXPECT_TRUE(testing::tensors_close(state.scale, cpu.scale, 0, 1e-6)) << list.size() << " " << round;
+      EXPECT_TRUE(testing::tensors_close(state.norm, cpu.norm, 0, 1e-6))
+          << list.size() << " " << round;
+      EXPECT_TRUE(testing::tensors_close(state.scale, cpu.scale, 0, 1e-6))
+          << list.size() << " " << round;
       EXPECT_EQ(state.arrivals.item<int64_t>(), 0);
     }
   }
@@ -195,8 +206,9 @@ TEST(TrainingKernelsCuda, DropoutMasksAreBitIdenticalToTheCpu) {
           << n << " p " << p;
       // An input one element into its storage is not 16-byte aligned: the one-element path.
       const Tensor wide = randn({n + 1});
-      EXPECT_TRUE(testing::tensors_bitwise_equal(dropout(wide.to(Device::cuda()).slice(0, 1, n + 1), p, true, &b),
-                                                 dropout(wide.slice(0, 1, n + 1), p, true, &a)))
+      EXPECT_TRUE(testing::tensors_bitwise_equal(
+          dropout(wide.to(Device::cuda()).slice(0, 1, n + 1), p, true, &b),
+          dropout(wide.slice(0, 1, n + 1), p, true, &a)))
           << n << " p " << p << " shifted";
     }
   }
@@ -204,7 +216,7 @@ TEST(TrainingKernelsCuda, DropoutMasksAreBitIdenticalToTheCpu) {
 
 TEST(TrainingKernelsCuda, TrainingStepCapturesIntoACudaGraph) {
   TG_REQUIRE_CUDA();
-#if TG_TEST_WITH_CUDA
+#if TG_WITH_CUDA
   const Device dev = Device::cuda();
   Tensor w = mul(randn({10, 784}, dev), 0.01).detach().requires_grad_();
   Tensor bias = zeros({10}, dev).requires_grad_();

@@ -5,22 +5,24 @@
 
 #include <functional>
 
-#include "core/ops.h"
-#include "tests/support/golden.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/tests/support/golden.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::testing {
 namespace {
 
 using Golden = std::map<std::string, Tensor>;
 
-Golden load(const std::string& name) { return read_golden(std::string(TG_GOLDEN_DIR) + "/" + name + ".txt"); }
+Golden load(const std::string& name) {
+  return read_golden(std::string(TG_GOLDEN_DIR) + "/" + name + ".txt");
+}
 
 // Runs f on the golden inputs (moved to device/dtype), backward with the golden upstream
 // gradient, and compares the output and every "grad_<input>" entry.
 void check(const std::string& name, const std::vector<std::string>& inputs,
-           const std::function<Tensor(const std::map<std::string, Tensor>&)>& f, const Device& device,
-           DType dtype) {
+           const std::function<Tensor(const std::map<std::string, Tensor>&)>& f,
+           const Device& device, DType dtype) {
   SCOPED_TRACE(name + " on " + device.str() + " " + dtype_name(dtype));
   const Golden golden = load(name);
   std::map<std::string, Tensor> args;
@@ -35,7 +37,8 @@ void check(const std::string& name, const std::vector<std::string>& inputs,
   EXPECT_TRUE(tensors_close(out, golden.at("output"), tol, tol)) << "output";
   out.backward(args.at("grad_output").reshape(out.shape()));
   for (const std::string& in : inputs) {
-    EXPECT_TRUE(tensors_close(args[in].grad(), golden.at("grad_" + in), tol, tol)) << "grad of " << in;
+    EXPECT_TRUE(tensors_close(args[in].grad(), golden.at("grad_" + in), tol, tol))
+        << "grad of " << in;
   }
 }
 
@@ -69,11 +72,14 @@ TEST(Golden, LogSoftmax) {
 }
 
 TEST(Golden, BatchedMatmul) {
-  check_everywhere("batched_matmul", {"a", "b"}, [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
+  check_everywhere("batched_matmul", {"a", "b"},
+                   [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
 }
 
 TEST(Golden, MaxPool2d) {
-  check_everywhere("max_pool2d", {"x"}, [](const auto& a) { return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1}); });
+  check_everywhere("max_pool2d", {"x"}, [](const auto& a) {
+    return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1});
+  });
 }
 
 }  // namespace

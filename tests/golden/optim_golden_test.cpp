@@ -7,11 +7,11 @@
 #include <functional>
 #include <memory>
 
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "optim/optim.h"
-#include "tests/support/golden.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/optim/optim.h"
+#include "tamegrad/tests/support/golden.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::testing {
 namespace {
@@ -21,7 +21,8 @@ using Factory = std::function<std::unique_ptr<optim::Optimizer>(const Tensor&)>;
 void replay(const std::string& name, const Factory& make, const Device& device) {
   SCOPED_TRACE(name + " on " + device.str());
   const auto golden = read_golden(std::string(TG_GOLDEN_DIR) + "/optim_" + name + ".txt");
-  const Tensor c = golden.at("c"), target = golden.at("target"), trajectory = golden.at("trajectory");
+  const Tensor c = golden.at("c"), target = golden.at("target"),
+               trajectory = golden.at("trajectory");
   Tensor p = golden.at("p0").clone().to(device);
   p.requires_grad_();
   std::unique_ptr<optim::Optimizer> opt = make(p);

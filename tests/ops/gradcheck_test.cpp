@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "core/gradcheck.h"
-#include "tests/ops/op_cases.h"
+#include "tamegrad/core/gradcheck.h"
+#include "tamegrad/tests/ops/op_cases.h"
 
 namespace tg::testing {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/tensor.h"
+#include "tamegrad/core/gradcheck.h"
+#include "tamegrad/core/tensor.h"
 
 namespace tg::testing {
 
@@ -21,7 +21,7 @@ enum class Fill {
 struct InputSpec {
   Shape shape;
   Fill fill = Fill::Normal;
-  int64_t high = 0;  // Classes only
+  int64_t high = 0;       // Classes only
   bool constant = false;  // never requires grad (e.g. running statistics)
 };
 
@@ -30,7 +30,7 @@ struct OpCase {
   std::string variant;  // shapes and options, for messages
   std::vector<InputSpec> inputs;
   GradcheckFn fn;
-  bool small = false;   // also gradchecked
+  bool small = false;  // also gradchecked
   bool differentiable = true;
 };
 

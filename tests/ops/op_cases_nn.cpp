@@ -1,7 +1,7 @@
 // Op-table families for network ops: convolution, pooling, softmax, losses, index ops,
 // dropout and batch normalisation.
-#include "core/factory.h"
-#include "tests/ops/op_families.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/ops/op_families.h"
 
 namespace tg::testing {
 
@@ -49,57 +49,77 @@ void conv_family(Table& t) {
     std::vector<InputSpec> inputs{{c.x}, {c.w}};
     if (c.bias) inputs.push_back({{c.w[0]}});
     const bool small = shape_numel(c.x) + shape_numel(c.w) <= 80 && c.x[0] > 0;
-    t.add("conv2d", shape_text(c.x) + " * " + shape_text(c.w) + " groups " + std::to_string(c.groups),
-          inputs, [c](const Inputs& in) {
-            return conv2d(in[0], in[1], c.bias ? in[2] : Tensor(), c.stride, c.padding, c.dilation, c.groups);
-          }, small);
+    t.add(
+        "conv2d", shape_text(c.x) + " * " + shape_text(c.w) + " groups " + std::to_string(c.groups),
+        inputs,
+        [c](const Inputs& in) {
+          return conv2d(in[0], in[1], c.bias ? in[2] : Tensor(), c.stride, c.padding, c.dilation,
+                        c.groups);
+        },
+        small);
   }
 }
 
 void pool_family(Table& t, const std::string& op,
                  const std::function<Tensor(const Tensor&, Size2, Size2, Size2)>& f) {
-  struct PoolConfig { Shape x; Size2 kernel, stride, padding; };
+  struct PoolConfig {
+    Shape x;
+    Size2 kernel, stride, padding;
+  };
   const std::vector<PoolConfig> configs = {
-      {{1, 1, 4, 4}, {2, 2}, {0, 0}, {0, 0}}, {{1, 2, 5, 5}, {3, 3}, {2, 2}, {1, 1}},
-      {{2, 1, 4, 6}, {2, 3}, {1, 2}, {1, 1}}, {{1, 1, 3, 3}, {3, 3}, {1, 1}, {1, 1}},
+      {{1, 1, 4, 4}, {2, 2}, {0, 0}, {0, 0}},   {{1, 2, 5, 5}, {3, 3}, {2, 2}, {1, 1}},
+      {{2, 1, 4, 6}, {2, 3}, {1, 2}, {1, 1}},   {{1, 1, 3, 3}, {3, 3}, {1, 1}, {1, 1}},
       {{2, 3, 28, 28}, {2, 2}, {0, 0}, {0, 0}}, {{1, 1, 1, 1}, {1, 1}, {0, 0}, {0, 0}},
       {{4, 8, 14, 14}, {3, 3}, {2, 2}, {1, 1}}, {{1, 1, 33, 65}, {2, 2}, {0, 0}, {0, 0}},
-      {{3, 2, 7, 9}, {3, 2}, {2, 3}, {1, 1}}, {{0, 1, 4, 4}, {2, 2}, {0, 0}, {0, 0}},
-      {{1, 16, 8, 8}, {4, 4}, {4, 4}, {0, 0}}, {{2, 2, 9, 9}, {5, 5}, {1, 1}, {2, 2}},
+      {{3, 2, 7, 9}, {3, 2}, {2, 3}, {1, 1}},   {{0, 1, 4, 4}, {2, 2}, {0, 0}, {0, 0}},
+      {{1, 16, 8, 8}, {4, 4}, {4, 4}, {0, 0}},  {{2, 2, 9, 9}, {5, 5}, {1, 1}, {2, 2}},
       {{1, 1, 2, 100}, {1, 5}, {1, 5}, {0, 2}}, {{5, 5, 5, 5}, {2, 2}, {1, 1}, {0, 0}},
       {{1, 3, 16, 16}, {2, 2}, {2, 2}, {1, 1}}, {{2, 4, 6, 6}, {3, 3}, {3, 3}, {0, 0}},
       {{1, 1, 65, 33}, {3, 3}, {2, 2}, {1, 1}}, {{8, 1, 12, 12}, {2, 2}, {0, 0}, {0, 0}},
-      {{1, 2, 3, 7}, {3, 1}, {1, 1}, {1, 0}}, {{2, 1, 10, 10}, {4, 4}, {3, 3}, {2, 2}},
-      {{3, 3, 4, 4}, {2, 2}, {1, 1}, {1, 1}}, {{1, 32, 4, 4}, {2, 2}, {0, 0}, {0, 0}},
+      {{1, 2, 3, 7}, {3, 1}, {1, 1}, {1, 0}},   {{2, 1, 10, 10}, {4, 4}, {3, 3}, {2, 2}},
+      {{3, 3, 4, 4}, {2, 2}, {1, 1}, {1, 1}},   {{1, 32, 4, 4}, {2, 2}, {0, 0}, {0, 0}},
       {{1, 1, 129, 3}, {3, 3}, {1, 1}, {0, 0}}, {{2, 2, 6, 5}, {2, 2}, {2, 1}, {1, 0}},
-      {{1, 1, 8, 8}, {8, 8}, {0, 0}, {0, 0}}, {{4, 2, 3, 3}, {2, 2}, {2, 2}, {1, 1}},
+      {{1, 1, 8, 8}, {8, 8}, {0, 0}, {0, 0}},   {{4, 2, 3, 3}, {2, 2}, {2, 2}, {1, 1}},
       {{1, 6, 11, 11}, {3, 3}, {3, 3}, {1, 1}}, {{2, 3, 5, 8}, {5, 2}, {1, 3}, {2, 1}},
       {{1, 1, 256, 2}, {2, 2}, {0, 0}, {0, 0}}, {{3, 1, 6, 6}, {4, 4}, {2, 2}, {2, 2}},
   };
   for (const PoolConfig& c : configs) {
-    t.add(op, shape_text(c.x) + " kernel " + std::to_string(c.kernel[0]) + "x" + std::to_string(c.kernel[1]),
-          {{c.x}}, [f, c](const Inputs& in) { return f(in[0], c.kernel, c.stride, c.padding); },
-          shape_numel(c.x) <= 50 && shape_numel(c.x) > 0);
+    t.add(
+        op,
+        shape_text(c.x) + " kernel " + std::to_string(c.kernel[0]) + "x" +
+            std::to_string(c.kernel[1]),
+        {{c.x}}, [f, c](const Inputs& in) { return f(in[0], c.kernel, c.stride, c.padding); },
+        shape_numel(c.x) <= 50 && shape_numel(c.x) > 0);
   }
-  t.add(op, "[1, 1, 5, 4] transposed", {{{1, 1, 5, 4}}},
-        [f](const Inputs& in) { return f(in[0].transpose(2, 3), {2, 2}, {0, 0}, {0, 0}); }, true);
+  t.add(
+      op, "[1, 1, 5, 4] transposed", {{{1, 1, 5, 4}}},
+      [f](const Inputs& in) {
+        return f(in[0].transpose(2, 3), {2, 2}, {0, 0}, {0, 0});
+      },
+      true);
 }
 
 // (rows, cols) scores for the row-wise ops, and the class targets they come with.
 const std::vector<std::pair<int64_t, int64_t>> kRowShapes = {
-    {1, 1}, {1, 2}, {2, 3}, {3, 5}, {4, 10}, {1, 31}, {2, 32}, {3, 33}, {5, 127}, {2, 128},
-    {7, 129}, {1, 255}, {3, 256}, {2, 257}, {4, 1023}, {1, 1024}, {2, 1025}, {64, 10}, {128, 10},
-    {1000, 10}, {33, 65}, {65, 33}, {0, 4}, {1, 4097}, {257, 2}, {10, 100}, {3, 1}, {31, 7},
-    {2, 65537}, {16, 16}, {2, 2}};
+    {1, 1},    {1, 2},    {2, 3},    {3, 5},     {4, 10},    {1, 31},  {2, 32},   {3, 33},
+    {5, 127},  {2, 128},  {7, 129},  {1, 255},   {3, 256},   {2, 257}, {4, 1023}, {1, 1024},
+    {2, 1025}, {64, 10},  {128, 10}, {1000, 10}, {33, 65},   {65, 33}, {0, 4},    {1, 4097},
+    {257, 2},  {10, 100}, {3, 1},    {31, 7},    {2, 65537}, {16, 16}, {2, 2}};
 
-void softmax_family(Table& t, const std::string& op, const std::function<Tensor(const Tensor&, int64_t)>& f) {
+void softmax_family(Table& t, const std::string& op,
+                    const std::function<Tensor(const Tensor&, int64_t)>& f) {
   for (const auto& [r, c] : kRowShapes) {
-    t.add(op, shape_text({r, c}) + " dim -1", {{{r, c}}}, [f](const Inputs& in) { return f(in[0], -1); },
-          r * c <= 15 && r * c > 0);
+    t.add(
+        op, shape_text({r, c}) + " dim -1", {{{r, c}}},
+        [f](const Inputs& in) { return f(in[0], -1); }, r * c <= 15 && r * c > 0);
   }
-  t.add(op, "[3, 4] dim 0", {{{3, 4}}}, [f](const Inputs& in) { return f(in[0], 0); }, true);
-  t.add(op, "[2, 3, 4] dim 1", {{{2, 3, 4}}}, [f](const Inputs& in) { return f(in[0], 1); }, true);
-  t.add(op, "[4, 3]^T dim 1", {{{4, 3}}}, [f](const Inputs& in) { return f(in[0].transpose(0, 1), 1); }, true);
+  t.add(
+      op, "[3, 4] dim 0", {{{3, 4}}}, [f](const Inputs& in) { return f(in[0], 0); }, true);
+  t.add(
+      op, "[2, 3, 4] dim 1", {{{2, 3, 4}}}, [f](const Inputs& in) { return f(in[0], 1); }, true);
+  t.add(
+      op, "[4, 3]^T dim 1", {{{4, 3}}},
+      [f](const Inputs& in) { return f(in[0].transpose(0, 1), 1); }, true);
 }
 
 void class_loss_family(Table& t, const std::string& op,
@@ -107,11 +127,13 @@ void class_loss_family(Table& t, const std::string& op,
   int i = 0;
   for (const auto& [n, c] : kRowShapes) {
     if (n == 0) continue;
-    const Reduction reduction = i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
+    const Reduction reduction =
+        i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
     const char* name = i % 3 == 0 ? "mean" : (i % 3 == 1 ? "sum" : "none");
     ++i;
-    t.add(op, shape_text({n, c}) + " " + name, {{{n, c}}, {{n}, Fill::Classes, c}},
-          [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n * c <= 15);
+    t.add(
+        op, shape_text({n, c}) + " " + name, {{{n, c}}, {{n}, Fill::Classes, c}},
+        [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n * c <= 15);
   }
 }
 
@@ -120,59 +142,112 @@ void pair_loss_family(Table& t, const std::string& op,
   int i = 0;
   for (int64_t n : kLengths) {
     if (n == 0) continue;
-    const Reduction reduction = i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
+    const Reduction reduction =
+        i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
     ++i;
-    t.add(op, "[" + std::to_string(n) + "] reduction " + std::to_string(i % 3), {{{n}}, {{n}}},
-          [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n <= 5);
+    t.add(
+        op, "[" + std::to_string(n) + "] reduction " + std::to_string(i % 3), {{{n}}, {{n}}},
+        [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n <= 5);
   }
-  for (const Shape& s : std::vector<Shape>{{3, 4}, {2, 3, 5}, {33, 65}, {1, 1}, {7, 1}, {128, 10}, {2, 2, 2}}) {
-    t.add(op, shape_text(s) + " mean", {{s}, {s}},
-          [f](const Inputs& in) { return f(in[0], in[1], Reduction::Mean); }, shape_numel(s) <= 30);
+  for (const Shape& s :
+       std::vector<Shape>{{3, 4}, {2, 3, 5}, {33, 65}, {1, 1}, {7, 1}, {128, 10}, {2, 2, 2}}) {
+    t.add(
+        op, shape_text(s) + " mean", {{s}, {s}},
+        [f](const Inputs& in) { return f(in[0], in[1], Reduction::Mean); }, shape_numel(s) <= 30);
   }
 }
 
 void index_families(Table& t) {
   // gather: index (int64) picks along a dim.
-  const std::vector<std::tuple<Shape, Shape, int64_t>> gathers = {
-      {{3, 4}, {3, 2}, 1}, {{3, 4}, {2, 4}, 0}, {{2, 3, 4}, {2, 3, 1}, 2}, {{5}, {7}, 0},
-      {{1, 1}, {1, 1}, 0}, {{33, 65}, {33, 1}, 1}, {{65, 33}, {100, 33}, 0}, {{4, 10}, {4, 3}, 1},
-      {{2, 5, 3}, {2, 5, 3}, 1}, {{1025, 2}, {1025, 2}, 0}, {{6, 6}, {3, 6}, 0}, {{128, 10}, {128, 1}, 1},
-      {{2, 2, 2, 2}, {2, 2, 2, 1}, 3}, {{7, 1}, {7, 1}, 1}, {{3, 4}, {3, 0}, 1}, {{4097}, {4097}, 0},
-      {{9, 8, 7}, {9, 8, 3}, 2}, {{2, 300}, {2, 17}, 1}, {{1, 65537}, {1, 5}, 1}, {{10, 10}, {1, 10}, 0},
-      {{3, 3}, {3, 3}, 1}, {{5, 2}, {5, 2}, 0}, {{2, 9}, {1, 4}, 1}, {{12, 3}, {6, 3}, 0},
-      {{8, 4, 2}, {8, 1, 2}, 1}, {{256, 4}, {256, 4}, 1}, {{1, 3}, {1, 6}, 1}, {{31, 31}, {31, 2}, 1},
-      {{4, 4, 4}, {4, 4, 4}, 0}, {{2, 1000}, {2, 1}, 1}};
+  const std::vector<std::tuple<Shape, Shape, int64_t>> gathers = {{{3, 4}, {3, 2}, 1},
+                                                                  {{3, 4}, {2, 4}, 0},
+                                                                  {{2, 3, 4}, {2, 3, 1}, 2},
+                                                                  {{5}, {7}, 0},
+                                                                  {{1, 1}, {1, 1}, 0},
+                                                                  {{33, 65}, {33, 1}, 1},
+                                                                  {{65, 33}, {100, 33}, 0},
+                                                                  {{4, 10}, {4, 3}, 1},
+                                                                  {{2, 5, 3}, {2, 5, 3}, 1},
+                                                                  {{1025, 2}, {1025, 2}, 0},
+                                                                  {{6, 6}, {3, 6}, 0},
+                                                                  {{128, 10}, {128, 1}, 1},
+                                                                  {{2, 2, 2, 2}, {2, 2, 2, 1}, 3},
+                                                                  {{7, 1}, {7, 1}, 1},
+                                                                  {{3, 4}, {3, 0}, 1},
+                                                                  {{4097}, {4097}, 0},
+                                                                  {{9, 8, 7}, {9, 8, 3}, 2},
+                                                                  {{2, 300}, {2, 17}, 1},
+                                                                  {{1, 65537}, {1, 5}, 1},
+                                                                  {{10, 10}, {1, 10}, 0},
+                                                                  {{3, 3}, {3, 3}, 1},
+                                                                  {{5, 2}, {5, 2}, 0},
+                                                                  {{2, 9}, {1, 4}, 1},
+                                                                  {{12, 3}, {6, 3}, 0},
+                                                                  {{8, 4, 2}, {8, 1, 2}, 1},
+                                                                  {{256, 4}, {256, 4}, 1},
+                                                                  {{1, 3}, {1, 6}, 1},
+                                                                  {{31, 31}, {31, 2}, 1},
+                                                                  {{4, 4, 4}, {4, 4, 4}, 0},
+                                                                  {{2, 1000}, {2, 1}, 1}};
   for (const auto& [xs, is, dim] : gathers) {
-    t.add("gather", shape_text(xs) + " by " + shape_text(is) + " dim " + std::to_string(dim),
-          {{xs}, {is, Fill::Classes, xs[dim]}},
-          [dim = dim](const Inputs& in) { return gather(in[0], dim, in[1]); }, shape_numel(xs) <= 24);
+    t.add(
+        "gather", shape_text(xs) + " by " + shape_text(is) + " dim " + std::to_string(dim),
+        {{xs}, {is, Fill::Classes, xs[dim]}},
+        [dim = dim](const Inputs& in) { return gather(in[0], dim, in[1]); }, shape_numel(xs) <= 24);
   }
   const std::vector<std::tuple<Shape, int64_t, int64_t>> selects = {
-      {{5, 3}, 0, 4}, {{5, 3}, 1, 2}, {{2, 3, 4}, 1, 5}, {{7}, 0, 3}, {{1, 1}, 0, 1}, {{100, 10}, 0, 32},
-      {{10, 100}, 1, 7}, {{33, 65}, 0, 65}, {{4, 4, 4}, 2, 1}, {{3, 2}, 0, 0}, {{1025}, 0, 1025},
-      {{6, 5, 4}, 0, 12}, {{2, 257}, 1, 3}, {{9, 9}, 1, 9}, {{1, 4097}, 1, 2}, {{50, 3}, 0, 50},
-      {{8, 2, 2}, 1, 4}, {{3, 31}, 1, 33}, {{12, 1}, 0, 6}, {{2, 2, 2, 2}, 3, 3}, {{64, 16}, 0, 128},
-      {{5, 5}, 0, 25}, {{1, 10}, 1, 10}, {{20, 2}, 0, 1}, {{2, 20}, 1, 40}, {{4, 3, 2}, 2, 2},
-      {{3, 65537}, 0, 2}, {{7, 7}, 1, 14}, {{16, 1}, 0, 16}, {{1, 1, 5}, 2, 5}};
+      {{5, 3}, 0, 4},     {{5, 3}, 1, 2},     {{2, 3, 4}, 1, 5},  {{7}, 0, 3},
+      {{1, 1}, 0, 1},     {{100, 10}, 0, 32}, {{10, 100}, 1, 7},  {{33, 65}, 0, 65},
+      {{4, 4, 4}, 2, 1},  {{3, 2}, 0, 0},     {{1025}, 0, 1025},  {{6, 5, 4}, 0, 12},
+      {{2, 257}, 1, 3},   {{9, 9}, 1, 9},     {{1, 4097}, 1, 2},  {{50, 3}, 0, 50},
+      {{8, 2, 2}, 1, 4},  {{3, 31}, 1, 33},   {{12, 1}, 0, 6},    {{2, 2, 2, 2}, 3, 3},
+      {{64, 16}, 0, 128}, {{5, 5}, 0, 25},    {{1, 10}, 1, 10},   {{20, 2}, 0, 1},
+      {{2, 20}, 1, 40},   {{4, 3, 2}, 2, 2},  {{3, 65537}, 0, 2}, {{7, 7}, 1, 14},
+      {{16, 1}, 0, 16},   {{1, 1, 5}, 2, 5}};
   for (const auto& [xs, dim, count] : selects) {
-    t.add("index_select", shape_text(xs) + " dim " + std::to_string(dim) + " x" + std::to_string(count),
-          {{xs}, {{count}, Fill::Classes, xs[dim]}},
-          [dim = dim](const Inputs& in) { return index_select(in[0], dim, in[1]); }, shape_numel(xs) <= 24);
+    t.add(
+        "index_select",
+        shape_text(xs) + " dim " + std::to_string(dim) + " x" + std::to_string(count),
+        {{xs}, {{count}, Fill::Classes, xs[dim]}},
+        [dim = dim](const Inputs& in) { return index_select(in[0], dim, in[1]); },
+        shape_numel(xs) <= 24);
   }
   for (const auto& [n, c] : kRowShapes) {
-    t.add("one_hot", "[" + std::to_string(n) + "] of " + std::to_string(c), {{{n}, Fill::Classes, c}},
-          [c = c](const Inputs& in) { return one_hot(in[0], c); }, false, false);
+    t.add(
+        "one_hot", "[" + std::to_string(n) + "] of " + std::to_string(c), {{{n}, Fill::Classes, c}},
+        [c = c](const Inputs& in) { return one_hot(in[0], c); }, false, false);
   }
   const std::vector<std::pair<std::vector<Shape>, int64_t>> cats = {
-      {{{2, 3}, {4, 3}}, 0}, {{{2, 3}, {2, 1}, {2, 5}}, 1}, {{{1}, {1}}, 0}, {{{3, 0}, {3, 2}}, 1},
-      {{{2, 3, 4}, {2, 1, 4}}, 1}, {{{33, 65}, {33, 65}}, 0}, {{{1025}, {3}}, 0}, {{{5, 5}}, 1},
-      {{{2, 2}, {2, 2}, {2, 2}, {2, 2}}, 0}, {{{1, 4097}, {1, 1}}, 1}, {{{7, 3}, {7, 3}}, -1},
-      {{{4, 4, 4}, {4, 4, 4}}, 2}, {{{0, 3}, {2, 3}}, 0}, {{{128, 10}, {64, 10}}, 0},
-      {{{3, 1}, {3, 1}, {3, 1}}, 1}, {{{2, 65537}, {2, 3}}, 1}, {{{9}, {8}, {7}}, 0},
-      {{{1, 2, 3, 4}, {1, 2, 3, 4}}, 3}, {{{6, 2}, {6, 3}}, 1}, {{{10, 1}, {5, 1}}, 0},
-      {{{2, 5}, {2, 5}}, 0}, {{{3, 3, 3}, {3, 1, 3}, {3, 2, 3}}, 1}, {{{257}, {255}}, 0},
-      {{{1, 1}, {1, 1}}, 1}, {{{4, 2}, {4, 2}}, 1}, {{{2, 31}, {2, 33}}, 1}, {{{11, 2}, {1, 2}}, 0},
-      {{{5, 1, 2}, {5, 1, 2}}, 0}, {{{16, 16}, {16, 16}}, 1}, {{{3, 7}, {3, 7}}, 0}};
+      {{{2, 3}, {4, 3}}, 0},
+      {{{2, 3}, {2, 1}, {2, 5}}, 1},
+      {{{1}, {1}}, 0},
+      {{{3, 0}, {3, 2}}, 1},
+      {{{2, 3, 4}, {2, 1, 4}}, 1},
+      {{{33, 65}, {33, 65}}, 0},
+      {{{1025}, {3}}, 0},
+      {{{5, 5}}, 1},
+      {{{2, 2}, {2, 2}, {2, 2}, {2, 2}}, 0},
+      {{{1, 4097}, {1, 1}}, 1},
+      {{{7, 3}, {7, 3}}, -1},
+      {{{4, 4, 4}, {4, 4, 4}}, 2},
+      {{{0, 3}, {2, 3}}, 0},
+      {{{128, 10}, {64, 10}}, 0},
+      {{{3, 1}, {3, 1}, {3, 1}}, 1},
+      {{{2, 65537}, {2, 3}}, 1},
+      {{{9}, {8}, {7}}, 0},
+      {{{1, 2, 3, 4}, {1, 2, 3, 4}}, 3},
+      {{{6, 2}, {6, 3}}, 1},
+      {{{10, 1}, {5, 1}}, 0},
+      {{{2, 5}, {2, 5}}, 0},
+      {{{3, 3, 3}, {3, 1, 3}, {3, 2, 3}}, 1},
+      {{{257}, {255}}, 0},
+      {{{1, 1}, {1, 1}}, 1},
+      {{{4, 2}, {4, 2}}, 1},
+      {{{2, 31}, {2, 33}}, 1},
+      {{{11, 2}, {1, 2}}, 0},
+      {{{5, 1, 2}, {5, 1, 2}}, 0},
+      {{{16, 16}, {16, 16}}, 1},
+      {{{3, 7}, {3, 7}}, 0}};
   for (const auto& [shapes, dim] : cats) {
     std::vector<InputSpec> inputs;
     int64_t total = 0;
@@ -180,29 +255,37 @@ void index_families(Table& t) {
       inputs.push_back({s});
       total += shape_numel(s);
     }
-    t.add("cat", std::to_string(shapes.size()) + " tensors from " + shape_text(shapes[0]) + " dim " + std::to_string(dim),
-          inputs, [dim = dim](const Inputs& in) { return cat(in, dim); }, total <= 30);
+    t.add(
+        "cat",
+        std::to_string(shapes.size()) + " tensors from " + shape_text(shapes[0]) + " dim " +
+            std::to_string(dim),
+        inputs, [dim = dim](const Inputs& in) { return cat(in, dim); }, total <= 30);
   }
   for (int64_t n : kLengths) {
     for (int64_t dim : {0, 1}) {
-      t.add("stack", "3 x [" + std::to_string(n) + "] dim " + std::to_string(dim), {{{n}}, {{n}}, {{n}}},
-            [dim](const Inputs& in) { return stack(in, dim); }, n > 0 && n <= 4);
+      t.add(
+          "stack", "3 x [" + std::to_string(n) + "] dim " + std::to_string(dim),
+          {{{n}}, {{n}}, {{n}}}, [dim](const Inputs& in) { return stack(in, dim); },
+          n > 0 && n <= 4);
     }
   }
   for (const Shape& s : std::vector<Shape>{{2, 3, 4}, {1}, {5, 1, 2}, {33, 65}, {2, 2, 2, 2}}) {
-    for (const auto& [start, end] : std::vector<std::pair<int64_t, int64_t>>{{0, -1}, {1, -1}, {0, 0}}) {
+    for (const auto& [start, end] :
+         std::vector<std::pair<int64_t, int64_t>>{{0, -1}, {1, -1}, {0, 0}}) {
       if (start >= static_cast<int64_t>(s.size())) continue;
-      t.add("flatten", shape_text(s) + " " + std::to_string(start) + ".." + std::to_string(end), {{s}},
-            [start = start, end = end](const Inputs& in) { return flatten(in[0], start, end); },
-            shape_numel(s) <= 24);
+      t.add(
+          "flatten", shape_text(s) + " " + std::to_string(start) + ".." + std::to_string(end),
+          {{s}},
+          [start = start, end = end](const Inputs& in) { return flatten(in[0], start, end); },
+          shape_numel(s) <= 24);
     }
   }
   for (int i = 0; i < 20; ++i) {
-    t.add("flatten", "[4, 3]^T #" + std::to_string(i), {{{4, 3 + i}}},
-          [](const Inputs& in) { return flatten(in[0].transpose(0, 1)); }, i == 0);
+    t.add(
+        "flatten", "[4, 3]^T #" + std::to_string(i), {{{4, 3 + i}}},
+        [](const Inputs& in) { return flatten(in[0].transpose(0, 1)); }, i == 0);
   }
 }
-
 
 void normalization_families(Table& t) {
   // dropout with a fresh generator per call, so every evaluation draws the same mask.
@@ -212,25 +295,35 @@ void normalization_families(Table& t) {
       return dropout(x, p, true, &g);
     });
   }
-  t.add("dropout", "eval", {{{4, 5}}}, [](const Inputs& in) { return dropout(in[0], 0.5, false); }, true);
-  const std::vector<Shape> shapes = {{4, 3}, {2, 3, 2, 2}, {5, 1}, {3, 2, 1, 4}, {16, 8}, {2, 4, 3, 3},
-                                     {64, 10}, {8, 3, 5, 7}, {2, 1, 33, 65}, {1025, 2}, {3, 64, 4, 4},
-                                     {128, 1}, {2, 2, 31, 31}, {4, 16, 1, 1}, {6, 5}};
+  t.add(
+      "dropout", "eval", {{{4, 5}}}, [](const Inputs& in) { return dropout(in[0], 0.5, false); },
+      true);
+  const std::vector<Shape> shapes = {{4, 3},         {2, 3, 2, 2},  {5, 1},        {3, 2, 1, 4},
+                                     {16, 8},        {2, 4, 3, 3},  {64, 10},      {8, 3, 5, 7},
+                                     {2, 1, 33, 65}, {1025, 2},     {3, 64, 4, 4}, {128, 1},
+                                     {2, 2, 31, 31}, {4, 16, 1, 1}, {6, 5}};
   for (const Shape& s : shapes) {
     const int64_t c = s[1];
     const bool small = shape_numel(s) <= 24;
-    t.add("batch_norm", shape_text(s) + " training", {{s}, {{c}}, {{c}}},
-          [c](const Inputs& in) {
-            const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
-            return batch_norm(in[0], zeros({c}, o), ones({c}, o), in[1], in[2], true, 0.1, 1e-5);
-          }, small);
-    t.add("batch_norm", shape_text(s) + " eval", {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
-          [](const Inputs& in) { return batch_norm(in[0], in[3], in[4], in[1], in[2], false); },
-          small);
+    t.add(
+        "batch_norm", shape_text(s) + " training", {{s}, {{c}}, {{c}}},
+        [c](const Inputs& in) {
+          const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
+          return batch_norm(in[0], zeros({c}, o), ones({c}, o), in[1], in[2], true, 0.1, 1e-5);
+        },
+        small);
+    t.add(
+        "batch_norm", shape_text(s) + " eval",
+        {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
+        [](const Inputs& in) { return batch_norm(in[0], in[3], in[4], in[1], in[2], false); },
+        small);
   }
-  t.add("batch_norm", "[4, 3] training, no affine", {{{4, 3}}}, [](const Inputs& in) {
-    return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
-  }, true);
+  t.add(
+      "batch_norm", "[4, 3] training, no affine", {{{4, 3}}},
+      [](const Inputs& in) {
+        return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
+      },
+      true);
 }
 
 }  // namespace tg::testing

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "tests/ops/op_cases.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/tests/ops/op_cases.h"
 
 namespace tg::testing {
 
@@ -28,8 +28,8 @@ inline std::string shape_text(const Shape& s) { return to_string(s); }
 // 1-D sizes around warp, block and grid boundaries.
 extern const std::vector<int64_t> kLengths;
 
-void unary_family(Table& t, const std::string& op, Fill fill, const std::function<Tensor(const Tensor&)>& f,
-                  bool differentiable = true);
+void unary_family(Table& t, const std::string& op, Fill fill,
+                  const std::function<Tensor(const Tensor&)>& f, bool differentiable = true);
 void binary_family(Table& t, const std::string& op, Fill fill_b,
                    const std::function<Tensor(const Tensor&, const Tensor&)>& f);
 void reduce_family(Table& t, const std::string& op,
@@ -41,7 +41,8 @@ void linear_family(Table& t);
 void conv_family(Table& t);
 void pool_family(Table& t, const std::string& op,
                  const std::function<Tensor(const Tensor&, Size2, Size2, Size2)>& f);
-void softmax_family(Table& t, const std::string& op, const std::function<Tensor(const Tensor&, int64_t)>& f);
+void softmax_family(Table& t, const std::string& op,
+                    const std::function<Tensor(const Tensor&, int64_t)>& f);
 void class_loss_family(Table& t, const std::string& op,
                        const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f);
 void pair_loss_family(Table& t, const std::string& op,

@@ -5,9 +5,9 @@
 #include <map>
 #include <set>
 
-#include "core/ops/op_support.h"
-#include "tests/ops/op_cases.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/tests/ops/op_cases.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::testing {
 namespace {
@@ -25,7 +25,8 @@ TEST(OpTable, EveryRegisteredOpHasCases) {
 TEST(OpTable, EveryCaseNamesARegisteredOp) {
   std::set<std::string> registered(ops::registered_ops().begin(), ops::registered_ops().end());
   for (const OpCase& c : op_cases()) {
-    EXPECT_TRUE(registered.count(c.op)) << "case '" << c.variant << "' names unknown op '" << c.op << "'";
+    EXPECT_TRUE(registered.count(c.op))
+        << "case '" << c.variant << "' names unknown op '" << c.op << "'";
   }
 }
 

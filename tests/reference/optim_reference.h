@@ -23,8 +23,8 @@ inline double penalized(double g, double p, double scale, const Penalties& r) {
 struct SgdRef {
   double lr, momentum = 0, dampening = 0;
   bool nesterov = false;
-  Penalties pen;
-  std::vector<double> buf;
+  Penalties pen{};
+  std::vector<double> buf{};
   int t = 0;
   void step(std::vector<double>& p, const std::vector<double>& g, double scale = 1) {
     ++t;
@@ -43,8 +43,8 @@ struct SgdRef {
 
 struct AdagradRef {
   double lr, lr_decay = 0, initial = 0, eps = 1e-10;
-  Penalties pen;
-  std::vector<double> sum;
+  Penalties pen{};
+  std::vector<double> sum{};
   int t = 0;
   void step(std::vector<double>& p, const std::vector<double>& g, double scale = 1) {
     ++t;
@@ -62,8 +62,8 @@ struct AdagradRef {
 struct RmspropRef {
   double lr, alpha = 0.99, eps = 1e-8, momentum = 0;
   bool centered = false;
-  Penalties pen;
-  std::vector<double> sq, avg, buf;
+  Penalties pen{};
+  std::vector<double> sq{}, avg{}, buf{};
   void step(std::vector<double>& p, const std::vector<double>& g, double scale = 1) {
     sq.resize(p.size(), 0.0);
     avg.resize(p.size(), 0.0);
@@ -92,8 +92,8 @@ struct RmspropRef {
 struct AdamRef {
   double lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   bool amsgrad = false;
-  Penalties pen;
-  std::vector<double> m, v, vmax;
+  Penalties pen{};
+  std::vector<double> m{}, v{}, vmax{};
   int t = 0;
   void step(std::vector<double>& p, const std::vector<double>& g, double scale = 1) {
     ++t;

@@ -1,10 +1,10 @@
-#include "tests/support/golden.h"
+#include "tamegrad/tests/support/golden.h"
 
 #include <fstream>
 #include <sstream>
 #include <vector>
 
-#include "core/factory.h"
+#include "tamegrad/core/factory.h"
 
 namespace tg::testing {
 
@@ -21,8 +21,9 @@ std::map<std::string, Tensor> read_golden(const std::string& path) {
     std::string word, name, dtype;
     int ndim = -1;
     header >> word >> name >> dtype >> ndim;
-    TG_CHECK(word == "tensor" && ndim >= 0 && (dtype == "float64" || dtype == "int64"), "golden: ",
-             path, ":", line_number, ": expected 'tensor NAME float64|int64 NDIM DIMS...'");
+    TG_CHECK(word == "tensor" && ndim >= 0 && (dtype == "float64" || dtype == "int64"),
+             "golden: ", path, ":", line_number,
+             ": expected 'tensor NAME float64|int64 NDIM DIMS...'");
     Shape shape(ndim);
     for (int64_t& d : shape) header >> d;
     TG_CHECK(!header.fail(), "golden: ", path, ":", line_number, ": bad dims");

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "core/tensor.h"
+#include "tamegrad/core/tensor.h"
 
 namespace tg::testing {
 

@@ -1,11 +1,11 @@
-#include "tests/support/parity.h"
+#include "tamegrad/tests/support/parity.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
 
-#include "core/device.h"
+#include "tamegrad/core/device.h"
 
 namespace tg::testing {
 
@@ -36,11 +36,11 @@ Tensor host_contiguous(const Tensor& t, DType dtype) {
 }
 }  // namespace
 
-::testing::AssertionResult tensors_close(const Tensor& actual, const Tensor& expected,
-                                         double atol, double rtol) {
+::testing::AssertionResult tensors_close(const Tensor& actual, const Tensor& expected, double atol,
+                                         double rtol) {
   if (actual.shape() != expected.shape()) {
-    return ::testing::AssertionFailure() << "shape " << to_string(actual.shape())
-                                         << " != expected " << to_string(expected.shape());
+    return ::testing::AssertionFailure() << "shape " << to_string(actual.shape()) << " != expected "
+                                         << to_string(expected.shape());
   }
   const Tensor a = host_contiguous(actual, DType::Float64);
   const Tensor e = host_contiguous(expected, DType::Float64);

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "core/factory.h"
-#include "core/tensor.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/tensor.h"
 
 namespace tg::testing {
 
@@ -16,17 +16,17 @@ namespace tg::testing {
 std::string cuda_unavailable_reason();
 
 // Skips the current test, with the reason, when no CUDA device is usable.
-#define TG_REQUIRE_CUDA()                                                     \
-  do {                                                                        \
-    const std::string tg_why_ = ::tg::testing::cuda_unavailable_reason();     \
-    if (!tg_why_.empty()) GTEST_SKIP() << tg_why_;                            \
+#define TG_REQUIRE_CUDA()                                                 \
+  do {                                                                    \
+    const std::string tg_why_ = ::tg::testing::cuda_unavailable_reason(); \
+    if (!tg_why_.empty()) GTEST_SKIP() << tg_why_;                        \
   } while (0)
 
 // |actual - expected| <= atol + rtol·|expected| elementwise (compared in float64), with
 // NaN and ±Inf required at the same positions. Shapes must match. On failure the message
 // gives the number of bad elements and the first one's index and values.
-::testing::AssertionResult tensors_close(const Tensor& actual, const Tensor& expected,
-                                         double atol, double rtol);
+::testing::AssertionResult tensors_close(const Tensor& actual, const Tensor& expected, double atol,
+                                         double rtol);
 // Same dtype, same shape, same bits in every element.
 ::testing::AssertionResult tensors_bitwise_equal(const Tensor& actual, const Tensor& expected);
 

@@ -2,13 +2,13 @@
 // and gradients flowing through views.
 #include <gtest/gtest.h>
 
-#include "core/autograd.h"
-#include "core/context.h"
-#include "core/gradcheck.h"
-#include "core/storage.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/gradcheck.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/core/storage.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -21,11 +21,12 @@ Tensor leaf(std::vector<double> values, const Shape& shape) {
 
 TEST(Autograd, ChainRuleThroughSharedSubexpression) {
   Tensor x = leaf({1, 2, 3}, {3});
-  const Tensor y = mul(x, x);             // x²
+  const Tensor y = mul(x, x);               // x²
   const Tensor z = sum(add(y, mul(y, x)));  // Σ x² + x³
   z.backward();
   // d/dx = 2x + 3x²
-  EXPECT_TRUE(testing::tensors_close(x.grad(), from_vector(std::vector<double>{5, 16, 33}), 1e-12, 0));
+  EXPECT_TRUE(
+      testing::tensors_close(x.grad(), from_vector(std::vector<double>{5, 16, 33}), 1e-12, 0));
 }
 
 TEST(Autograd, GradientsAccumulateAcrossBackwardCalls) {
@@ -60,7 +61,8 @@ TEST(Autograd, InPlaceChangeOfASavedTensorIsDetected) {
     y.backward();
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("modified by an in-place operation"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("modified by an in-place operation"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -90,7 +92,8 @@ TEST(Autograd, GradientsFlowThroughViews) {
   Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
   const Tensor y = x.transpose(0, 1).slice(0, 1, 3).reshape({4});  // x[:, 1:3] column-major
   sum(mul(y, from_vector(std::vector<double>{1, 2, 3, 4}))).backward();
-  EXPECT_TRUE(testing::tensors_close(x.grad(), from_vector(std::vector<double>{0, 1, 3, 0, 2, 4}, {2, 3}), 0, 0));
+  EXPECT_TRUE(testing::tensors_close(
+      x.grad(), from_vector(std::vector<double>{0, 1, 3, 0, 2, 4}, {2, 3}), 0, 0));
 }
 
 TEST(Autograd, BackwardNeedsAScalarOrAnUpstreamGradient) {
@@ -157,7 +160,9 @@ TEST(OpErrors, MessagesNameTheOpAndShapes) {
   m = message([] { cross_entropy(zeros({4, 10}), zeros({3}, DType::Int64)); });
   EXPECT_NE(m.find("cross_entropy"), std::string::npos) << m;
   EXPECT_NE(m.find("[3]"), std::string::npos) << m;
-  m = message([] { cross_entropy(zeros({4, 10}), from_vector(std::vector<int64_t>{0, 1, 10, 2})); });
+  m = message([] {
+    cross_entropy(zeros({4, 10}), from_vector(std::vector<int64_t>{0, 1, 10, 2}));
+  });
   EXPECT_NE(m.find("index 10"), std::string::npos) << m;
   m = message([] { add(zeros({2, 3}), zeros({4})); });
   EXPECT_NE(m.find("add"), std::string::npos) << m;

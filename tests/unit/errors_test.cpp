@@ -3,8 +3,8 @@
 // mismatch), and leaves nothing half-done.
 #include <gtest/gtest.h>
 
-#include "core/factory.h"
-#include "core/context.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/factory.h"
 
 namespace tg {
 namespace {

@@ -1,8 +1,8 @@
 // Factory functions on the CPU: shapes, dtypes and values.
 #include <gtest/gtest.h>
 
-#include "core/factory.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -15,7 +15,8 @@ TEST(Factory, EmptyHasContiguousLayout) {
   EXPECT_EQ(t.dtype(), DType::Float64);
   EXPECT_TRUE(t.is_contiguous());
   EXPECT_TRUE(t.device().is_cpu());
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data_ptr()) % 64, 0u) << "CPU memory is 64-byte aligned";
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data_ptr()) % 64, 0u)
+      << "CPU memory is 64-byte aligned";
 }
 
 TEST(Factory, ZeroSizedAndScalarShapes) {
@@ -44,7 +45,8 @@ TEST(Factory, ArangeMatchesTorchLengthRule) {
   EXPECT_EQ(arange(3, 3).numel(), 0);
   EXPECT_EQ(arange(3, 1).numel(), 0);
   const Tensor t = arange(1, 0, -0.25, DType::Float64);
-  EXPECT_TRUE(testing::tensors_bitwise_equal(t, from_vector(std::vector<double>{1, 0.75, 0.5, 0.25})));
+  EXPECT_TRUE(
+      testing::tensors_bitwise_equal(t, from_vector(std::vector<double>{1, 0.75, 0.5, 0.25})));
 }
 
 TEST(Factory, FromVectorKeepsRowMajorOrder) {

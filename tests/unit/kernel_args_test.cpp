@@ -6,8 +6,8 @@
 #include <climits>
 #include <string>
 
-#include "kernels/conv2d.h"
-#include "kernels/gemm.h"
+#include "tamegrad/kernels/conv2d.h"
+#include "tamegrad/kernels/gemm.h"
 
 namespace tg {
 namespace {

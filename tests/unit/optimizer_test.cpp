@@ -4,12 +4,12 @@
 
 #include <functional>
 
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "optim/optim.h"
-#include "tests/reference/optim_reference.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/optim/optim.h"
+#include "tamegrad/tests/reference/optim_reference.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -48,7 +48,8 @@ struct Problem {
   }
 };
 
-void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Reference& reference, int steps = 40) {
+void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Reference& reference,
+                            int steps = 40) {
   std::vector<double> expected = problem.values();
   for (int t = 0; t < steps; ++t) {
     opt.zero_grad();
@@ -57,7 +58,8 @@ void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Refer
     reference(expected, problem.grad_at(expected));
     const std::vector<double> got = problem.values();
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], expected[i], 1e-12 * (1 + std::fabs(expected[i]))) << "step " << t + 1 << " element " << i;
+      ASSERT_NEAR(got[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])))
+          << "step " << t + 1 << " element " << i;
     }
   }
 }
@@ -73,14 +75,17 @@ optim::Regularization regularization(double l2, double l1, double decoupled) {
 struct Options {
   double l2, l1, decoupled;
 };
-const Options kPenalties[] = {{0, 0, 0}, {0.01, 0, 0}, {0, 0.02, 0}, {0, 0, 0.05}, {0.01, 0.02, 0.05}};
+const Options kPenalties[] = {
+    {0, 0, 0}, {0.01, 0, 0}, {0, 0.02, 0}, {0, 0, 0.05}, {0.01, 0.02, 0.05}};
 
 TEST(Optimizer, SgdMatchesReference) {
   for (const Options& o : kPenalties) {
-    for (auto [momentum, dampening, nesterov] : {std::tuple{0.0, 0.0, false}, std::tuple{0.9, 0.0, false},
-                                                 std::tuple{0.9, 0.1, false}, std::tuple{0.8, 0.0, true}}) {
-      SCOPED_TRACE(::testing::Message() << "momentum " << momentum << " dampening " << dampening << " nesterov "
-                                      << nesterov << " penalties " << o.l2 << "/" << o.l1 << "/" << o.decoupled);
+    for (auto [momentum, dampening, nesterov] :
+         {std::tuple{0.0, 0.0, false}, std::tuple{0.9, 0.0, false}, std::tuple{0.9, 0.1, false},
+          std::tuple{0.8, 0.0, true}}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "momentum " << momentum << " dampening " << dampening << " nesterov "
+                   << nesterov << " penalties " << o.l2 << "/" << o.l1 << "/" << o.decoupled);
       Problem problem;
       optim::SgdParams h;
       h.lr = 0.05;
@@ -89,8 +94,12 @@ TEST(Optimizer, SgdMatchesReference) {
       h.nesterov = nesterov;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::SGD opt({problem.a, problem.b}, h);
-      reference::SgdRef ref{h.lr, h.momentum, h.dampening, nesterov, {h.regularization.l2_penalty,
-                            h.regularization.l1_penalty, h.regularization.decoupled_weight_decay}};
+      reference::SgdRef ref{h.lr,
+                            h.momentum,
+                            h.dampening,
+                            nesterov,
+                            {h.regularization.l2_penalty, h.regularization.l1_penalty,
+                             h.regularization.decoupled_weight_decay}};
       expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
     }
   }
@@ -106,7 +115,10 @@ TEST(Optimizer, AdagradMatchesReference) {
       h.initial_accumulator = initial;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::Adagrad opt({problem.a, problem.b}, h);
-      reference::AdagradRef ref{h.lr, h.lr_decay, h.initial_accumulator, h.eps,
+      reference::AdagradRef ref{h.lr,
+                                h.lr_decay,
+                                h.initial_accumulator,
+                                h.eps,
                                 {h.regularization.l2_penalty, h.regularization.l1_penalty,
                                  h.regularization.decoupled_weight_decay}};
       expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
@@ -116,8 +128,8 @@ TEST(Optimizer, AdagradMatchesReference) {
 
 TEST(Optimizer, RmspropMatchesReference) {
   for (const Options& o : kPenalties) {
-    for (auto [centered, momentum] : {std::pair{false, 0.0}, std::pair{true, 0.0}, std::pair{false, 0.9},
-                                      std::pair{true, 0.5}}) {
+    for (auto [centered, momentum] : {std::pair{false, 0.0}, std::pair{true, 0.0},
+                                      std::pair{false, 0.9}, std::pair{true, 0.5}}) {
       Problem problem;
       optim::RmspropParams h;
       h.lr = 0.01;
@@ -125,7 +137,11 @@ TEST(Optimizer, RmspropMatchesReference) {
       h.momentum = momentum;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::RMSprop opt({problem.a, problem.b}, h);
-      reference::RmspropRef ref{h.lr, h.alpha, h.eps, h.momentum, centered,
+      reference::RmspropRef ref{h.lr,
+                                h.alpha,
+                                h.eps,
+                                h.momentum,
+                                centered,
                                 {h.regularization.l2_penalty, h.regularization.l1_penalty,
                                  h.regularization.decoupled_weight_decay}};
       expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
@@ -142,7 +158,11 @@ TEST(Optimizer, AdamAndAdamWMatchReference) {
       h.amsgrad = amsgrad;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::Adam opt({problem.a, problem.b}, h);
-      reference::AdamRef ref{h.lr, h.beta1, h.beta2, h.eps, amsgrad,
+      reference::AdamRef ref{h.lr,
+                             h.beta1,
+                             h.beta2,
+                             h.eps,
+                             amsgrad,
                              {h.regularization.l2_penalty, h.regularization.l1_penalty,
                               h.regularization.decoupled_weight_decay}};
       expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
@@ -162,15 +182,18 @@ TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
   const std::vector<double> a_before = {a.select(0, 1).select(0, 2).item<double>()};
   optim::SGD opt({a, b, c}, optim::SgdParams{});
   ASSERT_EQ(opt.groups().size(), 2u);
-  const optim::ParamGroup& g64 = opt.groups()[0].dtype == DType::Float64 ? opt.groups()[0] : opt.groups()[1];
+  const optim::ParamGroup& g64 =
+      opt.groups()[0].dtype == DType::Float64 ? opt.groups()[0] : opt.groups()[1];
   EXPECT_EQ(g64.params.numel(), 17);
   EXPECT_EQ(a.storage(), g64.params.storage());
   EXPECT_EQ(b.storage(), g64.params.storage());
   EXPECT_EQ(b.offset(), 12);
   EXPECT_EQ(a.grad().storage(), g64.grads.storage());
-  EXPECT_EQ(a.select(0, 1).select(0, 2).item<double>(), a_before[0]) << "values moved into the buffer";
+  EXPECT_EQ(a.select(0, 1).select(0, 2).item<double>(), a_before[0])
+      << "values moved into the buffer";
   sum(mul(a, a)).backward();  // lands in the flat gradient buffer
-  EXPECT_TRUE(testing::tensors_close(g64.grads.slice(0, 0, 12).view({3, 4}), mul(a.detach(), 2.0), 0, 0));
+  EXPECT_TRUE(
+      testing::tensors_close(g64.grads.slice(0, 0, 12).view({3, 4}), mul(a.detach(), 2.0), 0, 0));
 }
 
 TEST(Optimizer, BadConstructionIsRefused) {
@@ -193,13 +216,16 @@ TEST(Optimizer, LearningRateCanChangeBetweenSteps) {
   optim::SGD opt({problem.a, problem.b}, h);
   reference::SgdRef ref{0.1};
   int t = 0;
-  expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) {
-    ref.step(p, g);
-    if (++t == 3) {
-      opt.set_lr(0.01);
-      ref.lr = 0.01;
-    }
-  }, 6);
+  expect_same_trajectory(
+      opt, problem,
+      [&](auto& p, const auto& g) {
+        ref.step(p, g);
+        if (++t == 3) {
+          opt.set_lr(0.01);
+          ref.lr = 0.01;
+        }
+      },
+      6);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "tests/support/parity.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -13,8 +13,8 @@ TEST(ParityHelper, ToleranceIsAtolPlusRtolTimesReference) {
   const Tensor ref = from_vector(std::vector<double>{1.0, 100.0});
   EXPECT_TRUE(testing::tensors_close(from_vector(std::vector<double>{1.0 + 1.5e-6, 100.0 + 1e-4}),
                                      ref, 1e-6, 1e-6));
-  EXPECT_FALSE(testing::tensors_close(from_vector(std::vector<double>{1.0 + 3e-6, 100.0}), ref,
-                                      1e-6, 1e-6));
+  EXPECT_FALSE(
+      testing::tensors_close(from_vector(std::vector<double>{1.0 + 3e-6, 100.0}), ref, 1e-6, 1e-6));
 }
 
 TEST(ParityHelper, ReportsFirstBadIndexAndCount) {
@@ -32,9 +32,12 @@ TEST(ParityHelper, ReportsFirstBadIndexAndCount) {
 TEST(ParityHelper, NanAndInfMustBeInTheSamePlaces) {
   const Tensor ref = from_vector(std::vector<float>{NAN, INFINITY, 1});
   EXPECT_TRUE(testing::tensors_close(from_vector(std::vector<float>{NAN, INFINITY, 1}), ref, 0, 0));
-  EXPECT_FALSE(testing::tensors_close(from_vector(std::vector<float>{1, INFINITY, 1}), ref, 1e9, 0));
-  EXPECT_FALSE(testing::tensors_close(from_vector(std::vector<float>{NAN, -INFINITY, 1}), ref, 1e9, 0));
-  EXPECT_FALSE(testing::tensors_close(from_vector(std::vector<float>{NAN, INFINITY, NAN}), ref, 1e9, 0));
+  EXPECT_FALSE(
+      testing::tensors_close(from_vector(std::vector<float>{1, INFINITY, 1}), ref, 1e9, 0));
+  EXPECT_FALSE(
+      testing::tensors_close(from_vector(std::vector<float>{NAN, -INFINITY, 1}), ref, 1e9, 0));
+  EXPECT_FALSE(
+      testing::tensors_close(from_vector(std::vector<float>{NAN, INFINITY, NAN}), ref, 1e9, 0));
 }
 
 TEST(ParityHelper, BitwiseComparisonSeesSignOfZeroAndDtype) {

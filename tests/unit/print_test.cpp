@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "core/factory.h"
+#include "tamegrad/core/factory.h"
 
 namespace tg {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "core/factory.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -54,16 +54,19 @@ TEST(TensorCopy, CopyIntoStridedViewLeavesGuardsAlone) {
 TEST(TensorCopy, OverlappingCopyReadsTheOldValues) {
   Tensor t = arange(6.0, DType::Int64);
   t.slice(0, 1, 6).copy_(t.slice(0, 0, 5));  // shift right by one
-  EXPECT_TRUE(testing::tensors_bitwise_equal(t, from_vector(std::vector<int64_t>{0, 0, 1, 2, 3, 4})));
+  EXPECT_TRUE(
+      testing::tensors_bitwise_equal(t, from_vector(std::vector<int64_t>{0, 0, 1, 2, 3, 4})));
   Tensor m = arange(4.0).view({2, 2});
   m.copy_(m.transpose(0, 1));
-  EXPECT_TRUE(testing::tensors_bitwise_equal(m, from_vector(std::vector<float>{0, 2, 1, 3}, {2, 2})));
+  EXPECT_TRUE(
+      testing::tensors_bitwise_equal(m, from_vector(std::vector<float>{0, 2, 1, 3}, {2, 2})));
 }
 
 TEST(TensorCopy, FillOnNonContiguousView) {
   Tensor t = zeros({4, 4}, DType::Int64);
   t.transpose(0, 1).slice(0, 1, 3).fill_(9);  // columns 1 and 2
-  const Tensor expected = from_vector(std::vector<int64_t>{0, 9, 9, 0, 0, 9, 9, 0, 0, 9, 9, 0, 0, 9, 9, 0}, {4, 4});
+  const Tensor expected =
+      from_vector(std::vector<int64_t>{0, 9, 9, 0, 0, 9, 9, 0, 0, 9, 9, 0, 0, 9, 9, 0}, {4, 4});
   EXPECT_TRUE(testing::tensors_bitwise_equal(t, expected));
 }
 

@@ -1,13 +1,15 @@
 // Views share storage and change only shape, strides and offset.
 #include <gtest/gtest.h>
 
-#include "core/factory.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
-Tensor iota(const Shape& shape) { return arange(static_cast<double>(shape_numel(shape)), DType::Float64).view(shape); }
+Tensor iota(const Shape& shape) {
+  return arange(static_cast<double>(shape_numel(shape)), DType::Float64).view(shape);
+}
 
 std::vector<double> values(const Tensor& t) {
   const Tensor c = t.contiguous();

@@ -5,13 +5,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/autograd.h"
-#include "core/factory.h"
-#include "core/ops.h"
-#include "kernels/dropout.h"
-#include "optim/optim.h"
-#include "tests/reference/optim_reference.h"
-#include "tests/support/parity.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/kernels/dropout.h"
+#include "tamegrad/optim/optim.h"
+#include "tamegrad/tests/reference/optim_reference.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -20,7 +20,8 @@ double reference_norm(const std::vector<Tensor>& grads) {
   double total = 0;
   for (const Tensor& g : grads) {
     const Tensor d = g.to(DType::Float64).contiguous();
-    for (int64_t i = 0; i < d.numel(); ++i) total += d.data_ptr<double>()[i] * d.data_ptr<double>()[i];
+    for (int64_t i = 0; i < d.numel(); ++i)
+      total += d.data_ptr<double>()[i] * d.data_ptr<double>()[i];
   }
   return std::sqrt(total);
 }
@@ -43,7 +44,8 @@ TEST(GradNorm, MatchesFloat64ReferenceAndRepeatsBitForBit) {
 // The second stage runs with the last buffer's call, also when that buffer is empty.
 TEST(GradNorm, AnEmptyLastBufferStillFinishes) {
   const Tensor a = randn({5000}), none = empty({0});
-  EXPECT_TRUE(testing::tensors_bitwise_equal(global_grad_norm({a, none}, 1.0).norm, global_grad_norm({a}, 1.0).norm));
+  EXPECT_TRUE(testing::tensors_bitwise_equal(global_grad_norm({a, none}, 1.0).norm,
+                                             global_grad_norm({a}, 1.0).norm));
   const ClipState nothing = global_grad_norm({none}, 1.0);
   EXPECT_EQ(nothing.norm.item<float>(), 0.0f);
   EXPECT_EQ(nothing.scale.item<float>(), 1.0f);
@@ -83,7 +85,8 @@ TEST(Clipping, ClipThenStepEqualsScaledGradientsInTheReference) {
     n = std::sqrt(n);
     EXPECT_NEAR(norm, n, 1e-4 * n);
     ref.step(expected, g, std::min(1.0, 1.0 / (n + 1e-6)));
-    for (int i = 0; i < 6; ++i) EXPECT_NEAR(toy.p.data_ptr<float>()[i], expected[i], 1e-5) << "step " << t;
+    for (int i = 0; i < 6; ++i)
+      EXPECT_NEAR(toy.p.data_ptr<float>()[i], expected[i], 1e-5) << "step " << t;
     EXPECT_FALSE(opt.last_step_skipped());
   }
 }
@@ -152,13 +155,15 @@ TEST(Clipping, SkippedStepIsNotCounted) {
     opt.zero_grad();
     sum(p).backward();  // g = 1
     opt.step();
-    EXPECT_EQ(p.detach().item<double>(), -1.0) << "the buffer starts as g on the first counted step";
+    EXPECT_EQ(p.detach().item<double>(), -1.0)
+        << "the buffer starts as g on the first counted step";
     EXPECT_EQ(opt.steps(), 1);
   }
   {
     const Tensor start = from_vector(std::vector<double>{0.5, -1.5, 2.0});
     Tensor skipped = start.clone().requires_grad_(), fresh = start.clone().requires_grad_();
-    optim::Adam after_skip({skipped}, optim::AdamParams{}), never_skipped({fresh}, optim::AdamParams{});
+    optim::Adam after_skip({skipped}, optim::AdamParams{}),
+        never_skipped({fresh}, optim::AdamParams{});
     skip_first_step(after_skip, skipped);
     for (auto [opt, p] : {std::pair{&after_skip, &skipped}, std::pair{&never_skipped, &fresh}}) {
       opt->zero_grad();
@@ -173,7 +178,8 @@ TEST(Clipping, SkippedStepIsNotCounted) {
 TEST(Clipping, ClipGradValueClampsInPlace) {
   Tensor g = from_vector(std::vector<float>{-3, -0.5, 0, 0.5, 3});
   clip_grad_value_({g}, 1.0);
-  EXPECT_TRUE(testing::tensors_bitwise_equal(g, from_vector(std::vector<float>{-1, -0.5, 0, 0.5, 1})));
+  EXPECT_TRUE(
+      testing::tensors_bitwise_equal(g, from_vector(std::vector<float>{-1, -0.5, 0, 0.5, 1})));
   EXPECT_THROW(clip_grad_value_({g}, -1.0), Error);
   EXPECT_THROW(optim::SGD({g.requires_grad_()}, optim::SgdParams{}).clip_grad_norm(0.0), Error);
 }
@@ -211,7 +217,8 @@ TEST(Dropout, BackwardUsesTheForwardMask) {
   const Tensor y = dropout(x, 0.4, true, &g);
   sum(y).backward();
   for (int64_t i = 0; i < 4099; ++i) {
-    const bool keep = kernels::dropout_keep(state.seed, state.offset, i, kernels::dropout_threshold(0.4));
+    const bool keep =
+        kernels::dropout_keep(state.seed, state.offset, i, kernels::dropout_threshold(0.4));
     ASSERT_EQ(x.grad().data_ptr<double>()[i], keep ? 1.0 / 0.6 : 0.0) << i;
     ASSERT_EQ(y.data_ptr<double>()[i] != 0, keep) << i;
   }
@@ -239,7 +246,8 @@ TEST(BatchNorm, RunningStatisticsMatchFloat64Reference) {
     EXPECT_NEAR(running_var.data_ptr<float>()[ch], 0.9 * 1.5 + 0.1 * sq / (count - 1), 1e-5);
     // The batch is normalised with the biased variance.
     const double y0 = y.data_ptr<float>()[ch * h * w];
-    EXPECT_NEAR(y0, (xd.data_ptr<double>()[ch * h * w] - mean) / std::sqrt(sq / count + 1e-5), 1e-5);
+    EXPECT_NEAR(y0, (xd.data_ptr<double>()[ch * h * w] - mean) / std::sqrt(sq / count + 1e-5),
+                1e-5);
   }
   // Eval mode uses the running statistics.
   const Tensor e = batch_norm(x, running_mean, running_var, Tensor(), Tensor(), false);
@@ -249,8 +257,10 @@ TEST(BatchNorm, RunningStatisticsMatchFloat64Reference) {
 }
 
 TEST(BatchNorm, BadInputIsNamed) {
-  EXPECT_THROW(batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true), Error);  // one value
-  EXPECT_THROW(batch_norm(zeros({4, 3}), Tensor(), Tensor(), Tensor(), Tensor(), false), Error);  // no stats
+  EXPECT_THROW(batch_norm(zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true),
+               Error);  // one value
+  EXPECT_THROW(batch_norm(zeros({4, 3}), Tensor(), Tensor(), Tensor(), Tensor(), false),
+               Error);  // no stats
   EXPECT_THROW(batch_norm(zeros({4, 3}), zeros({2}), ones({2}), Tensor(), Tensor(), true), Error);
   EXPECT_THROW(batch_norm(zeros({4, 3, 2}), Tensor(), Tensor(), Tensor(), Tensor(), true), Error);
 }

@@ -2,8 +2,10 @@
 // optional bias (C_out), differentiable in all three.
 #pragma once
 
-#include "core/ops/pool.h"
-#include "core/tensor.h"
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
 
 namespace tg {
 
@@ -12,3 +14,5 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
               int64_t groups = 1);
 
 }  // namespace tg
+
+TG_API_END

@@ -1,10 +1,10 @@
 // Front-end of conv2d: checks, the kernels' three passes, bias through broadcasting add.
-#include "core/ops/conv.h"
+#include "tamegrad/core/ops/conv2d.h"
 
-#include "core/context.h"
-#include "core/ops/elementwise.h"
-#include "core/ops/op_support.h"
-#include "kernels/conv2d.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/ops/elementwise.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/conv2d.h"
 
 namespace tg {
 
@@ -15,8 +15,10 @@ namespace {
 kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding,
                                  Size2 dilation, int64_t groups) {
   ops::check_float_pair("conv2d", x, w);
-  TG_CHECK(x.dim() == 4 && w.dim() == 4, "conv2d: expected input (N, C, H, W) and weight "
-           "(C_out, C_in/groups, kh, kw), got ", x.shape(), " and ", w.shape());
+  TG_CHECK(x.dim() == 4 && w.dim() == 4,
+           "conv2d: expected input (N, C, H, W) and weight "
+           "(C_out, C_in/groups, kh, kw), got ",
+           x.shape(), " and ", w.shape());
   TG_CHECK(groups > 0 && x.size(1) % groups == 0 && w.size(0) % groups == 0, "conv2d: groups ",
            groups, " must divide input channels ", x.size(1), " and output channels ", w.size(0));
   TG_CHECK(w.size(1) * groups == x.size(1), "conv2d: weight ", w.shape(), " expects ",
@@ -41,11 +43,10 @@ kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride,
                g.pad_w >= 0 && g.kh > 0 && g.kw > 0,
            "conv2d: need positive stride, dilation and kernel, non-negative padding");
   const int64_t span_h = g.dil_h * (g.kh - 1) + 1, span_w = g.dil_w * (g.kw - 1) + 1;
-  TG_CHECK(g.h + 2 * g.pad_h >= span_h && g.w + 2 * g.pad_w >= span_w, "conv2d: kernel ",
-           w.shape(), " (dilation ", g.dil_h, ", ", g.dil_w, ") is larger than the padded input ",
-           x.shape());
-  g.out_h = (g.h + 2 * g.pad_h - span_h) / g.stride_h + 1;
-  g.out_w = (g.w + 2 * g.pad_w - span_w) / g.stride_w + 1;
+  TG_CHECK(g.h + 2 * g.pad_h >= span_h && g.w + 2 * g.pad_w >= span_w, "conv2d: kernel ", w.shape(),
+           " (dilation ", g.dil_h, ", ", g.dil_w, ") is larger than the padded input ", x.shape());
+  g.out_h = ops::window_outputs(g.h, span_h, g.stride_h, g.pad_h);
+  g.out_w = ops::window_outputs(g.w, span_w, g.stride_w, g.pad_w);
   return g;
 }
 
@@ -56,21 +57,24 @@ Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, cons
            const Tensor& w, const Tensor& grad_out, const TensorOptions& options) {
   Tensor out = empty(shape, options);
   DeviceContext& ctx = context(options.device());
-  const kernels::Conv2dArgs args{options.dtype(), g, x.defined() ? x.raw_data_ptr() : nullptr,
+  const kernels::Conv2dArgs args{options.dtype(),
+                                 g,
+                                 x.defined() ? x.raw_data_ptr() : nullptr,
                                  w.defined() ? w.raw_data_ptr() : nullptr,
                                  grad_out.defined() ? grad_out.raw_data_ptr() : nullptr,
-                                 out.raw_data_ptr(), ctx.allow_tf32()};
+                                 out.raw_data_ptr(),
+                                 ctx.allow_tf32()};
   switch (pass) {
     case Pass::Forward:
-      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_forward(args),
+      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_forward(args), stream,
                    kernels::cuda::conv2d_forward(args, stream, ctx.cudnn_handle()));
       break;
     case Pass::BackwardData:
-      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_data(args),
+      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_data(args), stream,
                    kernels::cuda::conv2d_backward_data(args, stream, ctx.cudnn_handle()));
       break;
     case Pass::BackwardFilter:
-      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_filter(args),
+      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_filter(args), stream,
                    kernels::cuda::conv2d_backward_filter(args, stream, ctx.cudnn_handle()));
       break;
   }
@@ -84,27 +88,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
               Size2 padding, Size2 dilation, int64_t groups) {
   const kernels::Conv2dGeometry g = geometry(x, weight, stride, padding, dilation, groups);
   TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == g.c_out), "conv2d: bias ",
-           bias.defined() ? bias.shape() : Shape{}, " does not match ", g.c_out, " output channels");
+           bias.defined() ? bias.shape() : Shape{}, " does not match ", g.c_out,
+           " output channels");
   const TensorOptions options = ops::options_of(x);
   const Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
   Tensor y = run(Pass::Forward, g, {g.n, g.c_out, g.out_h, g.out_w}, xc, wc, Tensor(), options);
   if (autograd::any_requires_grad({x, weight})) {
-    y = autograd::record("Conv2dBackward", y, {x, weight},
-                         [g, options, need_x = x.requires_grad(), need_w = weight.requires_grad(),
-                          sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
-                          sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor()](const Tensor& grad) {
-                           const Tensor gc = grad.contiguous();
-                           std::vector<Tensor> grads(2);
-                           if (need_x) {
-                             grads[0] = run(Pass::BackwardData, g, {g.n, g.c_in, g.h, g.w}, Tensor(),
-                                            sw.get("Conv2dBackward"), gc, options);
-                           }
-                           if (need_w) {
-                             grads[1] = run(Pass::BackwardFilter, g, {g.c_out, g.c_in / g.groups, g.kh, g.kw},
-                                            sx.get("Conv2dBackward"), Tensor(), gc, options);
-                           }
-                           return grads;
-                         });
+    y = autograd::record(
+        "Conv2dBackward", y, {x, weight},
+        [g, options, need_x = x.requires_grad(), need_w = weight.requires_grad(),
+         sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
+         sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor()](const Tensor& grad) {
+          const Tensor gc = grad.contiguous();
+          std::vector<Tensor> grads(2);
+          if (need_x) {
+            grads[0] = run(Pass::BackwardData, g, {g.n, g.c_in, g.h, g.w}, Tensor(),
+                           sw.get("Conv2dBackward"), gc, options);
+          }
+          if (need_w) {
+            grads[1] = run(Pass::BackwardFilter, g, {g.c_out, g.c_in / g.groups, g.kh, g.kw},
+                           sx.get("Conv2dBackward"), Tensor(), gc, options);
+          }
+          return grads;
+        });
   }
   if (bias.defined()) y = add(y, bias.view({1, g.c_out, 1, 1}));
   return y;

@@ -1,0 +1,96 @@
+// Front-end of batch_norm (kernels/batchnorm.h): checks, running statistics, autograd.
+#include "tamegrad/core/ops/batchnorm.h"
+
+#include <array>
+
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/batchnorm.h"
+
+namespace tg {
+
+TG_REGISTER_OP("batch_norm");
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& gamma, const Tensor& beta, bool training, double momentum,
+                  double eps) {
+  ops::check_float("batch_norm", x);
+  TG_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: expected (N, C) or (N, C, H, W), got ",
+           x.shape());
+  const int64_t channels = x.size(1);
+  const kernels::BatchNormShape shape{x.size(0), channels,
+                                      x.dim() == 4 ? x.size(2) * x.size(3) : 1};
+  auto check_channel_vector = [&](const Tensor& t, const char* name) {
+    TG_CHECK(!t.defined() || (t.dim() == 1 && t.size(0) == channels && t.dtype() == x.dtype() &&
+                              t.device() == x.device() && t.is_contiguous()),
+             "batch_norm: ", name, " must be a contiguous ", x.dtype(), " (", channels, ",) on ",
+             x.device(), ", got ", t.defined() ? t.shape() : Shape{});
+  };
+  check_channel_vector(running_mean, "running_mean");
+  check_channel_vector(running_var, "running_var");
+  check_channel_vector(gamma, "gamma");
+  check_channel_vector(beta, "beta");
+  TG_CHECK(running_mean.defined() == running_var.defined(),
+           "batch_norm: give both running statistics or neither");
+  TG_CHECK(training || running_mean.defined(), "batch_norm: eval mode needs running statistics");
+  TG_CHECK(!training || shape.count() > 1,
+           "batch_norm: training needs more than one value per channel, got input ", x.shape());
+  TG_CHECK(eps > 0 && momentum >= 0 && momentum <= 1,
+           "batch_norm: need eps > 0 and momentum in [0, 1]");
+  const TensorOptions options = ops::options_of(x);
+  const Tensor xc = x.detach().contiguous();
+  Tensor y = empty(x.shape(), options), mean = empty({channels}, options),
+         invstd = empty({channels}, options);
+  {
+    NoGradGuard no_grad;  // the running statistics are buffers, written in place
+    kernels::BatchNormForwardArgs args{
+        x.dtype(),
+        shape,
+        xc.raw_data_ptr(),
+        gamma.defined() ? gamma.raw_data_ptr() : nullptr,
+        beta.defined() ? beta.raw_data_ptr() : nullptr,
+        y.raw_data_ptr(),
+        training,
+        running_mean.defined() ? running_mean.raw_data_ptr() : nullptr,
+        running_var.defined() ? running_var.raw_data_ptr() : nullptr,
+        mean.raw_data_ptr(),
+        invstd.raw_data_ptr(),
+        momentum,
+        eps};
+    TG_ON_DEVICE(x.device(), kernels::cpu::batchnorm_forward(args), stream,
+                 kernels::cuda::batchnorm_forward(args, stream));
+    if (training && running_mean.defined()) {
+      running_mean.bump_version();
+      running_var.bump_version();
+    }
+  }
+  if (!autograd::any_requires_grad({x, gamma, beta})) return y;
+  return autograd::record(
+      "BatchNormBackward", y, {x, gamma, beta},
+      [shape, training, options, xs = autograd::SavedTensor(xc), gs = autograd::SavedTensor(gamma),
+       mean, invstd,
+       need = std::array<bool, 3>{x.requires_grad(), gamma.defined() && gamma.requires_grad(),
+                                  beta.defined() && beta.requires_grad()}](const Tensor& g) {
+        const Tensor gc = g.contiguous();
+        const Tensor& xv = xs.get("BatchNormBackward");
+        const Tensor& gamma = gs.get("BatchNormBackward");
+        std::vector<Tensor> grads(3);
+        if (need[0]) grads[0] = empty(xv.shape(), options);
+        if (need[1]) grads[1] = empty({shape.c}, options);
+        if (need[2]) grads[2] = empty({shape.c}, options);
+        const kernels::BatchNormBackwardArgs args{options.dtype(),
+                                                  shape,
+                                                  xv.raw_data_ptr(),
+                                                  gc.raw_data_ptr(),
+                                                  gamma.defined() ? gamma.raw_data_ptr() : nullptr,
+                                                  mean.raw_data_ptr(),
+                                                  invstd.raw_data_ptr(),
+                                                  training,
+                                                  need[0] ? grads[0].raw_data_ptr() : nullptr,
+                                                  need[1] ? grads[1].raw_data_ptr() : nullptr,
+                                                  need[2] ? grads[2].raw_data_ptr() : nullptr};
+        TG_ON_DEVICE(options.device(), kernels::cpu::batchnorm_backward(args), stream,
+                     kernels::cuda::batchnorm_backward(args, stream));
+        return grads;
+      });
+}
+
+}  // namespace tg

@@ -1,0 +1,20 @@
+// Batch normalisation as a differentiable op (layers hold the running statistics as
+// buffers and the training flag).
+#pragma once
+
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
+
+namespace tg {
+
+// x: (N, C) or (N, C, H, W). gamma/beta: (C,) or undefined. running_mean/var: (C,)
+// buffers, updated in place in training (may be undefined there), required in eval.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& gamma, const Tensor& beta, bool training, double momentum = 0.1,
+                  double eps = 1e-5);
+
+}  // namespace tg
+
+TG_API_END

@@ -1,0 +1,45 @@
+// Front-end of dropout (kernels/dropout.h): one kernel for forward and backward, the mask
+// regenerated from the generator's (seed, offset) (Note [dropout RNG]).
+#include "tamegrad/core/ops/dropout.h"
+
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/dropout.h"
+
+namespace tg {
+
+namespace {
+
+Tensor run_dropout(const Tensor& in, double p, RandomState state) {
+  const Tensor src = in.contiguous();
+  Tensor out = empty(in.shape(), ops::options_of(in));
+  const kernels::DropoutArgs args{in.dtype(),
+                                  in.numel(),
+                                  src.raw_data_ptr(),
+                                  out.raw_data_ptr(),
+                                  state.seed,
+                                  state.offset,
+                                  kernels::dropout_threshold(p),
+                                  p < 1 ? 1.0 / (1.0 - p) : 0.0,
+                                  state.offset_base};
+  TG_ON_DEVICE(in.device(), kernels::cpu::dropout(args), stream,
+               kernels::cuda::dropout(args, stream));
+  return out;
+}
+
+}  // namespace
+
+TG_REGISTER_OP("dropout");
+Tensor dropout(const Tensor& x, double p, bool training, Generator* generator) {
+  ops::check_float("dropout", x);
+  TG_CHECK(p >= 0 && p <= 1, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0) return x;
+  Generator& source = generator != nullptr ? *generator : context(x.device()).generator();
+  const RandomState state = context(x.device()).reserve_random(source);
+  const Tensor y = run_dropout(x.detach(), p, state);
+  return autograd::record("DropoutBackward", y, {x}, [p, state](const Tensor& g) {
+    return std::vector<Tensor>{run_dropout(g, p, state)};
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,19 @@
+// Dropout as a differentiable op (layers hold the rate and the training flag).
+#pragma once
+
+#include "tamegrad/config.h"
+#include "tamegrad/core/generator.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
+
+namespace tg {
+
+// Zeroes each element with probability p and scales the rest by 1/(1-p) in training;
+// the identity in eval or with p = 0. The mask is a function of the generator's
+// (seed, offset), identical on CPU and CUDA, regenerated in backward (Note [dropout RNG]).
+Tensor dropout(const Tensor& x, double p, bool training, Generator* generator = nullptr);
+
+}  // namespace tg
+
+TG_API_END
