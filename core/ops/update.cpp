@@ -116,8 +116,9 @@ void adam_update_(const Tensor& params, const Tensor& grads, const Tensor& m, co
   check_buffer("adam", "m", m, params, true);
   check_buffer("adam", "v", v, params, true);
   check_buffer("adam", "v_max", v_max, params, hyper.amsgrad);
-  // The constants of step 1 stand in; the kernel replaces them from the step count.
-  const kernels::AdamStep step = kernels::step_at(kernels::AdamStep{hyper, 0.0, 1.0}, 1);
+  // Only the hyperparameters are read: the kernel derives step t's constants from the
+  // step count (step_at), as it does SGD's and AdaGrad's below.
+  const kernels::AdamStep step{hyper, 0.0, 1.0};
   const kernels::AdamArgs args{params.dtype(),
                                params.numel(),
                                params.raw_data_ptr(),

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "tamegrad/core/error.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/tensor.h"
 
@@ -37,5 +38,18 @@ int64_t parity_element_limit();
 
 // "[1, 0, 2]": the multi-index of the linear-th element of `shape`.
 std::string index_string(int64_t linear, const Shape& shape);
+
+// Runs f, expects a tg::Error, and returns its message (an empty string, and a test
+// failure, when nothing is thrown).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no tg::Error thrown";
+  return "";
+}
 
 }  // namespace tg::testing

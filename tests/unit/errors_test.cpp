@@ -5,21 +5,12 @@
 
 #include "tamegrad/core/context.h"
 #include "tamegrad/core/factory.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
-// Runs f, expects a tg::Error, and returns its message.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tg::Error thrown";
-  return "";
-}
+using testing::error_of;
 
 TEST(Errors, CudaDeviceWhenUnusableSaysWhy) {
   // The first device index that cannot be used here: cuda:0 on a machine without a GPU (or

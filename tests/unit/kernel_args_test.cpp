@@ -8,22 +8,14 @@
 
 #include "tamegrad/kernels/conv2d.h"
 #include "tamegrad/kernels/gemm.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
 constexpr int64_t kPastInt = int64_t{INT_MAX} + 1;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tg::Error thrown";
-  return "";
-}
+using testing::error_of;
 
 kernels::GemmArgs small_gemm() {
   kernels::GemmArgs g{};
