@@ -53,27 +53,27 @@ __device__ __forceinline__ double squares(double v) { return v * v; }
 // resets the counter for the next call (also the next replay of a captured graph).
 // Partials of earlier buffers were written by launches that finished before this one.
 template <typename T, typename Vec, bool kFinishes>
-__global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* __restrict__ partials,
+__global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* partials,
                             ClipFinalizeArgs finish, unsigned long long* arrivals) {
   constexpr int kLanes = sizeof(Vec) / sizeof(T);
   const int64_t vectors = n / kLanes;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * kNormThreads;
   // Vec is wider than T only when g is 16-byte aligned.
   const Vec* v = reinterpret_cast<const Vec*>(g);
-  const Vec* last = v + (vectors - 1);
   double acc[4] = {0, 0, 0, 0};
   int64_t i =
       static_cast<int64_t>(blockIdx.x) * kNormThreads + threadIdx.x;  // counted from the end
   for (; i + 3 * stride < vectors; i += 4 * stride) {
 #pragma unroll
-    for (int k = 0; k < 4; ++k) acc[k] += squares(*(last - (i + k * stride)));
+    for (int k = 0; k < 4; ++k) acc[k] += squares(v[vectors - 1 - (i + k * stride)]);
   }
-  for (; i < vectors; i += stride) acc[0] += squares(*(last - i));
+  for (; i < vectors; i += stride) acc[0] += squares(v[vectors - 1 - i]);
   if (blockIdx.x == 0) {  // the last n % kLanes elements
     for (int64_t j = vectors * kLanes + threadIdx.x; j < n; j += kNormThreads)
       acc[1] += squares(g[j]);
   }
   const double total = block_sum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  // partials is not __restrict__: the finishing block reads it again as finish.partials.
   if (threadIdx.x == 0 && partials != nullptr) partials[blockIdx.x] = total;
   if constexpr (kFinishes) {
     __shared__ bool arrived_last;
