@@ -9,6 +9,7 @@
 // Each time is the median of many runs (100 on a GPU, each timed with CUDA events).
 //
 //   bench_kernels [--json] [--quick] [--cuda-only]   --quick: 1M elements only, few runs
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -92,11 +93,20 @@ void bench_device(const Flags& flags, const Device& device) {
   for (int64_t n : sizes) {
     Generator gen(1);
     const Tensor p = randn({n}, f32, &gen), g = randn({n}, f32, &gen);
-    const Tensor s1 = zeros({n}, f32), s2 = zeros({n}, f32);
+    const Tensor p0 = p.clone(), s1 = zeros({n}, f32), s2 = zeros({n}, f32);
+    // Every row starts from p as drawn and zero optimizer state, and must end finite: rows
+    // once shared s1, so AdaGrad summed Adam's negative m, sqrt gave NaN, and the clipped
+    // Adam row after it ran 10% slow on the division's NaN path (bench/NOTES.md).
     auto run = [&](const char* name, double bytes_per_element, const std::function<void()>& f) {
-      print(flags,
-            {device.str(), name, n, median_seconds(device, repeats, f), bytes_per_element * n},
-            copy_bw);
+      Tensor(p).copy_(p0);
+      Tensor(s1).fill_(0.0);
+      Tensor(s2).fill_(0.0);
+      const double seconds = median_seconds(device, repeats, f);
+      for (const Tensor* t : {&p, &s1, &s2}) {
+        const double size = sum(abs(*t)).item<float>();
+        TG_CHECK(std::isfinite(size), "bench_kernels: ", name, " left non-finite values");
+      }
+      print(flags, {device.str(), name, n, seconds, bytes_per_element * n}, copy_bw);
     };
     // Step 11 of each optimizer: the per-step constants come from the device step count.
     const Tensor taken = full({}, 10.0, TensorOptions(DType::Int64).device(device));
