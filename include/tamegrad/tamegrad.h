@@ -14,5 +14,6 @@
 #include "tamegrad/core/ops.h"
 #include "tamegrad/core/storage.h"
 #include "tamegrad/core/tensor.h"
+#include "tamegrad/layers/layers.h"
 #include "tamegrad/optim/optim.h"
 #include "tamegrad/version.h"

@@ -1,0 +1,48 @@
+// Elementwise activations as layers: ReLU, LeakyReLU (negative slope, default 0.01),
+// Sigmoid, Tanh, GELU (erf form). Each only calls the op of the same name.
+#pragma once
+
+#include "tamegrad/config.h"
+#include "tamegrad/layers/module.h"
+
+TG_API_BEGIN
+
+namespace tg::layers {
+
+class ReLU : public Module {
+ public:
+  ReLU() : Module("ReLU") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(double negative_slope = 0.01);
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+ private:
+  double negative_slope_;
+};
+
+class Sigmoid : public Module {
+ public:
+  Sigmoid() : Module("Sigmoid") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+class Tanh : public Module {
+ public:
+  Tanh() : Module("Tanh") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+class GELU : public Module {
+ public:
+  GELU() : Module("GELU") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+}  // namespace tg::layers
+
+TG_API_END

@@ -1,0 +1,39 @@
+#include "tamegrad/layers/batchnorm.h"
+
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+
+namespace tg::layers {
+
+BatchNorm::BatchNorm(const char* type_name, int input_dims, int64_t num_features,
+                     const BatchNormOptions& bn, const TensorOptions& options)
+    : Module(type_name), input_dims_(input_dims), num_features_(num_features), bn_(bn) {
+  TG_CHECK(num_features > 0, type_name, ": num_features must be positive, got ", num_features);
+  TG_CHECK(bn.eps > 0 && bn.momentum >= 0 && bn.momentum <= 1, type_name,
+           ": eps must be > 0 and momentum in [0, 1], got eps ", bn.eps, ", momentum ",
+           bn.momentum);
+  if (bn.affine) {
+    weight = ones({num_features}, options).requires_grad_();
+    bias = zeros({num_features}, options).requires_grad_();
+    register_parameter("weight", &weight);
+    register_parameter("bias", &bias);
+  }
+  running_mean = zeros({num_features}, options);
+  running_var = ones({num_features}, options);
+  register_buffer("running_mean", &running_mean);
+  register_buffer("running_var", &running_var);
+}
+
+Tensor BatchNorm::forward(const Tensor& x) {
+  TG_CHECK(x.dim() == input_dims_ && x.size(1) == num_features_, type_name(), "(", extra_repr(),
+           "): input must be ", input_dims_ == 2 ? "(N, " : "(N, ", num_features_,
+           input_dims_ == 2 ? ")" : ", H, W)", ", got shape ", x.shape());
+  return batch_norm(x, running_mean, running_var, weight, bias, is_training(), bn_.momentum,
+                    bn_.eps);
+}
+
+std::string BatchNorm::extra_repr() const {
+  return std::to_string(num_features_) + (bn_.affine ? "" : ", affine=false");
+}
+
+}  // namespace tg::layers

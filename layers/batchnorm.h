@@ -1,0 +1,54 @@
+// BatchNorm1d over (N, C) and BatchNorm2d over (N, C, H, W) (Ioffe & Szegedy 2015):
+// y = (x - mean) / sqrt(var + eps) · γ + β per channel. Training uses the batch statistics
+// and updates the running ones (buffers, momentum as PyTorch's: r ← (1 - m)·r + m·batch,
+// unbiased variance); eval uses the running statistics. γ = 1, β = 0 at the start.
+#pragma once
+
+#include "tamegrad/config.h"
+#include "tamegrad/layers/module.h"
+
+TG_API_BEGIN
+
+namespace tg::layers {
+
+struct BatchNormOptions {
+  double eps = 1e-5;
+  double momentum = 0.1;
+  bool affine = true;  // learn γ and β
+};
+
+class BatchNorm : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+  Tensor weight, bias;               // γ, β: (C,), undefined without affine
+  Tensor running_mean, running_var;  // (C,) buffers
+
+ protected:
+  BatchNorm(const char* type_name, int input_dims, int64_t num_features, const BatchNormOptions& bn,
+            const TensorOptions& options);
+
+ private:
+  int input_dims_;
+  int64_t num_features_;
+  BatchNormOptions bn_;
+};
+
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(int64_t num_features, const BatchNormOptions& bn = {},
+                       const TensorOptions& options = {})
+      : BatchNorm("BatchNorm1d", 2, num_features, bn, options) {}
+};
+
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(int64_t num_features, const BatchNormOptions& bn = {},
+                       const TensorOptions& options = {})
+      : BatchNorm("BatchNorm2d", 4, num_features, bn, options) {}
+};
+
+}  // namespace tg::layers
+
+TG_API_END

@@ -1,0 +1,212 @@
+// Module's registry: names, traversal, device moves, state dicts and the summary.
+#include "tamegrad/layers/module.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+
+namespace tg::layers {
+
+namespace {
+
+std::string join(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+}  // namespace
+
+void Module::check_new_name(const std::string& name) const {
+  TG_CHECK(!name.empty() && name.find('.') == std::string::npos, type_name_,
+           ": a registered name must be non-empty and contain no '.', got '", name, "'");
+  auto taken = [&](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& e) { return e.first == name; });
+  };
+  TG_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_), type_name_, ": the name '",
+           name, "' is registered twice");
+}
+
+void Module::register_parameter(const std::string& name, Tensor* member) {
+  check_new_name(name);
+  TG_ASSERT(member != nullptr && member->defined(), "register_parameter without a tensor");
+  parameters_.emplace_back(name, member);
+}
+
+void Module::register_buffer(const std::string& name, Tensor* member) {
+  check_new_name(name);
+  TG_ASSERT(member != nullptr && member->defined(), "register_buffer without a tensor");
+  buffers_.emplace_back(name, member);
+}
+
+void Module::register_module(const std::string& name, std::shared_ptr<Module> child) {
+  check_new_name(name);
+  TG_CHECK(child != nullptr, type_name_, ": child '", name, "' is null");
+  children_.emplace_back(name, std::move(child));
+}
+
+void Module::collect(const std::string& prefix, bool params, NamedTensors& out) const {
+  for (const auto& [name, member] : params ? parameters_ : buffers_)
+    out.emplace_back(join(prefix, name), *member);
+  for (const auto& [name, child] : children_) child->collect(join(prefix, name), params, out);
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  collect("", true, out);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  NamedTensors out;
+  collect("", false, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+std::vector<Tensor> Module::buffers() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_buffers()) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
+  return children_;
+}
+
+int64_t Module::parameter_count() const {
+  int64_t total = 0;
+  for (const Tensor& p : parameters()) total += p.numel();
+  return total;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+template <typename Convert>
+void Module::convert_all(Convert convert) {
+  NoGradGuard no_grad;
+  // Every new tensor is made before any member changes, so a failure changes nothing.
+  std::vector<std::pair<Tensor*, Tensor>> replaced;
+  for (auto& [name, member] : parameters_)
+    replaced.emplace_back(member, convert(*member).detach().requires_grad_(true));
+  for (auto& [name, member] : buffers_) replaced.emplace_back(member, convert(*member).detach());
+  for (auto& [member, value] : replaced) *member = value;
+  for (auto& [name, child] : children_) child->convert_all(convert);
+}
+
+Module& Module::to(const Device& device) {
+  convert_all([&](const Tensor& t) { return t.device() == device ? t : t.to(device); });
+  return *this;
+}
+
+Module& Module::to(DType dtype) {
+  TG_CHECK(is_floating(dtype), type_name_, ".to: parameters need a floating-point dtype, got ",
+           dtype_name(dtype));
+  // Integer buffers (a step counter) keep their dtype, as in PyTorch.
+  convert_all([&](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
+  return *this;
+}
+
+void Module::zero_grad() {
+  for (Tensor& p : parameters()) p.set_grad(Tensor());
+}
+
+NamedTensors Module::state_dict() const {
+  NamedTensors out = named_parameters();
+  for (auto& entry : named_buffers()) out.push_back(entry);
+  return out;
+}
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+  const NamedTensors own = state_dict();
+  std::map<std::string, Tensor> given;
+  std::vector<std::string> problems;
+  for (const auto& [name, t] : state) {
+    if (!given.emplace(name, t).second) problems.push_back("key '" + name + "' given twice");
+  }
+  std::vector<std::pair<Tensor, Tensor>> copies;
+  for (const auto& [name, target] : own) {
+    auto it = given.find(name);
+    if (it == given.end()) {
+      if (strict) problems.push_back("missing key '" + name + "'");
+      continue;
+    }
+    if (!it->second.defined()) {
+      problems.push_back("key '" + name + "' holds an undefined tensor");
+    } else if (it->second.shape() != target.shape()) {
+      problems.push_back("key '" + name + "': shape " + to_string(it->second.shape()) +
+                         " given, the module has " + to_string(target.shape()));
+    } else {
+      copies.emplace_back(target, it->second);
+    }
+    given.erase(it);
+  }
+  if (strict) {
+    for (const auto& [name, t] : given) problems.push_back("unexpected key '" + name + "'");
+  }
+  if (!problems.empty()) {
+    std::string all;
+    for (const std::string& p : problems) all += "\n  " + p;
+    TG_CHECK(false, type_name_, ".load_state_dict: ", problems.size(),
+             " problem(s), nothing loaded:", all);
+  }
+  NoGradGuard no_grad;
+  for (auto& [target, value] : copies) Tensor(target).copy_(value);
+}
+
+Tensor Module::summarise(const Tensor& x, const std::string& prefix, int depth,
+                         std::vector<std::string>& rows) {
+  Tensor y = forward(x);
+  int64_t own = 0;
+  for (const auto& [name, member] : parameters_) own += member->numel();
+  const std::string label = std::string(2 * depth, ' ') + (prefix.empty() ? "" : prefix + ": ") +
+                            type_name_ + "(" + extra_repr() + ")";
+  char row[256];
+  std::snprintf(row, sizeof row, "%-44s %-20s %12lld", label.c_str(), to_string(y.shape()).c_str(),
+                static_cast<long long>(own));
+  rows.emplace_back(row);
+  return y;
+}
+
+std::string Module::summary(const Shape& input_shape) {
+  const std::vector<Tensor> params = parameters();
+  TensorOptions options;
+  if (!params.empty())
+    options = TensorOptions(params.front().dtype()).device(params.front().device());
+  // Eval mode for the trial run (no running-statistics update, no dropout draw), restored
+  // afterwards even when the input does not fit the model.
+  struct Restore {
+    Module& module;
+    bool training;
+    ~Restore() { module.train(training); }
+  } restore{*this, training_};
+  eval();
+  std::vector<std::string> rows;
+  char header[256];
+  std::snprintf(header, sizeof header, "%-44s %-20s %12s", "layer", "output shape", "parameters");
+  rows.emplace_back(header);
+  {
+    NoGradGuard no_grad;
+    char row[256];
+    std::snprintf(row, sizeof row, "%-44s %-20s %12s", "input", to_string(input_shape).c_str(), "");
+    rows.emplace_back(row);
+    summarise(zeros(input_shape, options), "", 0, rows);
+  }
+  std::string out;
+  for (const std::string& r : rows) out += r + "\n";
+  char total[128];
+  std::snprintf(total, sizeof total, "total parameters: %lld\n",
+                static_cast<long long>(parameter_count()));
+  return out + total;
+}
+
+}  // namespace tg::layers

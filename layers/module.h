@@ -1,0 +1,98 @@
+// Module: the base of every layer. It registers parameters, buffers and child modules by
+// name, and from that registry answers what PyTorch's nn.Module answers: the parameters
+// with dotted names (`features.0.weight`), training mode, moving to a device or dtype,
+// state dicts and a printed summary.
+//
+// Note [registered members]: a layer keeps its tensors as members (Linear::weight) and
+// registers a pointer to each, so `to(device)` can replace the member and every reader
+// of the layer sees the new tensor. A module is therefore neither copied nor moved; it
+// lives behind a std::shared_ptr (Sequential holds its children that way).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
+
+namespace tg::layers {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  // "Linear", "Conv2d", ...; extra_repr() adds the arguments: "in=784, out=512".
+  const std::string& type_name() const { return type_name_; }
+  virtual std::string extra_repr() const { return ""; }
+
+  // Depth first, in registration order, children after the module's own tensors.
+  std::vector<Tensor> parameters() const;
+  NamedTensors named_parameters() const;
+  std::vector<Tensor> buffers() const;
+  NamedTensors named_buffers() const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
+  int64_t parameter_count() const;  // elements over all parameters
+
+  // Training mode (dropout active, batch statistics) for this module and every child.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // Moves (or converts) every parameter and buffer; parameters stay leaves that require
+  // grad. Call before building an optimizer: it holds the tensors it was given.
+  Module& to(const Device& device);
+  Module& to(DType dtype);
+
+  // Clears every parameter's gradient (an optimizer's zero_grad zeroes its flat buffer).
+  void zero_grad();
+
+  // Parameters then buffers, each under its dotted name, sharing storage with the module.
+  NamedTensors state_dict() const;
+  // Copies values in (converted to each tensor's dtype and device). Strict: every key of
+  // the module must be given and no other; otherwise, and on any shape difference, throws
+  // naming every missing key, unexpected key and shape difference, and changes nothing.
+  void load_state_dict(const NamedTensors& state, bool strict = true);
+
+  // One line per layer with its output shape for an input of `input_shape` (run once in
+  // eval mode without gradients), its own parameter count, and the total.
+  std::string summary(const Shape& input_shape);
+
+ protected:
+  // Registers a member; the name must be new in this module and contain no '.'.
+  void register_parameter(const std::string& name, Tensor* member);
+  void register_buffer(const std::string& name, Tensor* member);
+  void register_module(const std::string& name, std::shared_ptr<Module> child);
+
+  // Called by summary() for this module's rows; containers (Sequential, a friend) run their
+  // children's.
+  friend class Sequential;
+  virtual Tensor summarise(const Tensor& x, const std::string& prefix, int depth,
+                           std::vector<std::string>& rows);
+
+ private:
+  void collect(const std::string& prefix, bool params, NamedTensors& out) const;
+  void check_new_name(const std::string& name) const;
+  template <typename Convert>
+  void convert_all(Convert convert);
+
+  std::string type_name_;
+  bool training_ = true;
+  std::vector<std::pair<std::string, Tensor*>> parameters_, buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+}  // namespace tg::layers
+
+TG_API_END

@@ -1,0 +1,46 @@
+#include "tamegrad/layers/sequential.h"
+
+#include "tamegrad/core/ops.h"
+
+namespace tg::layers {
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> layers)
+    : Module("Sequential") {
+  for (const auto& layer : layers) push_back(layer);
+}
+
+Sequential& Sequential::push_back(std::shared_ptr<Module> layer) {
+  TG_CHECK(layer != nullptr, "Sequential: layer ", layers_.size(), " is null");
+  register_module(std::to_string(layers_.size()), layer);
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
+  TG_CHECK(i < layers_.size(), "Sequential: index ", i, " out of range for ", layers_.size(),
+           " layers");
+  return layers_[i];
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& layer : layers_) y = layer->forward(y);
+  return y;
+}
+
+Tensor Sequential::summarise(const Tensor& x, const std::string& prefix, int depth,
+                             std::vector<std::string>& rows) {
+  Tensor y = x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::string name = prefix.empty() ? std::to_string(i) : prefix + "." + std::to_string(i);
+    y = layers_[i]->summarise(y, name, depth, rows);
+  }
+  return y;
+}
+
+Flatten::Flatten(int64_t start_dim, int64_t end_dim)
+    : Module("Flatten"), start_dim_(start_dim), end_dim_(end_dim) {}
+
+Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_dim_, end_dim_); }
+
+}  // namespace tg::layers

@@ -1,0 +1,57 @@
+// Sequential runs its children in order; Flatten joins dimensions start_dim..end_dim
+// (default 1..-1: (N, C, H, W) -> (N, C·H·W)). Children are named "0", "1", ... as in
+// PyTorch, so a Sequential's parameters read "0.weight", "3.bias".
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+
+#include "tamegrad/config.h"
+#include "tamegrad/layers/module.h"
+
+TG_API_BEGIN
+
+namespace tg::layers {
+
+class Sequential : public Module {
+ public:
+  Sequential() : Module("Sequential") {}
+  Sequential(std::initializer_list<std::shared_ptr<Module>> layers);
+  // Appends a layer under the next index; returns this for chaining.
+  Sequential& push_back(std::shared_ptr<Module> layer);
+  Tensor forward(const Tensor& x) override;
+  size_t size() const { return layers_.size(); }
+  const std::shared_ptr<Module>& operator[](size_t i) const;
+
+ protected:
+  Tensor summarise(const Tensor& x, const std::string& prefix, int depth,
+                   std::vector<std::string>& rows) override;
+
+ private:
+  std::vector<std::shared_ptr<Module>> layers_;
+};
+
+class Flatten : public Module {
+ public:
+  explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1);
+  Tensor forward(const Tensor& x) override;
+
+ private:
+  int64_t start_dim_, end_dim_;
+};
+
+// make<Linear>(784, 512): a shared_ptr, for Sequential's braces.
+template <typename Layer, typename... Args>
+std::shared_ptr<Layer> make(Args&&... args) {
+  return std::make_shared<Layer>(std::forward<Args>(args)...);
+}
+
+// sequential({make<Flatten>(), make<Linear>(784, 10)}): a shared Sequential of these layers.
+inline std::shared_ptr<Sequential> sequential(
+    std::initializer_list<std::shared_ptr<Module>> layers) {
+  return std::make_shared<Sequential>(layers);
+}
+
+}  // namespace tg::layers
+
+TG_API_END
