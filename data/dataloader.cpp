@@ -1,0 +1,108 @@
+#include "tamegrad/data/dataloader.h"
+
+#include <numeric>
+
+#include "tamegrad/core/factory.h"
+
+namespace tg::data {
+
+namespace {
+
+// splitmix64 (Steele, Lea & Flood 2014): a full-period 64-bit generator.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& options)
+    : images_(images.contiguous()), labels_(labels.contiguous()), options_(options) {
+  TG_CHECK(images_.defined() && images_.dtype() == DType::UInt8 && images_.device().is_cpu() &&
+               images_.dim() >= 1,
+           "DataLoader: images must be a uint8 CPU tensor (N, ...)");
+  TG_CHECK(labels_.defined() && labels_.dtype() == DType::Int64 && labels_.dim() == 1 &&
+               labels_.device().is_cpu() && labels_.size(0) == images_.size(0),
+           "DataLoader: labels must be int64 (N,) on the CPU with N = ", images_.size(0),
+           ", got shape ", labels_.defined() ? labels_.shape() : Shape{});
+  TG_CHECK(options.batch_size > 0, "DataLoader: batch_size must be positive, got ",
+           options.batch_size);
+  TG_CHECK(options.std > 0, "DataLoader: std must be positive, got ", options.std);
+  count_ = images_.size(0);
+  example_shape_.assign(images_.shape().begin() + 1, images_.shape().end());
+  if (example_shape_.size() == 2) example_shape_.insert(example_shape_.begin(), 1);  // channel
+  example_size_ = shape_numel(example_shape_);
+  order_.resize(static_cast<size_t>(count_));
+  std::iota(order_.begin(), order_.end(), 0);
+}
+
+DataLoader::~DataLoader() {
+  if (pending_.valid()) pending_.wait();
+}
+
+int64_t DataLoader::batches() const {
+  const int64_t b = options_.batch_size;
+  return options_.drop_last ? count_ / b : (count_ + b - 1) / b;
+}
+
+void DataLoader::start_epoch(int64_t epoch) {
+  if (pending_.valid()) pending_.wait();  // the old batch reads order_
+  std::iota(order_.begin(), order_.end(), 0);
+  if (options_.shuffle) {
+    uint64_t state = options_.seed * 0x100000001b3ull + static_cast<uint64_t>(epoch);
+    for (int64_t i = count_ - 1; i > 0; --i) {
+      const auto j = static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(i + 1));
+      std::swap(order_[i], order_[j]);
+    }
+  }
+  pending_index_ = -1;
+  if (batches() > 0) {
+    pending_ = std::async(std::launch::async, [this] { return build(0); });
+    pending_index_ = 0;
+  }
+}
+
+Batch DataLoader::batch(int64_t i) {
+  TG_CHECK(i >= 0 && i < batches(), "DataLoader: batch ", i, " out of range [0, ", batches(), ")");
+  Batch out;
+  if (pending_index_ == i && pending_.valid()) {
+    out = pending_.get();
+  } else {
+    if (pending_.valid()) pending_.wait();
+    out = build(i);
+  }
+  pending_index_ = -1;
+  if (i + 1 < batches()) {
+    pending_ = std::async(std::launch::async, [this, i] { return build(i + 1); });
+    pending_index_ = i + 1;
+  }
+  // The device copy is made here, on the caller's thread (the device's stream is its).
+  return {out.x.to(options_.device), out.y.to(options_.device)};
+}
+
+Batch DataLoader::build(int64_t i) const {
+  const int64_t first = i * options_.batch_size;
+  const int64_t b = std::min(options_.batch_size, count_ - first);
+  Shape x_shape{b};
+  x_shape.insert(x_shape.end(), example_shape_.begin(), example_shape_.end());
+  Tensor x = empty(x_shape, TensorOptions(DType::Float32));
+  Tensor y = empty({b}, TensorOptions(DType::Int64));
+  float* xd = x.data_ptr<float>();
+  int64_t* yd = y.data_ptr<int64_t>();
+  const uint8_t* src = images_.data_ptr<uint8_t>();
+  const int64_t* labels = labels_.data_ptr<int64_t>();
+  const float scale = static_cast<float>(1.0 / (255.0 * options_.std));
+  const float shift = static_cast<float>(options_.mean / options_.std);
+  for (int64_t r = 0; r < b; ++r) {
+    const int64_t k = order_[static_cast<size_t>(first + r)];
+    const uint8_t* from = src + k * example_size_;
+    float* to = xd + r * example_size_;
+    for (int64_t e = 0; e < example_size_; ++e) to[e] = static_cast<float>(from[e]) * scale - shift;
+    yd[r] = labels[k];
+  }
+  return {x, y};
+}
+
+}  // namespace tg::data

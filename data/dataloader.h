@@ -1,0 +1,65 @@
+// DataLoader over an image data set held as uint8 (N, ...) with int64 labels (N,): seeded
+// shuffling, batching, drop_last, conversion to float32 (x / 255 - mean) / std, and the
+// batch moved to the training device. A background thread prepares batch i + 1 while the
+// caller trains on batch i.
+//
+// Note [loader order]: the order of epoch e is a Fisher-Yates shuffle driven by
+// splitmix64(seed, e), our own generator rather than <random>'s distributions (whose
+// results differ between standard libraries), so a seed gives the same batches everywhere.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <vector>
+
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
+
+namespace tg::data {
+
+struct LoaderOptions {
+  int64_t batch_size = 128;
+  bool shuffle = true;
+  bool drop_last = false;
+  uint64_t seed = 0;
+  double mean = 0.1307;  // MNIST's pixel mean and std (after / 255)
+  double std = 0.3081;
+  Device device;  // where batches are delivered
+};
+
+struct Batch {
+  Tensor x;  // (B, 1, rows, cols) float32 for (N, rows, cols) images; (B, ...) float32 otherwise
+  Tensor y;  // (B,) int64
+};
+
+class DataLoader {
+ public:
+  DataLoader(Tensor images, Tensor labels, const LoaderOptions& options);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  int64_t size() const { return count_; }  // examples
+  int64_t batches() const;                 // per epoch
+  // Fixes the order of epoch `epoch` and starts preparing its first batch.
+  void start_epoch(int64_t epoch);
+  // Batch i of the current epoch, i in [0, batches()); sequential access is the fast one.
+  Batch batch(int64_t i);
+
+ private:
+  Batch build(int64_t i) const;
+
+  Tensor images_, labels_;
+  LoaderOptions options_;
+  int64_t count_, example_size_;
+  Shape example_shape_;
+  std::vector<int64_t> order_;
+  int64_t pending_index_ = -1;
+  std::future<Batch> pending_;
+};
+
+}  // namespace tg::data
+
+TG_API_END
