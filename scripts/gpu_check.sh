@@ -8,10 +8,12 @@
 #   selfcheck tg_selfcheck on the GPU (CPU/GPU bit-identical draws, round trips);
 #   sanitize  the cuda tests under compute-sanitizer memcheck (leaks too), racecheck,
 #             initcheck and synccheck, --error-exitcode 1;
-#   bench     bench_kernels (ours, CPU rows left out) and bench/torch_peer.py side by side.
+#   bench     bench_kernels (ours, CPU rows left out) and bench/torch_peer.py side by side;
+#   train     mnist_train --device cuda, both models, and bench/torch_mnist.py with the same
+#             recipe (data: $TG_DATA, default data/fashion-mnist, carried with .deps/).
 #
-#   scripts/gpu_check.sh [test] [selfcheck] [sanitize] [bench]
-#     runs the phases named, in that order (no argument: all four, in this order)
+#   scripts/gpu_check.sh [test] [selfcheck] [sanitize] [bench] [train]
+#     runs the phases named, in that order (no argument: all five, in this order)
 #
 # A device call may run for 10 minutes: TG_GPU_DEADLINE (seconds from the start, default
 # 570) bounds the whole run; a step that would start too late is reported "not run", and a
@@ -22,7 +24,7 @@
 # Fill .deps/ on a Debian machine first:
 #   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-openmp \
 #     libopenblas-openmp-dev libopenblas0 libgfortran5 libquadmath0 \
-#     zlib1g-dev zlib1g googletest libgtest-dev)
+#     zlib1g-dev zlib1g googletest libgtest-dev libcli11-dev)
 # then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +34,7 @@ out=build/gpu_logs
 deadline=${TG_GPU_DEADLINE:-570}
 mkdir -p "$results" "$out"
 phases=("$@")
-[ ${#phases[@]} -gt 0 ] || phases=(test selfcheck sanitize bench)
+[ ${#phases[@]} -gt 0 ] || phases=(test selfcheck sanitize bench train)
 summary=()
 failures=0
 
@@ -87,7 +89,9 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   lib="$deps/usr/lib/x86_64-linux-gnu"
   export LD_LIBRARY_PATH="$lib/openblas-openmp:$lib:$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
   cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-openmp/libopenblas.so"
-               -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest")
+               -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest"
+               -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/lib/x86_64-linux-gnu/libz.so.1"
+               -DTG_CLI11_INCLUDE_DIR="$deps/usr/include")
 fi
 if [ ! -f /usr/local/cuda/include/cudnn.h ] && [ -z "${CUDNN_ROOT:-}" ]; then
   CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null)
@@ -136,6 +140,18 @@ phase_sanitize() {
   unset TG_PARITY_MAX_ELEMENTS
 }
 
+# The trainers: ours for 10 MLP epochs and 2 CNN epochs, then PyTorch with the same recipe.
+phase_train() {
+  local data=${TG_DATA:-data/fashion-mnist} model epochs
+  for model in mlp cnn; do
+    epochs=$([ "$model" = mlp ] && echo 10 || echo 2)
+    step "train_${model}_cuda" 200 build/gpu/examples/mnist_train --device cuda --model "$model" \
+      --epochs "$epochs" --data "$data" --metrics "$out/${model}_cuda.jsonl"
+    step "torch_mnist_$model" 200 python3 bench/torch_mnist.py --device cuda --model "$model" \
+      --epochs "$epochs" --data "$data"
+  done
+}
+
 # bench_kernels --json feeds torch_peer.py, which prints the side-by-side table.
 phase_bench() {
   step bench_kernels 200 build/gpu/bench/bench_kernels --cuda-only --json
@@ -145,7 +161,7 @@ phase_bench() {
 
 for phase in "${phases[@]}"; do
   case "$phase" in
-    test | selfcheck | sanitize | bench) "phase_$phase" ;;
+    test | selfcheck | sanitize | bench | train) "phase_$phase" ;;
     *) echo "gpu_check: unknown phase '$phase' (test, selfcheck, sanitize, bench)" >&2; exit 2 ;;
   esac
 done
