@@ -292,17 +292,17 @@ Tensor Tensor::expand(const Shape& requested) const {
 
 bool Tensor::requires_grad() const { return impl("requires_grad").requires_grad; }
 
-Tensor& Tensor::requires_grad_(bool requires) {
+Tensor& Tensor::requires_grad_(bool on) {
   const Impl& t = impl("requires_grad_");
   TG_CHECK(t.grad_fn == nullptr,
            "requires_grad_: only leaf tensors can change requires_grad; "
            "this one comes from ",
            t.grad_fn->name(), " (use detach())");
-  TG_CHECK(!requires || is_floating(t.dtype),
+  TG_CHECK(!on || is_floating(t.dtype),
            "requires_grad_: only floating-point tensors can "
            "require gradients, not ",
            t.dtype);
-  impl_->requires_grad = requires;
+  impl_->requires_grad = on;
   return *this;
 }
 

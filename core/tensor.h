@@ -130,7 +130,7 @@ class Tensor {
   // ---- autograd (core/autograd.h) ----
   bool requires_grad() const;
   // Marks a leaf as needing gradients; floating-point dtypes only.
-  Tensor& requires_grad_(bool requires = true);
+  Tensor& requires_grad_(bool on = true);
   bool is_leaf() const;  // made by the user, not by a recorded op
   // The accumulated gradient (undefined until a backward reaches this leaf).
   Tensor grad() const;

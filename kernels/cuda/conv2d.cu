@@ -1,7 +1,11 @@
 // CUDA launchers of conv2d (kernels/conv2d.h) through cuDNN; the CPU twin is
-// kernels/cpu/conv2d.cpp. Each call describes the problem, asks cuDNN's heuristics for
-// algorithms (no benchmarking, so no synchronisation), takes the first deterministic one
-// whose workspace can be had, and runs it with the workspace from the stream-ordered pool.
+// kernels/cpu/conv2d.cpp. Each call describes the problem, takes the algorithm cuDNN's
+// heuristics rank first among the deterministic ones (no benchmarking, so no
+// synchronisation; Note [algorithm cache]), and runs it with a workspace from the
+// stream-ordered pool.
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "tamegrad/kernels/conv2d.h"
@@ -93,6 +97,39 @@ struct Scale {
   DType dtype;
 };
 
+// Note [algorithm cache]: cuDNN's heuristic query costs far more than the convolutions of
+// a small network (an MNIST CNN step runs nine of them), and its answer depends only on
+// the problem, the handle (one per device) and the math mode. The chosen algorithm and
+// its workspace size are kept per (handle, pass, dtype, TF32, geometry), so each problem
+// is ranked once per process.
+struct Choice {
+  int algo;
+  size_t workspace;
+};
+
+template <typename Query>
+Choice cached_choice(cudnnHandle_t h, int pass, const Conv2dArgs& a, Query query) {
+  using Key = std::tuple<cudnnHandle_t, int, int, bool, std::vector<int64_t>>;
+  static std::mutex mutex;
+  static std::map<Key, Choice> cache;
+  const Conv2dGeometry& g = a.g;
+  Key key{h,
+          pass,
+          static_cast<int>(a.dtype),
+          a.allow_tf32,
+          {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+           g.dil_h, g.dil_w, g.groups}};
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  const Choice choice = query();
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(std::move(key), choice);
+  return choice;
+}
+
 cudnnHandle_t bind(void* handle, void* stream) {
   auto h = static_cast<cudnnHandle_t>(handle);
   TG_CUDA_CHECK(cudnnSetStream(h, as_stream(stream)));
@@ -110,16 +147,19 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
   if (empty_problem(a.g)) return;
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
-  std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-  int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
-      h, desc.x, desc.w, desc.conv, desc.y, int(ranked.size()), &returned, ranked.data()));
-  const auto& algo = pick(ranked, returned, "forward");
-  Workspace ws(algo.memory, as_stream(stream));
+  const Choice algo = cached_choice(h, 0, a, [&] {
+    std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
+    int returned = 0;
+    TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
+        h, desc.x, desc.w, desc.conv, desc.y, int(ranked.size()), &returned, ranked.data()));
+    const auto& best = pick(ranked, returned, "forward");
+    return Choice{static_cast<int>(best.algo), best.memory};
+  });
+  Workspace ws(algo.workspace, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
-                                        algo.algo, ws.data(), ws.bytes(), zero.get(), desc.y,
-                                        a.out));
+                                        static_cast<cudnnConvolutionFwdAlgo_t>(algo.algo),
+                                        ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
@@ -132,16 +172,20 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle)
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
-  std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-  int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-      h, desc.w, desc.y, desc.conv, desc.x, int(ranked.size()), &returned, ranked.data()));
-  const auto& algo = pick(ranked, returned, "backward-data");
-  Workspace ws(algo.memory, as_stream(stream));
+  const Choice algo = cached_choice(h, 1, a, [&] {
+    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
+    int returned = 0;
+    TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+        h, desc.w, desc.y, desc.conv, desc.x, int(ranked.size()), &returned, ranked.data()));
+    const auto& best = pick(ranked, returned, "backward-data");
+    return Choice{static_cast<int>(best.algo), best.memory};
+  });
+  Workspace ws(algo.workspace, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out,
-                                             desc.conv, algo.algo, ws.data(), ws.bytes(),
-                                             zero.get(), desc.x, a.out));
+                                             desc.conv,
+                                             static_cast<cudnnConvolutionBwdDataAlgo_t>(algo.algo),
+                                             ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
 }
 
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
@@ -155,16 +199,21 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handl
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
   Descriptors desc(a);
-  std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-  int returned = 0;
-  TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-      h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
-  const auto& algo = pick(ranked, returned, "backward-filter");
-  Workspace ws(algo.memory, as_stream(stream));
+  const Choice algo = cached_choice(h, 2, a, [&] {
+    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
+        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+    int returned = 0;
+    TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+        h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
+    const auto& best = pick(ranked, returned, "backward-filter");
+    return Choice{static_cast<int>(best.algo), best.memory};
+  });
+  Workspace ws(algo.workspace, as_stream(stream));
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out,
-                                               desc.conv, algo.algo, ws.data(), ws.bytes(),
-                                               zero.get(), desc.w, a.out));
+  TG_CUDA_CHECK(
+      cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out, desc.conv,
+                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo.algo),
+                                     ws.data(), ws.bytes(), zero.get(), desc.w, a.out));
 }
 
 }  // namespace tg::kernels::cuda
