@@ -1,0 +1,126 @@
+// mnist_train end to end on a small generated data set (300 training images, 100 test):
+// losses against recorded values, reruns with the same seed (and with one thread) equal to
+// the printed precision, the JSON lines,
+// and the exit code and message for bad flags and bad data.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tamegrad/core/device.h"
+#include "tamegrad/tests/data/idx_files.h"
+
+namespace tg {
+namespace {
+
+using testing::ScratchDir;
+
+struct Outcome {
+  int exit_code;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Outcome run(const ScratchDir& dir, const std::string& args) {
+  const std::string cmd =
+      std::string(TG_MNIST_TRAIN) + " " + args + " > " + dir.file("out") + " 2> " + dir.file("err");
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir.file("out")),
+          slurp(dir.file("err"))};
+}
+
+// The "train_loss" values of a --metrics file, one per line.
+std::vector<std::string> train_losses(const std::string& metrics) {
+  std::vector<std::string> out;
+  std::istringstream lines(metrics);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find("\"train_loss\": ");
+    if (at != std::string::npos) out.push_back(line.substr(at + 14, line.find(',', at) - at - 14));
+  }
+  return out;
+}
+
+TEST(MnistTrain, TrainsBothModelsReproduciblyWithRecordedLosses) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 100);
+  struct Case {
+    std::string flags;
+    std::vector<double> recorded;  // train loss per epoch, from a run of this build
+  };
+  const std::vector<Case> cases{
+      {"--model mlp --epochs 3 --batch 32", {2.11595, 1.21221, 0.277987}},
+      {"--model cnn --epochs 2 --batch 50 --optimizer momentum --clip-norm 1", {2.28485, 1.55777}},
+  };
+  for (const Case& c : cases) {
+    const std::string flags = c.flags + " --device cpu --seed 3 --data " + data.path() +
+                              " --metrics " + data.file("metrics");
+    const Outcome first = run(data, flags);
+    ASSERT_EQ(first.exit_code, 0) << c.flags << "\n" << first.out << first.err;
+    const std::vector<std::string> losses = train_losses(slurp(data.file("metrics")));
+    ASSERT_EQ(losses.size(), c.recorded.size()) << c.flags;
+    for (size_t e = 0; e < losses.size(); ++e) {
+      EXPECT_NEAR(std::stod(losses[e]), c.recorded[e], 5e-3 * c.recorded[e])
+          << c.flags << ", epoch " << e + 1;
+    }
+    const std::string last_line = first.out.substr(first.out.rfind('{'));
+    EXPECT_NE(last_line.find("\"test_accuracy\": "), std::string::npos) << last_line;
+    EXPECT_NE(last_line.find("\"device\": \"cpu\""), std::string::npos) << last_line;
+    EXPECT_NE(last_line.find("\"seed\": 3"), std::string::npos) << last_line;
+    run(data, flags);
+    EXPECT_EQ(train_losses(slurp(data.file("metrics"))), losses) << c.flags << ": a rerun differs";
+    run(data, flags + " --threads 1");
+    EXPECT_EQ(train_losses(slurp(data.file("metrics"))), losses)
+        << c.flags << ": one thread differs";
+  }
+}
+
+TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
+  ScratchDir data;
+  testing::write_mnist(data, 20, 10);
+  const std::string base = " --epochs 1 --data " + data.path();
+  struct Case {
+    std::string flags, expected;
+  };
+  std::vector<Case> cases{
+      {"--optimizer adamax", "--optimizer: adamax not in {"},
+      {"--model resnet", "--model: resnet not in {mlp,cnn}"},
+      {"--lr -1", "--lr: Value -1 not in range"},
+      {"--dropout 1", "--dropout: must be in [0, 1), got 1"},
+      {"--batch 0", "--batch: Value 0 not in range"},
+      {"--device tpu", "--device tpu: valid values are cpu, cuda, cuda:N, auto"},
+      {"--data /nonexistent/dir", "--data: data directory /nonexistent/dir does not exist"},
+      {"--epochs", "--epochs: 1 required"},
+  };
+  if (cuda_device_count() == 0) cases.push_back({"--device cuda", "--device cuda: "});
+  for (const Case& c : cases) {
+    const Outcome r =
+        run(data, (c.flags.rfind("--data", 0) == 0 ? " --epochs 1 " : base + " ") + c.flags);
+    EXPECT_EQ(r.exit_code, 2) << c.flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos)
+        << c.flags << ": expected '" << c.expected << "' in: " << r.err;
+  }
+  EXPECT_EQ(run(data, "--help").exit_code, 0);
+}
+
+TEST(MnistTrain, BadDataExitsWithCodeOneNamingTheFile) {
+  ScratchDir data;
+  testing::write_mnist(data, 20, 10);
+  testing::write_gzip(data.file("train-labels-idx1-ubyte.gz"),
+                      testing::idx_bytes({19}, std::string(19, '\1')));
+  const Outcome r = run(data, "--epochs 1 --device cpu --data " + data.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("train-images-idx3-ubyte.gz holds 20 images but"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find('{'), std::string::npos) << "no summary after a failure";
+}
+
+}  // namespace
+}  // namespace tg

@@ -1,0 +1,174 @@
+// Modules: names, state dicts (round trip and strict-load errors), summaries, modes,
+// device/dtype moves, and bad input to layers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/layers/layers.h"
+
+namespace tg::layers {
+namespace {
+
+// A small CNN: conv + BatchNorm + ReLU + pool, then a linear head.
+std::shared_ptr<Sequential> small_cnn() {
+  return sequential({make<Conv2d>(1, 4, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                     make<BatchNorm2d>(4), make<ReLU>(), make<MaxPool2d>(Size2{2, 2}),
+                     make<Flatten>(), make<Linear>(4 * 4 * 4, 10)});
+}
+
+std::vector<double> values(const Tensor& t) {
+  const Tensor c = t.detach().to(DType::Float64).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+TEST(Module, NamedParametersAndBuffersUseDottedNames) {
+  auto net = small_cnn();
+  std::vector<std::string> names;
+  for (const auto& [name, t] : net->named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "5.weight",
+                                             "5.bias"}));
+  std::vector<std::string> buffers;
+  for (const auto& [name, t] : net->named_buffers()) buffers.push_back(name);
+  EXPECT_EQ(buffers, (std::vector<std::string>{"1.running_mean", "1.running_var"}));
+  EXPECT_EQ(net->parameter_count(), 4 * 9 + 4 + 4 + 4 + 64 * 10 + 10);
+  for (const Tensor& p : net->parameters()) EXPECT_TRUE(p.requires_grad() && p.is_leaf());
+}
+
+TEST(Module, SummaryGivesEveryLayersOutputShapeAndTheTotal) {
+  auto net = small_cnn();
+  const std::string s = net->summary({2, 1, 8, 8});
+  EXPECT_NE(s.find("0: Conv2d(1, 4, kernel=3x3, padding=1x1)"), std::string::npos) << s;
+  EXPECT_NE(s.find("[2, 4, 8, 8]"), std::string::npos) << s;
+  EXPECT_NE(s.find("[2, 4, 4, 4]"), std::string::npos) << s;
+  EXPECT_NE(s.find("[2, 64]"), std::string::npos) << s;
+  EXPECT_NE(s.find("[2, 10]"), std::string::npos) << s;
+  EXPECT_NE(s.find("total parameters: 698"), std::string::npos) << s;
+  EXPECT_TRUE(net->is_training());  // restored after the eval-mode trial run
+  EXPECT_THROW(net->summary({2, 3, 8, 8}), Error);
+  EXPECT_TRUE(net->is_training());
+}
+
+TEST(Module, StateDictRoundTripReproducesTheModel) {
+  manual_seed(1);
+  auto a = small_cnn();
+  manual_seed(2);
+  auto b = small_cnn();
+  const Tensor x = randn({3, 1, 8, 8});
+  {  // move a's running statistics away from their start
+    a->train();
+    (*a)(x);
+  }
+  a->eval();
+  b->eval();
+  EXPECT_NE(values((*a)(x)), values((*b)(x)));
+  b->load_state_dict(a->state_dict());
+  EXPECT_EQ(values((*a)(x)), values((*b)(x)));
+  for (const auto& [name, t] : b->named_buffers()) {
+    for (const auto& [other, u] : a->named_buffers()) {
+      if (name == other) {
+        EXPECT_EQ(values(t), values(u)) << name;
+      }
+    }
+  }
+}
+
+TEST(Module, StrictLoadNamesEveryProblemAndChangesNothing) {
+  auto net = small_cnn();
+  const std::vector<double> before = values(net->named_parameters()[0].second);
+  NamedTensors state = net->state_dict();
+  state.erase(state.begin() + 1);                 // "0.bias" missing
+  state.emplace_back("head.weight", zeros({1}));  // unexpected
+  state[0].second = zeros({5, 1, 3, 3});          // "0.weight" of the wrong shape
+  try {
+    net->load_state_dict(state);
+    FAIL() << "a bad state dict was loaded";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("missing key '0.bias'"), std::string::npos) << m;
+    EXPECT_NE(m.find("unexpected key 'head.weight'"), std::string::npos) << m;
+    EXPECT_NE(m.find("key '0.weight': shape [5, 1, 3, 3] given, the module has [4, 1, 3, 3]"),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_EQ(values(net->named_parameters()[0].second), before);
+  // Non-strict: missing and unexpected keys are ignored, shapes still checked.
+  state[0].second = zeros({4, 1, 3, 3});
+  net->load_state_dict(state, false);
+  EXPECT_EQ(values(net->named_parameters()[0].second), std::vector<double>(36, 0.0));
+}
+
+TEST(Module, TrainEvalReachEveryChildAndChangeDropout) {
+  auto net = sequential({make<Dropout>(0.5), make<Linear>(4, 4)});
+  net->eval();
+  EXPECT_FALSE((*net)[0]->is_training());
+  const Tensor x = ones({2, 4});
+  EXPECT_EQ(values((*net)[0]->forward(x)), values(x));
+  net->train();
+  EXPECT_TRUE((*net)[1]->is_training());
+  EXPECT_NE(values((*net)[0]->forward(ones({64, 4}))), std::vector<double>(256, 1.0));
+}
+
+TEST(Module, ToDtypeKeepsLeavesThatRequireGradAndMembersFollow) {
+  auto linear = make<Linear>(3, 2);
+  linear->to(DType::Float64);
+  EXPECT_EQ(linear->weight.dtype(), DType::Float64);
+  for (const Tensor& p : linear->parameters()) {
+    EXPECT_EQ(p.dtype(), DType::Float64);
+    EXPECT_TRUE(p.is_leaf() && p.requires_grad());
+  }
+  const Tensor y = (*linear)(ones({4, 3}, DType::Float64));
+  sum(y).backward();
+  EXPECT_TRUE(linear->weight.grad().defined());
+  linear->zero_grad();
+  EXPECT_FALSE(linear->weight.grad().defined());
+  EXPECT_THROW(linear->to(DType::Int64), Error);
+}
+
+TEST(Module, DefaultInitialisationIsPytorchs) {
+  manual_seed(0);
+  Linear linear(400, 30);
+  const double bound = 1.0 / std::sqrt(400.0);
+  double max_abs = 0;
+  for (double v : values(linear.weight)) max_abs = std::max(max_abs, std::abs(v));
+  EXPECT_LE(max_abs, bound);
+  EXPECT_GT(max_abs, 0.95 * bound);  // uniform over the whole range
+  for (double v : values(linear.bias)) EXPECT_LE(std::abs(v), bound);
+  BatchNorm2d bn(3);
+  EXPECT_EQ(values(bn.weight), std::vector<double>(3, 1.0));
+  EXPECT_EQ(values(bn.running_var), std::vector<double>(3, 1.0));
+}
+
+TEST(Module, LayersRejectBadArgumentsAndInputsNamingThem) {
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([] { Linear(0, 3); }).find("Linear: in_features"), std::string::npos);
+  EXPECT_NE(message([] { Dropout(1.0); }).find("Dropout: p must be in [0, 1), got 1"),
+            std::string::npos);
+  EXPECT_NE(message([] {
+              Conv2d(3, 4, Size2{3, 3}, Conv2dOptions{{1, 1}, {0, 0}, {1, 1}, 2});
+            }).find("groups (2) must divide in_channels (3)"),
+            std::string::npos);
+  Linear linear(5, 2);
+  EXPECT_NE(message([&] {
+              linear(ones({2, 4}));
+            }).find("Linear(in=5, out=2): input's last dimension must be 5, got shape [2, 4]"),
+            std::string::npos);
+  BatchNorm2d bn(3);
+  EXPECT_NE(message([&] {
+              bn(ones({2, 4, 5, 5}));
+            }).find("BatchNorm2d(3): input must be (N, 3, H, W)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tg::layers
