@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops
   zlib1g-dev libgtest-dev
+  libcli11-dev            # mnist_train's flags
   clang-format            # scripts/test.sh fails on a formatting difference
   dataset-fashion-mnist   # the default training data, IDX .gz files
 )
