@@ -40,6 +40,8 @@ struct Flags {
   double l1 = 0, l2 = 0;
   double dropout = -1;  // -1: the model's default (mlp 0.2, cnn 0.5)
   int64_t limit = 0;    // 0: every training image
+  std::string schedule = "none";
+  int warmup = 0;  // epochs of linear warm-up (cosine)
   std::string metrics;
   std::string data;
 };
@@ -113,6 +115,29 @@ Device pick_device(const std::string& spec) {
   return device;
 }
 
+// --schedule: step and plateau act once per epoch, cosine and onecycle once per batch.
+std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
+                                                 int64_t batches) {
+  const int64_t total = static_cast<int64_t>(f.epochs) * batches;
+  if (f.schedule == "step") return std::make_unique<optim::StepLR>(opt, std::max(1, f.epochs / 3));
+  if (f.schedule == "cosine") {
+    if (f.warmup >= f.epochs)
+      throw FlagError("--warmup " + std::to_string(f.warmup) + ": must be below --epochs (" +
+                      std::to_string(f.epochs) + ")");
+    return std::make_unique<optim::CosineAnnealingLR>(opt, total, 0.0, f.warmup * batches);
+  }
+  if (f.schedule == "onecycle")
+    return std::make_unique<optim::OneCycleLR>(opt, opt.lr(), total + 1);
+  if (f.schedule == "plateau") {
+    optim::PlateauOptions options;
+    options.patience = 1;
+    options.factor = 0.3;
+    return std::make_unique<optim::ReduceLROnPlateau>(opt, options);
+  }
+  if (f.warmup > 0) throw FlagError("--warmup needs --schedule cosine");
+  return nullptr;
+}
+
 struct Evaluation {
   double loss = 0, accuracy = 0;
 };
@@ -170,6 +195,8 @@ int train(const Flags& f) {
                        : tg::examples::mnist_mlp(f.dropout >= 0 ? f.dropout : 0.2);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = make_optimizer(f, model->parameters());
+  std::unique_ptr<optim::LrSchedule> schedule = make_schedule(f, *opt, train_loader.batches());
+  const bool per_batch = f.schedule == "cosine" || f.schedule == "onecycle";
   const std::string dataset = data::dataset_name(dir);
   std::printf(
       "mnist_train: %s, %s (lr %g), %s on %s: %lld training / %lld test images, %lld "
@@ -200,6 +227,7 @@ int train(const Flags& f) {
       grad_norm = f.clip_norm > 0 ? opt->clip_grad_norm(f.clip_norm) : Tensor();
       if (b + 1 == train_loader.batches() && !grad_norm.defined()) grad_norm = opt->grad_norm();
       opt->step();
+      if (per_batch) schedule->step();
       {
         NoGradGuard no_grad;
         loss_sum = add(loss_sum, mul(loss.detach(), static_cast<double>(batch.y.numel())));
@@ -216,6 +244,9 @@ int train(const Flags& f) {
     train_seconds += seconds;
     last = evaluate(*model, test_loader);
     const double norm = grad_norm.defined() ? grad_norm.item<double>() : 0.0;
+    const double epoch_lr = opt->lr();
+    if (f.schedule == "step") schedule->step();
+    if (f.schedule == "plateau") static_cast<optim::ReduceLROnPlateau&>(*schedule).step(last.loss);
     std::printf(
         "epoch %d/%d: train loss %.4f, test loss %.4f, test accuracy %.4f, grad norm "
         "%.4g, %.1f s (%.0f images/s)\n",
@@ -229,7 +260,7 @@ int train(const Flags& f) {
                       {"test_loss", json_number(last.loss)},
                       {"test_accuracy", json_number(last.accuracy)},
                       {"grad_norm", json_number(norm)},
-                      {"lr", json_number(opt->lr())},
+                      {"lr", json_number(epoch_lr)},
                       {"seconds", json_number(seconds)},
                       {"images_per_second", json_number(train_loader.size() / seconds)}})
               << "\n";
@@ -300,6 +331,14 @@ int main(int argc, char** argv) {
           "in [0, 1)"));
   app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
       ->check(CLI::PositiveNumber);
+  app.add_option("--schedule", f.schedule,
+                 "none | step (x0.1 every epochs/3) | cosine (per batch, to 0) | onecycle (per "
+                 "batch, peak --lr) | plateau (x0.3 after 1 epoch without test-loss gain)")
+      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle", "plateau"}))
+      ->capture_default_str();
+  app.add_option("--warmup", f.warmup, "epochs of linear warm-up before the cosine schedule")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
   app.add_option("--data", f.data,
                  "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "

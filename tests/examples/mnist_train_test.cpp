@@ -58,6 +58,8 @@ TEST(MnistTrain, TrainsBothModelsReproduciblyWithRecordedLosses) {
   const std::vector<Case> cases{
       {"--model mlp --epochs 3 --batch 32", {2.11595, 1.21221, 0.277987}},
       {"--model cnn --epochs 2 --batch 50 --optimizer momentum --clip-norm 1", {2.28485, 1.55777}},
+      {"--model mlp --epochs 2 --batch 64 --optimizer adamw --schedule onecycle",
+       {2.26836, 1.93769}},
   };
   for (const Case& c : cases) {
     const std::string flags = c.flags + " --device cpu --seed 3 --data " + data.path() +
@@ -98,6 +100,9 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
       {"--device tpu", "--device tpu: valid values are cpu, cuda, cuda:N, auto"},
       {"--data /nonexistent/dir", "--data: data directory /nonexistent/dir does not exist"},
       {"--epochs", "--epochs: 1 required"},
+      {"--schedule linear", "--schedule: linear not in {"},
+      {"--warmup 2", "--warmup needs --schedule cosine"},
+      {"--schedule cosine --warmup 1", "--warmup 1: must be below --epochs (1)"},
   };
   if (cuda_device_count() == 0) cases.push_back({"--device cuda", "--device cuda: "});
   for (const Case& c : cases) {
