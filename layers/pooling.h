@@ -9,24 +9,29 @@ TG_API_BEGIN
 
 namespace tg::layers {
 
-class MaxPool2d : public Module {
+// What both pooling layers share: the window and its checks.
+class Pool2d : public Module {
  public:
-  explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
 
+ protected:
+  using PoolOp = Tensor (*)(const Tensor&, Size2, Size2, Size2);
+  Pool2d(const char* type_name, PoolOp op, Size2 kernel, Size2 stride, Size2 padding);
+
  private:
+  PoolOp op_;
   Size2 kernel_, stride_, padding_;
 };
 
-class AvgPool2d : public Module {
+class MaxPool2d : public Pool2d {
+ public:
+  explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
+};
+
+class AvgPool2d : public Pool2d {
  public:
   explicit AvgPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
-  Tensor forward(const Tensor& x) override;
-  std::string extra_repr() const override;
-
- private:
-  Size2 kernel_, stride_, padding_;
 };
 
 }  // namespace tg::layers

@@ -8,21 +8,14 @@
 #include "tamegrad/data/idx.h"
 #include "tamegrad/data/mnist.h"
 #include "tamegrad/tests/data/idx_files.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::data {
 namespace {
 
+using testing::error_of;
 using testing::idx_bytes;
 using testing::ScratchDir;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST(Idx, ReadsRawAndGzipFiles) {
   ScratchDir dir;

@@ -9,6 +9,7 @@
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
 #include "tamegrad/layers/layers.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::layers {
 namespace {
@@ -143,28 +144,20 @@ TEST(Module, DefaultInitialisationIsPytorchs) {
 }
 
 TEST(Module, LayersRejectBadArgumentsAndInputsNamingThem) {
-  auto message = [](const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([] { Linear(0, 3); }).find("Linear: in_features"), std::string::npos);
-  EXPECT_NE(message([] { Dropout(1.0); }).find("Dropout: p must be in [0, 1), got 1"),
+  EXPECT_NE(testing::error_of([] { Linear(0, 3); }).find("Linear: in_features"), std::string::npos);
+  EXPECT_NE(testing::error_of([] { Dropout(1.0); }).find("Dropout: p must be in [0, 1), got 1"),
             std::string::npos);
-  EXPECT_NE(message([] {
+  EXPECT_NE(testing::error_of([] {
               Conv2d(3, 4, Size2{3, 3}, Conv2dOptions{{1, 1}, {0, 0}, {1, 1}, 2});
             }).find("groups (2) must divide in_channels (3)"),
             std::string::npos);
   Linear linear(5, 2);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(testing::error_of([&] {
               linear(ones({2, 4}));
             }).find("Linear(in=5, out=2): input's last dimension must be 5, got shape [2, 4]"),
             std::string::npos);
   BatchNorm2d bn(3);
-  EXPECT_NE(message([&] {
+  EXPECT_NE(testing::error_of([&] {
               bn(ones({2, 4, 5, 5}));
             }).find("BatchNorm2d(3): input must be (N, 3, H, W)"),
             std::string::npos);
