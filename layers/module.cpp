@@ -95,10 +95,19 @@ template <typename Convert>
 void Module::convert_all(Convert convert) {
   NoGradGuard no_grad;
   // Every new tensor is made before any member changes, so a failure changes nothing.
+  // A tensor already of the wanted device and dtype stays the same tensor (an optimizer
+  // built on it keeps working).
   std::vector<std::pair<Tensor*, Tensor>> replaced;
-  for (auto& [name, member] : parameters_)
-    replaced.emplace_back(member, convert(*member).detach().requires_grad_(true));
-  for (auto& [name, member] : buffers_) replaced.emplace_back(member, convert(*member).detach());
+  for (auto& [name, member] : parameters_) {
+    const Tensor converted = convert(*member);
+    if (!converted.is_alias_of(*member) || converted.dtype() != member->dtype())
+      replaced.emplace_back(member, converted.detach().requires_grad_(member->requires_grad()));
+  }
+  for (auto& [name, member] : buffers_) {
+    const Tensor converted = convert(*member);
+    if (!converted.is_alias_of(*member) || converted.dtype() != member->dtype())
+      replaced.emplace_back(member, converted.detach());
+  }
   for (auto& [member, value] : replaced) *member = value;
   for (auto& [name, child] : children_) child->convert_all(convert);
 }

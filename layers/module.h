@@ -50,8 +50,9 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Moves (or converts) every parameter and buffer; parameters stay leaves that require
-  // grad. Call before building an optimizer: it holds the tensors it was given.
+  // Moves (or converts) every parameter and buffer; parameters stay leaves (requiring grad
+  // as before). Tensors already there are kept as they are; moved ones are new tensors, so
+  // call it before building an optimizer, which holds the tensors it was given.
   Module& to(const Device& device);
   Module& to(DType dtype);
 

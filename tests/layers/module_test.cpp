@@ -115,6 +115,9 @@ TEST(Module, TrainEvalReachEveryChildAndChangeDropout) {
 
 TEST(Module, ToDtypeKeepsLeavesThatRequireGradAndMembersFollow) {
   auto linear = make<Linear>(3, 2);
+  const Tensor before = linear->weight;
+  linear->to(DType::Float32).to(Device::cpu());  // already there: the same tensors
+  EXPECT_TRUE(linear->weight.is_alias_of(before));
   linear->to(DType::Float64);
   EXPECT_EQ(linear->weight.dtype(), DType::Float64);
   for (const Tensor& p : linear->parameters()) {
