@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "tamegrad/kernels/common.h"
 
@@ -119,23 +120,52 @@ enum class BinaryOp : uint8_t {
   Ge,
   Le,
   Eq,  // 1 where true, else 0, in the inputs' dtype
+  Ne,
 };
+
+// Binary ops run on every dtype; the front-end keeps Div to floating point (an integer
+// division by zero has no defined result). Integer arithmetic wraps (uint8 keeps the low
+// 8 bits), as PyTorch's does.
+template <typename T>
+TG_HOST_DEVICE bool is_nan_element(T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return x != x;
+  } else {
+    return false;
+  }
+}
+
+// Integer +, -, × in unsigned 64-bit arithmetic, so overflow wraps instead of being
+// undefined.
+template <typename T>
+TG_HOST_DEVICE T wrapping(BinaryOp op, T a, T b) {
+  const uint64_t x = static_cast<uint64_t>(a), y = static_cast<uint64_t>(b);
+  return static_cast<T>(op == BinaryOp::Add ? x + y : op == BinaryOp::Sub ? x - y : x * y);
+}
 
 template <typename T>
 TG_HOST_DEVICE T binary_element(BinaryOp op, T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    if (op == BinaryOp::Add || op == BinaryOp::Sub || op == BinaryOp::Mul) {
+      return wrapping(op, a, b);
+    }
+  }
   switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
+    case BinaryOp::Add: return T(a + b);
+    case BinaryOp::Sub: return T(a - b);
+    case BinaryOp::Mul: return T(a * b);
+    case BinaryOp::Div: return T(a / b);
     // NaN wins, as in torch.maximum / torch.minimum.
-    case BinaryOp::Maximum: return a != a ? a : (b != b ? b : (a > b ? a : b));
-    case BinaryOp::Minimum: return a != a ? a : (b != b ? b : (a < b ? a : b));
+    case BinaryOp::Maximum:
+      return is_nan_element(a) ? a : (is_nan_element(b) ? b : (a > b ? a : b));
+    case BinaryOp::Minimum:
+      return is_nan_element(a) ? a : (is_nan_element(b) ? b : (a < b ? a : b));
     case BinaryOp::Gt: return a > b ? T(1) : T(0);
     case BinaryOp::Lt: return a < b ? T(1) : T(0);
     case BinaryOp::Ge: return a >= b ? T(1) : T(0);
     case BinaryOp::Le: return a <= b ? T(1) : T(0);
     case BinaryOp::Eq: return a == b ? T(1) : T(0);
+    case BinaryOp::Ne: return a != b ? T(1) : T(0);
   }
   return a;
 }

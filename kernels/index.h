@@ -6,9 +6,12 @@
 // (output elements) × (index entries along the dim), fine for the small index extents
 // the layers use (class targets, argmax positions).
 //
+// gather and index_select copy any dtype (labels are int64, images uint8); the adjoints
+// and one_hot are floating-point only.
+//
 // Out-of-range indices: the front-end checks them on the CPU; on CUDA (where checking
-// would need a host round trip) gather and index_select produce NaN for them and the
-// adjoints ignore them.
+// would need a host round trip) gather and index_select produce NaN for them (0 for an
+// integer dtype, which has no NaN) and the adjoints ignore them.
 //
 // Front-end: core/ops/index.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
@@ -17,6 +20,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "tamegrad/kernels/common.h"
 
@@ -93,11 +97,21 @@ TG_HOST_DEVICE int64_t offset_with_dim(int64_t linear, int ndim, const int64_t* 
   return offset;
 }
 
+// What gather and index_select produce for an out-of-range index on the GPU.
+template <typename T>
+TG_HOST_DEVICE T out_of_range_value() {
+  if constexpr (std::is_floating_point_v<T>) {
+    return T(NAN);
+  } else {
+    return T(0);
+  }
+}
+
 // One output element of each op; both launchers loop over these.
 template <typename T>
 TG_HOST_DEVICE T gather_element(const GatherArgs& a, int64_t p) {
   const int64_t k = a.index[p];
-  if (k < 0 || k >= a.src_dim_size) return T(NAN);
+  if (k < 0 || k >= a.src_dim_size) return out_of_range_value<T>();
   const T* src = static_cast<const T*>(a.src);
   return src[offset_with_dim(p, a.ndim, a.sizes, a.src_strides, a.dim, k)];
 }
@@ -136,7 +150,7 @@ TG_HOST_DEVICE T index_select_element(const IndexSelectArgs& a, int64_t p) {
   const int64_t j = (p / a.inner) % a.index_count;
   const int64_t o = p / (a.inner * a.index_count);
   const int64_t k = a.index[j];
-  if (k < 0 || k >= a.src_dim_size) return T(NAN);
+  if (k < 0 || k >= a.src_dim_size) return out_of_range_value<T>();
   return static_cast<const T*>(a.src)[(o * a.src_dim_size + k) * a.inner + i];
 }
 

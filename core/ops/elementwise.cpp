@@ -35,9 +35,14 @@ void run_binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b
                kernels::cuda::binary(args, stream));
 }
 
-// A new tensor a op b over the broadcast shape.
+// A new tensor a op b over the broadcast shape. Every op but div also takes integer
+// tensors (labels compared with predictions, counts added).
 Tensor launch_binary(const char* op_name, BinaryOp op, const Tensor& a, const Tensor& b) {
-  ops::check_float_pair(op_name, a, b);
+  if (op == BinaryOp::Div) {
+    ops::check_float_pair(op_name, a, b);
+  } else {
+    ops::check_pair(op_name, a, b);
+  }
   const Shape shape = ops::broadcast_shapes(op_name, a.shape(), b.shape());
   Tensor out = empty(shape, ops::options_of(a));
   run_binary(op, out, a, b, shape);
@@ -160,6 +165,7 @@ Tensor lt(const Tensor& a, const Tensor& b) { return launch_binary("lt", BinaryO
 Tensor ge(const Tensor& a, const Tensor& b) { return launch_binary("ge", BinaryOp::Ge, a, b); }
 Tensor le(const Tensor& a, const Tensor& b) { return launch_binary("le", BinaryOp::Le, a, b); }
 Tensor eq(const Tensor& a, const Tensor& b) { return launch_binary("eq", BinaryOp::Eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return launch_binary("ne", BinaryOp::Ne, a, b); }
 
 namespace {
 // x != 0, as a uint8 mask.

@@ -20,12 +20,15 @@ Tensor sub(const Tensor& a, double b);
 Tensor mul(const Tensor& a, double b);
 Tensor div(const Tensor& a, double b);
 
-// Comparisons: 1 where true, else 0, in the inputs' dtype; not differentiable.
+// Comparisons: 1 where true, else 0, in the inputs' dtype; not differentiable. These, add,
+// sub, mul, maximum and minimum also take int64 and uint8 tensors (integer arithmetic
+// wraps); div and the unary ops are floating-point only.
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
 
 // cond ? a : b, broadcasting all three; cond is uint8, or any tensor compared with 0.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

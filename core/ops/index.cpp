@@ -25,7 +25,7 @@ void check_indices(const char* op, const Tensor& index, int64_t limit) {
 
 TG_REGISTER_OP("gather");
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
-  ops::check_float("gather", x);
+  TG_CHECK(x.defined(), "gather: undefined tensor");
   TG_CHECK(index.defined() && index.device() == x.device(), "gather: index must be on ",
            x.device());
   TG_CHECK(index.dim() == x.dim() && x.dim() > 0, "gather: index of shape ", index.shape(),
@@ -85,7 +85,7 @@ Tensor index_add_along(const Tensor& grad, int64_t d, const Tensor& idx, const S
 
 TG_REGISTER_OP("index_select");
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  ops::check_float("index_select", x);
+  TG_CHECK(x.defined(), "index_select: undefined tensor");
   TG_CHECK(index.defined() && index.dim() == 1 && index.device() == x.device(),
            "index_select: index must be 1-D on ", x.device());
   TG_CHECK(x.dim() > 0, "index_select: the input must have at least one dim");

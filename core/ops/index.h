@@ -1,5 +1,6 @@
 // Index and shape ops, differentiable: gather, index_select, cat, stack, flatten;
-// one_hot (not differentiable). Indices are int64 tensors on the values' device.
+// one_hot (not differentiable). Indices are int64 tensors on the values' device. gather
+// and index_select take every dtype (a batch of int64 labels, uint8 images).
 #pragma once
 
 #include <vector>

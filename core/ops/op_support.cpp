@@ -13,6 +13,11 @@ void check_float(const char* op, const Tensor& x) {
 void check_float_pair(const char* op, const Tensor& a, const Tensor& b) {
   check_float(op, a);
   check_float(op, b);
+  check_pair(op, a, b);
+}
+
+void check_pair(const char* op, const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.defined() && b.defined(), op, ": undefined tensor");
   TG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch: ", a.dtype(), " ", a.shape(), " vs ",
            b.dtype(), " ", b.shape());
   TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(), " vs ",

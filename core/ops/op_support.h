@@ -15,6 +15,8 @@ namespace tg::ops {
 
 // Both defined, on one device, of one floating dtype.
 void check_float_pair(const char* op, const Tensor& a, const Tensor& b);
+// Both defined, of one dtype (any) and on one device.
+void check_pair(const char* op, const Tensor& a, const Tensor& b);
 void check_float(const char* op, const Tensor& x);
 
 // The shape a and b broadcast to (NumPy rules); throws naming both shapes.

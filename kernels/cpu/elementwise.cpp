@@ -36,7 +36,7 @@ void unary_backward(const UnaryArgs& args) {
 }
 
 void binary(const BinaryArgs& args) {
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* a = static_cast<const T*>(args.a.data);
     const T* b = static_cast<const T*>(args.b.data);

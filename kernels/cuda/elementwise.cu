@@ -71,7 +71,7 @@ void unary_backward(const UnaryArgs& args, void* stream) {
 
 void binary(const BinaryArgs& args, void* stream) {
   if (args.numel == 0) return;
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     binary_kernel<T><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(
         static_cast<const T*>(args.a.data), static_cast<const T*>(args.b.data),

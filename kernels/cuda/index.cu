@@ -40,26 +40,34 @@ __global__ void index_kernel(Args args, int64_t numel) {
   }
 }
 
-template <template <typename> class Op, typename Args>
+// `any_dtype` as in the CPU twin: gather and index_select copy every dtype.
+template <template <typename> class Op, bool any_dtype = false, typename Args>
 void launch(const Args& args, int64_t numel, void* stream) {
   if (numel == 0) return;
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  const auto run = [&](auto tag) {
     using T = decltype(tag);
     index_kernel<Op, T, Args><<<grid_for(numel), kThreads, 0, as_stream(stream)>>>(args, numel);
     TG_CUDA_CHECK_LAUNCH();
-  });
+  };
+  if constexpr (any_dtype) {
+    visit_dtype(args.dtype, run);
+  } else {
+    visit_float_dtype(args.dtype, run);
+  }
 }
 
 }  // namespace
 
-void gather(const GatherArgs& args, void* stream) { launch<Gather>(args, args.numel, stream); }
+void gather(const GatherArgs& args, void* stream) {
+  launch<Gather, true>(args, args.numel, stream);
+}
 
 void scatter_add(const ScatterAddArgs& args, void* stream) {
   launch<ScatterAdd>(args, args.numel, stream);
 }
 
 void index_select(const IndexSelectArgs& args, void* stream) {
-  launch<IndexSelect>(args, args.outer * args.index_count * args.inner, stream);
+  launch<IndexSelect, true>(args, args.outer * args.index_count * args.inner, stream);
 }
 
 void index_add(const IndexAddArgs& args, void* stream) {
