@@ -7,6 +7,7 @@
 
 #include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
+#include "tamegrad/core/state_dict.h"
 
 namespace tg::layers {
 
@@ -136,40 +137,9 @@ NamedTensors Module::state_dict() const {
 }
 
 void Module::load_state_dict(const NamedTensors& state, bool strict) {
-  const NamedTensors own = state_dict();
-  std::map<std::string, Tensor> given;
-  std::vector<std::string> problems;
-  for (const auto& [name, t] : state) {
-    if (!given.emplace(name, t).second) problems.push_back("key '" + name + "' given twice");
-  }
-  std::vector<std::pair<Tensor, Tensor>> copies;
-  for (const auto& [name, target] : own) {
-    auto it = given.find(name);
-    if (it == given.end()) {
-      if (strict) problems.push_back("missing key '" + name + "'");
-      continue;
-    }
-    if (!it->second.defined()) {
-      problems.push_back("key '" + name + "' holds an undefined tensor");
-    } else if (it->second.shape() != target.shape()) {
-      problems.push_back("key '" + name + "': shape " + to_string(it->second.shape()) +
-                         " given, the module has " + to_string(target.shape()));
-    } else {
-      copies.emplace_back(target, it->second);
-    }
-    given.erase(it);
-  }
-  if (strict) {
-    for (const auto& [name, t] : given) problems.push_back("unexpected key '" + name + "'");
-  }
-  if (!problems.empty()) {
-    std::string all;
-    for (const std::string& p : problems) all += "\n  " + p;
-    TG_CHECK(false, type_name_, ".load_state_dict: ", problems.size(),
-             " problem(s), nothing loaded:", all);
-  }
+  const auto pairs = match_state(type_name_, state_dict(), state, strict);
   NoGradGuard no_grad;
-  for (auto& [target, value] : copies) Tensor(target).copy_(value);
+  for (const auto& [target, value] : pairs) Tensor(target).copy_(value);
 }
 
 Tensor Module::summarise(const Tensor& x, const std::string& prefix, int depth,

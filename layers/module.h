@@ -15,13 +15,14 @@
 #include <vector>
 
 #include "tamegrad/config.h"
+#include "tamegrad/core/state_dict.h"
 #include "tamegrad/core/tensor.h"
 
 TG_API_BEGIN
 
 namespace tg::layers {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using tg::NamedTensors;
 
 class Module {
  public:

@@ -8,18 +8,15 @@ TG_API_BEGIN
 
 namespace tg::optim {
 
-class Adagrad : public Optimizer {
+class Adagrad : public OptimizerWith<AdagradParams> {
  public:
-  Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper);
-  double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = lr; }
+  // One group of parameters, or several with their own hyperparameters.
+  Adagrad(const std::vector<Tensor>& params, const AdagradParams& hyper = {});
+  explicit Adagrad(const std::vector<ParamGroup<AdagradParams>>& groups);
   std::string name() const override { return "Adagrad"; }
 
  protected:
-  void update(ParamGroup& group, const ClipState* control) override;
-
- private:
-  AdagradParams hyper_;
+  void update(FlatGroup& flat, const ClipState* control) override;
 };
 
 }  // namespace tg::optim

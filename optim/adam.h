@@ -10,16 +10,15 @@ TG_API_BEGIN
 
 namespace tg::optim {
 
-class Adam : public Optimizer {
+class Adam : public OptimizerWith<AdamParams> {
  public:
-  Adam(const std::vector<Tensor>& params, const AdamParams& hyper);
-  double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = lr; }
+  // One group of parameters, or several with their own hyperparameters.
+  Adam(const std::vector<Tensor>& params, const AdamParams& hyper = {});
+  explicit Adam(const std::vector<ParamGroup<AdamParams>>& groups);
   std::string name() const override { return "Adam"; }
 
  protected:
-  void update(ParamGroup& group, const ClipState* control) override;
-  AdamParams hyper_;
+  void update(FlatGroup& flat, const ClipState* control) override;
 };
 
 // AdamParams with PyTorch AdamW's default decoupled weight decay (0.01).
@@ -28,6 +27,7 @@ AdamParams adamw_defaults();
 class AdamW : public Adam {
  public:
   AdamW(const std::vector<Tensor>& params, const AdamParams& hyper = adamw_defaults());
+  explicit AdamW(const std::vector<ParamGroup<AdamParams>>& groups);
   std::string name() const override { return "AdamW"; }
 };
 

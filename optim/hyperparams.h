@@ -52,6 +52,49 @@ struct RmspropParams {
   Regularization regularization;
 };
 
+// Each struct's fields by name, as f(name, field&) with field a double or a bool: how the
+// optimizers' state dicts save and load them (PyTorch's param_groups entries).
+template <typename F>
+void for_each_field(Regularization& r, F&& f) {
+  f("l2_penalty", r.l2_penalty);
+  f("l1_penalty", r.l1_penalty);
+  f("decoupled_weight_decay", r.decoupled_weight_decay);
+}
+template <typename F>
+void for_each_field(AdamParams& h, F&& f) {
+  f("lr", h.lr);
+  f("beta1", h.beta1);
+  f("beta2", h.beta2);
+  f("eps", h.eps);
+  f("amsgrad", h.amsgrad);
+  for_each_field(h.regularization, f);
+}
+template <typename F>
+void for_each_field(SgdParams& h, F&& f) {
+  f("lr", h.lr);
+  f("momentum", h.momentum);
+  f("dampening", h.dampening);
+  f("nesterov", h.nesterov);
+  for_each_field(h.regularization, f);
+}
+template <typename F>
+void for_each_field(AdagradParams& h, F&& f) {
+  f("lr", h.lr);
+  f("lr_decay", h.lr_decay);
+  f("initial_accumulator", h.initial_accumulator);
+  f("eps", h.eps);
+  for_each_field(h.regularization, f);
+}
+template <typename F>
+void for_each_field(RmspropParams& h, F&& f) {
+  f("lr", h.lr);
+  f("alpha", h.alpha);
+  f("eps", h.eps);
+  f("momentum", h.momentum);
+  f("centered", h.centered);
+  for_each_field(h.regularization, f);
+}
+
 TG_API_END
 
 }  // namespace tg::optim

@@ -1,46 +1,83 @@
-// Optimizer: building the flat groups, zero_grad, clipping and the step.
+// Optimizer: building the flat groups, zero_grad, clipping, the step and state dicts.
 #include "tamegrad/optim/optimizer.h"
 
+#include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
+#include <type_traits>
 
 #include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
 
 namespace tg::optim {
 
-Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double>& state_buffers) {
-  TG_CHECK(!params.empty(), "optimizer: no parameters given");
-  std::map<std::pair<std::string, int>, std::vector<Tensor>> by_group;
+namespace {
+
+std::string state_key(size_t param, const std::string& buffer) {
+  return "state." + std::to_string(param) + "." + buffer;
+}
+
+std::string group_key(size_t group, const std::string& field) {
+  return "param_groups." + std::to_string(group) + "." + field;
+}
+
+}  // namespace
+
+Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
+                     const std::vector<std::vector<StateBuffer>>& layouts)
+    : group_count_(groups.size()) {
+  TG_ASSERT(groups.size() == layouts.size(), "a state layout per group");
   std::set<const void*> seen;  // the same tensor twice would be gathered and updated twice
-  for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor& p = params[i];
-    TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad() && is_floating(p.dtype()),
-             "optimizer: parameter ", i, " must be a floating-point leaf that requires grad");
-    TG_CHECK(p.numel() == 0 || seen.insert(p.raw_data_ptr()).second, "optimizer: parameter ", i,
-             " (shape ", p.shape(), ") was given twice");
-    by_group[{p.device().str(), static_cast<int>(p.dtype())}].push_back(p);
+  // (group, device, dtype) -> members, with their positions in the overall order.
+  std::map<std::tuple<size_t, std::string, int>, std::vector<std::pair<Tensor, size_t>>> by_flat;
+  size_t position = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t i = 0; i < groups[g].size(); ++i, ++position) {
+      const Tensor& p = groups[g][i];
+      TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad() && is_floating(p.dtype()),
+               "optimizer: parameter ", i, " of group ", g,
+               " must be a floating-point leaf that requires grad");
+      TG_CHECK(p.numel() == 0 || seen.insert(p.raw_data_ptr()).second, "optimizer: parameter ", i,
+               " of group ", g, " (shape ", p.shape(), ") was given twice");
+      by_flat[{g, p.device().str(), static_cast<int>(p.dtype())}].emplace_back(p, position);
+    }
+  }
+  TG_CHECK(position > 0, "optimizer: no parameters given");
+  param_count_ = position;
+  for (const auto& layout : layouts) {
+    std::vector<std::string> names;
+    for (const StateBuffer& b : layout) names.push_back(b.name);
+    state_names_.push_back(names);
   }
   NoGradGuard no_grad;
   // Every buffer is allocated before any parameter moves, so a failed allocation leaves the
   // parameters as they were.
-  std::vector<ParamGroup> groups;
-  for (auto& [key, members] : by_group) {
+  std::vector<FlatGroup> flat;
+  for (auto& [key, members] : by_flat) {
+    const Tensor& first = members.front().first;
     int64_t total = 0;
-    for (const Tensor& p : members) total += p.numel();
-    const TensorOptions options =
-        TensorOptions(members.front().dtype()).device(members.front().device());
-    ParamGroup group{members.front().device(),
-                     members.front().dtype(),
-                     empty({total}, options),
-                     zeros({total}, options),
-                     {},
-                     members,
-                     zeros({}, options.dtype(DType::Int64))};
-    for (double initial : state_buffers) group.state.push_back(full({total}, initial, options));
-    groups.push_back(std::move(group));
+    for (const auto& member : members) total += member.first.numel();
+    const TensorOptions options = TensorOptions(first.dtype()).device(first.device());
+    FlatGroup group{std::get<0>(key),
+                    first.device(),
+                    first.dtype(),
+                    empty({total}, options),
+                    zeros({total}, options),
+                    {},
+                    {},
+                    {},
+                    zeros({}, options.dtype(DType::Int64))};
+    for (const auto& [p, pos] : members) {
+      group.members.push_back(p);
+      group.positions.push_back(pos);
+    }
+    for (const StateBuffer& b : layouts[group.group]) {
+      group.state.push_back(full({total}, b.initial, options));
+    }
+    flat.push_back(std::move(group));
   }
-  for (ParamGroup& group : groups) {
+  for (FlatGroup& group : flat) {
     int64_t offset = 0;
     for (const Tensor& p : group.members) {
       const int64_t n = p.numel();
@@ -53,20 +90,20 @@ Optimizer::Optimizer(const std::vector<Tensor>& params, const std::vector<double
       offset += n;
     }
   }
-  groups_ = std::move(groups);
+  flat_ = std::move(flat);
 }
 
 void Optimizer::zero_grad() {
   NoGradGuard no_grad;
-  for (ParamGroup& g : groups_) g.grads.fill_(0.0);
+  for (FlatGroup& g : flat_) g.grads.fill_(0.0);
 }
 
 Tensor Optimizer::clip_grad_norm(double max_norm) {
   TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
   std::vector<Tensor> grads;
-  for (const ParamGroup& g : groups_) {
-    TG_CHECK(g.device == groups_.front().device, "clip_grad_norm: parameters on ", g.device,
-             " and ", groups_.front().device, "; the global norm needs one device");
+  for (const FlatGroup& g : flat_) {
+    TG_CHECK(g.device == flat_.front().device, "clip_grad_norm: parameters on ", g.device, " and ",
+             flat_.front().device, "; the global norm needs one device");
     grads.push_back(g.grads);
   }
   global_grad_norm_(grads, max_norm, clip_);  // reuses clip_'s buffers after the first call
@@ -76,27 +113,192 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
 
 Tensor Optimizer::grad_norm() {
   std::vector<Tensor> grads;
-  for (const ParamGroup& g : groups_) grads.push_back(g.grads);
-  global_grad_norm_(grads, 0.0, measure_);
-  return measure_.norm;
+  for (const FlatGroup& g : flat_) grads.push_back(g.grads);
+  global_grad_norm_(grads, 0.0, measure_state_);
+  return measure_state_.norm;
 }
 
-void Optimizer::step() {
+StepStats Optimizer::step() {
   NoGradGuard no_grad;
+  StepStats stats;
+  if (!clip_pending_ && measure_) {
+    // Measured only: the update does not read it, so a non-finite norm skips nothing.
+    grad_norm();
+    if (!not_skipped_.defined() || not_skipped_.device() != flat_.front().device) {
+      not_skipped_ = zeros({}, TensorOptions(DType::UInt8).device(flat_.front().device));
+    }
+    stats = {measure_state_.norm, measure_state_.scale, not_skipped_};
+  }
   const ClipState* control = clip_pending_ ? &clip_ : nullptr;
-  for (ParamGroup& g : groups_) {
+  if (control != nullptr) stats = {clip_.norm, clip_.scale, clip_.skip};
+  for (FlatGroup& g : flat_) {
     update(g, control);
     advance_step_count_(g.step_count, control);
     g.params.bump_version();
   }
   last_skip_ = clip_pending_ ? clip_.skip : Tensor();
   clip_pending_ = false;
+  return stats;
 }
 
-int64_t Optimizer::steps() const { return groups_.front().step_count.item<int64_t>(); }
+StepStats::Values StepStats::read() const {
+  Values v{std::nan(""), 1.0, false};
+  if (grad_norm.defined()) v.grad_norm = grad_norm.to(DType::Float64).item<double>();
+  if (clip_coef.defined()) v.clip_coef = clip_coef.to(DType::Float64).item<double>();
+  if (skipped.defined()) v.skipped = skipped.item<uint8_t>() != 0;
+  return v;
+}
+
+int64_t Optimizer::steps() const { return flat_.front().step_count.item<int64_t>(); }
 
 bool Optimizer::last_step_skipped() const {
-  return last_skip_.defined() && last_skip_.item<int64_t>() != 0;
+  return last_skip_.defined() && last_skip_.item<uint8_t>() != 0;
 }
+
+void Optimizer::set_lr(double lr) {
+  for (size_t g = 0; g < group_count_; ++g) set_lr(g, lr);
+}
+
+NamedTensors Optimizer::state_dict() const {
+  // Per parameter position: its views into each state buffer.
+  std::vector<NamedTensors> per_param(param_count_);
+  std::vector<Tensor> group_steps(group_count_);
+  for (const FlatGroup& flat : flat_) {
+    const std::vector<std::string>& names = state_names_[flat.group];
+    int64_t offset = 0;
+    for (size_t m = 0; m < flat.members.size(); ++m) {
+      const Tensor& p = flat.members[m];
+      for (size_t b = 0; b < names.size(); ++b) {
+        per_param[flat.positions[m]].emplace_back(
+            state_key(flat.positions[m], names[b]),
+            flat.state[b].slice(0, offset, offset + p.numel()).view(p.shape()));
+      }
+      offset += p.numel();
+    }
+    if (!group_steps[flat.group].defined()) group_steps[flat.group] = flat.step_count;
+  }
+  NamedTensors out;
+  for (const NamedTensors& entries : per_param)
+    out.insert(out.end(), entries.begin(), entries.end());
+  for (size_t g = 0; g < group_count_; ++g) {
+    // A group without parameters has taken no step.
+    out.emplace_back(group_key(g, "step"),
+                     group_steps[g].defined() ? group_steps[g] : zeros({}, DType::Int64));
+    for (const auto& [field, value] : hyper_values(g)) {
+      out.emplace_back(group_key(g, field), full({}, value, DType::Float64));
+    }
+  }
+  return out;
+}
+
+void Optimizer::load_state_dict(const NamedTensors& state) {
+  const NamedTensors own = state_dict();
+  // Strict, so pairs[i] is own[i]'s.
+  const auto pairs = match_state(name(), own, state);
+  // Every value is checked before anything changes.
+  std::vector<std::vector<double>> values(group_count_);
+  for (size_t g = 0; g < group_count_; ++g) {
+    const double step = find_state(state, group_key(g, "step")).to(DType::Float64).item<double>();
+    TG_CHECK(step >= 0 && step == std::floor(step), name(), ": param_groups.", g,
+             ".step must be a whole number >= 0, got ", step);
+    for (const auto& [field, ignored] : hyper_values(g)) {
+      values[g].push_back(find_state(state, group_key(g, field)).to(DType::Float64).item<double>());
+    }
+    check_hyper_values(g, values[g]);
+  }
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < own.size(); ++i) {
+    if (own[i].first.rfind("state.", 0) == 0) Tensor(pairs[i].first).copy_(pairs[i].second);
+  }
+  // A group's step count lives in each of its flat groups.
+  for (FlatGroup& flat : flat_) {
+    flat.step_count.copy_(find_state(state, group_key(flat.group, "step")));
+  }
+  for (size_t g = 0; g < group_count_; ++g) set_hyper_values(g, values[g]);
+}
+
+// ---- OptimizerWith ----
+
+template <typename Hyper>
+OptimizerWith<Hyper>::OptimizerWith(const std::vector<ParamGroup<Hyper>>& groups, Check check,
+                                    Layout layout)
+    : Optimizer(
+          [&] {
+            TG_CHECK(!groups.empty(), "optimizer: no parameter groups given");
+            std::vector<std::vector<Tensor>> params;
+            for (const ParamGroup<Hyper>& g : groups) {
+              check(g.hyper);
+              params.push_back(g.params);
+            }
+            return params;
+          }(),
+          [&] {
+            std::vector<std::vector<StateBuffer>> layouts;
+            for (const ParamGroup<Hyper>& g : groups) layouts.push_back(layout(g.hyper));
+            return layouts;
+          }()),
+      check_(check),
+      layout_(layout) {
+  for (const ParamGroup<Hyper>& g : groups) hypers_.push_back(g.hyper);
+}
+
+template <typename Hyper>
+void OptimizerWith<Hyper>::set_lr(size_t group, double lr) {
+  TG_CHECK(group < hypers_.size(), name(), ": no parameter group ", group, " (there are ",
+           hypers_.size(), ")");
+  TG_CHECK(lr >= 0 && std::isfinite(lr), name(), ": a learning rate must be finite and >= 0, got ",
+           lr);
+  hypers_[group].lr = lr;
+}
+
+template <typename Hyper>
+std::vector<std::pair<std::string, double>> OptimizerWith<Hyper>::hyper_values(size_t group) const {
+  std::vector<std::pair<std::string, double>> out;
+  Hyper h = hypers_.at(group);
+  for_each_field(h, [&](const char* field, auto& value) {
+    out.emplace_back(field, static_cast<double>(value));
+  });
+  return out;
+}
+
+template <typename Hyper>
+Hyper OptimizerWith<Hyper>::with_values(size_t group, const std::vector<double>& values) const {
+  Hyper h = hypers_.at(group);
+  size_t i = 0;
+  for_each_field(h, [&](const char* field, auto& value) {
+    using Field = std::decay_t<decltype(value)>;
+    const double v = values.at(i++);
+    if constexpr (std::is_same_v<Field, bool>) {
+      TG_CHECK(v == 0 || v == 1, name(), ": param_groups.", group, ".", field,
+               " is a flag, 0 or 1, got ", v);
+      value = v != 0;
+    } else {
+      value = v;
+    }
+  });
+  return h;
+}
+
+template <typename Hyper>
+void OptimizerWith<Hyper>::check_hyper_values(size_t group,
+                                              const std::vector<double>& values) const {
+  const Hyper h = with_values(group, values);
+  check_(h);
+  std::string now, then;
+  for (const StateBuffer& b : layout_(hypers_[group])) now += " " + b.name;
+  for (const StateBuffer& b : layout_(h)) then += " " + b.name;
+  TG_CHECK(now == then, name(), ": param_groups.", group, " would change the state buffers from [",
+           now, " ] to [", then, " ]; build the optimizer with the options it was saved with");
+}
+
+template <typename Hyper>
+void OptimizerWith<Hyper>::set_hyper_values(size_t group, const std::vector<double>& values) {
+  hypers_.at(group) = with_values(group, values);
+}
+
+template class OptimizerWith<AdamParams>;
+template class OptimizerWith<SgdParams>;
+template class OptimizerWith<AdagradParams>;
+template class OptimizerWith<RmspropParams>;
 
 }  // namespace tg::optim

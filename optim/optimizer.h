@@ -1,31 +1,67 @@
-// Optimizer: flat parameter groups and the step that updates them.
+// Optimizer: parameter groups over flat buffers, and the step that updates them.
 //
-// At construction the parameters are gathered, per (device, dtype), into one contiguous
-// buffer for the values, one for the gradients and one per state tensor; every parameter
-// becomes a view into the value buffer (Tensor::set_data_) and its .grad a view into the
-// gradient buffer, so backward accumulates straight into it. A step is then one kernel
-// launch per group, the global norm one reduction, and no value travels to the host.
+// Parameters come in groups, each with its own hyperparameters (PyTorch's param_groups:
+// e.g. no weight decay for biases and BatchNorm). At construction each group's parameters
+// are gathered, per (device, dtype), into one contiguous buffer for the values, one for
+// the gradients and one per state tensor (a FlatGroup); every parameter becomes a view into
+// the value buffer (Tensor::set_data_) and its .grad a view into the gradient buffer, so
+// backward accumulates straight into it. A step is then one kernel launch per flat group,
+// the global norm one reduction, and no value travels to the host.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "tamegrad/config.h"
 #include "tamegrad/core/ops/update.h"
+#include "tamegrad/core/state_dict.h"
 #include "tamegrad/core/tensor.h"
 
 TG_API_BEGIN
 
 namespace tg::optim {
 
+// A parameter group as the user gives it: its tensors and its own hyperparameters.
+template <typename Hyper>
 struct ParamGroup {
+  std::vector<Tensor> params;
+  Hyper hyper;
+};
+
+// The flat buffers of one parameter group on one (device, dtype).
+struct FlatGroup {
+  size_t group;  // the parameter group it belongs to
   Device device;
   DType dtype;
-  Tensor params;              // (numel,) flat values
-  Tensor grads;               // (numel,) flat gradients
-  std::vector<Tensor> state;  // (numel,) each; meaning per optimizer
-  std::vector<Tensor> members;
-  Tensor step_count;  // () int64 on `device`: steps taken, skipped ones not counted
+  Tensor params;                  // (numel,) flat values
+  Tensor grads;                   // (numel,) flat gradients
+  std::vector<Tensor> state;      // (numel,) each; names from the optimizer's state layout
+  std::vector<Tensor> members;    // the parameters, views into `params`
+  std::vector<size_t> positions;  // each member's index in the optimizer's parameter order
+  Tensor step_count;              // () int64 on `device`: steps taken, skipped ones not counted
+};
+
+// What a step did, in device scalars that stay on the device until read
+// (Note [step control], kernels/update_common.h).
+struct StepStats {
+  Tensor grad_norm;  // () float32: the global gradient norm; undefined when not measured
+  Tensor clip_coef;  // () float32: the factor the gradients were scaled by (1: none)
+  Tensor skipped;    // () uint8: 1 when the step was skipped for a non-finite norm
+
+  struct Values {
+    double grad_norm;  // NaN when not measured
+    double clip_coef;
+    bool skipped;
+  };
+  // Reads the three (waits for the device).
+  Values read() const;
+};
+
+// A state buffer of an optimizer: its name in state dicts and its initial value.
+struct StateBuffer {
+  std::string name;
+  double initial;
 };
 
 class Optimizer {
@@ -34,43 +70,104 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // Zeroes every gradient buffer (one fill per group).
+  // Zeroes every gradient buffer (one fill per flat group).
   void zero_grad();
   // Takes the global L2 norm of all gradients on the device and makes the next step()
   // scale them by min(1, max_norm / (norm + 1e-6)), folded into the update (no extra pass).
-  // A non-finite norm makes that step leave parameters and state bitwise unchanged.
-  // Returns the norm, a 0-d float32 tensor on the device (reading it waits for the device);
-  // the next call overwrites it in place.
+  // A non-finite norm makes that step leave parameters, state and step counts bitwise
+  // unchanged. Returns the norm, a 0-d float32 tensor on the device (reading it waits for
+  // the device); the next call overwrites it in place.
   // The parameters must all live on one device.
   Tensor clip_grad_norm(double max_norm);
   // The global gradient norm without clipping.
   Tensor grad_norm();
-  // Updates every group, then counts the step on the device (Note [device step count],
-  // kernels/update_common.h): a step skipped for a non-finite norm is not counted.
-  void step();
+  // With `on`, a step without clip_grad_norm measures the global gradient norm for its
+  // statistics (one extra reduction); off by default.
+  void measure_grad_norm(bool on) { measure_ = on; }
+
+  // Updates every flat group, then counts the step on the device (Note [device step
+  // count], kernels/update_common.h): a step skipped for a non-finite norm is not counted.
+  // Returns its statistics; nothing waits for the device.
+  StepStats step();
   // Whether the last step was skipped for a non-finite gradient norm (waits for the device).
   bool last_step_skipped() const;
   // Steps taken, skipped ones not counted (reads the device count: waits for the device).
   int64_t steps() const;
 
-  virtual double lr() const = 0;
-  virtual void set_lr(double lr) = 0;
+  // Learning rates: lr() is the first group's, set_lr(lr) sets every group's.
+  size_t group_count() const { return group_count_; }
+  virtual double lr(size_t group) const = 0;
+  virtual void set_lr(size_t group, double lr) = 0;
+  double lr() const { return lr(0); }
+  void set_lr(double lr);
   virtual std::string name() const = 0;
 
-  const std::vector<ParamGroup>& groups() const { return groups_; }
+  // The state under PyTorch's structure, every entry a tensor:
+  //   state.<i>.<buffer>        parameter i's state (exp_avg, momentum_buffer, ...), in the
+  //                             parameters' order over all groups, sharing storage
+  //   param_groups.<g>.step     () int64: steps taken by group g
+  //   param_groups.<g>.<field>  () float64: each hyperparameter (lr, beta1, amsgrad, ...)
+  NamedTensors state_dict() const;
+  // Loads a state_dict() of an optimizer of the same kind, parameter shapes and options
+  // that shape its state (amsgrad, centered, momentum). Strict: any missing, unexpected
+  // or misshaped key, or a hyperparameter out of range, throws naming each, and nothing is
+  // loaded.
+  void load_state_dict(const NamedTensors& state);
+
+  const std::vector<FlatGroup>& flat_groups() const { return flat_; }
 
  protected:
-  // `state_buffers[i]` is the initial value of state buffer i (e.g. AdaGrad's accumulator).
-  Optimizer(const std::vector<Tensor>& params, const std::vector<double>& state_buffers);
-  // One fused update of `group`, whose per-step constants come from group.step_count.
-  virtual void update(ParamGroup& group, const ClipState* control) = 0;
+  // groups[g]: the parameters of group g; layouts[g]: its state buffers.
+  Optimizer(const std::vector<std::vector<Tensor>>& groups,
+            const std::vector<std::vector<StateBuffer>>& layouts);
+  // One fused update of `flat`, whose per-step constants come from flat.step_count.
+  virtual void update(FlatGroup& flat, const ClipState* control) = 0;
+  // Group g's hyperparameters as (name, value); bools are 0 or 1.
+  virtual std::vector<std::pair<std::string, double>> hyper_values(size_t group) const = 0;
+  // Checks values for group g (names as hyper_values gives them) without keeping them:
+  // throws when out of range or when they would change the state layout.
+  virtual void check_hyper_values(size_t group, const std::vector<double>& values) const = 0;
+  virtual void set_hyper_values(size_t group, const std::vector<double>& values) = 0;
 
  private:
-  std::vector<ParamGroup> groups_;
+  std::vector<FlatGroup> flat_;
+  std::vector<std::vector<std::string>> state_names_;  // per group
+  size_t group_count_ = 0;
+  size_t param_count_ = 0;
   bool clip_pending_ = false;
-  ClipState clip_;     // device scalars of clip_grad_norm, allocated once
-  ClipState measure_;  // the same for grad_norm
+  bool measure_ = false;
+  ClipState clip_;           // device scalars of clip_grad_norm, allocated once
+  ClipState measure_state_;  // the same for grad_norm and measured steps
+  Tensor not_skipped_;       // () uint8 zero: the skipped flag of an unclipped step
   Tensor last_skip_;
+};
+
+// The optimizers' common part: a Hyper (AdamParams, SgdParams, ...) per group, checked by
+// `Check`, with a state layout from `Layout`.
+template <typename Hyper>
+class OptimizerWith : public Optimizer {
+ public:
+  double lr(size_t group) const override { return hypers_.at(group).lr; }
+  void set_lr(size_t group, double lr) override;
+  using Optimizer::lr;
+  using Optimizer::set_lr;
+  const Hyper& hyper(size_t group = 0) const { return hypers_.at(group); }
+
+ protected:
+  using Check = void (*)(const Hyper&);
+  using Layout = std::vector<StateBuffer> (*)(const Hyper&);
+  OptimizerWith(const std::vector<ParamGroup<Hyper>>& groups, Check check, Layout layout);
+
+  std::vector<std::pair<std::string, double>> hyper_values(size_t group) const override;
+  void check_hyper_values(size_t group, const std::vector<double>& values) const override;
+  void set_hyper_values(size_t group, const std::vector<double>& values) override;
+
+  std::vector<Hyper> hypers_;
+
+ private:
+  Hyper with_values(size_t group, const std::vector<double>& values) const;
+  Check check_;
+  Layout layout_;
 };
 
 }  // namespace tg::optim

@@ -8,18 +8,17 @@ TG_API_BEGIN
 
 namespace tg::optim {
 
-class RMSprop : public Optimizer {
+class RMSprop : public OptimizerWith<RmspropParams> {
  public:
-  RMSprop(const std::vector<Tensor>& params, const RmspropParams& hyper);
-  double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = lr; }
-  std::string name() const override { return hyper_.centered ? "RMSprop (centered)" : "RMSprop"; }
+  // One group of parameters, or several with their own hyperparameters.
+  RMSprop(const std::vector<Tensor>& params, const RmspropParams& hyper = {});
+  explicit RMSprop(const std::vector<ParamGroup<RmspropParams>>& groups);
+  std::string name() const override {
+    return hypers_.front().centered ? "RMSprop (centered)" : "RMSprop";
+  }
 
  protected:
-  void update(ParamGroup& group, const ClipState* control) override;
-
- private:
-  RmspropParams hyper_;
+  void update(FlatGroup& flat, const ClipState* control) override;
 };
 
 }  // namespace tg::optim

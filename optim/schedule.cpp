@@ -16,17 +16,23 @@ double cosine(double from, double to, double fraction) {
 
 }  // namespace
 
-LrSchedule::LrSchedule(Optimizer& optimizer) : optimizer_(optimizer), base_lr_(optimizer.lr()) {}
+LrSchedule::LrSchedule(Optimizer& optimizer) : optimizer_(optimizer) {
+  for (size_t g = 0; g < optimizer.group_count(); ++g) base_lrs_.push_back(optimizer.lr(g));
+}
 
 void LrSchedule::step() {
   ++step_;
-  optimizer_.set_lr(lr_at(step_));
+  apply();
+}
+
+void LrSchedule::apply() {
+  for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_lr(g, rate(step_, base_lrs_[g]));
 }
 
 void LrSchedule::load_state(const ScheduleState& state) {
   TG_CHECK(state.step >= 0, "schedule: a saved step count must be >= 0, got ", state.step);
   step_ = state.step;
-  optimizer_.set_lr(lr_at(step_));
+  apply();
 }
 
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
@@ -35,8 +41,8 @@ StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
   TG_CHECK(gamma > 0, "StepLR: gamma must be positive, got ", gamma);
 }
 
-double StepLR::lr_at(int64_t t) const {
-  return base_lr_ * std::pow(gamma_, static_cast<double>(t / step_size_));
+double StepLR::rate(int64_t t, double base) const {
+  return base * std::pow(gamma_, static_cast<double>(t / step_size_));
 }
 
 MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma)
@@ -49,10 +55,10 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, 
   TG_CHECK(gamma > 0, "MultiStepLR: gamma must be positive, got ", gamma);
 }
 
-double MultiStepLR::lr_at(int64_t t) const {
+double MultiStepLR::rate(int64_t t, double base) const {
   const auto passed =
       std::upper_bound(milestones_.begin(), milestones_.end(), t) - milestones_.begin();
-  return base_lr_ * std::pow(gamma_, static_cast<double>(passed));
+  return base * std::pow(gamma_, static_cast<double>(passed));
 }
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
@@ -60,8 +66,8 @@ ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
   TG_CHECK(gamma > 0, "ExponentialLR: gamma must be positive, got ", gamma);
 }
 
-double ExponentialLR::lr_at(int64_t t) const {
-  return base_lr_ * std::pow(gamma_, static_cast<double>(t));
+double ExponentialLR::rate(int64_t t, double base) const {
+  return base * std::pow(gamma_, static_cast<double>(t));
 }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t total_steps, double eta_min,
@@ -78,18 +84,18 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t total_steps, 
   TG_CHECK(eta_min >= 0 && start_factor > 0 && start_factor <= 1,
            "CosineAnnealingLR: need eta_min >= 0 and start_factor in (0, 1], got eta_min ", eta_min,
            ", start_factor ", start_factor);
-  if (warmup > 0) optimizer.set_lr(lr_at(0));
+  if (warmup > 0) apply();
 }
 
-double CosineAnnealingLR::lr_at(int64_t t) const {
+double CosineAnnealingLR::rate(int64_t t, double base) const {
   if (t < warmup_) {
     const double factor = start_factor_ + (1.0 - start_factor_) * static_cast<double>(t) /
                                               static_cast<double>(warmup_);
-    return base_lr_ * factor;
+    return base * factor;
   }
   const int64_t span = total_ - warmup_;
   const int64_t into = std::min(t - warmup_, span);
-  return cosine(base_lr_, eta_min_, static_cast<double>(into) / static_cast<double>(span));
+  return cosine(base, eta_min_, static_cast<double>(into) / static_cast<double>(span));
 }
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
@@ -101,13 +107,14 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
                options.final_div_factor > 0,
            "OneCycleLR: need pct_start in (0, 1) and positive div factors, got pct_start ",
            options.pct_start);
-  base_lr_ = max_lr / options.div_factor;
-  optimizer.set_lr(lr_at(0));
+  // Every group starts from max_lr / div_factor (its base), as in PyTorch.
+  for (double& base : base_lrs_) base = max_lr / options.div_factor;
+  apply();
 }
 
 // PyTorch's two-phase schedule: phase 1 ends at step pct_start·total - 1, phase 2 at
 // total - 1; within a phase the rate follows a cosine between its ends.
-double OneCycleLR::lr_at(int64_t t) const {
+double OneCycleLR::rate(int64_t t, double) const {
   const double initial = max_lr_ / options_.div_factor;
   const double minimum = initial / options_.final_div_factor;
   const double up_end = options_.pct_start * static_cast<double>(total_) - 1.0;
@@ -122,7 +129,7 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const PlateauOptions&
       options_(options),
       best_(options.maximize ? -std::numeric_limits<double>::infinity()
                              : std::numeric_limits<double>::infinity()),
-      lr_(optimizer.lr()) {
+      lrs_(base_lrs_) {
   TG_CHECK(options.factor > 0 && options.factor < 1,
            "ReduceLROnPlateau: factor must be in (0, "
            "1), got ",
@@ -154,34 +161,44 @@ void ReduceLROnPlateau::step(double metric) {
     bad_epochs_ = 0;
   }
   if (bad_epochs_ > options_.patience) {
-    const double reduced = std::max(lr_ * options_.factor, options_.min_lr);
-    if (lr_ - reduced > options_.eps) lr_ = reduced;
+    for (double& lr : lrs_) {
+      const double reduced = std::max(lr * options_.factor, options_.min_lr);
+      if (lr - reduced > options_.eps) lr = reduced;
+    }
     cooldown_left_ = options_.cooldown;
     bad_epochs_ = 0;
   }
-  optimizer_.set_lr(lr_);
+  apply();
 }
 
 void ReduceLROnPlateau::step() {
   TG_CHECK(false, "ReduceLROnPlateau: step() needs the epoch's metric: call step(metric)");
 }
 
-double ReduceLROnPlateau::lr_at(int64_t) const { return lr_; }
+double ReduceLROnPlateau::rate(int64_t, double) const { return lrs_.front(); }
 
+void ReduceLROnPlateau::apply() {
+  for (size_t g = 0; g < lrs_.size(); ++g) optimizer_.set_lr(g, lrs_[g]);
+}
+
+// best, bad epochs, cooldown left, then each group's rate.
 ScheduleState ReduceLROnPlateau::state() const {
-  return {step_,
-          {best_, lr_, static_cast<double>(bad_epochs_), static_cast<double>(cooldown_left_)}};
+  ScheduleState state{
+      step_, {best_, static_cast<double>(bad_epochs_), static_cast<double>(cooldown_left_)}};
+  state.values.insert(state.values.end(), lrs_.begin(), lrs_.end());
+  return state;
 }
 
 void ReduceLROnPlateau::load_state(const ScheduleState& state) {
-  TG_CHECK(state.values.size() == 4, "ReduceLROnPlateau: a saved state holds 4 values, got ",
-           state.values.size());
+  TG_CHECK(state.values.size() == 3 + lrs_.size(), "ReduceLROnPlateau: a saved state of ",
+           lrs_.size(), " group(s) holds ", 3 + lrs_.size(), " values, got ", state.values.size());
+  TG_CHECK(state.step >= 0, "ReduceLROnPlateau: a saved step count must be >= 0, got ", state.step);
   step_ = state.step;
   best_ = state.values[0];
-  lr_ = state.values[1];
-  bad_epochs_ = static_cast<int64_t>(state.values[2]);
-  cooldown_left_ = static_cast<int64_t>(state.values[3]);
-  optimizer_.set_lr(lr_);
+  bad_epochs_ = static_cast<int64_t>(state.values[1]);
+  cooldown_left_ = static_cast<int64_t>(state.values[2]);
+  lrs_.assign(state.values.begin() + 3, state.values.end());
+  apply();
 }
 
 }  // namespace tg::optim

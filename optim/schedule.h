@@ -1,7 +1,8 @@
 // Learning-rate schedules (PyTorch's torch.optim.lr_scheduler, same formulas and
-// defaults). A schedule owns nothing but its counters: it reads the optimizer's learning
-// rate once at construction (the base) and sets it on each step(). Step-based schedules
-// count calls to step(): once per epoch or once per batch, as the caller decides.
+// defaults). A schedule owns nothing but its counters: it reads each parameter group's
+// learning rate once at construction (the group's base) and sets every group's rate from
+// its own base on each step(), as PyTorch's schedulers do. Step-based schedules count
+// calls to step(): once per epoch or once per batch, as the caller decides.
 //   StepLR          base · γ^⌊t / step_size⌋
 //   MultiStepLR     base · γ^(milestones ≤ t)
 //   ExponentialLR   base · γ^t
@@ -14,6 +15,7 @@
 //                   `patience` epochs (mode, threshold, cooldown, min_lr)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -35,24 +37,30 @@ class LrSchedule {
   virtual ~LrSchedule() = default;
   // Advances one step and sets the optimizer's learning rate.
   virtual void step();
-  double base_lr() const { return base_lr_; }
+  double base_lr(size_t group = 0) const { return base_lrs_.at(group); }
   int64_t steps() const { return step_; }
   virtual ScheduleState state() const { return {step_, {}}; }
   virtual void load_state(const ScheduleState& state);
-  // The learning rate after `t` steps (t = 0: the start).
-  virtual double lr_at(int64_t t) const = 0;
+  // The first group's learning rate after `t` steps (t = 0: the start).
+  double lr_at(int64_t t) const { return rate(t, base_lrs_.front()); }
 
  protected:
   explicit LrSchedule(Optimizer& optimizer);
+  // The rate after `t` steps of a group whose base rate is `base`.
+  virtual double rate(int64_t t, double base) const = 0;
+  // Sets every group's rate for the current step.
+  virtual void apply();
   Optimizer& optimizer_;
-  double base_lr_;
+  std::vector<double> base_lrs_;
   int64_t step_ = 0;
 };
 
 class StepLR : public LrSchedule {
  public:
   StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
-  double lr_at(int64_t t) const override;
+
+ protected:
+  double rate(int64_t t, double base) const override;
 
  private:
   int64_t step_size_;
@@ -63,7 +71,9 @@ class MultiStepLR : public LrSchedule {
  public:
   // milestones strictly increasing and positive
   MultiStepLR(Optimizer& optimizer, std::vector<int64_t> milestones, double gamma = 0.1);
-  double lr_at(int64_t t) const override;
+
+ protected:
+  double rate(int64_t t, double base) const override;
 
  private:
   std::vector<int64_t> milestones_;
@@ -73,7 +83,9 @@ class MultiStepLR : public LrSchedule {
 class ExponentialLR : public LrSchedule {
  public:
   ExponentialLR(Optimizer& optimizer, double gamma);
-  double lr_at(int64_t t) const override;
+
+ protected:
+  double rate(int64_t t, double base) const override;
 
  private:
   double gamma_;
@@ -84,7 +96,9 @@ class CosineAnnealingLR : public LrSchedule {
   // total_steps includes the warm-up; after total_steps the rate stays at eta_min.
   CosineAnnealingLR(Optimizer& optimizer, int64_t total_steps, double eta_min = 0,
                     int64_t warmup = 0, double start_factor = 1.0 / 3.0);
-  double lr_at(int64_t t) const override;
+
+ protected:
+  double rate(int64_t t, double base) const override;
 
  private:
   int64_t total_, warmup_;
@@ -101,7 +115,9 @@ class OneCycleLR : public LrSchedule {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
              const OneCycleOptions& options = {});
-  double lr_at(int64_t t) const override;
+
+ protected:
+  double rate(int64_t t, double base) const override;
 
  private:
   double max_lr_;
@@ -126,15 +142,19 @@ class ReduceLROnPlateau : public LrSchedule {
   // Records this epoch's metric; reduces the rate after `patience` epochs without
   // improvement (waits for nothing on the device: the metric is a host value).
   void step(double metric);
-  void step() override;                    // throws: needs a metric
-  double lr_at(int64_t t) const override;  // the current rate, whatever t
+  void step() override;  // throws: needs a metric
   ScheduleState state() const override;
   void load_state(const ScheduleState& state) override;
+
+ protected:
+  double rate(int64_t t, double base) const override;  // group 0's current rate, whatever t
+  void apply() override;
 
  private:
   bool better(double metric) const;
   PlateauOptions options_;
-  double best_, lr_;
+  double best_;
+  std::vector<double> lrs_;  // each group's current rate
   int64_t bad_epochs_ = 0, cooldown_left_ = 0;
 };
 

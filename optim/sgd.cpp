@@ -2,17 +2,32 @@
 
 namespace tg::optim {
 
-SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
-    : Optimizer(params, hyper.momentum != 0 ? std::vector<double>{0.0} : std::vector<double>{}),
-      hyper_(hyper) {
-  TG_CHECK(hyper.lr >= 0 && hyper.momentum >= 0, "SGD: need lr >= 0 and momentum >= 0");
-  TG_CHECK(!hyper.nesterov || (hyper.momentum > 0 && hyper.dampening == 0),
-           "SGD: Nesterov momentum needs momentum > 0 and zero dampening");
+namespace {
+
+void check(const SgdParams& h) {
+  TG_CHECK(h.lr >= 0 && h.momentum >= 0 && h.dampening >= 0,
+           "SGD: need lr, momentum and dampening >= 0, got lr ", h.lr, ", momentum ", h.momentum,
+           ", dampening ", h.dampening);
+  TG_CHECK(!h.nesterov || (h.momentum > 0 && h.dampening == 0),
+           "SGD: Nesterov momentum needs momentum > 0 and zero dampening, got momentum ",
+           h.momentum, ", dampening ", h.dampening);
 }
 
-void SGD::update(ParamGroup& group, const ClipState* control) {
-  sgd_update_(group.params, group.grads, group.state.empty() ? Tensor() : group.state[0], hyper_,
-              group.step_count, control);
+std::vector<StateBuffer> layout(const SgdParams& h) {
+  if (h.momentum == 0) return {};
+  return {{"momentum_buffer", 0}};
+}
+
+}  // namespace
+
+SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
+    : SGD(std::vector<ParamGroup<SgdParams>>{{params, hyper}}) {}
+
+SGD::SGD(const std::vector<ParamGroup<SgdParams>>& groups) : OptimizerWith(groups, check, layout) {}
+
+void SGD::update(FlatGroup& flat, const ClipState* control) {
+  sgd_update_(flat.params, flat.grads, flat.state.empty() ? Tensor() : flat.state[0],
+              hypers_[flat.group], flat.step_count, control);
 }
 
 }  // namespace tg::optim

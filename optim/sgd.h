@@ -8,18 +8,15 @@ TG_API_BEGIN
 
 namespace tg::optim {
 
-class SGD : public Optimizer {
+class SGD : public OptimizerWith<SgdParams> {
  public:
-  SGD(const std::vector<Tensor>& params, const SgdParams& hyper);
-  double lr() const override { return hyper_.lr; }
-  void set_lr(double lr) override { hyper_.lr = lr; }
-  std::string name() const override { return hyper_.nesterov ? "SGD (Nesterov)" : "SGD"; }
+  // One group of parameters, or several with their own hyperparameters.
+  SGD(const std::vector<Tensor>& params, const SgdParams& hyper = {});
+  explicit SGD(const std::vector<ParamGroup<SgdParams>>& groups);
+  std::string name() const override { return hypers_.front().nesterov ? "SGD (Nesterov)" : "SGD"; }
 
  protected:
-  void update(ParamGroup& group, const ClipState* control) override;
-
- private:
-  SgdParams hyper_;
+  void update(FlatGroup& flat, const ClipState* control) override;
 };
 
 }  // namespace tg::optim

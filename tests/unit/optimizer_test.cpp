@@ -2,75 +2,16 @@
 // driven by autograd through the flat gradient buffers; flat-group mechanics; bad input.
 #include <gtest/gtest.h>
 
-#include <functional>
-
 #include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
 #include "tamegrad/optim/optim.h"
 #include "tamegrad/tests/reference/optim_reference.h"
 #include "tamegrad/tests/support/parity.h"
+#include "tamegrad/tests/unit/optim_problem.h"
 
 namespace tg {
 namespace {
-
-using Reference = std::function<void(std::vector<double>&, const std::vector<double>&)>;
-
-// A quadratic bowl 0.5·Σ c·(p - target)² over two parameters of different shapes, so the
-// gradient c·(p - target) depends on where the optimizer has taken p.
-struct Problem {
-  Tensor a = from_vector(std::vector<double>{0.5, -1.5, 2.0, 0.1, -0.3, 0.9}, {2, 3});
-  Tensor b = from_vector(std::vector<double>{1.0, -2.0, 0.0, 3.0});
-  std::vector<double> c{1.0, 2.0, 0.5, 3.0, 1.5, 0.7, 2.5, 0.2, 1.2, 0.9};
-  std::vector<double> target{0.3, 0.1, -0.2, 0.5, 0.0, -1.0, 0.4, 0.8, -0.6, 0.2};
-
-  Problem() {
-    a.requires_grad_();
-    b.requires_grad_();
-  }
-  std::vector<double> values() const {
-    std::vector<double> v;
-    for (const Tensor& t : {a, b}) {
-      const Tensor c = t.detach().contiguous();
-      v.insert(v.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-    }
-    return v;
-  }
-  Tensor loss() const {
-    const Tensor p = cat({a.reshape({-1}), b});
-    const Tensor d = sub(p, from_vector(target));
-    return mul(sum(mul(from_vector(c), mul(d, d))), 0.5);
-  }
-  std::vector<double> grad_at(const std::vector<double>& p) const {
-    std::vector<double> g(p.size());
-    for (size_t i = 0; i < p.size(); ++i) g[i] = c[i] * (p[i] - target[i]);
-    return g;
-  }
-};
-
-void expect_same_trajectory(optim::Optimizer& opt, Problem& problem, const Reference& reference,
-                            int steps = 40) {
-  std::vector<double> expected = problem.values();
-  for (int t = 0; t < steps; ++t) {
-    opt.zero_grad();
-    problem.loss().backward();
-    opt.step();
-    reference(expected, problem.grad_at(expected));
-    const std::vector<double> got = problem.values();
-    for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], expected[i], 1e-12 * (1 + std::fabs(expected[i])))
-          << "step " << t + 1 << " element " << i;
-    }
-  }
-}
-
-optim::Regularization regularization(double l2, double l1, double decoupled) {
-  optim::Regularization r;
-  r.l2_penalty = l2;
-  r.l1_penalty = l1;
-  r.decoupled_weight_decay = decoupled;
-  return r;
-}
 
 struct Options {
   double l2, l1, decoupled;
@@ -181,9 +122,9 @@ TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
   Tensor c = randn({2, 2}).requires_grad_();  // float32: a second group
   const std::vector<double> a_before = {a.select(0, 1).select(0, 2).item<double>()};
   optim::SGD opt({a, b, c}, optim::SgdParams{});
-  ASSERT_EQ(opt.groups().size(), 2u);
-  const optim::ParamGroup& g64 =
-      opt.groups()[0].dtype == DType::Float64 ? opt.groups()[0] : opt.groups()[1];
+  ASSERT_EQ(opt.flat_groups().size(), 2u);
+  const optim::FlatGroup& g64 =
+      opt.flat_groups()[0].dtype == DType::Float64 ? opt.flat_groups()[0] : opt.flat_groups()[1];
   EXPECT_EQ(g64.params.numel(), 17);
   EXPECT_EQ(a.storage(), g64.params.storage());
   EXPECT_EQ(b.storage(), g64.params.storage());

@@ -100,7 +100,7 @@ TEST(Clipping, NonFiniteNormSkipsTheStepBitwise) {
     opt.zero_grad();
     toy.backward();
     opt.step();  // some state to protect
-    const optim::ParamGroup& group = opt.groups()[0];
+    const optim::FlatGroup& group = opt.flat_groups()[0];
     std::vector<Tensor> before{group.params.clone()};
     for (const Tensor& s : group.state) before.push_back(s.clone());
     opt.zero_grad();

@@ -1,0 +1,31 @@
+// State dicts: tensors under dotted names, as modules (layers/module.h) and optimizers
+// (optim/optimizer.h) hand them out and take them back, and the strict matching that
+// loading them needs.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tamegrad/config.h"
+#include "tamegrad/core/tensor.h"
+
+TG_API_BEGIN
+
+namespace tg {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// Pairs each of `own`'s tensors with the given tensor of the same name, as (target, value).
+// Every given name must be unique and every value defined with its target's shape; strict:
+// every name of `own` given and no other. Otherwise throws one tg::Error, prefixed by
+// `who`, that names every missing key, unexpected key and shape difference.
+std::vector<std::pair<Tensor, Tensor>> match_state(const std::string& who, const NamedTensors& own,
+                                                   const NamedTensors& given, bool strict = true);
+
+// The tensor under `name` (undefined when there is none).
+Tensor find_state(const NamedTensors& state, const std::string& name);
+
+}  // namespace tg
+
+TG_API_END
