@@ -21,13 +21,17 @@ BatchNorm::BatchNorm(const char* type_name, int input_dims, int64_t num_features
   running_mean = zeros({num_features}, options);
   running_var = ones({num_features}, options);
   register_buffer("running_mean", &running_mean);
+  num_batches_tracked = zeros({}, TensorOptions(options).dtype(DType::Int64));
   register_buffer("running_var", &running_var);
+  register_buffer("num_batches_tracked", &num_batches_tracked);
 }
 
 Tensor BatchNorm::forward(const Tensor& x) {
   TG_CHECK(x.dim() == input_dims_ && x.size(1) == num_features_, type_name(), "(", extra_repr(),
            "): input must be ", input_dims_ == 2 ? "(N, " : "(N, ", num_features_,
            input_dims_ == 2 ? ")" : ", H, W)", ", got shape ", x.shape());
+  // Counted on the device, no host round trip.
+  if (is_training()) advance_step_count_(num_batches_tracked, nullptr);
   return batch_norm(x, running_mean, running_var, weight, bias, is_training(), bn_.momentum,
                     bn_.eps);
 }

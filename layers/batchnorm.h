@@ -2,6 +2,8 @@
 // y = (x - mean) / sqrt(var + eps) · γ + β per channel. Training uses the batch statistics
 // and updates the running ones (buffers, momentum as PyTorch's: r ← (1 - m)·r + m·batch,
 // unbiased variance); eval uses the running statistics. γ = 1, β = 0 at the start.
+// num_batches_tracked counts training batches (on the device, as PyTorch's buffer of that
+// name, so state dicts load into torch.nn.BatchNorm2d as they are).
 #pragma once
 
 #include "tamegrad/config.h"
@@ -24,6 +26,7 @@ class BatchNorm : public Module {
 
   Tensor weight, bias;               // γ, β: (C,), undefined without affine
   Tensor running_mean, running_var;  // (C,) buffers
+  Tensor num_batches_tracked;        // () int64 buffer
 
  protected:
   BatchNorm(const char* type_name, int input_dims, int64_t num_features, const BatchNormOptions& bn,

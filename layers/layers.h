@@ -7,6 +7,7 @@
 #include "tamegrad/layers/dropout.h"
 #include "tamegrad/layers/init.h"
 #include "tamegrad/layers/linear.h"
+#include "tamegrad/layers/loss.h"
 #include "tamegrad/layers/module.h"
 #include "tamegrad/layers/pooling.h"
 #include "tamegrad/layers/sequential.h"

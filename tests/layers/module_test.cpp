@@ -1,5 +1,5 @@
-// Modules: names, state dicts (round trip and strict-load errors), summaries, modes,
-// device/dtype moves, and bad input to layers.
+// Modules: names, state dicts (round trip and strict-load errors), summaries, modes, loss
+// modules, device/dtype moves, and bad input to layers.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -34,9 +34,49 @@ TEST(Module, NamedParametersAndBuffersUseDottedNames) {
                                              "5.bias"}));
   std::vector<std::string> buffers;
   for (const auto& [name, t] : net->named_buffers()) buffers.push_back(name);
-  EXPECT_EQ(buffers, (std::vector<std::string>{"1.running_mean", "1.running_var"}));
+  EXPECT_EQ(buffers,
+            (std::vector<std::string>{"1.running_mean", "1.running_var", "1.num_batches_tracked"}));
   EXPECT_EQ(net->parameter_count(), 4 * 9 + 4 + 4 + 4 + 64 * 10 + 10);
   for (const Tensor& p : net->parameters()) EXPECT_TRUE(p.requires_grad() && p.is_leaf());
+}
+
+TEST(Module, BatchNormCountsTrainingBatchesOnly) {
+  auto net = small_cnn();
+  const Tensor x = randn({2, 1, 8, 8});
+  net->forward(x);
+  net->forward(x);
+  net->eval();
+  net->forward(x);
+  const Tensor count = net->named_buffers().back().second;
+  EXPECT_EQ(count.dtype(), DType::Int64);
+  EXPECT_EQ(count.item<int64_t>(), 2);
+  net->to(DType::Float64);  // an integer buffer keeps its dtype
+  EXPECT_EQ(net->named_buffers().back().second.dtype(), DType::Int64);
+}
+
+TEST(Module, LossModulesAreTheLossFunctionsWithTheirOptions) {
+  Generator g(5);
+  const Tensor logits = randn({4, 3}, DType::Float64, &g);
+  const Tensor classes = from_vector<int64_t>({0, 2, 1, 2});
+  CrossEntropyLoss smoothed(Reduction::Sum, 0.1);
+  EXPECT_TRUE(testing::tensors_bitwise_equal(smoothed(logits, classes),
+                                             cross_entropy(logits, classes, Reduction::Sum, 0.1)));
+  EXPECT_TRUE(
+      testing::tensors_bitwise_equal(NLLLoss()(logits, classes), nll_loss(logits, classes)));
+  const Tensor target = rand({4, 3}, DType::Float64, &g);
+  EXPECT_TRUE(testing::tensors_bitwise_equal(MSELoss(Reduction::None)(logits, target),
+                                             mse_loss(logits, target, Reduction::None)));
+  EXPECT_TRUE(testing::tensors_bitwise_equal(BCEWithLogitsLoss()(logits, target),
+                                             binary_cross_entropy_with_logits(logits, target)));
+  EXPECT_EQ(smoothed.extra_repr(), "reduction=sum, label_smoothing=0.100000");
+  EXPECT_NE(testing::error_of([&] { smoothed.forward(logits); })
+                .find("CrossEntropyLoss: a loss takes (input, target), got only an input of shape "
+                      "[4, 3]"),
+            std::string::npos);
+  EXPECT_NE(testing::error_of([] {
+              CrossEntropyLoss(Reduction::Mean, 1.5);
+            }).find("CrossEntropyLoss: label_smoothing must be in [0, 1), got 1.5"),
+            std::string::npos);
 }
 
 TEST(Module, SummaryGivesEveryLayersOutputShapeAndTheTotal) {
@@ -91,7 +131,7 @@ TEST(Module, StrictLoadNamesEveryProblemAndChangesNothing) {
     const std::string m = e.what();
     EXPECT_NE(m.find("missing key '0.bias'"), std::string::npos) << m;
     EXPECT_NE(m.find("unexpected key 'head.weight'"), std::string::npos) << m;
-    EXPECT_NE(m.find("key '0.weight': shape [5, 1, 3, 3] given, the module has [4, 1, 3, 3]"),
+    EXPECT_NE(m.find("key '0.weight': shape [5, 1, 3, 3] given, expected [4, 1, 3, 3]"),
               std::string::npos)
         << m;
   }
