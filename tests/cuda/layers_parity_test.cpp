@@ -1,0 +1,62 @@
+// Every layer with a CUDA path, composed into one network, on CUDA against the CPU: the
+// same weights (a CPU model's state dict loaded into a CUDA copy), the same batch, in
+// float64; outputs, every parameter's gradient and the BatchNorm buffers after a training
+// step, then eval-mode outputs. Dropout is left out: its draws are checked at the op level
+// (tests/cuda/random_parity_test.cpp).
+#include <gtest/gtest.h>
+
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/layers/layers.h"
+#include "tamegrad/tests/support/parity.h"
+
+namespace tg::layers {
+namespace {
+
+std::shared_ptr<Sequential> every_layer() {
+  return sequential({make<Conv2d>(2, 6, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                     make<BatchNorm2d>(6), make<LeakyReLU>(0.1), make<MaxPool2d>(Size2{2, 2}),
+                     make<Conv2d>(6, 4, Size2{3, 3}, Conv2dOptions{{2, 2}, {1, 1}, {1, 1}, 2}),
+                     make<GELU>(), make<AvgPool2d>(Size2{2, 2}, Size2{1, 1}), make<Flatten>(),
+                     make<Linear>(16, 8), make<BatchNorm1d>(8), make<Tanh>(), make<Linear>(8, 5),
+                     make<ReLU>(), make<Sigmoid>()});
+}
+
+TEST(LayersCuda, EveryLayerMatchesTheCpu) {
+  TG_REQUIRE_CUDA();
+  Generator g(3);
+  auto cpu = every_layer();
+  cpu->to(DType::Float64);
+  auto gpu = every_layer();
+  gpu->to(DType::Float64).to(Device::cuda());
+  gpu->load_state_dict(cpu->state_dict());
+  for (int64_t batch : {2, 3, 16}) {  // BatchNorm1d needs two values per channel
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const Tensor x = randn({batch, 2, 11, 11}, DType::Float64, &g);
+    const Tensor y_cpu = cpu->forward(x);
+    const Tensor y_gpu = gpu->forward(x.to(Device::cuda()));
+    ASSERT_TRUE(testing::tensors_close(y_gpu, y_cpu, 1e-10, 1e-10));
+    const Tensor upstream = randn(y_cpu.shape(), DType::Float64, &g);
+    cpu->zero_grad();
+    gpu->zero_grad();
+    y_cpu.backward(upstream);
+    y_gpu.backward(upstream.to(Device::cuda()));
+    const NamedTensors pc = cpu->named_parameters(), pg = gpu->named_parameters();
+    for (size_t i = 0; i < pc.size(); ++i) {
+      EXPECT_TRUE(testing::tensors_close(pg[i].second.grad(), pc[i].second.grad(), 1e-9, 1e-9))
+          << pc[i].first;
+    }
+    const NamedTensors bc = cpu->named_buffers(), bg = gpu->named_buffers();
+    for (size_t i = 0; i < bc.size(); ++i) {
+      EXPECT_TRUE(testing::tensors_close(bg[i].second, bc[i].second, 1e-12, 1e-12)) << bc[i].first;
+    }
+  }
+  cpu->eval();
+  gpu->eval();
+  const Tensor x = randn({5, 2, 11, 11}, DType::Float64, &g);
+  EXPECT_TRUE(
+      testing::tensors_close(gpu->forward(x.to(Device::cuda())), cpu->forward(x), 1e-10, 1e-10));
+}
+
+}  // namespace
+}  // namespace tg::layers
