@@ -24,7 +24,7 @@
 # Fill .deps/ on a Debian machine first:
 #   (mkdir -p .deps && cd .deps && apt-get download libopenblas0-openmp \
 #     libopenblas-openmp-dev libopenblas0 libgfortran5 libquadmath0 \
-#     zlib1g-dev zlib1g googletest libgtest-dev libcli11-dev)
+#     zlib1g-dev zlib1g googletest libgtest-dev libcli11-dev nlohmann-json3-dev)
 # then call the device tool with carry [".deps"] and command scripts/gpu_check.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -91,7 +91,7 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   cmake_args+=(-DTG_BLAS_LIBRARY="$lib/openblas-openmp/libopenblas.so"
                -DTG_GTEST_SOURCE_DIR="$deps/usr/src/googletest"
                -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/lib/x86_64-linux-gnu/libz.so.1"
-               -DTG_CLI11_INCLUDE_DIR="$deps/usr/include")
+               -DTG_CLI11_INCLUDE_DIR="$deps/usr/include" -DTG_JSON_INCLUDE_DIR="$deps/usr/include")
 fi
 if [ ! -f /usr/local/cuda/include/cudnn.h ] && [ -z "${CUDNN_ROOT:-}" ]; then
   CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null)

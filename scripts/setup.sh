@@ -10,6 +10,8 @@ packages=(
   libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops
   zlib1g-dev libgtest-dev
   libcli11-dev            # mnist_train's flags
+  nlohmann-json3-dev      # safetensors headers (core/safetensors.cpp)
+  python3-venv            # the safetensors interoperability test's virtual environment
   clang-format            # scripts/test.sh fails on a formatting difference
   dataset-fashion-mnist   # the default training data, IDX .gz files
 )
