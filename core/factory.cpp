@@ -61,10 +61,15 @@ Tensor from_vector(const std::vector<T>& values, const Shape& shape, const Tenso
   return host.to(options.device());
 }
 
-template Tensor from_vector(const std::vector<float>&, const Shape&, const TensorOptions&);
-template Tensor from_vector(const std::vector<double>&, const Shape&, const TensorOptions&);
-template Tensor from_vector(const std::vector<int64_t>&, const Shape&, const TensorOptions&);
-template Tensor from_vector(const std::vector<uint8_t>&, const Shape&, const TensorOptions&);
+// Exported (Note [exported symbols], config.h).
+template TG_EXPORT Tensor from_vector(const std::vector<float>&, const Shape&,
+                                      const TensorOptions&);
+template TG_EXPORT Tensor from_vector(const std::vector<double>&, const Shape&,
+                                      const TensorOptions&);
+template TG_EXPORT Tensor from_vector(const std::vector<int64_t>&, const Shape&,
+                                      const TensorOptions&);
+template TG_EXPORT Tensor from_vector(const std::vector<uint8_t>&, const Shape&,
+                                      const TensorOptions&);
 
 namespace {
 

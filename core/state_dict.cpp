@@ -5,7 +5,8 @@
 namespace tg {
 
 std::vector<std::pair<Tensor, Tensor>> match_state(const std::string& who, const NamedTensors& own,
-                                                   const NamedTensors& given, bool strict) {
+                                                   const NamedTensors& given, bool strict,
+                                                   bool exact_dtype) {
   std::map<std::string, Tensor> by_name;
   std::vector<std::string> problems;
   for (const auto& [name, t] : given) {
@@ -23,6 +24,9 @@ std::vector<std::pair<Tensor, Tensor>> match_state(const std::string& who, const
     } else if (it->second.shape() != target.shape()) {
       problems.push_back("key '" + name + "': shape " + to_string(it->second.shape()) +
                          " given, expected " + to_string(target.shape()));
+    } else if (exact_dtype && it->second.dtype() != target.dtype()) {
+      problems.push_back("key '" + name + "': dtype " + dtype_name(it->second.dtype()) +
+                         " given, expected " + dtype_name(target.dtype()));
     } else {
       pairs.emplace_back(target, it->second);
     }

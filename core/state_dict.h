@@ -18,10 +18,12 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // Pairs each of `own`'s tensors with the given tensor of the same name, as (target, value).
 // Every given name must be unique and every value defined with its target's shape; strict:
-// every name of `own` given and no other. Otherwise throws one tg::Error, prefixed by
-// `who`, that names every missing key, unexpected key and shape difference.
+// every name of `own` given and no other; exact_dtype: each value of its target's dtype.
+// Otherwise throws one tg::Error, prefixed by `who`, that names every missing key,
+// unexpected key, shape and dtype difference.
 std::vector<std::pair<Tensor, Tensor>> match_state(const std::string& who, const NamedTensors& own,
-                                                   const NamedTensors& given, bool strict = true);
+                                                   const NamedTensors& given, bool strict = true,
+                                                   bool exact_dtype = false);
 
 // The tensor under `name` (undefined when there is none).
 Tensor find_state(const NamedTensors& state, const std::string& name);

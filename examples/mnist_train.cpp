@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "common/checkpoint.h"
 #include "common/progress.h"
 #include "mnist_models.h"
 #include "tamegrad/data/dataloader.h"
@@ -44,6 +45,9 @@ struct Flags {
   int warmup = 0;  // epochs of linear warm-up (cosine)
   std::string metrics;
   std::string data;
+  std::string checkpoint;  // written after every epoch
+  std::string resume;      // a checkpoint to continue from
+  int stop_after = 0;      // stop after this epoch, as if interrupted (0: never)
 };
 
 struct FlagError : std::runtime_error {
@@ -205,6 +209,12 @@ int train(const Flags& f) {
       static_cast<long long>(train_loader.size()), static_cast<long long>(test_loader.size()),
       static_cast<long long>(model->parameter_count()), omp_get_max_threads());
 
+  int64_t epochs_done = 0;
+  if (!f.resume.empty()) {
+    epochs_done = tg::examples::load_training_checkpoint(f.resume, *model, *opt, schedule.get());
+    std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
+                static_cast<long long>(epochs_done));
+  }
   std::ofstream metrics;
   if (!f.metrics.empty()) {
     metrics.open(f.metrics);
@@ -212,7 +222,11 @@ int train(const Flags& f) {
   }
   double train_seconds = 0;
   Evaluation last;
-  for (int epoch = 1; epoch <= f.epochs; ++epoch) {
+  if (epochs_done >= std::min(f.epochs, f.stop_after > 0 ? f.stop_after : f.epochs)) {
+    last = evaluate(*model, test_loader);
+  }
+  const int last_epoch = f.stop_after > 0 ? std::min(f.stop_after, f.epochs) : f.epochs;
+  for (int epoch = static_cast<int>(epochs_done) + 1; epoch <= last_epoch; ++epoch) {
     tg::examples::Progress progress(epoch, f.epochs, static_cast<long>(train_loader.batches()));
     train_loader.start_epoch(epoch);
     // The loss is summed on the device and read once per epoch (or per redraw): no wait for
@@ -265,6 +279,11 @@ int train(const Flags& f) {
                       {"images_per_second", json_number(train_loader.size() / seconds)}})
               << "\n";
       metrics.flush();
+    }
+    if (!f.checkpoint.empty()) {
+      tg::examples::save_training_checkpoint(
+          f.checkpoint, *model, *opt, schedule.get(), epoch,
+          {{"model", f.model}, {"schedule", f.schedule}, {"seed", std::to_string(f.seed)}});
     }
   }
   std::printf("%s\n",
@@ -340,6 +359,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--checkpoint", f.checkpoint,
+                 "after every epoch, save the whole training state to this safetensors file "
+                 "(atomically: an interrupted save keeps the previous one)");
+  app.add_option("--stop-after", f.stop_after,
+                 "stop after this epoch as if interrupted (schedules still span --epochs); "
+                 "with --checkpoint, a later --resume continues the run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--resume", f.resume,
+                 "continue from a --checkpoint file, with the same flags; --epochs counts "
+                 "the epochs already done");
   app.add_option("--data", f.data,
                  "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
                  "MNIST, else /usr/share/datasets/fashion-mnist]");

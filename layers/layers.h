@@ -3,6 +3,7 @@
 
 #include "tamegrad/layers/activation.h"
 #include "tamegrad/layers/batchnorm.h"
+#include "tamegrad/layers/checkpoint.h"
 #include "tamegrad/layers/conv2d.h"
 #include "tamegrad/layers/dropout.h"
 #include "tamegrad/layers/init.h"

@@ -12,6 +12,7 @@
 #include "tamegrad/core/generator.h"
 #include "tamegrad/core/gradcheck.h"
 #include "tamegrad/core/ops.h"
+#include "tamegrad/core/safetensors.h"
 #include "tamegrad/core/state_dict.h"
 #include "tamegrad/core/storage.h"
 #include "tamegrad/core/tensor.h"

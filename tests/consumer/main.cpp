@@ -3,6 +3,7 @@
 #include <tamegrad/tamegrad.h>
 
 #include <cstdio>
+#include <string>
 
 // The consumer's own headers with tamegrad's names (tests/consumer/own/).
 #include "core/device.h"
@@ -50,6 +51,13 @@ int main() {
   }
   std::printf("training: loss %.4f -> %.4f\n", first, last);
   if (!(last < first)) return 1;
+  // Function templates and the checkpoint format are exported too.
+  const tg::Tensor labels = tg::from_vector<int64_t>({1, 0, 1});
+  const std::string file = std::string(BUILD_DIR) + "/consumer_weights.safetensors";
+  tg::save_safetensors(file, {{"w", w.detach()}, {"labels", labels}});
+  const tg::SafetensorsContents back = tg::load_safetensors(file);
+  if (back.tensors.size() != 2 || tg::find_state(back.tensors, "labels").numel() != 3) return 1;
+  std::printf("safetensors: round trip of %zu tensors\n", back.tensors.size());
   const app::Device own_device;
   const app::Tensor own_tensor;
   const app::Optimizer own_optimizer;

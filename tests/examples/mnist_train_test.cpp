@@ -1,7 +1,7 @@
 // mnist_train end to end on a small generated data set (300 training images, 100 test):
 // losses against recorded values, reruns with the same seed (and with one thread) equal to
-// the printed precision, the JSON lines,
-// and the exit code and message for bad flags and bad data.
+// the printed precision, the JSON lines, a resumed run bit for bit equal to an
+// uninterrupted one, and the exit code and message for bad flags, data and checkpoints.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "tamegrad/core/device.h"
+#include "tamegrad/core/safetensors.h"
 #include "tamegrad/tests/data/idx_files.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
@@ -82,6 +84,62 @@ TEST(MnistTrain, TrainsBothModelsReproduciblyWithRecordedLosses) {
     EXPECT_EQ(train_losses(slurp(data.file("metrics"))), losses)
         << c.flags << ": one thread differs";
   }
+}
+
+TEST(MnistTrain, AResumedRunIsBitForBitTheUninterruptedOne) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 100);
+  // The CNN has BatchNorm and dropout; Adam with clipping and a per-batch schedule.
+  const std::string flags =
+      "--model cnn --batch 50 --optimizer adam --clip-norm 0.5 "
+      "--schedule onecycle --device cpu --seed 5 --data " +
+      data.path();
+  const Outcome straight = run(data, flags + " --epochs 3 --checkpoint " + data.file("a.st") +
+                                         " --metrics " + data.file("a.jsonl"));
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  const Outcome first =
+      run(data, flags + " --epochs 3 --stop-after 1 --checkpoint " + data.file("b.st"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const Outcome resumed =
+      run(data, flags + " --epochs 3 --resume " + data.file("b.st") + " --checkpoint " +
+                    data.file("b.st") + " --metrics " + data.file("b.jsonl"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("resumed from " + data.file("b.st") + " after epoch 1"),
+            std::string::npos);
+  const std::vector<std::string> all = train_losses(slurp(data.file("a.jsonl")));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(train_losses(slurp(data.file("b.jsonl"))),
+            std::vector<std::string>(all.begin() + 1, all.end()));
+  const SafetensorsContents a = load_safetensors(data.file("a.st"));
+  const SafetensorsContents b = load_safetensors(data.file("b.st"));
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+    EXPECT_TRUE(testing::tensors_bitwise_equal(b.tensors[i].second, a.tensors[i].second))
+        << a.tensors[i].first;
+  }
+  // What the file holds, under the names the format promises.
+  for (const char* name :
+       {"model.0.weight", "model.1.num_batches_tracked", "optimizer.0.weight.exp_avg_sq",
+        "optimizer.param_groups.0.step", "schedule.step", "generator.cpu", "progress.epoch"}) {
+    EXPECT_TRUE(find_state(a.tensors, name).defined()) << name;
+  }
+  EXPECT_EQ(find_state(a.tensors, "progress.epoch").item<int64_t>(), 3);
+
+  // A checkpoint that does not fit the flags: exit 1, naming the file and the difference.
+  const Outcome other = run(data, "--model cnn --optimizer sgd --epochs 4 --device cpu --data " +
+                                      data.path() + " --resume " + data.file("b.st"));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find(data.file("b.st") + ": saved with optimizer Adam, resumed with SGD"),
+            std::string::npos)
+      << other.err;
+  const Outcome mlp = run(data,
+                          "--model mlp --epochs 4 --device cpu --schedule onecycle "
+                          "--data " +
+                              data.path() + " --resume " + data.file("b.st"));
+  EXPECT_EQ(mlp.exit_code, 1);
+  EXPECT_NE(mlp.err.find(data.file("b.st") + ": model.load_state_dict"), std::string::npos)
+      << mlp.err;
 }
 
 TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
