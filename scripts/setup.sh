@@ -12,6 +12,7 @@ packages=(
   libcli11-dev            # mnist_train's flags
   nlohmann-json3-dev      # safetensors headers (core/safetensors.cpp)
   python3-venv            # the safetensors interoperability test's virtual environment
+  python3-torch           # golden data (tests/golden/*.py) and the interop test loading our models into torch.nn
   clang-format            # scripts/test.sh fails on a formatting difference
   dataset-fashion-mnist   # the default training data, IDX .gz files
 )
