@@ -20,6 +20,7 @@
 #include "tamegrad/core/dispatch.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
+#include "tamegrad/core/ops/op_support.h"
 #include "tamegrad/kernels/batchnorm.h"
 
 namespace tg::bench {
@@ -160,12 +161,13 @@ void bench_device(const Flags& flags, const Device& device) {
                                              invstd.raw_data_ptr(), true,
                                              y.raw_data_ptr(),      s1.raw_data_ptr(),
                                              s2.raw_data_ptr()};
+    [[maybe_unused]] const kernels::ScratchAllocator scratch = ops::scratch_allocator(device);
     print(flags,
           {device.str(), "batchnorm_fwd", m,
            median_seconds(device, repeats,
                           [&] {
                             TG_ON_DEVICE(device, kernels::cpu::batchnorm_forward(fwd), stream,
-                                         kernels::cuda::batchnorm_forward(fwd, stream));
+                                         kernels::cuda::batchnorm_forward(fwd, stream, scratch));
                           }),
            8.0 * m},
           copy_bw);
@@ -174,7 +176,7 @@ void bench_device(const Flags& flags, const Device& device) {
            median_seconds(device, repeats,
                           [&] {
                             TG_ON_DEVICE(device, kernels::cpu::batchnorm_backward(bwd), stream,
-                                         kernels::cuda::batchnorm_backward(bwd, stream));
+                                         kernels::cuda::batchnorm_backward(bwd, stream, scratch));
                           }),
            12.0 * m},
           copy_bw);

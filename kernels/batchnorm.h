@@ -103,9 +103,12 @@ namespace cpu {
 void batchnorm_forward(const BatchNormForwardArgs& args);
 void batchnorm_backward(const BatchNormBackwardArgs& args);
 }  // namespace cpu
+// `scratch` gives the per-chunk partial sums (Note [scratch memory], common.h).
 namespace cuda {
-void batchnorm_forward(const BatchNormForwardArgs& args, void* stream);
-void batchnorm_backward(const BatchNormBackwardArgs& args, void* stream);
+void batchnorm_forward(const BatchNormForwardArgs& args, void* stream,
+                       const ScratchAllocator& scratch);
+void batchnorm_backward(const BatchNormBackwardArgs& args, void* stream,
+                        const ScratchAllocator& scratch);
 }  // namespace cuda
 
 }  // namespace tg::kernels

@@ -5,6 +5,7 @@
 // leaf headers dtype.h and error.h, never Tensor or autograd.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -21,6 +22,20 @@ namespace tg::kernels {
 
 // The most dimensions a strided kernel handles; core checks tensors against it.
 constexpr int kMaxDims = 8;
+
+// Note [scratch memory]: a launcher that needs temporary device memory (cuDNN's
+// workspace, batchnorm's per-chunk partial sums) takes it from the caller through a
+// ScratchAllocator, which core fills with its own allocator (ops::scratch_allocator): so
+// out-of-memory errors name the device and the size, the tests' allocation guards surround
+// scratch too, and a free during a CUDA-graph capture follows Note [frees during graph
+// capture]. Kernels stay free of Storage. CPU launchers need none.
+struct ScratchAllocator {
+  // Memory of `bytes` on the launch's device, usable on its stream; *handle is what
+  // release takes. Throws tg::Error when the allocation fails.
+  void* (*allocate)(void* context, size_t bytes, void** handle) = nullptr;
+  void (*release)(void* context, void* handle) = nullptr;  // must not throw
+  void* context = nullptr;
+};
 
 // Offset (in elements) of the `linear`-th element, in row-major order, of a tensor with
 // `sizes` and `strides` (elements).

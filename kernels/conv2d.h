@@ -90,10 +90,14 @@ void conv2d_forward(const Conv2dArgs& args);
 void conv2d_backward_data(const Conv2dArgs& args);
 void conv2d_backward_filter(const Conv2dArgs& args);
 }  // namespace cpu
+// `scratch` gives cuDNN's workspace (Note [scratch memory], common.h).
 namespace cuda {
-void conv2d_forward(const Conv2dArgs& args, void* stream, void* cudnn_handle);
-void conv2d_backward_data(const Conv2dArgs& args, void* stream, void* cudnn_handle);
-void conv2d_backward_filter(const Conv2dArgs& args, void* stream, void* cudnn_handle);
+void conv2d_forward(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+                    const ScratchAllocator& scratch);
+void conv2d_backward_data(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+                          const ScratchAllocator& scratch);
+void conv2d_backward_filter(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+                            const ScratchAllocator& scratch);
 }  // namespace cuda
 
 }  // namespace tg::kernels

@@ -55,8 +55,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         invstd.raw_data_ptr(),
         momentum,
         eps};
-    TG_ON_DEVICE(x.device(), kernels::cpu::batchnorm_forward(args), stream,
-                 kernels::cuda::batchnorm_forward(args, stream));
+    TG_ON_DEVICE(
+        x.device(), kernels::cpu::batchnorm_forward(args), stream,
+        kernels::cuda::batchnorm_forward(args, stream, ops::scratch_allocator(x.device())));
     if (training && running_mean.defined()) {
       running_mean.bump_version();
       running_var.bump_version();
@@ -88,7 +89,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                                                   need[1] ? grads[1].raw_data_ptr() : nullptr,
                                                   need[2] ? grads[2].raw_data_ptr() : nullptr};
         TG_ON_DEVICE(options.device(), kernels::cpu::batchnorm_backward(args), stream,
-                     kernels::cuda::batchnorm_backward(args, stream));
+                     kernels::cuda::batchnorm_backward(args, stream,
+                                                       ops::scratch_allocator(options.device())));
         return grads;
       });
 }

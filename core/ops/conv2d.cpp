@@ -64,18 +64,21 @@ Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, cons
                                  grad_out.defined() ? grad_out.raw_data_ptr() : nullptr,
                                  out.raw_data_ptr(),
                                  ctx.allow_tf32()};
+  [[maybe_unused]] const kernels::ScratchAllocator scratch =
+      ops::scratch_allocator(options.device());
   switch (pass) {
     case Pass::Forward:
       TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_forward(args), stream,
-                   kernels::cuda::conv2d_forward(args, stream, ctx.cudnn_handle()));
+                   kernels::cuda::conv2d_forward(args, stream, ctx.cudnn_handle(), scratch));
       break;
     case Pass::BackwardData:
       TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_data(args), stream,
-                   kernels::cuda::conv2d_backward_data(args, stream, ctx.cudnn_handle()));
+                   kernels::cuda::conv2d_backward_data(args, stream, ctx.cudnn_handle(), scratch));
       break;
     case Pass::BackwardFilter:
-      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_filter(args), stream,
-                   kernels::cuda::conv2d_backward_filter(args, stream, ctx.cudnn_handle()));
+      TG_ON_DEVICE(
+          options.device(), kernels::cpu::conv2d_backward_filter(args), stream,
+          kernels::cuda::conv2d_backward_filter(args, stream, ctx.cudnn_handle(), scratch));
       break;
   }
   return out;

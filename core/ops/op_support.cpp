@@ -1,6 +1,11 @@
 #include "tamegrad/core/ops/op_support.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/storage.h"
 
 namespace tg::ops {
 
@@ -22,6 +27,33 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
            b.dtype(), " ", b.shape());
   TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(), " vs ",
            b.device(), " ", b.shape());
+}
+
+namespace {
+void* allocate_scratch(void* context, size_t bytes, void** handle) {
+  const Device& device = static_cast<DeviceContext*>(context)->device();
+  auto* storage = new Storage(bytes, device);
+  *handle = storage;
+  return storage->data();
+}
+
+void release_scratch(void* context, void* handle) {
+  auto* storage = static_cast<Storage*>(handle);
+  if (static_cast<DeviceContext*>(context)->allocation_guards() && !storage->guards_intact()) {
+    std::fprintf(stderr, "tamegrad: a kernel wrote outside its %zu-byte scratch block on %s\n",
+                 storage->bytes(), storage->device().str().c_str());
+    std::abort();
+  }
+  delete storage;
+}
+}  // namespace
+
+kernels::ScratchAllocator scratch_allocator(const Device& device) {
+  kernels::ScratchAllocator a;
+  a.allocate = allocate_scratch;
+  a.release = release_scratch;
+  a.context = &context(device);
+  return a;
 }
 
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {

@@ -42,6 +42,12 @@ Tensor scalar_like(double value, const Tensor& x);
 
 TensorOptions options_of(const Tensor& t);
 
+// Scratch memory for a CUDA launcher on `device` (Note [scratch memory], kernels/common.h):
+// each block a Storage, so it comes from the device context's allocator with its
+// out-of-memory errors, guards and graph-capture rules; with allocation guards on, a
+// block whose guards were overwritten aborts the process when released, naming it.
+kernels::ScratchAllocator scratch_allocator(const Device& device);
+
 // Registration of exported op names, so the op-case table can be checked for coverage.
 struct OpRegistration {
   explicit OpRegistration(const char* name);

@@ -184,25 +184,6 @@ __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__
   }
 }
 
-// Scratch memory from the stream-ordered pool, released on scope exit.
-class Scratch {
- public:
-  Scratch(size_t bytes, cudaStream_t stream) : stream_(stream) {
-    TG_CUDA_CHECK(cudaMallocAsync(&data_, bytes, stream));
-  }
-  ~Scratch() { (void)cudaFreeAsync(data_, stream_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(data_);
-  }
-
- private:
-  void* data_ = nullptr;
-  cudaStream_t stream_;
-};
-
 unsigned channel_blocks(int64_t c) { return static_cast<unsigned>((c + kThreads - 1) / kThreads); }
 
 // Calls f with a 32-bit index type when every offset of `s` (and a grid stride past the
@@ -218,7 +199,8 @@ void with_index_type(const BatchNormShape& s, F&& f) {
 
 }  // namespace
 
-void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
+void batchnorm_forward(const BatchNormForwardArgs& a, void* stream,
+                       const ScratchAllocator& scratch) {
   const BatchNormShape& s = a.shape;
   if (s.c == 0) return;
   TG_CHECK(s.c <= 65535, "batch_norm: at most 65535 channels on CUDA, got ", s.c);
@@ -227,7 +209,7 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
     using T = decltype(tag);
     if (a.training) {
       const Chunking ch = chunking(s);
-      Scratch partials(sizeof(T) * 3 * s.c * ch.chunks, st);
+      ScratchBuffer partials(scratch, sizeof(T) * 3 * s.c * ch.chunks);
       with_index_type(s, [&](auto index) {
         moments_partial_kernel<T, decltype(index)>
             <<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
@@ -252,7 +234,8 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream) {
   });
 }
 
-void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream) {
+void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream,
+                        const ScratchAllocator& scratch) {
   const BatchNormShape& s = a.shape;
   if (s.c == 0) return;
   TG_CHECK(s.c <= 65535, "batch_norm: at most 65535 channels on CUDA, got ", s.c);
@@ -260,8 +243,8 @@ void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream) {
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     const Chunking ch = chunking(s);
-    Scratch partials(sizeof(T) * 2 * s.c * ch.chunks, st);
-    Scratch totals(sizeof(T) * 2 * s.c, st);
+    ScratchBuffer partials(scratch, sizeof(T) * 2 * s.c * ch.chunks);
+    ScratchBuffer totals(scratch, sizeof(T) * 2 * s.c);
     with_index_type(s, [&](auto index) {
       grad_partial_kernel<T, decltype(index)>
           <<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(

@@ -67,26 +67,6 @@ const Perf& pick(const std::vector<Perf>& ranked, int returned, const char* pass
   return *fallback;
 }
 
-// Workspace from the stream-ordered pool, released (stream-ordered) on scope exit.
-class Workspace {
- public:
-  Workspace(size_t bytes, cudaStream_t stream) : bytes_(bytes), stream_(stream) {
-    if (bytes > 0) TG_CUDA_CHECK(cudaMallocAsync(&data_, bytes, stream));
-  }
-  ~Workspace() {
-    if (data_ != nullptr) (void)cudaFreeAsync(data_, stream_);
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  void* data() const { return data_; }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* data_ = nullptr;
-  size_t bytes_;
-  cudaStream_t stream_;
-};
-
 // cuDNN's scaling factors are double for double data, float otherwise.
 struct Scale {
   explicit Scale(DType dtype, double value)
@@ -142,7 +122,8 @@ bool empty_problem(const Conv2dGeometry& g) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+                    const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) return;
   cudnnHandle_t h = bind(cudnn_handle, stream);
@@ -155,14 +136,15 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
     const auto& best = pick(ranked, returned, "forward");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  Workspace ws(algo.workspace, as_stream(stream));
+  ScratchBuffer ws(scratch, algo.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
                                         static_cast<cudnnConvolutionFwdAlgo_t>(algo.algo),
                                         ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
 }
 
-void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+                          const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
     TG_CUDA_CHECK(cudaMemsetAsync(
@@ -180,7 +162,7 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle)
     const auto& best = pick(ranked, returned, "backward-data");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  Workspace ws(algo.workspace, as_stream(stream));
+  ScratchBuffer ws(scratch, algo.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out,
                                              desc.conv,
@@ -188,7 +170,8 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle)
                                              ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
 }
 
-void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle) {
+void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+                            const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
     TG_CUDA_CHECK(cudaMemsetAsync(
@@ -208,7 +191,7 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handl
     const auto& best = pick(ranked, returned, "backward-filter");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  Workspace ws(algo.workspace, as_stream(stream));
+  ScratchBuffer ws(scratch, algo.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(
       cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out, desc.conv,

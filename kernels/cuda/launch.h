@@ -1,6 +1,6 @@
 // What every CUDA file shares: TG_CUDA_CHECK over cudaError_t / cublasStatus_t /
-// cudnnStatus_t, the launch check that follows every <<<>>>, and the grid-stride loop
-// (its grid size, and grid_stride(n) to walk it).
+// cudnnStatus_t, the launch check that follows every <<<>>>, the grid-stride loop (its
+// grid size, and grid_stride(n) to walk it), and scratch buffers (ScratchBuffer).
 #pragma once
 
 #include <cublas_v2.h>
@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "tamegrad/core/error.h"
+#include "tamegrad/kernels/common.h"
 
 namespace tg::detail {
 
@@ -79,5 +80,35 @@ __device__ GridStride<I> grid_stride(I n) {
 #endif
 
 inline cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
+
+// Scratch memory for one launch from the caller's allocator (Note [scratch memory],
+// kernels/common.h), released when the scope ends (the allocator's frees are
+// stream-ordered, so kernels queued before then still see it).
+class ScratchBuffer {
+ public:
+  ScratchBuffer(const ScratchAllocator& allocator, size_t bytes) : allocator_(allocator) {
+    TG_ASSERT(allocator.allocate != nullptr && allocator.release != nullptr,
+              "a CUDA launcher needs a scratch allocator");
+    if (bytes > 0) data_ = allocator.allocate(allocator.context, bytes, &handle_);
+    bytes_ = bytes;
+  }
+  ~ScratchBuffer() {
+    if (handle_ != nullptr) allocator_.release(allocator_.context, handle_);
+  }
+  ScratchBuffer(const ScratchBuffer&) = delete;
+  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
+
+ private:
+  ScratchAllocator allocator_;
+  void* data_ = nullptr;
+  void* handle_ = nullptr;
+  size_t bytes_ = 0;
+};
 
 }  // namespace tg::kernels::cuda
