@@ -22,6 +22,18 @@ std::vector<double> part(const std::vector<double>& v, size_t from, size_t to) {
   return {v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(to)};
 }
 
+// A reference step of two groups: `ref_a` updates a's elements, `ref_b` b's.
+template <typename RefA, typename RefB>
+Reference two_groups(RefA& ref_a, RefB& ref_b) {
+  return [&ref_a, &ref_b](std::vector<double>& p, const std::vector<double>& g) {
+    std::vector<double> pa = part(p, 0, 6), pb = part(p, 6, 10);
+    ref_a.step(pa, part(g, 0, 6));
+    ref_b.step(pb, part(g, 6, 10));
+    std::copy(pa.begin(), pa.end(), p.begin());
+    std::copy(pb.begin(), pb.end(), p.begin() + 6);
+  };
+}
+
 TEST(OptimizerGroups, EachGroupKeepsItsOwnRateAndDecay) {
   Problem problem;
   optim::AdamParams decayed;
@@ -35,13 +47,7 @@ TEST(OptimizerGroups, EachGroupKeepsItsOwnRateAndDecay) {
   EXPECT_DOUBLE_EQ(opt.lr(1), 0.01);
   reference::AdamRef ref_a{0.05, 0.9, 0.999, 1e-8, false, {0, 0, 0.1}};
   reference::AdamRef ref_b{0.01, 0.9, 0.999, 1e-8, false, {0, 0, 0}};
-  expect_same_trajectory(opt, problem, [&](std::vector<double>& p, const std::vector<double>& g) {
-    std::vector<double> pa = part(p, 0, 6), pb = part(p, 6, 10);
-    ref_a.step(pa, part(g, 0, 6));
-    ref_b.step(pb, part(g, 6, 10));
-    std::copy(pa.begin(), pa.end(), p.begin());
-    std::copy(pb.begin(), pb.end(), p.begin() + 6);
-  });
+  expect_same_trajectory(opt, problem, two_groups(ref_a, ref_b));
 }
 
 TEST(OptimizerGroups, SgdGroupsWithMomentumInOneOnly) {
@@ -55,13 +61,7 @@ TEST(OptimizerGroups, SgdGroupsWithMomentumInOneOnly) {
   optim::SGD opt({{{problem.b}, plain}, {{problem.a}, heavy}});
   reference::SgdRef ref_a{0.05, 0.9, 0, false, {0.01, 0, 0}};
   reference::SgdRef ref_b{0.02};
-  expect_same_trajectory(opt, problem, [&](std::vector<double>& p, const std::vector<double>& g) {
-    std::vector<double> pa = part(p, 0, 6), pb = part(p, 6, 10);
-    ref_a.step(pa, part(g, 0, 6));
-    ref_b.step(pb, part(g, 6, 10));
-    std::copy(pa.begin(), pa.end(), p.begin());
-    std::copy(pb.begin(), pb.end(), p.begin() + 6);
-  });
+  expect_same_trajectory(opt, problem, two_groups(ref_a, ref_b));
   const NamedTensors state = opt.state_dict();
   // Parameters are numbered in the order given: b is 0 (no state), a is 1.
   EXPECT_TRUE(find_state(state, "state.1.momentum_buffer").defined());
