@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -142,6 +143,80 @@ TEST(MnistTrain, AResumedRunIsBitForBitTheUninterruptedOne) {
       << mlp.err;
 }
 
+// The "key" values of a --metrics file, one per line.
+std::vector<double> metric(const std::string& metrics, const std::string& key) {
+  std::vector<double> out;
+  std::istringstream lines(metrics);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t at = line.find("\"" + key + "\": ");
+    if (at != std::string::npos) out.push_back(std::stod(line.substr(at + key.size() + 4)));
+  }
+  return out;
+}
+
+TEST(MnistTrain, AccumulatingKBatchesIsOneStepOfKTimesTheBatch) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 100);
+  // No dropout: K forward passes draw other masks than one pass over the K·batch images.
+  const std::string flags =
+      "--model mlp --dropout 0 --epochs 2 --device cpu --seed 4 "
+      "--clip-norm 5 --data " +
+      data.path();
+  ASSERT_EQ(run(data, flags + " --batch 60 --metrics " + data.file("big")).exit_code, 0);
+  const Outcome r = run(data, flags + " --batch 20 --accumulate 3 --metrics " + data.file("acc"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* key : {"train_loss", "test_loss", "grad_norm"}) {
+    const std::vector<double> big = metric(slurp(data.file("big")), key);
+    const std::vector<double> acc = metric(slurp(data.file("acc")), key);
+    ASSERT_EQ(big.size(), 2u) << key;
+    ASSERT_EQ(acc.size(), 2u) << key;
+    for (size_t e = 0; e < 2; ++e) EXPECT_NEAR(acc[e], big[e], 1e-4 * big[e]) << key << " " << e;
+  }
+  // Without accumulation the 20-image run takes 3x the steps: clearly another trajectory.
+  ASSERT_EQ(run(data, flags + " --batch 20 --metrics " + data.file("small")).exit_code, 0);
+  EXPECT_GT(std::fabs(metric(slurp(data.file("small")), "test_loss")[1] -
+                      metric(slurp(data.file("big")), "test_loss")[1]),
+            1e-3);
+}
+
+TEST(MnistTrain, InitClipValueAndEarlyStopChangeTheRunAsTheySay) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 100);
+  const std::string flags = "--model mlp --epochs 2 --batch 50 --device cpu --seed 2 --data " +
+                            data.path() + " --metrics " + data.file("m");
+  ASSERT_EQ(run(data, flags).exit_code, 0);
+  const std::vector<double> base = metric(slurp(data.file("m")), "train_loss");
+  const double unclipped = metric(slurp(data.file("m")), "grad_norm").back();
+  for (const std::string extra : {"--init xavier", "--init kaiming", "--init orthogonal"}) {
+    const Outcome r = run(data, flags + " " + extra);
+    ASSERT_EQ(r.exit_code, 0) << extra << "\n" << r.err;
+    const std::vector<double> other = metric(slurp(data.file("m")), "train_loss");
+    ASSERT_EQ(other.size(), 2u) << extra;
+    EXPECT_GT(std::fabs(other[0] - base[0]), 1e-3) << extra << " changed nothing";
+  }
+  // Every gradient element clamped to 1e-5: the last step's norm (measured after the
+  // clamp) is at most 1e-5·sqrt(parameters), far below the unclipped one.
+  const double bound = 1e-5 * std::sqrt(784.0 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10);
+  ASSERT_EQ(run(data, flags + " --clip-value 0.00001").exit_code, 0);
+  const double clipped = metric(slurp(data.file("m")), "grad_norm").back();
+  EXPECT_LE(clipped, bound);
+  EXPECT_GT(unclipped, 2 * bound);
+  // A rate too small to move the weights: the test loss never improves after epoch 1.
+  const Outcome stopped =
+      run(data,
+          "--model mlp --optimizer sgd --lr 1e-30 --epochs 6 --early-stop 2 --device cpu "
+          "--data " +
+              data.path());
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_NE(stopped.out.find("early stop after epoch 3: the test loss has not improved for 2 "
+                             "epochs (best "),
+            std::string::npos)
+      << stopped.out;
+  EXPECT_NE(stopped.out.find("\"epochs\": 3, \"early_stopped\": true"), std::string::npos)
+      << stopped.out;
+}
+
 TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
   ScratchDir data;
   testing::write_mnist(data, 20, 10);
@@ -160,6 +235,9 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
       {"--epochs", "--epochs: 1 required"},
       {"--schedule linear", "--schedule: linear not in {"},
       {"--warmup 2", "--warmup needs --schedule cosine"},
+      {"--init he", "--init: he not in {default,xavier,kaiming,orthogonal}"},
+      {"--accumulate 0", "--accumulate: Value 0 not in range"},
+      {"--clip-value -1", "--clip-value: Value -1 not in range"},
       {"--schedule cosine --warmup 1", "--warmup 1: must be below --epochs (1)"},
   };
   if (cuda_device_count() == 0) cases.push_back({"--device cuda", "--device cuda: "});

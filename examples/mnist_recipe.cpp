@@ -1,0 +1,217 @@
+#include "mnist_recipe.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+
+namespace tg::examples {
+
+namespace {
+
+double default_lr(const std::string& optimizer) {
+  if (optimizer == "sgd" || optimizer == "momentum" || optimizer == "nesterov") return 0.05;
+  if (optimizer == "adagrad") return 1e-2;
+  return 1e-3;  // adam, adamw, rmsprop
+}
+
+}  // namespace
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
+                                                 const std::vector<Tensor>& params) {
+  optim::Regularization reg;
+  reg.l1_penalty = f.l1;
+  reg.l2_penalty = f.l2;
+  // --weight-decay means what PyTorch's weight_decay means: decoupled in AdamW, the coupled
+  // L2 penalty in every other optimizer.
+  const double decay = f.weight_decay >= 0 ? f.weight_decay : (f.optimizer == "adamw" ? 0.01 : 0);
+  if (f.optimizer == "adamw") {
+    reg.decoupled_weight_decay = decay;
+  } else {
+    reg.l2_penalty += decay;
+  }
+  const double lr = f.lr > 0 ? f.lr : default_lr(f.optimizer);
+  if (f.optimizer == "adam" || f.optimizer == "adamw") {
+    optim::AdamParams h;
+    h.lr = lr;
+    h.regularization = reg;
+    if (f.optimizer == "adamw") return std::make_unique<optim::AdamW>(params, h);
+    return std::make_unique<optim::Adam>(params, h);
+  }
+  if (f.optimizer == "rmsprop") {
+    optim::RmspropParams h;
+    h.lr = lr;
+    h.regularization = reg;
+    return std::make_unique<optim::RMSprop>(params, h);
+  }
+  if (f.optimizer == "adagrad") {
+    optim::AdagradParams h;
+    h.lr = lr;
+    h.regularization = reg;
+    return std::make_unique<optim::Adagrad>(params, h);
+  }
+  optim::SgdParams h;
+  h.lr = lr;
+  h.regularization = reg;
+  h.momentum = f.optimizer == "sgd" ? 0.0 : 0.9;
+  h.nesterov = f.optimizer == "nesterov";
+  return std::make_unique<optim::SGD>(params, h);
+}
+
+Device pick_device(const std::string& spec) {
+  if (spec == "auto") return Device::cuda_if_available();
+  Device device;
+  try {
+    device = Device(spec);
+  } catch (const Error&) {
+    throw FlagError("--device " + spec + ": valid values are cpu, cuda, cuda:N, auto");
+  }
+  if (device.is_cuda() && device.index() >= cuda_device_count()) {
+    throw FlagError("--device " + spec + ": " +
+                    (cuda_compiled()
+                         ? std::to_string(cuda_device_count()) + " CUDA device(s) present"
+                         : std::string("this build has no CUDA")) +
+                    "; valid values: cpu, cuda[:N] with a GPU, auto");
+  }
+  return device;
+}
+
+// --schedule: step and plateau act once per epoch, cosine and onecycle once per batch.
+std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
+                                                 int64_t batches) {
+  const int64_t total = static_cast<int64_t>(f.epochs) * batches;
+  if (f.schedule == "step") return std::make_unique<optim::StepLR>(opt, std::max(1, f.epochs / 3));
+  if (f.schedule == "cosine") {
+    if (f.warmup >= f.epochs)
+      throw FlagError("--warmup " + std::to_string(f.warmup) + ": must be below --epochs (" +
+                      std::to_string(f.epochs) + ")");
+    return std::make_unique<optim::CosineAnnealingLR>(opt, total, 0.0, f.warmup * batches);
+  }
+  if (f.schedule == "onecycle")
+    return std::make_unique<optim::OneCycleLR>(opt, opt.lr(), total + 1);
+  if (f.schedule == "plateau") {
+    optim::PlateauOptions options;
+    options.patience = 1;
+    options.factor = 0.3;
+    return std::make_unique<optim::ReduceLROnPlateau>(opt, options);
+  }
+  if (f.warmup > 0) throw FlagError("--warmup needs --schedule cosine");
+  return nullptr;
+}
+
+// --init: PyTorch's defaults, or one scheme for every Linear and Conv2d weight (biases 0).
+void initialise(layers::Module& model, const std::string& scheme) {
+  if (scheme == "default") return;
+  NoGradGuard no_grad;
+  for (const auto& [name, p] : model.named_parameters()) {
+    if (p.dim() < 2) {
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0)
+        layers::init::zeros_(p);
+      continue;  // BatchNorm's γ stays 1
+    }
+    if (scheme == "xavier") layers::init::xavier_uniform_(p);
+    if (scheme == "kaiming") {
+      layers::init::kaiming_normal_(p, 0, layers::init::FanMode::FanIn,
+                                    layers::init::Nonlinearity::ReLU);
+    }
+    if (scheme == "orthogonal") {
+      layers::init::orthogonal_(p, layers::init::calculate_gain(layers::init::Nonlinearity::ReLU));
+    }
+  }
+}
+
+int parse_flags(int argc, char** argv, Flags& f) {
+  CLI::App app{"Train an MLP or a CNN on MNIST-format data (Fashion-MNIST by default)."};
+  app.add_option("--model", f.model, "mlp | cnn")
+      ->check(CLI::IsMember({"mlp", "cnn"}))
+      ->capture_default_str();
+  app.add_option("--optimizer", f.optimizer,
+                 "sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw")
+      ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}))
+      ->capture_default_str();
+  app.add_option("--lr", f.lr,
+                 "learning rate [default: 1e-3 for adam, adamw, rmsprop; 1e-2 for adagrad; "
+                 "0.05 for sgd, momentum, nesterov]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--epochs", f.epochs, "passes over the training set")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--batch", f.batch, "batch size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--device", f.device, "cpu | cuda | cuda:N | auto (a GPU when present)")
+      ->capture_default_str();
+  app.add_option("--seed", f.seed, "seed of the model, the shuffling and dropout")
+      ->capture_default_str();
+  app.add_option("--threads", f.threads, "OpenMP threads on the CPU [default: OpenMP's]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--clip-norm", f.clip_norm, "clip the global gradient norm to this [default: off]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--clip-value", f.clip_value,
+                 "clamp every gradient element to [-v, v] (before --clip-norm) [default: off]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--init", f.init,
+                 "default (PyTorch's) | xavier (uniform) | kaiming (normal, fan_in, relu) | "
+                 "orthogonal (gain of relu); biases 0 unless default")
+      ->check(CLI::IsMember({"default", "xavier", "kaiming", "orthogonal"}))
+      ->capture_default_str();
+  app.add_option("--early-stop", f.early_stop,
+                 "stop when the test loss has not improved for this many epochs [default: off]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--accumulate", f.accumulate,
+                 "accumulate gradients over this many batches per optimizer step (one step of "
+                 "K x --batch images)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--weight-decay", f.weight_decay,
+                 "decoupled in adamw, coupled L2 elsewhere [default: 0.01 for adamw, else 0]")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--l1", f.l1, "coupled L1 penalty")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--l2", f.l2, "coupled L2 penalty")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--dropout", f.dropout,
+                 "dropout probability in [0, 1) [default: mlp 0.2, cnn 0.5]")
+      ->check(CLI::Validator(
+          [](std::string& s) {
+            const double p = std::stod(s);
+            return p >= 0 && p < 1 ? std::string() : "must be in [0, 1), got " + s;
+          },
+          "in [0, 1)"));
+  app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--schedule", f.schedule,
+                 "none | step (x0.1 every epochs/3) | cosine (per batch, to 0) | onecycle (per "
+                 "batch, peak --lr) | plateau (x0.3 after 1 epoch without test-loss gain)")
+      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle", "plateau"}))
+      ->capture_default_str();
+  app.add_option("--warmup", f.warmup, "epochs of linear warm-up before the cosine schedule")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--checkpoint", f.checkpoint,
+                 "after every epoch, save the whole training state to this safetensors file "
+                 "(atomically: an interrupted save keeps the previous one)");
+  app.add_option("--stop-after", f.stop_after,
+                 "stop after this epoch as if interrupted (schedules still span --epochs); "
+                 "with --checkpoint, a later --resume continues the run")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--resume", f.resume,
+                 "continue from a --checkpoint file, with the same flags; --epochs counts "
+                 "the epochs already done");
+  app.add_option("--data", f.data,
+                 "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
+                 "MNIST, else /usr/share/datasets/fashion-mnist]");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "mnist_train: %s\n", e.what());
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace tg::examples

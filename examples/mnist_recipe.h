@@ -1,0 +1,59 @@
+// mnist_train's recipe: its flags (Flags, parsed with CLI11, `--help` lists them with
+// their defaults) and what they build: the device, the initialisation, the optimizer and
+// the learning-rate schedule. The training loop is examples/mnist_train.cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tamegrad/tamegrad.h"
+
+namespace tg::examples {
+
+struct Flags {
+  std::string model = "mlp";
+  std::string optimizer = "adam";
+  double lr = -1;  // -1: the optimizer's default (see --help)
+  int epochs = 10;
+  int64_t batch = 128;
+  std::string device = "auto";
+  uint64_t seed = 0;
+  int threads = 0;  // 0: OpenMP's default
+  double clip_norm = 0;
+  double clip_value = 0;
+  std::string init = "default";
+  int early_stop = 0;        // patience in epochs (0: off)
+  int accumulate = 1;        // batches per optimizer step
+  double weight_decay = -1;  // -1: 0.01 for adamw, else 0
+  double l1 = 0, l2 = 0;
+  double dropout = -1;  // -1: the model's default (mlp 0.2, cnn 0.5)
+  int64_t limit = 0;    // 0: every training image
+  std::string schedule = "none";
+  int warmup = 0;  // epochs of linear warm-up (cosine)
+  std::string metrics;
+  std::string data;
+  std::string checkpoint;  // written after every epoch
+  std::string resume;      // a checkpoint to continue from
+  int stop_after = 0;      // stop after this epoch, as if interrupted (0: never)
+};
+
+struct FlagError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses the command line into `f`. Returns -1 to go on, else the exit code: 0 after
+// --help, 2 for a bad flag (the message, naming the flag and the valid values, printed).
+int parse_flags(int argc, char** argv, Flags& f);
+
+Device pick_device(const std::string& spec);
+// --init on every Linear and Conv2d weight of `model`.
+void initialise(layers::Module& model, const std::string& scheme);
+std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, const std::vector<Tensor>& params);
+// `steps_per_epoch`: optimizer steps in an epoch (batches / --accumulate, rounded up).
+std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
+                                                 int64_t steps_per_epoch);
+
+}  // namespace tg::examples
