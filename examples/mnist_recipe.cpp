@@ -30,11 +30,22 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
     reg.l2_penalty += decay;
   }
   const double lr = f.lr > 0 ? f.lr : default_lr(f.optimizer);
-  if (f.optimizer == "adam" || f.optimizer == "adamw") {
+  if (f.optimizer == "adamw") {
+    if (f.l2 > 0) {
+      throw FlagError(
+          "--l2 with --optimizer adamw: AdamW's decay is decoupled (--weight-decay); "
+          "use --optimizer adam for a coupled L2 penalty");
+    }
+    optim::AdamWParams h;
+    h.lr = lr;
+    h.weight_decay = decay;
+    h.l1_penalty = f.l1;
+    return std::make_unique<optim::AdamW>(params, h);
+  }
+  if (f.optimizer == "adam") {
     optim::AdamParams h;
     h.lr = lr;
     h.regularization = reg;
-    if (f.optimizer == "adamw") return std::make_unique<optim::AdamW>(params, h);
     return std::make_unique<optim::Adam>(params, h);
   }
   if (f.optimizer == "rmsprop") {

@@ -4,10 +4,26 @@ namespace tg::optim {
 
 namespace {
 
-void check(const AdamParams& h) {
+void check_common(const char* name, const AdamParams& h) {
   TG_CHECK(h.lr >= 0 && h.eps >= 0 && h.beta1 >= 0 && h.beta1 < 1 && h.beta2 >= 0 && h.beta2 < 1,
-           "Adam: need lr >= 0, eps >= 0 and betas in [0, 1), got lr ", h.lr, ", eps ", h.eps,
+           name, ": need lr >= 0, eps >= 0 and betas in [0, 1), got lr ", h.lr, ", eps ", h.eps,
            ", betas (", h.beta1, ", ", h.beta2, ")");
+}
+
+void check(const AdamParams& h) {
+  check_common("Adam", h);
+  TG_CHECK(h.regularization.decoupled_weight_decay == 0, "Adam: a decoupled weight decay (",
+           h.regularization.decoupled_weight_decay,
+           ") is AdamW's; use AdamW, or l2_penalty for Adam's coupled decay");
+}
+
+void check_adamw(const AdamParams& h) {
+  check_common("AdamW", h);
+  TG_CHECK(h.regularization.l2_penalty == 0, "AdamW: a coupled l2_penalty (",
+           h.regularization.l2_penalty,
+           ") contradicts AdamW's decoupled weight decay; use Adam for a coupled penalty");
+  TG_CHECK(h.regularization.decoupled_weight_decay >= 0, "AdamW: weight_decay must be >= 0, got ",
+           h.regularization.decoupled_weight_decay);
 }
 
 std::vector<StateBuffer> layout(const AdamParams& h) {
@@ -24,20 +40,39 @@ Adam::Adam(const std::vector<Tensor>& params, const AdamParams& hyper)
 Adam::Adam(const std::vector<ParamGroup<AdamParams>>& groups)
     : OptimizerWith(groups, check, layout) {}
 
+Adam::Adam(const std::vector<ParamGroup<AdamParams>>& groups, Check check)
+    : OptimizerWith(groups, check, layout) {}
+
 void Adam::update(FlatGroup& flat, const ClipState* control) {
   const AdamParams& h = hypers_[flat.group];
   adam_update_(flat.params, flat.grads, flat.state[0], flat.state[1],
                h.amsgrad ? flat.state[2] : Tensor(), h, flat.step_count, control);
 }
 
-AdamParams adamw_defaults() {
+AdamParams adam_params(const AdamWParams& w) {
   AdamParams p;
-  p.regularization.decoupled_weight_decay = 0.01;
+  p.lr = w.lr;
+  p.beta1 = w.beta1;
+  p.beta2 = w.beta2;
+  p.eps = w.eps;
+  p.amsgrad = w.amsgrad;
+  p.regularization.decoupled_weight_decay = w.weight_decay;
+  p.regularization.l1_penalty = w.l1_penalty;
   return p;
 }
 
-AdamW::AdamW(const std::vector<Tensor>& params, const AdamParams& hyper) : Adam(params, hyper) {}
+namespace {
+std::vector<ParamGroup<AdamParams>> as_adam(const std::vector<ParamGroup<AdamWParams>>& groups) {
+  std::vector<ParamGroup<AdamParams>> out;
+  for (const auto& g : groups) out.push_back({g.params, adam_params(g.hyper)});
+  return out;
+}
+}  // namespace
 
-AdamW::AdamW(const std::vector<ParamGroup<AdamParams>>& groups) : Adam(groups) {}
+AdamW::AdamW(const std::vector<Tensor>& params, const AdamWParams& hyper)
+    : AdamW(std::vector<ParamGroup<AdamWParams>>{{params, hyper}}) {}
+
+AdamW::AdamW(const std::vector<ParamGroup<AdamWParams>>& groups)
+    : Adam(as_adam(groups), check_adamw) {}
 
 }  // namespace tg::optim

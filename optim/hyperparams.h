@@ -27,6 +27,18 @@ struct AdamParams {
   Regularization regularization;
 };
 
+// AdamW's own, as torch.optim.AdamW: its weight_decay (default 0.01) is decoupled, so
+// AdamW cannot be built from AdamParams (whose decay defaults to 0) by mistake.
+struct AdamWParams {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  bool amsgrad = false;
+  double weight_decay = 1e-2;  // decoupled: p ← p·(1 - lr·λ) before the update
+  double l1_penalty = 0;       // coupled L1, as in the other optimizers
+};
+
 struct SgdParams {
   double lr = 1e-2;
   double momentum = 0;

@@ -20,14 +20,15 @@ struct Training {
 
   Training(const Tensor& a0, const Tensor& b0, const Device& device)
       : a(a0.clone().to(device).requires_grad_()), b(b0.clone().to(device).requires_grad_()) {
-    optim::AdamParams decayed;
+    optim::AdamWParams decayed;
     decayed.lr = 0.05;
-    decayed.regularization.decoupled_weight_decay = 0.1;
-    optim::AdamParams plain;
+    decayed.weight_decay = 0.1;
+    optim::AdamWParams plain;
     plain.lr = 0.01;
     plain.amsgrad = true;
+    plain.weight_decay = 0;
     opt = std::make_unique<optim::AdamW>(
-        std::vector<optim::ParamGroup<optim::AdamParams>>{{{a}, decayed}, {{b}, plain}});
+        std::vector<optim::ParamGroup<optim::AdamWParams>>{{{a}, decayed}, {{b}, plain}});
   }
   // One step on Σ a² + Σ b·tanh(b); `poison` makes every gradient NaN (a skipped step).
   optim::StepStats step(bool poison) {

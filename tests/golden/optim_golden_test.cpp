@@ -117,9 +117,9 @@ TEST(OptimGolden, AdamAndAdamW) {
     return std::make_unique<optim::Adam>(std::vector<Tensor>{p}, h);
   });
   replay_everywhere("adamw", [](const Tensor& p) {
-    optim::AdamParams h;
+    optim::AdamWParams h;
     h.lr = 0.05;
-    h.regularization.decoupled_weight_decay = 0.05;
+    h.weight_decay = 0.05;
     return std::make_unique<optim::AdamW>(std::vector<Tensor>{p}, h);
   });
 }

@@ -36,11 +36,12 @@ Reference two_groups(RefA& ref_a, RefB& ref_b) {
 
 TEST(OptimizerGroups, EachGroupKeepsItsOwnRateAndDecay) {
   Problem problem;
-  optim::AdamParams decayed;
+  optim::AdamWParams decayed;
   decayed.lr = 0.05;
-  decayed.regularization.decoupled_weight_decay = 0.1;
-  optim::AdamParams plain;
+  decayed.weight_decay = 0.1;
+  optim::AdamWParams plain;
   plain.lr = 0.01;
+  plain.weight_decay = 0;
   optim::AdamW opt({{{problem.a}, decayed}, {{problem.b}, plain}});
   EXPECT_EQ(opt.group_count(), 2u);
   EXPECT_EQ(opt.flat_groups().size(), 2u) << "one flat buffer (one launch) per group";

@@ -2,6 +2,8 @@
 // driven by autograd through the flat gradient buffers; flat-group mechanics; bad input.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
@@ -92,28 +94,54 @@ TEST(Optimizer, RmspropMatchesReference) {
 
 TEST(Optimizer, AdamAndAdamWMatchReference) {
   for (const Options& o : kPenalties) {
+    // Adam takes the coupled penalties, AdamW the decoupled decay (and L1); neither both.
+    if (o.decoupled > 0 && o.l2 > 0) continue;
     for (bool amsgrad : {false, true}) {
       Problem problem;
-      optim::AdamParams h;
-      h.lr = 0.05;
-      h.amsgrad = amsgrad;
-      h.regularization = regularization(o.l2, o.l1, o.decoupled);
-      optim::Adam opt({problem.a, problem.b}, h);
-      reference::AdamRef ref{h.lr,
-                             h.beta1,
-                             h.beta2,
-                             h.eps,
-                             amsgrad,
-                             {h.regularization.l2_penalty, h.regularization.l1_penalty,
-                              h.regularization.decoupled_weight_decay}};
-      expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+      std::unique_ptr<optim::Optimizer> opt;
+      if (o.decoupled > 0) {
+        optim::AdamWParams h;
+        h.lr = 0.05;
+        h.amsgrad = amsgrad;
+        h.weight_decay = o.decoupled;
+        h.l1_penalty = o.l1;
+        opt = std::make_unique<optim::AdamW>(std::vector<Tensor>{problem.a, problem.b}, h);
+      } else {
+        optim::AdamParams h;
+        h.lr = 0.05;
+        h.amsgrad = amsgrad;
+        h.regularization = regularization(o.l2, o.l1, 0);
+        opt = std::make_unique<optim::Adam>(std::vector<Tensor>{problem.a, problem.b}, h);
+      }
+      reference::AdamRef ref{0.05, 0.9, 0.999, 1e-8, amsgrad, {o.l2, o.l1, o.decoupled}};
+      expect_same_trajectory(*opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
     }
   }
   Problem problem;
   optim::AdamW opt({problem.a, problem.b});
   EXPECT_EQ(opt.name(), "AdamW");
+  EXPECT_EQ(opt.hyper().regularization.decoupled_weight_decay, 0.01) << "PyTorch's default";
   reference::AdamRef ref{1e-3, 0.9, 0.999, 1e-8, false, {0, 0, 0.01}};  // AdamW's defaults
   expect_same_trajectory(opt, problem, [&](auto& p, const auto& g) { ref.step(p, g); });
+}
+
+TEST(Optimizer, AdamAndAdamWRefuseEachOthersDecay) {
+  Tensor p = randn({3}).requires_grad_();
+  optim::AdamParams decoupled;
+  decoupled.regularization.decoupled_weight_decay = 0.01;
+  EXPECT_NE(testing::error_of([&] {
+              optim::Adam({p}, decoupled);
+            }).find("Adam: a decoupled weight decay (0.01) is AdamW's; use AdamW"),
+            std::string::npos);
+  optim::AdamW adamw({p});
+  NamedTensors state = adamw.state_dict();
+  for (auto& [name, t] : state) {
+    if (name == "param_groups.0.l2_penalty") t = full({}, 0.1, DType::Float64);
+  }
+  EXPECT_NE(testing::error_of([&] { adamw.load_state_dict(state); })
+                .find("AdamW: a coupled l2_penalty (0.1) contradicts AdamW's decoupled weight "
+                      "decay"),
+            std::string::npos);
 }
 
 TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
