@@ -201,6 +201,8 @@ int parse_flags(int argc, char** argv, Flags& f) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--tensorboard", f.tensorboard,
+                 "write each epoch's metrics as TensorBoard scalars into this directory");
   app.add_option("--checkpoint", f.checkpoint,
                  "after every epoch, save the whole training state to this safetensors file "
                  "(atomically: an interrupted save keeps the previous one)");

@@ -16,6 +16,7 @@
 
 #include "common/checkpoint.h"
 #include "common/progress.h"
+#include "common/tensorboard.h"
 #include "mnist_models.h"
 #include "mnist_recipe.h"
 #include "tamegrad/data/dataloader.h"
@@ -115,6 +116,8 @@ int train(const Flags& f) {
     std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
                 static_cast<long long>(epochs_done));
   }
+  std::unique_ptr<tg::examples::EventWriter> events;
+  if (!f.tensorboard.empty()) events = std::make_unique<tg::examples::EventWriter>(f.tensorboard);
   std::ofstream metrics;
   if (!f.metrics.empty()) {
     metrics.open(f.metrics);
@@ -204,6 +207,18 @@ int train(const Flags& f) {
                       {"images_per_second", json_number(train_loader.size() / seconds)}})
               << "\n";
       metrics.flush();
+    }
+    if (events) {
+      for (const auto& [tag, value] : {std::pair<const char*, double>{"train_loss", train_loss},
+                                       {"test_loss", last.loss},
+                                       {"test_accuracy", last.accuracy},
+                                       {"grad_norm", norm},
+                                       {"lr", epoch_lr},
+                                       {"seconds", seconds},
+                                       {"images_per_second", train_loader.size() / seconds}}) {
+        events->scalar(tag, epoch, value);
+      }
+      events->flush();
     }
     if (!f.checkpoint.empty()) {
       tg::examples::save_training_checkpoint(
