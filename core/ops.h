@@ -3,6 +3,7 @@
 // and, where a GPU is present, CPU/CUDA parity.
 #pragma once
 
+#include "tamegrad/core/ops/augment.h"
 #include "tamegrad/core/ops/batchnorm.h"
 #include "tamegrad/core/ops/conv2d.h"
 #include "tamegrad/core/ops/dropout.h"

@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
 
 namespace tg::data {
 
@@ -34,8 +35,16 @@ DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& option
   example_shape_.assign(images_.shape().begin() + 1, images_.shape().end());
   if (example_shape_.size() == 2) example_shape_.insert(example_shape_.begin(), 1);  // channel
   example_size_ = shape_numel(example_shape_);
+  TG_CHECK(options.crop_pad >= 0, "DataLoader: crop_pad must be >= 0, got ", options.crop_pad);
+  TG_CHECK((options.crop_pad == 0 && !options.flip) || example_shape_.size() == 3,
+           "DataLoader: crop and flip need images (N, H, W) or (N, C, H, W), got shape ",
+           images_.shape());
   order_.resize(static_cast<size_t>(count_));
   std::iota(order_.begin(), order_.end(), 0);
+  if (options.resident) {
+    resident_images_ = images_.to(options.device);
+    resident_labels_ = labels_.to(options.device);
+  }
 }
 
 DataLoader::~DataLoader() {
@@ -57,7 +66,13 @@ void DataLoader::start_epoch(int64_t epoch) {
       std::swap(order_[i], order_[j]);
     }
   }
+  epoch_ = epoch;
   pending_index_ = -1;
+  if (options_.resident) {
+    // One upload of the order per epoch; batches are slices of it.
+    resident_order_ = from_vector(order_).to(options_.device);
+    return;
+  }
   if (batches() > 0) {
     pending_ = std::async(std::launch::async, [this] { return build(0); });
     pending_index_ = 0;
@@ -66,6 +81,7 @@ void DataLoader::start_epoch(int64_t epoch) {
 
 Batch DataLoader::batch(int64_t i) {
   TG_CHECK(i >= 0 && i < batches(), "DataLoader: batch ", i, " out of range [0, ", batches(), ")");
+  if (options_.resident) return augmented(build_resident(i), i);
   Batch out;
   if (pending_index_ == i && pending_.valid()) {
     out = pending_.get();
@@ -79,7 +95,30 @@ Batch DataLoader::batch(int64_t i) {
     pending_index_ = i + 1;
   }
   // The device copy is made here, on the caller's thread (the device's stream is its).
-  return {out.x.to(options_.device), out.y.to(options_.device)};
+  return augmented({out.x.to(options_.device), out.y.to(options_.device)}, i);
+}
+
+Batch DataLoader::build_resident(int64_t i) const {
+  const int64_t first = i * options_.batch_size;
+  const int64_t b = std::min(options_.batch_size, count_ - first);
+  const Tensor idx = resident_order_.slice(0, first, first + b);
+  Shape x_shape{b};
+  x_shape.insert(x_shape.end(), example_shape_.begin(), example_shape_.end());
+  // The host path's arithmetic exactly: float(pixel)·scale - shift, in float32.
+  const double scale = static_cast<float>(1.0 / (255.0 * options_.std));
+  const double shift = static_cast<float>(options_.mean / options_.std);
+  const Tensor pixels = index_select(resident_images_, 0, idx).to(DType::Float32);
+  return {sub(mul(pixels, scale), shift).reshape(x_shape), index_select(resident_labels_, 0, idx)};
+}
+
+Batch DataLoader::augmented(Batch batch, int64_t i) const {
+  if (options_.crop_pad == 0 && !options_.flip) return batch;
+  // Draws from (seed, epoch) and the batch index, not from a generator: reproducible on
+  // resume and independent of the model's random ops.
+  uint64_t state = options_.seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch_) + 1;
+  const RandomState draws{splitmix64(state), static_cast<uint64_t>(i)};
+  batch.x = random_crop_flip(batch.x, options_.crop_pad, options_.flip, draws);
+  return batch;
 }
 
 Batch DataLoader::build(int64_t i) const {

@@ -1,7 +1,15 @@
 // DataLoader over an image data set held as uint8 (N, ...) with int64 labels (N,): seeded
-// shuffling, batching, drop_last, conversion to float32 (x / 255 - mean) / std, and the
-// batch moved to the training device. A background thread prepares batch i + 1 while the
-// caller trains on batch i.
+// shuffling, batching, drop_last, conversion to float32 (x / 255 - mean) / std, the batch
+// on the training device, and optional augmentation there (random crop with padding,
+// horizontal flip: core/ops/augment.h). Two modes:
+//   host (default)  a background thread prepares batch i + 1 on the CPU while the caller
+//                   trains on batch i; the batch is then copied to the device;
+//   resident        the whole data set lives on the device as uint8 (copied once), each
+//                   epoch's order is uploaded once, and a batch is gathered, converted and
+//                   normalised there: no host work or copy per batch. Both modes give the
+//                   same batches bit for bit.
+// Augmentation draws come from (seed, epoch, batch) (Note [augmentation draws]), so a
+// resumed run sees the same augmented batches.
 //
 // Note [loader order]: the order of epoch e is a Fisher-Yates shuffle driven by
 // splitmix64(seed, e), our own generator rather than <random>'s distributions (whose
@@ -26,7 +34,10 @@ struct LoaderOptions {
   uint64_t seed = 0;
   double mean = 0.1307;  // MNIST's pixel mean and std (after / 255)
   double std = 0.3081;
-  Device device;  // where batches are delivered
+  Device device;          // where batches are delivered
+  bool resident = false;  // keep the data set on `device` (see above)
+  int64_t crop_pad = 0;   // random crop: shift each image by up to this many pixels
+  bool flip = false;      // random horizontal flip (for images where mirroring keeps the class)
 };
 
 struct Batch {
@@ -50,8 +61,12 @@ class DataLoader {
 
  private:
   Batch build(int64_t i) const;
+  Batch build_resident(int64_t i) const;
+  Batch augmented(Batch batch, int64_t i) const;
 
   Tensor images_, labels_;
+  Tensor resident_images_, resident_labels_, resident_order_;  // on the device (resident)
+  int64_t epoch_ = 0;
   LoaderOptions options_;
   int64_t count_, example_size_;
   Shape example_shape_;

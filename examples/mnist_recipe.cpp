@@ -201,6 +201,12 @@ int parse_flags(int argc, char** argv, Flags& f) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--augment", f.augment,
+                 "training-set augmentation on the training device: crop (random shift by up "
+                 "to 2 pixels, zeros fill in), flip (horizontal, for Fashion-MNIST, not "
+                 "digits), both")
+      ->check(CLI::IsMember({"none", "crop", "flip", "both"}))
+      ->capture_default_str();
   app.add_option("--tensorboard", f.tensorboard,
                  "write each epoch's metrics as TensorBoard scalars into this directory");
   app.add_option("--checkpoint", f.checkpoint,

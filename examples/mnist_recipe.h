@@ -35,10 +35,11 @@ struct Flags {
   int warmup = 0;  // epochs of linear warm-up (cosine)
   std::string metrics;
   std::string data;
-  std::string checkpoint;   // written after every epoch
-  std::string resume;       // a checkpoint to continue from
-  std::string tensorboard;  // a directory for TensorBoard scalar logs
-  int stop_after = 0;       // stop after this epoch, as if interrupted (0: never)
+  std::string checkpoint;        // written after every epoch
+  std::string resume;            // a checkpoint to continue from
+  std::string tensorboard;       // a directory for TensorBoard scalar logs
+  std::string augment = "none";  // none | crop | flip | both
+  int stop_after = 0;            // stop after this epoch, as if interrupted (0: never)
 };
 
 struct FlagError : std::runtime_error {

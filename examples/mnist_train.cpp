@@ -85,10 +85,16 @@ int train(const Flags& f) {
   train_options.batch_size = f.batch;
   train_options.seed = f.seed;
   train_options.device = device;
+  // On a GPU the data set lives there: batches are gathered and normalised on the device.
+  train_options.resident = device.is_cuda();
+  train_options.crop_pad = f.augment == "crop" || f.augment == "both" ? 2 : 0;
+  train_options.flip = f.augment == "flip" || f.augment == "both";
   data::DataLoader train_loader(train_set.images, train_set.labels, train_options);
   data::LoaderOptions test_options = train_options;
   test_options.batch_size = 1000;
   test_options.shuffle = false;
+  test_options.crop_pad = 0;
+  test_options.flip = false;
   data::DataLoader test_loader(test_set.images, test_set.labels, test_options);
 
   manual_seed(f.seed);  // the model's initial values come from the CPU generator

@@ -1,11 +1,14 @@
 // DataLoader: batch counts, drop_last, normalisation, seeded and per-epoch shuffling that
-// visits every example once, random access.
+// visits every example once, random access; the resident mode bit for bit equal to the
+// host mode, augmentation reproducible per (seed, epoch, batch) in both modes.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
 #include "tamegrad/data/dataloader.h"
+#include "tamegrad/tests/support/parity.h"
 
 namespace tg::data {
 namespace {
@@ -60,6 +63,78 @@ TEST(DataLoader, BatchesNormalisesAndShufflesReproducibly) {
   dropping.start_epoch(0);
   EXPECT_EQ(dropping.batch(1).y.data_ptr<int64_t>()[0], 4);  // out of order is fine
   EXPECT_THROW(dropping.batch(2), Error);
+}
+
+// 37 random 6x5 images (a partial last batch for batch sizes 8 and 16).
+std::pair<Tensor, Tensor> random_set() {
+  Generator g(6);
+  const Tensor images = uniform({37, 6, 5}, 0, 256, DType::Float64, &g).to(DType::UInt8);
+  const Tensor labels = uniform({37}, 0, 10, DType::Float64, &g).to(DType::Int64);
+  return {images, labels};
+}
+
+std::vector<Batch> epoch(DataLoader& loader, int64_t e) {
+  loader.start_epoch(e);
+  std::vector<Batch> out;
+  for (int64_t b = 0; b < loader.batches(); ++b) out.push_back(loader.batch(b));
+  return out;
+}
+
+void expect_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(testing::tensors_bitwise_equal(a[i].x, b[i].x)) << "batch " << i;
+    EXPECT_TRUE(testing::tensors_bitwise_equal(a[i].y, b[i].y)) << "batch " << i;
+  }
+}
+
+TEST(DataLoader, ResidentModeGivesTheHostModesBatchesBitForBit) {
+  auto [images, labels] = random_set();
+  for (bool augment : {false, true}) {
+    LoaderOptions host;
+    host.batch_size = 8;
+    host.seed = 3;
+    host.crop_pad = augment ? 2 : 0;
+    host.flip = augment;
+    LoaderOptions resident = host;
+    resident.resident = true;
+    DataLoader a(images, labels, host), b(images, labels, resident);
+    for (int64_t e : {0, 1}) expect_same(epoch(a, e), epoch(b, e));
+  }
+}
+
+TEST(DataLoader, AugmentationIsReproduciblePerEpochAndBatch) {
+  auto [images, labels] = random_set();
+  LoaderOptions plain;
+  plain.batch_size = 16;
+  plain.seed = 5;
+  LoaderOptions augmenting = plain;
+  augmenting.crop_pad = 1;
+  augmenting.flip = true;
+  DataLoader p(images, labels, plain), a(images, labels, augmenting),
+      again(images, labels, augmenting);
+  const std::vector<Batch> clean = epoch(p, 1), first = epoch(a, 1);
+  expect_same(epoch(again, 1), first);  // same seed, epoch and batch: same draws
+  for (size_t i = 0; i < clean.size(); ++i) {
+    EXPECT_TRUE(testing::tensors_bitwise_equal(first[i].y, clean[i].y));
+    EXPECT_FALSE(testing::tensors_bitwise_equal(first[i].x, clean[i].x)) << "batch " << i;
+  }
+  // Another epoch draws again: with 37 images, some sample moves differently.
+  const std::vector<Batch> second = epoch(a, 2), clean2 = epoch(p, 2);
+  bool differs = false;
+  for (size_t i = 0; i < second.size(); ++i) {
+    const Tensor diff_now = sub(second[i].x, clean2[i].x);
+    const Tensor diff_before = sub(first[i].x, clean[i].x);
+    differs |= !testing::tensors_bitwise_equal(diff_now, diff_before);
+  }
+  EXPECT_TRUE(differs);
+  LoaderOptions flat = augmenting;
+  EXPECT_NE(testing::error_of([&] {
+              DataLoader(images.reshape({37, 30}), labels, flat);
+            })
+                .find("DataLoader: crop and flip need images (N, H, W) or (N, C, H, W), got shape "
+                      "[37, 30]"),
+            std::string::npos);
 }
 
 TEST(DataLoader, RejectsMismatchedInputs) {

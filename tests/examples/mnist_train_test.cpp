@@ -180,7 +180,7 @@ TEST(MnistTrain, AccumulatingKBatchesIsOneStepOfKTimesTheBatch) {
             1e-3);
 }
 
-TEST(MnistTrain, InitClipValueAndEarlyStopChangeTheRunAsTheySay) {
+TEST(MnistTrain, InitAugmentClipValueAndEarlyStopChangeTheRunAsTheySay) {
   ScratchDir data;
   testing::write_mnist(data, 300, 100);
   const std::string flags = "--model mlp --epochs 2 --batch 50 --device cpu --seed 2 --data " +
@@ -236,6 +236,7 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
       {"--schedule linear", "--schedule: linear not in {"},
       {"--warmup 2", "--warmup needs --schedule cosine"},
       {"--init he", "--init: he not in {default,xavier,kaiming,orthogonal}"},
+      {"--augment rotate", "--augment: rotate not in {none,crop,flip,both}"},
       {"--accumulate 0", "--accumulate: Value 0 not in range"},
       {"--clip-value -1", "--clip-value: Value -1 not in range"},
       {"--schedule cosine --warmup 1", "--warmup 1: must be below --epochs (1)"},

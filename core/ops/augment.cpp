@@ -1,0 +1,27 @@
+// Front-end of the augmentation (kernels/augment.h).
+#include "tamegrad/core/ops/augment.h"
+
+#include "tamegrad/core/dispatch.h"
+#include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/kernels/augment.h"
+
+namespace tg {
+
+Tensor random_crop_flip(const Tensor& x, int64_t pad, bool flip, RandomState state) {
+  ops::check_float("random_crop_flip", x);
+  TG_CHECK(x.dim() == 4, "random_crop_flip: input must be (N, C, H, W), got shape ", x.shape());
+  TG_CHECK(pad >= 0 && pad < (int64_t{1} << 30), "random_crop_flip: pad must be in [0, 2^30), got ",
+           pad);
+  TG_CHECK(state.offset_base == nullptr,
+           "random_crop_flip: not for CUDA-graph capture (a host offset is needed)");
+  const Tensor src = x.detach().contiguous();
+  Tensor out = empty(x.shape(), ops::options_of(x));
+  const kernels::AugmentArgs args{
+      x.dtype(), x.size(0),  x.size(1),    x.size(2),          x.size(3),         pad,
+      flip,      state.seed, state.offset, src.raw_data_ptr(), out.raw_data_ptr()};
+  TG_ON_DEVICE(x.device(), kernels::cpu::augment(args), stream,
+               kernels::cuda::augment(args, stream));
+  return out;
+}
+
+}  // namespace tg
