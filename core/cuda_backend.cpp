@@ -155,7 +155,7 @@ void report_failed_free() {
 
 void* allocate(int device, void* stream, size_t bytes) {
   report_failed_free();
-  TG_CUDA_CHECK(cudaSetDevice(device));
+  set_device(device);  // a no-op when current: scratch blocks come here per launch
   // A request past the whole device is refused here, with the device's size in the
   // message, rather than by the allocator (whose failure tools report as an API error).
   if (bytes > (size_t{1} << 30)) {

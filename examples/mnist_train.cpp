@@ -117,8 +117,17 @@ int train(const Flags& f) {
       static_cast<long long>(model->parameter_count()), omp_get_max_threads());
 
   int64_t epochs_done = 0;
+  // --early-stop's state: the best test loss and its epoch (kept in checkpoints).
+  double best_loss = std::numeric_limits<double>::infinity();
+  int best_epoch = 0;
   if (!f.resume.empty()) {
-    epochs_done = tg::examples::load_training_checkpoint(f.resume, *model, *opt, schedule.get());
+    Metadata saved;
+    epochs_done =
+        tg::examples::load_training_checkpoint(f.resume, *model, *opt, schedule.get(), &saved);
+    for (const auto& [key, value] : saved) {
+      if (key == "early_stop_best_loss") best_loss = std::stod(value);
+      if (key == "early_stop_best_epoch") best_epoch = std::stoi(value);
+    }
     std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
                 static_cast<long long>(epochs_done));
   }
@@ -135,8 +144,7 @@ int train(const Flags& f) {
     last = evaluate(*model, test_loader);
   }
   const int last_epoch = f.stop_after > 0 ? std::min(f.stop_after, f.epochs) : f.epochs;
-  int epochs_run = static_cast<int>(epochs_done), best_epoch = epochs_run;
-  double best_loss = std::numeric_limits<double>::infinity();
+  int epochs_run = static_cast<int>(epochs_done);
   bool early_stopped = false;
   for (int epoch = static_cast<int>(epochs_done) + 1; epoch <= last_epoch; ++epoch) {
     tg::examples::Progress progress(epoch, f.epochs, static_cast<long>(train_loader.batches()));
@@ -226,18 +234,25 @@ int train(const Flags& f) {
       }
       events->flush();
     }
+    // --early-stop: Keras' EarlyStopping on the test loss (min_delta 0), without restoring.
+    if (last.loss < best_loss) {
+      best_loss = last.loss;
+      best_epoch = epoch;
+    }
     if (!f.checkpoint.empty()) {
+      char loss_text[32];
+      std::snprintf(loss_text, sizeof loss_text, "%.17g", best_loss);
       tg::examples::save_training_checkpoint(
           f.checkpoint, *model, *opt, schedule.get(), epoch,
-          {{"model", f.model}, {"schedule", f.schedule}, {"seed", std::to_string(f.seed)}});
+          {{"model", f.model},
+           {"schedule", f.schedule},
+           {"seed", std::to_string(f.seed)},
+           {"early_stop_best_loss", loss_text},
+           {"early_stop_best_epoch", std::to_string(best_epoch)}});
     }
     epochs_run = epoch;
-    // --early-stop: Keras' EarlyStopping on the test loss (min_delta 0), without restoring.
     if (f.early_stop > 0) {
-      if (last.loss < best_loss) {
-        best_loss = last.loss;
-        best_epoch = epoch;
-      } else if (epoch - best_epoch >= f.early_stop) {
+      if (epoch - best_epoch >= f.early_stop) {
         std::printf(
             "mnist_train: early stop after epoch %d: the test loss has not improved for %d "
             "epochs (best %.4f at epoch %d)\n",

@@ -75,7 +75,8 @@ void save_training_checkpoint(const std::string& path, const layers::Module& mod
 }
 
 int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
-                                 optim::Optimizer& optimizer, optim::LrSchedule* schedule) {
+                                 optim::Optimizer& optimizer, optim::LrSchedule* schedule,
+                                 Metadata* metadata) {
   const SafetensorsContents file = load_safetensors(path);
   const auto meta = [&](const std::string& key) {
     for (const auto& [k, v] : file.metadata) {
@@ -163,6 +164,7 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
     std::memcpy(raw, t.contiguous().data_ptr<int64_t>(), sizeof raw);
     context(d).generator().set_state(raw[0], raw[1]);
   }
+  if (metadata != nullptr) *metadata = file.metadata;
   return epoch.item<int64_t>();
 }
 

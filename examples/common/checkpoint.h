@@ -27,9 +27,11 @@ void save_training_checkpoint(const std::string& path, const layers::Module& mod
                               int64_t epochs_done, Metadata metadata);
 
 // Loads a checkpoint of the same model and optimizer (and schedule, or none) into them
-// and the generators; returns the epochs completed. Throws naming the file and what
-// differs, changing nothing, when it does not fit.
+// and the generators; returns the epochs completed, and the file's metadata into
+// `metadata` when given (the caller's own keys travel there). Throws naming the file and
+// what differs, changing nothing, when it does not fit.
 int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
-                                 optim::Optimizer& optimizer, optim::LrSchedule* schedule);
+                                 optim::Optimizer& optimizer, optim::LrSchedule* schedule,
+                                 Metadata* metadata = nullptr);
 
 }  // namespace tg::examples

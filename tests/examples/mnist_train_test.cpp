@@ -215,6 +215,16 @@ TEST(MnistTrain, InitAugmentClipValueAndEarlyStopChangeTheRunAsTheySay) {
       << stopped.out;
   EXPECT_NE(stopped.out.find("\"epochs\": 3, \"early_stopped\": true"), std::string::npos)
       << stopped.out;
+  // Interrupted after epoch 2 and resumed: the early-stop state comes back with the
+  // checkpoint, so the run still stops after epoch 3.
+  const std::string tiny =
+      "--model mlp --optimizer sgd --lr 1e-30 --epochs 6 --early-stop 2 "
+      "--device cpu --data " +
+      data.path() + " --checkpoint " + data.file("es.st");
+  ASSERT_EQ(run(data, tiny + " --stop-after 2").exit_code, 0);
+  const Outcome resumed = run(data, tiny + " --resume " + data.file("es.st"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("early stop after epoch 3"), std::string::npos) << resumed.out;
 }
 
 TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
