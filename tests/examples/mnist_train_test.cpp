@@ -39,15 +39,29 @@ Outcome run(const ScratchDir& dir, const std::string& args) {
           slurp(dir.file("err"))};
 }
 
-// The "train_loss" values of a --metrics file, one per line.
-std::vector<std::string> train_losses(const std::string& metrics) {
+// The values under `key` in a --metrics file, one per line, as printed.
+std::vector<std::string> metric_text(const std::string& metrics, const std::string& key) {
   std::vector<std::string> out;
   std::istringstream lines(metrics);
   std::string line;
+  const std::string field = "\"" + key + "\": ";
   while (std::getline(lines, line)) {
-    const size_t at = line.find("\"train_loss\": ");
-    if (at != std::string::npos) out.push_back(line.substr(at + 14, line.find(',', at) - at - 14));
+    const size_t at = line.find(field);
+    if (at == std::string::npos) continue;
+    const size_t from = at + field.size();
+    out.push_back(line.substr(from, line.find_first_of(",}", from) - from));
   }
+  return out;
+}
+
+std::vector<std::string> train_losses(const std::string& metrics) {
+  return metric_text(metrics, "train_loss");
+}
+
+// The same as numbers.
+std::vector<double> metric(const std::string& metrics, const std::string& key) {
+  std::vector<double> out;
+  for (const std::string& text : metric_text(metrics, key)) out.push_back(std::stod(text));
   return out;
 }
 
@@ -141,18 +155,6 @@ TEST(MnistTrain, AResumedRunIsBitForBitTheUninterruptedOne) {
   EXPECT_EQ(mlp.exit_code, 1);
   EXPECT_NE(mlp.err.find(data.file("b.st") + ": model.load_state_dict"), std::string::npos)
       << mlp.err;
-}
-
-// The "key" values of a --metrics file, one per line.
-std::vector<double> metric(const std::string& metrics, const std::string& key) {
-  std::vector<double> out;
-  std::istringstream lines(metrics);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const size_t at = line.find("\"" + key + "\": ");
-    if (at != std::string::npos) out.push_back(std::stod(line.substr(at + key.size() + 4)));
-  }
-  return out;
 }
 
 TEST(MnistTrain, AccumulatingKBatchesIsOneStepOfKTimesTheBatch) {
