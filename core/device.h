@@ -56,6 +56,11 @@ std::string cuda_device_description(int index);
 // The CUDA runtime, cuBLAS and cuDNN versions this build uses (or that CUDA is not compiled in).
 std::string cuda_library_versions();
 
+// What the CPU side runs on: the GEMM libraries, their versions, the instruction set
+// they chose for this CPU and the OpenMP thread count (tg_selfcheck and mnist_train print
+// it, so a slow configuration is visible).
+std::string cpu_backend_description();
+
 // Throws when `device` is not usable here: CUDA not compiled in, or no such device.
 void check_device_usable(const Device& device);
 

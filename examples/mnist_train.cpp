@@ -115,6 +115,8 @@ int train(const Flags& f) {
       f.model.c_str(), opt->name().c_str(), opt->lr(), dataset.c_str(), device.str().c_str(),
       static_cast<long long>(train_loader.size()), static_cast<long long>(test_loader.size()),
       static_cast<long long>(model->parameter_count()), omp_get_max_threads());
+  if (device.is_cpu())
+    std::printf("mnist_train: CPU backend: %s\n", cpu_backend_description().c_str());
 
   int64_t epochs_done = 0;
   // --early-stop's state: the best test loss and its epoch (kept in checkpoints).

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   try {
     std::printf("tamegrad %s, CUDA compiled in: %s\n", TAMEGRAD_VERSION,
                 tg::cuda_compiled() ? "yes" : "no");
+    std::printf("CPU backend: %s\n", tg::cpu_backend_description().c_str());
     std::printf("CUDA libraries: %s\n", tg::cuda_library_versions().c_str());
     std::printf("CUDA devices: %d\n", tg::cuda_device_count());
     for (int i = 0; i < tg::cuda_device_count(); ++i) {

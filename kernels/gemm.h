@@ -1,8 +1,8 @@
 // General matrix product, row-major and batched:
 //   C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i],   i < batch
 // with op(X) = X or Xᵀ, op(A[i]) of shape (m, k), op(B[i]) of (k, n), C[i] of (m, n).
-// A batch stride of 0 reuses one matrix for every batch entry. OpenBLAS on the CPU,
-// cuBLAS on the GPU (TF32 tensor cores only when allowed).
+// A batch stride of 0 reuses one matrix for every batch entry. oneDNN (float32) and
+// OpenBLAS (float64) on the CPU, cuBLAS on the GPU (TF32 tensor cores only when allowed).
 //
 // Front-end: core/ops/linalg.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
@@ -12,6 +12,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "tamegrad/kernels/common.h"
@@ -47,7 +48,9 @@ inline void check_gemm_args(const GemmArgs& g) {
 
 namespace cpu {
 void gemm(const GemmArgs& args);
-}
+// Which libraries and ISA the CPU products run on (Note [cpu gemm backend]).
+std::string gemm_backend_description();
+}  // namespace cpu
 namespace cuda {
 void gemm(const GemmArgs& args, void* stream, void* cublas_handle);
 }

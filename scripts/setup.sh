@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops
+  libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops (float64 GEMM)
+  libdnnl-dev             # oneDNN: float32 GEMM on the CPU (Note [cpu gemm backend])
   zlib1g-dev libgtest-dev
   libcli11-dev            # mnist_train's flags
   nlohmann-json3-dev      # safetensors headers (core/safetensors.cpp)

@@ -5,6 +5,7 @@
 #include "tamegrad/core/context.h"
 #include "tamegrad/core/ops/elementwise.h"
 #include "tamegrad/core/ops/op_support.h"
+#include "tamegrad/core/ops/reduce.h"
 #include "tamegrad/kernels/gemm.h"
 
 namespace tg {
@@ -42,22 +43,14 @@ MatrixOperand matrix_operand(const Tensor& t) {
           batched ? owned.size(r) * owned.size(c) : 0};
 }
 
-Tensor matmul_forward(const Tensor& a, const Tensor& b) {
-  ops::check_float_pair("matmul", a, b);
-  TG_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3),
-           "matmul: operands must be 2-D or 3-D, got shapes ", a.shape(), " and ", b.shape());
+// out = a · b + beta · out, for 2-D or 3-D operands already checked; out contiguous.
+void product_into(const Tensor& a, const Tensor& b, Tensor& out, double beta) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-  TG_CHECK(b.size(-2) == k, "matmul: shapes ", a.shape(), " and ", b.shape(), " do not multiply (",
-           k, " != ", b.size(-2), ")");
-  int64_t batch = 1;
-  if (a.dim() == 3 && b.dim() == 3) {
-    TG_CHECK(a.size(0) == b.size(0), "matmul: batch sizes differ: ", a.shape(), " and ", b.shape());
+  const int64_t batch = out.dim() == 3 ? out.size(0) : 1;
+  if (k == 0) {
+    if (beta == 0.0) out.fill_(0.0);
+    return;
   }
-  if (a.dim() == 3) batch = a.size(0);
-  if (b.dim() == 3) batch = b.size(0);
-  const Shape out_shape = (a.dim() == 3 || b.dim() == 3) ? Shape{batch, m, n} : Shape{m, n};
-  Tensor out = empty(out_shape, ops::options_of(a));
-  if (k == 0) return out.fill_(0.0);
   const Tensor da = a.detach(), db = b.detach();
   const MatrixOperand oa = matrix_operand(da), ob = matrix_operand(db);
   DeviceContext& ctx = context(a.device());
@@ -78,12 +71,34 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
                                n,
                                m * n,
                                1.0,
-                               0.0,
+                               beta,
                                ctx.allow_tf32()};
   TG_ON_DEVICE(a.device(), kernels::cpu::gemm(args), stream,
                kernels::cuda::gemm(args, stream, ctx.cublas_handle()));
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b) {
+  ops::check_float_pair("matmul", a, b);
+  TG_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3),
+           "matmul: operands must be 2-D or 3-D, got shapes ", a.shape(), " and ", b.shape());
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  TG_CHECK(b.size(-2) == k, "matmul: shapes ", a.shape(), " and ", b.shape(), " do not multiply (",
+           k, " != ", b.size(-2), ")");
+  int64_t batch = 1;
+  if (a.dim() == 3 && b.dim() == 3) {
+    TG_CHECK(a.size(0) == b.size(0), "matmul: batch sizes differ: ", a.shape(), " and ", b.shape());
+  }
+  if (a.dim() == 3) batch = a.size(0);
+  if (b.dim() == 3) batch = b.size(0);
+  const Shape out_shape = (a.dim() == 3 || b.dim() == 3) ? Shape{batch, m, n} : Shape{m, n};
+  Tensor out = empty(out_shape, ops::options_of(a));
+  product_into(a, b, out, 0.0);
   return out;
 }
+
+// Which inputs of a node need a gradient, decided when it is recorded: a backward skips
+// the products whose result nobody wants (the first layer's input gradient).
+bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 }  // namespace
 
@@ -92,14 +107,22 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = matmul_forward(a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
   return autograd::record(
-      "MatmulBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+      "MatmulBackward", out, {a, b},
+      [sa = SavedTensor(a), sb = SavedTensor(b), need_a = wants_grad(a),
+       need_b = wants_grad(b)](const Tensor& g) {
         const Tensor& a = sa.get("MatmulBackward");
         const Tensor& b = sb.get("MatmulBackward");
-        return std::vector<Tensor>{sum_to(matmul(g, b.transpose(-1, -2)), a.shape()),
-                                   sum_to(matmul(a.transpose(-1, -2), g), b.shape())};
+        return std::vector<Tensor>{
+            need_a ? sum_to(matmul(g, b.transpose(-1, -2)), a.shape()) : Tensor(),
+            need_b ? sum_to(matmul(a.transpose(-1, -2), g), b.shape()) : Tensor()};
       });
 }
 
+// Note [fused linear]
+// y = x·Wᵀ + b is one GEMM: y starts as the bias broadcast over the rows and the product is
+// added to it (beta = 1), as PyTorch's addmm does, instead of a product followed by a
+// broadcast add over the whole output. Backward: dx = g·W, dW = gᵀ·x, db = the column sums
+// of g (sum over the leading dimension: kernels/reduce.h's column sum, no transpose).
 TG_REGISTER_OP("linear");
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ops::check_float_pair("linear", x, weight);
@@ -107,10 +130,30 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
            x.shape(), " and weight ", weight.shape(), " do not fit (need (..., in) and (out, in))");
   TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "linear: bias ",
            bias.defined() ? bias.shape() : Shape{}, " does not fit weight ", weight.shape());
+  if (bias.defined()) ops::check_float_pair("linear", x, bias);
   Shape out_shape = x.shape();
   out_shape.back() = weight.size(0);
-  Tensor y = matmul(x.reshape({-1, x.size(-1)}), weight.transpose(0, 1));
-  if (bias.defined()) y = add(y, bias);
+  const Tensor rows = x.reshape({-1, x.size(-1)});  // (N, in)
+  const int64_t n = rows.size(0), out_features = weight.size(0);
+  // A fresh output (contiguous() of the expanded bias could alias the bias itself).
+  Tensor y = empty({n, out_features}, ops::options_of(x));
+  if (bias.defined()) y.copy_(bias.detach().expand({n, out_features}));
+  product_into(rows, weight.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
+  std::vector<Tensor> inputs{rows, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  if (autograd::any_requires_grad(inputs)) {
+    y = autograd::record(
+        "LinearBackward", y, inputs,
+        [sx = SavedTensor(rows), sw = SavedTensor(weight), need_x = wants_grad(rows),
+         need_w = wants_grad(weight), has_bias = bias.defined(),
+         need_b = wants_grad(bias)](const Tensor& g) {
+          std::vector<Tensor> grads{
+              need_x ? matmul(g, sw.get("LinearBackward")) : Tensor(),
+              need_w ? matmul(g.transpose(0, 1), sx.get("LinearBackward")) : Tensor()};
+          if (has_bias) grads.push_back(need_b ? sum(g, {0}) : Tensor());
+          return grads;
+        });
+  }
   return y.reshape(out_shape);
 }
 

@@ -45,8 +45,33 @@ ReducePlan plan_reduction(const char* op, const Tensor& x, const std::vector<int
   return plan;
 }
 
+// The number of leading dims a sum reduces when it reduces exactly dims 0..j-1 of a
+// contiguous tensor and keeps at least one (then kernels/reduce.h's column sum does it
+// without a transpose), else 0. On a GPU the column sum runs one thread per kept
+// element, so there it is taken only when those are many or the columns short.
+int64_t leading_block(const Tensor& x, const ReducePlan& plan) {
+  int64_t j = 0;
+  while (j < x.dim() && plan.reduced[j]) ++j;
+  for (int64_t d = j; d < x.dim(); ++d) {
+    if (plan.reduced[d]) return 0;
+  }
+  if (j == 0 || j == x.dim() || !x.is_contiguous() || x.numel() == 0) return 0;
+  const int64_t cols = x.numel() / plan.inner;
+  if (x.device().is_cuda() && cols < 1024 && plan.inner > 256) return 0;
+  return j;
+}
+
 // Runs the kernel; returns values (and indices) in the kept shape.
 ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const ReducePlan& plan) {
+  if (op == kernels::ReduceOp::Sum && leading_block(x, plan) > 0) {
+    ValuesAndIndices result;
+    result.values = empty(plan.kept_shape, ops::options_of(x));
+    const kernels::ColumnSumArgs args{x.dtype(), plan.inner, x.numel() / plan.inner,
+                                      x.raw_data_ptr(), result.values.raw_data_ptr()};
+    TG_ON_DEVICE(x.device(), kernels::cpu::column_sum(args), stream,
+                 kernels::cuda::column_sum(args, stream));
+    return result;
+  }
   std::vector<int64_t> order;
   for (int64_t d = 0; d < x.dim(); ++d) {
     if (!plan.reduced[d]) order.push_back(d);

@@ -1,6 +1,8 @@
-// CPU launcher of the strided copy (kernels/copy.h): OpenMP over elements, with a plain
-// loop when both sides are contiguous.
+// CPU launcher of the strided copy (kernels/copy.h): coalesced runs
+// (Note [coalesced iteration]), with a plain loop for a run contiguous on both sides.
 #include "tamegrad/kernels/copy.h"
+
+#include "tamegrad/kernels/cpu/strided_loop.h"
 
 namespace tg::kernels::cpu {
 
@@ -8,20 +10,20 @@ namespace {
 
 template <typename Dst, typename Src>
 void copy_typed(const CopyArgs& a) {
+  const StridedLayout<2> layout = coalesce<2>(a.ndim, a.sizes, {a.dst_strides, a.src_strides});
+  const int inner = layout.ndim - 1;
+  const int64_t sd = layout.strides[0][inner], ss = layout.strides[1][inner];
   const Src* src = static_cast<const Src*>(a.src);
   Dst* dst = static_cast<Dst*>(a.dst);
-  const int64_t n = a.numel;
-  if (is_row_major(a.ndim, a.sizes, a.src_strides) &&
-      is_row_major(a.ndim, a.sizes, a.dst_strides)) {
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (int64_t i = 0; i < n; ++i) dst[i] = convert_element<Dst>(src[i]);
-    return;
-  }
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-  for (int64_t i = 0; i < n; ++i) {
-    dst[strided_offset(i, a.ndim, a.sizes, a.dst_strides)] =
-        convert_element<Dst>(src[strided_offset(i, a.ndim, a.sizes, a.src_strides)]);
-  }
+  for_each_run(layout, [&](const int64_t* at, int64_t count) {
+    Dst* d = dst + at[0];
+    const Src* s = src + at[1];
+    if (sd == 1 && ss == 1) {
+      for (int64_t i = 0; i < count; ++i) d[i] = convert_element<Dst>(s[i]);
+    } else {
+      for (int64_t i = 0; i < count; ++i) d[i * sd] = convert_element<Dst>(s[i * ss]);
+    }
+  });
 }
 
 }  // namespace

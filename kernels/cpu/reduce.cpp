@@ -1,6 +1,8 @@
-// CPU launcher of the row reductions (kernels/reduce.h): OpenMP over rows, sums
-// accumulated in double.
+// CPU launchers of the row reductions and the column sum (kernels/reduce.h): OpenMP over
+// rows (over blocks of columns), sums accumulated in double.
 #include "tamegrad/kernels/reduce.h"
+
+#include <algorithm>
 
 namespace tg::kernels::cpu {
 
@@ -28,6 +30,27 @@ void reduce(const ReduceArgs& args) {
       }
       out[row] = best;
       if (args.indices != nullptr) args.indices[row] = best_index;
+    }
+  });
+}
+
+void column_sum(const ColumnSumArgs& args) {
+  visit_float_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = static_cast<const T*>(args.in);
+    T* out = static_cast<T*>(args.out);
+    constexpr int64_t kBlock = 256;  // columns per task: their accumulators stay in registers/L1
+    const int64_t blocks = (args.cols + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (args.rows * args.cols > (1 << 15))
+    for (int64_t block = 0; block < blocks; ++block) {
+      const int64_t first = block * kBlock, width = std::min(kBlock, args.cols - first);
+      double total[kBlock];
+      for (int64_t j = 0; j < width; ++j) total[j] = 0;
+      for (int64_t r = 0; r < args.rows; ++r) {
+        const T* row = in + r * args.cols + first;
+        for (int64_t j = 0; j < width; ++j) total[j] += row[j];
+      }
+      for (int64_t j = 0; j < width; ++j) out[first + j] = static_cast<T>(total[j]);
     }
   });
 }

@@ -1,7 +1,10 @@
 // CUDA launchers of the elementwise ops (kernels/elementwise.h); the CPU twin is
-// kernels/cpu/elementwise.cpp. Grid-stride loops, one element per thread per step.
+// kernels/cpu/elementwise.cpp. Grid-stride loops, one element per thread per step; strided
+// operands are coalesced first (Note [coalesced iteration]), so each element divides once
+// per remaining dimension.
 #include "tamegrad/kernels/cuda/launch.h"
 #include "tamegrad/kernels/elementwise.h"
+#include "tamegrad/kernels/strided.h"
 
 namespace tg::kernels::cuda {
 
@@ -71,22 +74,43 @@ void unary_backward(const UnaryArgs& args, void* stream) {
 
 void binary(const BinaryArgs& args, void* stream) {
   if (args.numel == 0) return;
+  const StridedLayout<3> layout =
+      coalesce<3>(args.ndim, args.sizes, {args.out_strides, args.a.strides, args.b.strides});
+  BinaryArgs coalesced = args;
+  coalesced.ndim = layout.ndim;
+  for (int d = 0; d < layout.ndim; ++d) {
+    coalesced.sizes[d] = layout.sizes[d];
+    coalesced.out_strides[d] = layout.strides[0][d];
+    coalesced.a.strides[d] = layout.strides[1][d];
+    coalesced.b.strides[d] = layout.strides[2][d];
+  }
   visit_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     binary_kernel<T><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(
         static_cast<const T*>(args.a.data), static_cast<const T*>(args.b.data),
-        static_cast<T*>(args.out), args);
+        static_cast<T*>(args.out), coalesced);
     TG_CUDA_CHECK_LAUNCH();
   });
 }
 
 void where(const WhereArgs& args, void* stream) {
   if (args.numel == 0) return;
+  // out is contiguous: coalescing keeps the row-major order, so out[i] stays right.
+  const StridedLayout<3> layout =
+      coalesce<3>(args.ndim, args.sizes, {args.cond.strides, args.a.strides, args.b.strides});
+  WhereArgs coalesced = args;
+  coalesced.ndim = layout.ndim;
+  for (int d = 0; d < layout.ndim; ++d) {
+    coalesced.sizes[d] = layout.sizes[d];
+    coalesced.cond.strides[d] = layout.strides[0][d];
+    coalesced.a.strides[d] = layout.strides[1][d];
+    coalesced.b.strides[d] = layout.strides[2][d];
+  }
   visit_float_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     where_kernel<T><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(
         static_cast<const uint8_t*>(args.cond.data), static_cast<const T*>(args.a.data),
-        static_cast<const T*>(args.b.data), static_cast<T*>(args.out), args);
+        static_cast<const T*>(args.b.data), static_cast<T*>(args.out), coalesced);
     TG_CUDA_CHECK_LAUNCH();
   });
 }

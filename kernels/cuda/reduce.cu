@@ -1,7 +1,7 @@
-// CUDA launcher of the row reductions (kernels/reduce.h); the CPU twin is
-// kernels/cpu/reduce.cpp. One block per row (grid-stride over rows); each thread walks its
-// strided share of the row, then a fixed shared-memory tree combines the threads, so the
-// result does not depend on timing. Sums accumulate in the accumulator type (float for
+// CUDA launchers of the row reductions and the column sum (kernels/reduce.h); the CPU
+// twin is kernels/cpu/reduce.cpp. Rows: one block per row (grid-stride over rows); each
+// thread walks its strided share of the row, then a fixed shared-memory tree combines the threads,
+// so the result does not depend on timing. Sums accumulate in the accumulator type (float for
 // float32), values and indices of extremes together.
 #include "tamegrad/kernels/cuda/launch.h"
 #include "tamegrad/kernels/reduce.h"
@@ -65,7 +65,30 @@ __global__ void reduce_kernel(const T* __restrict__ in, T* __restrict__ out,
   }
 }
 
+// One thread per column, adding its rows in order (coalesced across the threads of a warp).
+template <typename T>
+__global__ void column_sum_kernel(const T* __restrict__ in, T* __restrict__ out, int64_t rows,
+                                  int64_t cols) {
+  const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (j >= cols) return;
+  T total = T(0);
+  for (int64_t r = 0; r < rows; ++r) total += in[r * cols + j];
+  out[j] = total;
+}
+
 }  // namespace
+
+void column_sum(const ColumnSumArgs& args, void* stream) {
+  if (args.cols == 0) return;
+  visit_float_dtype(args.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    constexpr int kThreads = 256;
+    const unsigned blocks = static_cast<unsigned>((args.cols + kThreads - 1) / kThreads);
+    column_sum_kernel<T><<<blocks, kThreads, 0, as_stream(stream)>>>(
+        static_cast<const T*>(args.in), static_cast<T*>(args.out), args.rows, args.cols);
+    TG_CUDA_CHECK_LAUNCH();
+  });
+}
 
 void reduce(const ReduceArgs& args, void* stream) {
   if (args.outer == 0) return;

@@ -1,0 +1,184 @@
+// bench_train_step: one whole training step (forward, cross-entropy, backward, Adam step)
+// of the MNIST models at batch 128 on the CPU, and the ops that dominate it, as the median
+// of many runs after warm-up. Its PyTorch twin, bench/torch_train_step.py, times the same
+// work; given that script's output (--peer FILE), each row also prints PyTorch's time and
+// the ratio ours/PyTorch (below 1: we are faster). bench/train_step.sh runs both.
+//
+//   bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX] [--json]
+#include <omp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mnist_models.h"
+#include "tamegrad/bench/bench_common.h"
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/generator.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/optim/adam.h"
+#include "tamegrad/version.h"
+
+namespace tg::bench {
+namespace {
+
+struct Options {
+  int threads = 0;
+  int runs = 30;
+  std::string peer;  // "name ms" lines from bench/torch_train_step.py
+  std::string only;  // run only the rows whose name starts with this (for profiling)
+  bool json = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--threads" && has_value) {
+      o.threads = std::atoi(argv[++i]);
+    } else if (arg == "--runs" && has_value) {
+      o.runs = std::atoi(argv[++i]);
+    } else if (arg == "--peer" && has_value) {
+      o.peer = argv[++i];
+    } else if (arg == "--only" && has_value) {
+      o.only = argv[++i];
+    } else if (arg == "--json") {
+      o.json = true;
+    } else {
+      std::fprintf(
+          stderr,
+          "bench_train_step: unknown or incomplete argument '%s'\n"
+          "usage: bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX]\n"
+          "       [--json]\n",
+          argv[i]);
+      std::exit(2);
+    }
+  }
+  if (o.runs < 20) o.runs = 20;
+  return o;
+}
+
+std::map<std::string, double> read_peer(const std::string& path) {
+  std::map<std::string, double> times;
+  if (path.empty()) return times;
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "bench_train_step: --peer %s: cannot read it\n", path.c_str());
+    std::exit(2);
+  }
+  std::string name;
+  double ms;
+  while (in >> name >> ms) times[name] = ms;
+  return times;
+}
+
+class Table {
+ public:
+  Table(const Options& o) : json_(o.json), only_(o.only), peer_(read_peer(o.peer)) {
+    if (!json_) std::printf("%-24s %10s %10s %8s\n", "row", "ours_ms", "torch_ms", "ratio");
+  }
+  bool wants(const std::string& name) const { return name.compare(0, only_.size(), only_) == 0; }
+  void row(const std::string& name, double seconds) {
+    const double ms = seconds * 1e3;
+    const auto it = peer_.find(name);
+    const double torch_ms = it == peer_.end() ? 0.0 : it->second;
+    if (json_) {
+      std::printf("{\"name\": \"%s\", \"ours_ms\": %.4f", name.c_str(), ms);
+      if (torch_ms > 0)
+        std::printf(", \"torch_ms\": %.4f, \"ratio\": %.3f", torch_ms, ms / torch_ms);
+      std::printf("}\n");
+    } else if (torch_ms > 0) {
+      std::printf("%-24s %10.3f %10.3f %8.2f\n", name.c_str(), ms, torch_ms, ms / torch_ms);
+    } else {
+      std::printf("%-24s %10.3f %10s %8s\n", name.c_str(), ms, "-", "-");
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  bool json_;
+  std::string only_;
+  std::map<std::string, double> peer_;
+};
+
+constexpr int64_t kBatch = 128;
+
+// One Adam step of `model` on a fixed batch, as mnist_train takes it.
+double train_step_seconds(layers::Module& model, const Tensor& x, const Tensor& y, int runs) {
+  optim::Adam opt(model.parameters(), optim::AdamParams{});
+  return median_seconds(Device::cpu(), runs, [&] {
+    opt.zero_grad();
+    cross_entropy(model(x), y).backward();
+    opt.step();
+  });
+}
+
+// Forward alone and forward + backward of one op, the upstream gradient all ones.
+void op_rows(Table& table, const std::string& name, int runs,
+             const std::function<Tensor()>& forward) {
+  if (!table.wants(name)) return;
+  table.row(name + "_fwd", median_seconds(Device::cpu(), runs, [&] {
+              NoGradGuard no_grad;
+              forward();
+            }));
+  const Tensor probe = forward();
+  const Tensor ones_grad = ones(probe.shape());
+  table.row(name + "_fwd_bwd",
+            median_seconds(Device::cpu(), runs, [&] { forward().backward(ones_grad); }));
+}
+
+Tensor leaf(std::vector<int64_t> shape, Generator& gen) {
+  Tensor t = randn(shape, TensorOptions(DType::Float32), &gen);
+  t.requires_grad_(true);
+  return t;
+}
+
+void run(const Options& o) {
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  std::printf("# bench_train_step: tamegrad %s, %d threads, batch %lld, median of %d runs\n",
+              TAMEGRAD_VERSION, omp_get_max_threads(), static_cast<long long>(kBatch), o.runs);
+  std::printf("# %s\n", cpu_backend_description().c_str());
+  Table table(o);
+  Generator gen(0);
+  std::vector<int64_t> label_values(kBatch);
+  for (int64_t i = 0; i < kBatch; ++i) label_values[i] = (i * 7) % 10;
+  const Tensor labels = from_vector(label_values, {kBatch});
+
+  const Tensor images = randn({kBatch, 1, 28, 28}, {}, &gen);
+  if (table.wants("mlp_step")) {
+    table.row("mlp_step", train_step_seconds(*examples::mnist_mlp(), images, labels, o.runs));
+  }
+  if (table.wants("cnn_step")) {
+    table.row("cnn_step", train_step_seconds(*examples::mnist_cnn(), images, labels, o.runs));
+  }
+
+  const Tensor x784 = leaf({kBatch, 784}, gen), w1 = leaf({512, 784}, gen), b1 = leaf({512}, gen);
+  op_rows(table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); });
+  const Tensor x14 = leaf({kBatch, 32, 14, 14}, gen), wc = leaf({64, 32, 3, 3}, gen),
+               bc = leaf({64}, gen);
+  op_rows(table, "conv2d_32_64_14", o.runs, [&] { return conv2d(x14, wc, bc, {1, 1}, {1, 1}); });
+  const Tensor a14 = leaf({kBatch, 64, 14, 14}, gen), gamma = leaf({64}, gen),
+               beta = leaf({64}, gen);
+  Tensor mean = zeros({64}), var = ones({64});
+  op_rows(table, "batch_norm_64_14", o.runs,
+          [&] { return batch_norm(a14, mean, var, gamma, beta, true, 0.1, 1e-5); });
+  op_rows(table, "max_pool2d_64_14", o.runs, [&] { return max_pool2d(a14, {2, 2}); });
+  op_rows(table, "relu_64_14", o.runs, [&] { return relu(a14); });
+  const Tensor h512 = leaf({kBatch, 512}, gen);
+  op_rows(table, "dropout_512", o.runs, [&] { return dropout(h512, 0.2, true); });
+}
+
+}  // namespace
+}  // namespace tg::bench
+
+int main(int argc, char** argv) {
+  tg::bench::run(tg::bench::parse(argc, argv));
+  return 0;
+}

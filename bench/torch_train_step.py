@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""PyTorch twin of bench/bench_train_step.cpp: the same training steps and op rows, timed
+the same way (median of --runs runs after 3 warm-up runs, wall clock), printed as
+"name ms" lines that bench_train_step --peer reads. Run with Debian's python3-torch:
+
+    /usr/bin/python3 bench/torch_train_step.py --threads 2 > /tmp/torch_rows.txt
+
+The models are bench/torch_mnist.py's (the trainer's recipe); the inputs are random, as on
+our side, and the BLAS/oneDNN configuration is whatever this torch build picks (it prints
+torch.__config__.show()'s BLAS line to stderr so a reader can see it).
+"""
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from torch_mnist import cnn, mlp  # noqa: E402
+
+BATCH = 128
+
+
+def median_ms(runs, f):
+    for _ in range(3):
+        f()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def step_ms(model, x, y, runs):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return median_ms(runs, step)
+
+
+def op_rows(rows, name, runs, forward):
+    def fwd():
+        with torch.no_grad():
+            forward()
+
+    rows.append((name + "_fwd", median_ms(runs, fwd)))
+    ones = torch.ones_like(forward())
+    rows.append((name + "_fwd_bwd", median_ms(runs, lambda: forward().backward(ones))))
+
+
+def leaf(*shape):
+    return torch.randn(*shape, requires_grad=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    blas = [l.strip() for l in torch.__config__.show().splitlines() if "BLAS" in l or "MKLDNN" in l]
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; {'; '.join(blas)}",
+          file=sys.stderr)
+    runs = max(args.runs, 20)
+    y = torch.tensor([(i * 7) % 10 for i in range(BATCH)])
+    rows = [("mlp_step", step_ms(mlp(), torch.randn(BATCH, 1, 28, 28), y, runs)),
+            ("cnn_step", step_ms(cnn(), torch.randn(BATCH, 1, 28, 28), y, runs))]
+    x784, w1, b1 = leaf(BATCH, 784), leaf(512, 784), leaf(512)
+    op_rows(rows, "linear_784_512", runs, lambda: F.linear(x784, w1, b1))
+    x14, wc, bc = leaf(BATCH, 32, 14, 14), leaf(64, 32, 3, 3), leaf(64)
+    op_rows(rows, "conv2d_32_64_14", runs, lambda: F.conv2d(x14, wc, bc, padding=1))
+    a14, gamma, beta = leaf(BATCH, 64, 14, 14), leaf(64), leaf(64)
+    mean, var = torch.zeros(64), torch.ones(64)
+    op_rows(rows, "batch_norm_64_14", runs,
+            lambda: F.batch_norm(a14, mean, var, gamma, beta, training=True))
+    op_rows(rows, "max_pool2d_64_14", runs, lambda: F.max_pool2d(a14, 2))
+    op_rows(rows, "relu_64_14", runs, lambda: F.relu(a14))
+    h512 = leaf(BATCH, 512)
+    op_rows(rows, "dropout_512", runs, lambda: F.dropout(h512, 0.2, training=True))
+    for name, ms in rows:
+        print(f"{name} {ms:.4f}")
+
+
+if __name__ == "__main__":
+    main()
