@@ -35,26 +35,9 @@ struct Conv2dArgs {
   bool allow_tf32;
 };
 
-// The column matrix of one sample (im2col): (C_in·kh·kw, out_h·out_w); entry (row, col) is
-// the input pixel under kernel tap row = (c, i, j) at output position col, or 0 in padding.
-// col2im, its adjoint, in gather form: input pixel (c, h, w) sums the entries that read it.
-template <typename T>
-TG_HOST_DEVICE T col2im_element(const Conv2dGeometry& g, const T* columns, int64_t c, int64_t h,
-                                int64_t w) {
-  const int64_t positions = g.out_h * g.out_w;
-  T total = T(0);
-  for (int64_t i = 0; i < g.kh; ++i) {
-    const int64_t hs = h + g.pad_h - i * g.dil_h;
-    if (hs < 0 || hs % g.stride_h != 0 || hs / g.stride_h >= g.out_h) continue;
-    for (int64_t j = 0; j < g.kw; ++j) {
-      const int64_t ws = w + g.pad_w - j * g.dil_w;
-      if (ws < 0 || ws % g.stride_w != 0 || ws / g.stride_w >= g.out_w) continue;
-      const int64_t row = (c * g.kh + i) * g.kw + j;
-      total += columns[row * positions + (hs / g.stride_h) * g.out_w + ws / g.stride_w];
-    }
-  }
-  return total;
-}
+// The CPU lowers a convolution to GEMMs through the column matrix of one sample (im2col):
+// (C_in·kh·kw, out_h·out_w); entry (row, col) is the input pixel under kernel tap
+// row = (c, i, j) at output position col, or 0 in padding. col2im is its adjoint.
 
 // Both launchers check first: cuDNN's 4-D descriptors and BLAS take int sizes and strides,
 // so every geometry field and each sample's element count (the batch stride of x and y)

@@ -45,32 +45,59 @@ ReducePlan plan_reduction(const char* op, const Tensor& x, const std::vector<int
   return plan;
 }
 
-// The number of leading dims a sum reduces when it reduces exactly dims 0..j-1 of a
-// contiguous tensor and keeps at least one (then kernels/reduce.h's column sum does it
-// without a transpose), else 0. On a GPU the column sum runs one thread per kept
+// Note [sum without transpose]
+// A sum over the leading dims of a contiguous tensor is a column sum (kernels/reduce.h),
+// over its trailing dims a row sum of the tensor as it is; over both around kept middle
+// dims (a conv bias gradient: dims 0, 2, 3 of (N, C, H, W)) the trailing dims go first, as
+// rows, and the leading ones then as columns of that result. Any other pattern is permuted
+// into rows (one transposing copy). On a GPU the column sum runs one thread per kept
 // element, so there it is taken only when those are many or the columns short.
-int64_t leading_block(const Tensor& x, const ReducePlan& plan) {
-  int64_t j = 0;
-  while (j < x.dim() && plan.reduced[j]) ++j;
-  for (int64_t d = j; d < x.dim(); ++d) {
-    if (plan.reduced[d]) return 0;
+//
+// Sets [0, *lead) and [*trail, ndim) to the reduced dims and returns true when a sum can
+// take the column path.
+bool leading_and_trailing(const Tensor& x, const ReducePlan& plan, int64_t* lead, int64_t* trail) {
+  const int64_t ndim = x.dim();
+  int64_t j = 0, k = ndim;
+  while (j < ndim && plan.reduced[j]) ++j;
+  while (k > j && plan.reduced[k - 1]) --k;
+  for (int64_t d = j; d < k; ++d) {
+    if (plan.reduced[d]) return false;
   }
-  if (j == 0 || j == x.dim() || !x.is_contiguous() || x.numel() == 0) return 0;
-  const int64_t cols = x.numel() / plan.inner;
-  if (x.device().is_cuda() && cols < 1024 && plan.inner > 256) return 0;
-  return j;
+  if (j == 0 || j == k || !x.is_contiguous() || x.numel() == 0) return false;
+  const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().begin() + j));
+  const int64_t cols = shape_numel(Shape(x.shape().begin() + j, x.shape().begin() + k));
+  if (x.device().is_cuda() && cols < 1024 && rows > 256) return false;
+  *lead = j;
+  *trail = k;
+  return true;
+}
+
+ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const ReducePlan& plan);
+
+// The sum of Note [sum without transpose], in the kept shape.
+Tensor column_path_sum(const Tensor& x, const ReducePlan& plan, int64_t lead, int64_t trail) {
+  Tensor source = x;
+  if (trail < x.dim()) {
+    ReducePlan rows = plan;  // the trailing dims only
+    for (int64_t d = 0; d < trail; ++d) rows.reduced[d] = false;
+    rows.inner = shape_numel(Shape(x.shape().begin() + trail, x.shape().end()));
+    rows.kept_shape = Shape(x.shape().begin(), x.shape().begin() + trail);
+    source = reduce_rows(kernels::ReduceOp::Sum, x, rows).values;
+  }
+  Tensor out = empty(plan.kept_shape, ops::options_of(x));
+  const int64_t rows = shape_numel(Shape(x.shape().begin(), x.shape().begin() + lead));
+  const kernels::ColumnSumArgs args{x.dtype(), rows, source.numel() / rows, source.raw_data_ptr(),
+                                    out.raw_data_ptr()};
+  TG_ON_DEVICE(x.device(), kernels::cpu::column_sum(args), stream,
+               kernels::cuda::column_sum(args, stream));
+  return out;
 }
 
 // Runs the kernel; returns values (and indices) in the kept shape.
 ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const ReducePlan& plan) {
-  if (op == kernels::ReduceOp::Sum && leading_block(x, plan) > 0) {
-    ValuesAndIndices result;
-    result.values = empty(plan.kept_shape, ops::options_of(x));
-    const kernels::ColumnSumArgs args{x.dtype(), plan.inner, x.numel() / plan.inner,
-                                      x.raw_data_ptr(), result.values.raw_data_ptr()};
-    TG_ON_DEVICE(x.device(), kernels::cpu::column_sum(args), stream,
-                 kernels::cuda::column_sum(args, stream));
-    return result;
+  int64_t lead = 0, trail = 0;
+  if (op == kernels::ReduceOp::Sum && leading_and_trailing(x, plan, &lead, &trail)) {
+    return {column_path_sum(x, plan, lead, trail), Tensor()};
   }
   std::vector<int64_t> order;
   for (int64_t d = 0; d < x.dim(); ++d) {

@@ -1,23 +1,75 @@
-// CPU launchers of 2-D pooling (kernels/pool.h): OpenMP over output (or input) elements.
+// CPU launchers of 2-D pooling (kernels/pool.h): OpenMP over planes (N·C), each plane
+// walked row by row with no index division per element. The backward pass scatters each
+// output's gradient onto its window (the argmax, for max pooling) instead of the CUDA side's
+// gather: a plane belongs to one thread, and every input element still receives its
+// contributions in increasing output order, so the sums have the same bits as the gather.
 #include "tamegrad/kernels/pool.h"
 
 namespace tg::kernels::cpu {
 
+namespace {
+
+// Planes are independent: spread them over the threads when there is enough work.
+constexpr int64_t kParallelAbove = 1 << 12;
+
+// max_pool_element's rule for one more candidate, written as selects: NaN wins and stays,
+// otherwise strictly greater wins.
+template <typename T>
+inline void consider(T v, int64_t at, T& best, int64_t& best_at) {
+  const bool take = (best == best) & ((v > best) | (v != v));
+  best = take ? v : best;
+  best_at = take ? at : best_at;
+}
+
+// The common 2x2, stride 2, no padding window as straight-line code (the compiler turns
+// the selects into conditional moves; the generic loop's comparisons become branches, which
+// random data mispredicts). Same result as max_pool_element, same order of candidates.
+template <typename T>
+void max_pool_2x2(const Pool2dArgs& a, const T* plane, T* y, int64_t* argmax) {
+  for (int64_t oh = 0; oh < a.out_h; ++oh) {
+    const int64_t top = 2 * oh * a.in_w, bottom = top + a.in_w;
+    for (int64_t ow = 0; ow < a.out_w; ++ow) {
+      const int64_t w = 2 * ow;
+      T best = plane[top + w];
+      int64_t best_at = top + w;
+      consider(plane[top + w + 1], top + w + 1, best, best_at);
+      consider(plane[bottom + w], bottom + w, best, best_at);
+      consider(plane[bottom + w + 1], bottom + w + 1, best, best_at);
+      y[oh * a.out_w + ow] = best;
+      argmax[oh * a.out_w + ow] = best_at;
+    }
+  }
+}
+
+bool is_plain_2x2(const Pool2dArgs& a) {
+  return a.kernel_h == 2 && a.kernel_w == 2 && a.stride_h == 2 && a.stride_w == 2 && a.pad_h == 0 &&
+         a.pad_w == 0;
+}
+
+}  // namespace
+
 void pool2d_forward(const PoolForwardArgs& args) {
   const Pool2dArgs& a = args.shape;
-  const int64_t per_plane = a.out_h * a.out_w, total = a.planes * per_plane;
+  const int64_t in_plane = a.in_h * a.in_w, out_plane = a.out_h * a.out_w;
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* in = static_cast<const T*>(args.in);
     T* out = static_cast<T*>(args.out);
-#pragma omp parallel for schedule(static) if (total > (1 << 12))
-    for (int64_t i = 0; i < total; ++i) {
-      const int64_t p = i / per_plane, oh = (i % per_plane) / a.out_w, ow = i % a.out_w;
-      const T* plane = in + p * a.in_h * a.in_w;
-      if (args.is_max) {
-        out[i] = max_pool_element(a, plane, oh, ow, &args.argmax[i]);
-      } else {
-        out[i] = avg_pool_element(a, plane, oh, ow);
+#pragma omp parallel for schedule(static) if (a.planes * out_plane > kParallelAbove)
+    for (int64_t p = 0; p < a.planes; ++p) {
+      const T* plane = in + p * in_plane;
+      T* y = out + p * out_plane;
+      int64_t* argmax = args.is_max ? args.argmax + p * out_plane : nullptr;
+      if (args.is_max && is_plain_2x2(a)) {
+        max_pool_2x2(a, plane, y, argmax);
+        continue;
+      }
+      for (int64_t oh = 0; oh < a.out_h; ++oh) {
+        for (int64_t ow = 0; ow < a.out_w; ++ow) {
+          const int64_t o = oh * a.out_w + ow;
+          y[o] = args.is_max ? max_pool_element(a, plane, oh, ow, &argmax[o])
+                             : avg_pool_element(a, plane, oh, ow);
+        }
       }
     }
   });
@@ -25,17 +77,33 @@ void pool2d_forward(const PoolForwardArgs& args) {
 
 void pool2d_backward(const PoolBackwardArgs& args) {
   const Pool2dArgs& a = args.shape;
-  const int64_t per_plane = a.in_h * a.in_w, total = a.planes * per_plane;
+  const int64_t in_plane = a.in_h * a.in_w, out_plane = a.out_h * a.out_w;
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* grad = static_cast<const T*>(args.grad);
     T* grad_in = static_cast<T*>(args.grad_in);
-#pragma omp parallel for schedule(static) if (total > (1 << 12))
-    for (int64_t i = 0; i < total; ++i) {
-      const int64_t p = i / per_plane, h = (i % per_plane) / a.in_w, w = i % a.in_w;
-      const int64_t plane_out = p * a.out_h * a.out_w;
-      grad_in[i] = pool_backward_element(a, args.is_max, grad + plane_out,
-                                         args.is_max ? args.argmax + plane_out : nullptr, h, w);
+#pragma omp parallel for schedule(static) if (a.planes * in_plane > kParallelAbove)
+    for (int64_t p = 0; p < a.planes; ++p) {
+      T* dx = grad_in + p * in_plane;
+      const T* g = grad + p * out_plane;
+      for (int64_t i = 0; i < in_plane; ++i) dx[i] = T(0);
+      if (args.is_max) {
+        const int64_t* argmax = args.argmax + p * out_plane;
+        for (int64_t o = 0; o < out_plane; ++o) dx[argmax[o]] += g[o];
+        continue;
+      }
+      for (int64_t oh = 0; oh < a.out_h; ++oh) {
+        const int64_t h0 = window_start(oh, a.stride_h, a.pad_h);
+        for (int64_t ow = 0; ow < a.out_w; ++ow) {
+          const int64_t w0 = window_start(ow, a.stride_w, a.pad_w);
+          const T share = g[oh * a.out_w + ow] / avg_pool_divisor<T>(a, oh, ow);
+          for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
+            for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w) {
+              dx[h * a.in_w + w] += share;
+            }
+          }
+        }
+      }
     }
   });
 }

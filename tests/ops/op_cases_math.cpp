@@ -73,11 +73,23 @@ void reduce_family(Table& t, const std::string& op,
         [f](const Inputs& in) { return f(in[0], {}, false); }, n > 1 && n <= 5, differentiable);
   }
   const std::vector<std::pair<Shape, std::vector<int64_t>>> shapes = {
-      {{3, 4}, {0}},    {{3, 4}, {1}},    {{3, 4}, {-1}},    {{2, 3, 4}, {0, 2}},
-      {{2, 3, 4}, {1}}, {{33, 65}, {1}},  {{65, 33}, {0}},   {{1025, 3}, {0}},
-      {{3, 1025}, {1}}, {{4, 1, 5}, {1}}, {{7, 300, 2}, {1}},
+      {{3, 4}, {0}},
+      {{3, 4}, {1}},
+      {{3, 4}, {-1}},
+      {{2, 3, 4}, {0, 2}},
+      {{2, 3, 4}, {1}},
+      {{33, 65}, {1}},
+      {{65, 33}, {0}},
+      {{1025, 3}, {0}},
+      {{3, 1025}, {1}},
+      {{4, 1, 5}, {1}},
+      {{7, 300, 2}, {1}},
       // leading dims of a contiguous tensor: the column sum (more columns than one block)
-      {{2, 3, 4}, {0, 1}}, {{5, 700}, {0}}};
+      {{2, 3, 4}, {0, 1}},
+      {{5, 700}, {0}},
+      // leading and trailing around kept dims (a conv bias gradient): rows, then columns
+      {{3, 4, 2, 5}, {0, 2, 3}},
+      {{2, 3, 4, 5}, {0, 1, 3}}};
   for (const auto& [shape, dims] : shapes) {
     int64_t reduced = 1;  // elements per output; var's n - 1 wants at least 2
     for (int64_t d : dims) reduced *= shape[d < 0 ? d + shape.size() : d];
