@@ -1,6 +1,6 @@
 // CPU launchers of batch normalisation (kernels/batchnorm.h): OpenMP over channels, each
 // channel's statistics in double (two passes: mean, then squared deviations). A channel is
-// walked as N contiguous runs of HW elements.
+// walked as N contiguous runs of HW elements, its sums in interleaved lanes (channel_sum).
 #include <cmath>
 
 #include "tamegrad/kernels/batchnorm.h"
@@ -8,6 +8,28 @@
 namespace tg::kernels::cpu {
 
 namespace {
+
+// Sums term(i) over channel c's elements i (its N runs of HW) in kLanes interleaved double
+// accumulators (element k of a run goes to lane k mod kLanes), added together in a fixed
+// order at the end: one long chain of dependent additions becomes kLanes short ones that
+// the compiler vectorises, and the result depends on the shape only, never on the threads.
+constexpr int kLanes = 8;
+
+template <typename Term>
+double channel_sum(const BatchNormShape& s, int64_t c, Term&& term) {
+  double lanes[kLanes] = {};
+  for (int64_t n = 0; n < s.n; ++n) {
+    const int64_t base = (n * s.c + c) * s.hw;
+    int64_t k = 0;
+    for (; k + kLanes <= s.hw; k += kLanes) {
+      for (int l = 0; l < kLanes; ++l) lanes[l] += term(base + k + l);
+    }
+    for (; k < s.hw; ++k) lanes[k % kLanes] += term(base + k);
+  }
+  double total = 0;
+  for (int l = 0; l < kLanes; ++l) total += lanes[l];
+  return total;
+}
 
 template <typename T>
 void forward(const BatchNormForwardArgs& a) {
@@ -25,17 +47,9 @@ void forward(const BatchNormForwardArgs& a) {
   for (int64_t c = 0; c < s.c; ++c) {
     T mean, invstd;
     if (a.training) {
-      double sum = 0;
-      for (int64_t n = 0; n < s.n; ++n) {
-        const T* run = x + (n * s.c + c) * s.hw;
-        for (int64_t k = 0; k < s.hw; ++k) sum += run[k];
-      }
+      const double sum = channel_sum(s, c, [&](int64_t i) { return double(x[i]); });
       const double m = count > 0 ? sum / count : 0.0;
-      double squares = 0;
-      for (int64_t n = 0; n < s.n; ++n) {
-        const T* run = x + (n * s.c + c) * s.hw;
-        for (int64_t k = 0; k < s.hw; ++k) squares += (run[k] - m) * (run[k] - m);
-      }
+      const double squares = channel_sum(s, c, [&](int64_t i) { return (x[i] - m) * (x[i] - m); });
       const double var = count > 0 ? squares / count : 0.0;
       mean = static_cast<T>(m);
       invstd = static_cast<T>(1.0 / std::sqrt(var + a.eps));
@@ -71,15 +85,11 @@ void backward(const BatchNormBackwardArgs& a) {
   const int64_t count = s.count();
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < s.c; ++c) {
-    double sum_g = 0, sum_g_xhat = 0;
-    for (int64_t n = 0; n < s.n; ++n) {
-      const int64_t base = (n * s.c + c) * s.hw;
-      for (int64_t k = 0; k < s.hw; ++k) {
-        sum_g += g[base + k];
-        sum_g_xhat += static_cast<double>(g[base + k]) *
-                      (static_cast<double>(x[base + k]) - mean[c]) * invstd[c];
-      }
-    }
+    const double sum_g = channel_sum(s, c, [&](int64_t i) { return double(g[i]); });
+    const double mean_c = mean[c], invstd_c = invstd[c];
+    const double sum_g_xhat = channel_sum(s, c, [&](int64_t i) {
+      return static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean_c) * invstd_c;
+    });
     if (grad_beta != nullptr) grad_beta[c] = static_cast<T>(sum_g);
     if (grad_gamma != nullptr) grad_gamma[c] = static_cast<T>(sum_g_xhat);
     if (grad_x == nullptr) continue;

@@ -1,5 +1,5 @@
-// CPU launchers of conv2d (kernels/conv2d.h): im2col + GEMM per sample, the samples over
-// the OpenMP threads (Note [cpu conv2d]).
+// CPU launchers of conv2d (kernels/conv2d.h): im2col + GEMM over blocks of samples, the
+// blocks over the OpenMP threads (Note [cpu conv2d]).
 #include <omp.h>
 
 #include <algorithm>
@@ -36,15 +36,17 @@ ValidRange valid_outputs(int64_t out, int64_t stride, int64_t offset, int64_t si
 // The column matrix (kernels/conv2d.h) of one sample, a row (kernel tap) at a time: each
 // output row copies the valid span of one input row (a shifted copy at stride 1) and zeroes
 // the padding around it.
+// Row r of the sample's columns starts at columns + r·ld (ld >= out_h·out_w: several
+// samples side by side).
 template <typename T>
-void im2col(const Conv2dGeometry& g, const T* image, T* columns) {
+void im2col(const Conv2dGeometry& g, const T* image, T* columns, int64_t ld) {
   const int64_t rows = g.c_in * g.kh * g.kw, cols = g.out_h * g.out_w;
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 14) && !omp_in_parallel())
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t j = r % g.kw, i = (r / g.kw) % g.kh, c = r / (g.kw * g.kh);
     const int64_t offset_w = j * g.dil_w - g.pad_w;
     const ValidRange span = valid_outputs(g.out_w, g.stride_w, offset_w, g.w);
-    T* dst = columns + r * cols;
+    T* dst = columns + r * ld;
     for (int64_t oh = 0; oh < g.out_h; ++oh, dst += g.out_w) {
       const int64_t h = oh * g.stride_h - g.pad_h + i * g.dil_h;
       if (h < 0 || h >= g.h) {
@@ -69,8 +71,7 @@ void im2col(const Conv2dGeometry& g, const T* image, T* columns) {
 // from. A channel's taps are added in (i, j) order, so each pixel sums its contributions in
 // the same order on every run; channels are independent and may run in parallel.
 template <typename T>
-void col2im(const Conv2dGeometry& g, const T* columns, T* image) {
-  const int64_t cols = g.out_h * g.out_w;
+void col2im(const Conv2dGeometry& g, const T* columns, int64_t ld, T* image) {
 #pragma omp parallel for schedule(static) if (g.c_in * g.h * g.w > (1 << 14) && !omp_in_parallel())
   for (int64_t c = 0; c < g.c_in; ++c) {
     T* plane = image + c * g.h * g.w;
@@ -79,7 +80,7 @@ void col2im(const Conv2dGeometry& g, const T* columns, T* image) {
       for (int64_t j = 0; j < g.kw; ++j) {
         const int64_t offset_w = j * g.dil_w - g.pad_w;
         const ValidRange span = valid_outputs(g.out_w, g.stride_w, offset_w, g.w);
-        const T* src = columns + ((c * g.kh + i) * g.kw + j) * cols;
+        const T* src = columns + ((c * g.kh + i) * g.kw + j) * ld;
         for (int64_t oh = 0; oh < g.out_h; ++oh, src += g.out_w) {
           const int64_t h = oh * g.stride_h - g.pad_h + i * g.dil_h;
           if (h < 0 || h >= g.h) continue;
@@ -105,16 +106,82 @@ GemmArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, 
 }
 
 // Note [cpu conv2d]
-// Samples are spread over the OpenMP threads, and each thread lowers its sample with
-// im2col into its own column buffer (small enough to stay in L2) and runs that sample's
-// GEMMs on its own thread: oneDNN and OpenBLAS see they are inside a parallel region and do
-// not spawn. One GEMM per sample and group at 2-8 threads beats one multi-threaded GEMM per
-// sample (measured: conv 32->64 on 14x14 at batch 128, forward 14.9 ms -> see
-// bench/results) since nothing waits at a barrier between samples. The filter gradient sums
-// over samples: the batch is cut into a fixed number of chunks (set by N only), each chunk
-// accumulates its samples in order into its own partial, and the partials are added in
-// chunk order, so the result has the same bits whatever the thread count.
-constexpr int64_t kFilterChunks = 32;
+// The batch is cut into blocks of B samples (B set by the shape only: enough that the
+// GEMM has B·out_h·out_w >= 512 columns, at most 16), and the blocks are spread over the
+// OpenMP threads. A thread lowers its block with im2col into its own column buffer
+// (K, B·L), samples side by side, and runs the block's GEMM per group on its own thread:
+// oneDNN and OpenBLAS see they are inside a parallel region and do not spawn. So a small
+// layer (L = 49 at 7x7) still multiplies wide matrices, and nothing waits at a barrier
+// between samples. The output and output-gradient blocks are staged as (C_out, B·L) and
+// copied to and from (B, C_out, L). The filter gradient sums over blocks: each block's
+// product goes into its own partial, and the partials are added in block order, so with the
+// blocks fixed by the shape the result has the same bits whatever the thread count.
+struct Blocks {
+  int64_t size;   // samples per block (B)
+  int64_t count;  // blocks in the batch
+};
+
+constexpr int64_t kBlockColumns = 1024;
+
+Blocks blocks_of(const Conv2dGeometry& g, const GroupDims& d) {
+  const int64_t size =
+      std::clamp<int64_t>((kBlockColumns + d.l - 1) / std::max<int64_t>(d.l, 1), 1, 16);
+  return {size, (g.n + size - 1) / size};
+}
+
+// Per-thread buffers: the block's columns (groups·K, B·L) and a staging matrix (C_out, B·L).
+// They live in thread-local vectors that only grow: OpenMP keeps its threads, so after the
+// first step a convolution allocates nothing (fresh multi-megabyte buffers cost a page fault
+// per 4 KiB and a memset, measured at 10-15% of a conv layer's time).
+template <typename T>
+struct BlockBuffers {
+  BlockBuffers(const Conv2dGeometry& g, const GroupDims& d, const Blocks& b) : ld(b.size * d.l) {
+    thread_local std::vector<T> columns_storage, staged_storage;
+    columns = grown(columns_storage, g.groups * d.k * ld);
+    staged = grown(staged_storage, g.c_out * ld);
+  }
+  static T* grown(std::vector<T>& storage, int64_t size) {
+    if (storage.size() < static_cast<size_t>(size)) storage.resize(static_cast<size_t>(size));
+    return storage.data();
+  }
+  int64_t ld;
+  T* columns;
+  T* staged;
+};
+
+// staged (C_out, b·L) <-> the block's samples (b, C_out, L).
+template <typename T>
+void unstage(const T* staged, int64_t ld, int64_t b, int64_t channels, int64_t l, T* samples) {
+  for (int64_t s = 0; s < b; ++s) {
+    for (int64_t c = 0; c < channels; ++c) {
+      std::copy_n(staged + c * ld + s * l, l, samples + (s * channels + c) * l);
+    }
+  }
+}
+template <typename T>
+void stage(const T* samples, int64_t b, int64_t channels, int64_t l, T* staged, int64_t ld) {
+  for (int64_t s = 0; s < b; ++s) {
+    for (int64_t c = 0; c < channels; ++c) {
+      std::copy_n(samples + (s * channels + c) * l, l, staged + c * ld + s * l);
+    }
+  }
+}
+
+// Runs body(first_sample, samples_in_block, block_index, buffers) for every block, the
+// blocks over the threads.
+template <typename T, typename Body>
+void for_each_block(const Conv2dGeometry& g, const GroupDims& d, Body&& body) {
+  const Blocks blocks = blocks_of(g, d);
+#pragma omp parallel if (blocks.count > 1)
+  {
+    BlockBuffers<T> buffers(g, d, blocks);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < blocks.count; ++i) {
+      const int64_t first = i * blocks.size;
+      body(first, std::min(blocks.size, g.n - first), i, buffers);
+    }
+  }
+}
 
 template <typename T>
 void forward(const Conv2dArgs& a) {
@@ -123,19 +190,18 @@ void forward(const Conv2dArgs& a) {
   const T* x = static_cast<const T*>(a.x);
   const T* weight = static_cast<const T*>(a.weight);
   T* y = static_cast<T*>(a.out);
-#pragma omp parallel if (g.n > 1)
-  {
-    std::vector<T> columns(static_cast<size_t>(g.groups * d.k * d.l));
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.n; ++n) {
-      im2col(g, x + n * g.c_in * g.h * g.w, columns.data());
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        gemm(product(a.dtype, false, false, d.oc, d.l, d.k, weight + gi * d.oc * d.k, d.k,
-                     columns.data() + gi * d.k * d.l, d.l, y + (n * g.c_out + gi * d.oc) * d.l, d.l,
-                     0.0));
-      }
+  for_each_block<T>(g, d, [&](int64_t first, int64_t b, int64_t, BlockBuffers<T>& buf) {
+    for (int64_t s = 0; s < b; ++s) {
+      im2col(g, x + (first + s) * g.c_in * g.h * g.w, buf.columns + s * d.l, buf.ld);
     }
-  }
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      // Y_g (oc, b·L) = W_g (oc, k) · columns_g (k, b·L)
+      gemm(product(a.dtype, false, false, d.oc, b * d.l, d.k, weight + gi * d.oc * d.k, d.k,
+                   buf.columns + gi * d.k * buf.ld, buf.ld, buf.staged + gi * d.oc * buf.ld, buf.ld,
+                   0.0));
+    }
+    unstage(buf.staged, buf.ld, b, g.c_out, d.l, y + first * g.c_out * d.l);
+  });
 }
 
 template <typename T>
@@ -145,20 +211,18 @@ void backward_data(const Conv2dArgs& a) {
   const T* weight = static_cast<const T*>(a.weight);
   const T* grad = static_cast<const T*>(a.grad_out);
   T* grad_x = static_cast<T*>(a.out);
-#pragma omp parallel if (g.n > 1)
-  {
-    std::vector<T> columns(static_cast<size_t>(g.groups * d.k * d.l));
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.n; ++n) {
-      for (int64_t gi = 0; gi < g.groups; ++gi) {
-        // columns_g (k, l) = W_gᵀ (k, oc) · dY_g (oc, l)
-        gemm(product(a.dtype, true, false, d.k, d.l, d.oc, weight + gi * d.oc * d.k, d.k,
-                     grad + (n * g.c_out + gi * d.oc) * d.l, d.l, columns.data() + gi * d.k * d.l,
-                     d.l, 0.0));
-      }
-      col2im(g, columns.data(), grad_x + n * g.c_in * g.h * g.w);
+  for_each_block<T>(g, d, [&](int64_t first, int64_t b, int64_t, BlockBuffers<T>& buf) {
+    stage(grad + first * g.c_out * d.l, b, g.c_out, d.l, buf.staged, buf.ld);
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      // columns_g (k, b·L) = W_gᵀ (k, oc) · dY_g (oc, b·L)
+      gemm(product(a.dtype, true, false, d.k, b * d.l, d.oc, weight + gi * d.oc * d.k, d.k,
+                   buf.staged + gi * d.oc * buf.ld, buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld,
+                   0.0));
     }
-  }
+    for (int64_t s = 0; s < b; ++s) {
+      col2im(g, buf.columns + s * d.l, buf.ld, grad_x + (first + s) * g.c_in * g.h * g.w);
+    }
+  });
 }
 
 template <typename T>
@@ -169,34 +233,29 @@ void backward_filter(const Conv2dArgs& a) {
   const T* grad = static_cast<const T*>(a.grad_out);
   T* grad_w = static_cast<T*>(a.out);
   const int64_t filter_size = g.c_out * d.k;
+  const Blocks blocks = blocks_of(g, d);
   if (g.n == 0) {
     for (int64_t i = 0; i < filter_size; ++i) grad_w[i] = T(0);
     return;
   }
-  const int64_t chunks = std::min(g.n, kFilterChunks);
-  std::vector<T> partials(static_cast<size_t>(chunks * filter_size));
-#pragma omp parallel if (chunks > 1)
-  {
-    std::vector<T> columns(static_cast<size_t>(g.groups * d.k * d.l));
-#pragma omp for schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
-      T* partial = partials.data() + c * filter_size;
-      for (int64_t n = c * g.n / chunks; n < (c + 1) * g.n / chunks; ++n) {
-        im2col(g, x + n * g.c_in * g.h * g.w, columns.data());
-        const double beta = n == c * g.n / chunks ? 0.0 : 1.0;
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-          // dW_g (oc, k) += dY_g (oc, l) · columns_gᵀ (l, k)
-          gemm(product(a.dtype, false, true, d.oc, d.k, d.l, grad + (n * g.c_out + gi * d.oc) * d.l,
-                       d.l, columns.data() + gi * d.k * d.l, d.l, partial + gi * d.oc * d.k, d.k,
-                       beta));
-        }
-      }
+  std::vector<T> partials(static_cast<size_t>(blocks.count * filter_size));
+  for_each_block<T>(g, d, [&](int64_t first, int64_t b, int64_t block, BlockBuffers<T>& buf) {
+    for (int64_t s = 0; s < b; ++s) {
+      im2col(g, x + (first + s) * g.c_in * g.h * g.w, buf.columns + s * d.l, buf.ld);
     }
-  }
-#pragma omp parallel for schedule(static) if (filter_size * chunks > (1 << 15))
+    stage(grad + first * g.c_out * d.l, b, g.c_out, d.l, buf.staged, buf.ld);
+    T* partial = partials.data() + block * filter_size;
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      // dW_g (oc, k) of the block = dY_g (oc, b·L) · columns_gᵀ (b·L, k)
+      gemm(product(a.dtype, false, true, d.oc, d.k, b * d.l, buf.staged + gi * d.oc * buf.ld,
+                   buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld, partial + gi * d.oc * d.k, d.k,
+                   0.0));
+    }
+  });
+#pragma omp parallel for schedule(static) if (filter_size * blocks.count > (1 << 15))
   for (int64_t i = 0; i < filter_size; ++i) {
     T total = partials[i];
-    for (int64_t c = 1; c < chunks; ++c) total += partials[c * filter_size + i];
+    for (int64_t c = 1; c < blocks.count; ++c) total += partials[c * filter_size + i];
     grad_w[i] = total;
   }
 }
