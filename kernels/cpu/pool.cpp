@@ -5,6 +5,10 @@
 // contributions in increasing output order, so the sums have the same bits as the gather.
 #include "tamegrad/kernels/pool.h"
 
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
 namespace tg::kernels::cpu {
 
 namespace {
@@ -12,18 +16,25 @@ namespace {
 // Planes are independent: spread them over the threads when there is enough work.
 constexpr int64_t kParallelAbove = 1 << 12;
 
-// max_pool_element's rule for one more candidate, written as selects: NaN wins and stays,
-// otherwise strictly greater wins.
+// max_pool_element's rule for one more candidate: NaN wins and stays, otherwise strictly
+// greater wins. The choice is made with bit masks, not a branch or a ternary (which the
+// compiler turns back into a branch that random data mispredicts half the time).
 template <typename T>
 inline void consider(T v, int64_t at, T& best, int64_t& best_at) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   const bool take = (best == best) & ((v > best) | (v != v));
-  best = take ? v : best;
-  best_at = take ? at : best_at;
+  const Bits mask = Bits(0) - static_cast<Bits>(take);
+  Bits v_bits, best_bits;
+  std::memcpy(&v_bits, &v, sizeof(T));
+  std::memcpy(&best_bits, &best, sizeof(T));
+  best_bits = (v_bits & mask) | (best_bits & ~mask);
+  std::memcpy(&best, &best_bits, sizeof(T));
+  const int64_t at_mask = -static_cast<int64_t>(take);
+  best_at = (at & at_mask) | (best_at & ~at_mask);
 }
 
-// The common 2x2, stride 2, no padding window as straight-line code (the compiler turns
-// the selects into conditional moves; the generic loop's comparisons become branches, which
-// random data mispredicts). Same result as max_pool_element, same order of candidates.
+// The common 2x2, stride 2, no padding window as straight-line code without branches.
+// Same result as max_pool_element, same order of candidates.
 template <typename T>
 void max_pool_2x2(const Pool2dArgs& a, const T* plane, T* y, int64_t* argmax) {
   for (int64_t oh = 0; oh < a.out_h; ++oh) {
