@@ -7,9 +7,10 @@ the same way (median of --runs runs after 3 warm-up runs, wall clock), printed a
 
 The models are bench/torch_mnist.py's (the trainer's recipe); the inputs are random, as on
 our side, and the BLAS/oneDNN configuration is whatever this torch build picks (it prints
-torch.__config__.show()'s BLAS line to stderr so a reader can see it).
+its version, threads and OPENBLAS_CORETYPE to stderr so a reader can see them).
 """
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -67,9 +68,9 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    blas = [l.strip() for l in torch.__config__.show().splitlines() if "BLAS" in l or "MKLDNN" in l]
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; {'; '.join(blas)}",
-          file=sys.stderr)
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"mkldnn {torch.backends.mkldnn.is_available()}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}", file=sys.stderr)
     runs = max(args.runs, 20)
     y = torch.tensor([(i * 7) % 10 for i in range(BATCH)])
     rows = [("mlp_step", step_ms(mlp(), torch.randn(BATCH, 1, 28, 28), y, runs)),

@@ -6,6 +6,7 @@
 
 #include "tamegrad/core/cuda_backend.h"
 #include "tamegrad/core/error.h"
+#include "tamegrad/kernels/conv2d.h"
 #include "tamegrad/kernels/gemm.h"
 
 namespace tg {
@@ -48,7 +49,10 @@ std::string cuda_device_description(int index) {
 
 std::string cuda_library_versions() { return cuda_backend::library_versions(); }
 
-std::string cpu_backend_description() { return kernels::cpu::gemm_backend_description(); }
+std::string cpu_backend_description() {
+  return kernels::cpu::gemm_backend_description() + "; " +
+         kernels::cpu::conv2d_backend_description();
+}
 
 void check_device_usable(const Device& device) {
   if (device.is_cpu()) return;

@@ -12,6 +12,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "tamegrad/kernels/common.h"
@@ -72,6 +73,8 @@ namespace cpu {
 void conv2d_forward(const Conv2dArgs& args);
 void conv2d_backward_data(const Conv2dArgs& args);
 void conv2d_backward_filter(const Conv2dArgs& args);
+// Which implementation runs which pass (cpu_backend_description reports it).
+std::string conv2d_backend_description();
 }  // namespace cpu
 // `scratch` gives cuDNN's workspace (Note [scratch memory], common.h).
 namespace cuda {

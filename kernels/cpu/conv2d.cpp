@@ -1,11 +1,15 @@
-// CPU launchers of conv2d (kernels/conv2d.h): im2col + GEMM over blocks of samples, the
-// blocks over the OpenMP threads (Note [cpu conv2d]).
+// CPU launchers of conv2d (kernels/conv2d.h): float32 forward and data gradient through
+// oneDNN when the build has it (Note [onednn conv2d]); otherwise, and for the filter
+// gradient and float64, im2col + GEMM over blocks of samples, the blocks over the OpenMP
+// threads (Note [cpu conv2d]).
 #include <omp.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "tamegrad/kernels/conv2d.h"
+#include "tamegrad/kernels/cpu/conv2d_onednn.h"
 #include "tamegrad/kernels/gemm.h"
 
 namespace tg::kernels::cpu {
@@ -264,15 +268,26 @@ void backward_filter(const Conv2dArgs& a) {
 
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  if (onednn::conv2d_forward(args)) return;
   visit_float_dtype(args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
 }
 void conv2d_backward_data(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  if (onednn::conv2d_backward_data(args)) return;
   visit_float_dtype(args.dtype, [&](auto tag) { backward_data<decltype(tag)>(args); });
 }
 void conv2d_backward_filter(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   visit_float_dtype(args.dtype, [&](auto tag) { backward_filter<decltype(tag)>(args); });
+}
+
+std::string conv2d_backend_description() {
+#if TG_WITH_ONEDNN
+  return "conv2d: oneDNN direct convolution (float32 forward and data gradient), im2col + GEMM "
+         "(filter gradient, float64)";
+#else
+  return "conv2d: im2col + GEMM";
+#endif
 }
 
 }  // namespace tg::kernels::cpu

@@ -1,0 +1,115 @@
+// The CPU conv2d backends (Note [onednn conv2d], Note [cpu conv2d]): float32 runs (oneDNN's
+// primitives for the forward and data gradient when built with it, the blocked im2col +
+// GEMM for the filter gradient) against float64 runs (always our im2col + GEMM) on many
+// geometries, all three gradients; and the float32 results are bit-identical whatever the
+// OpenMP thread count, which the trainers' reproducibility rests on.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/device.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/core/generator.h"
+#include "tamegrad/core/ops.h"
+#include "tamegrad/tests/support/parity.h"
+
+namespace tg {
+namespace {
+
+struct Geometry {
+  int64_t n, c_in, h, w, c_out, kh, kw;
+  Size2 stride, padding, dilation;
+  int64_t groups;
+  std::string name() const {
+    return "N" + std::to_string(n) + " C" + std::to_string(c_in) + "->" + std::to_string(c_out) +
+           " " + std::to_string(h) + "x" + std::to_string(w) + " k" + std::to_string(kh) + "x" +
+           std::to_string(kw) + " s" + std::to_string(stride[0]) + "x" + std::to_string(stride[1]) +
+           " p" + std::to_string(padding[0]) + "x" + std::to_string(padding[1]) + " d" +
+           std::to_string(dilation[0]) + " g" + std::to_string(groups);
+  }
+};
+
+const std::vector<Geometry>& geometries() {
+  static const std::vector<Geometry> all = {
+      {2, 3, 8, 8, 4, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
+      {1, 1, 5, 7, 6, 3, 3, {1, 1}, {0, 0}, {1, 1}, 1},
+      {3, 4, 9, 11, 8, 3, 3, {2, 2}, {1, 1}, {1, 1}, 1},
+      {2, 6, 10, 10, 4, 3, 3, {1, 1}, {2, 2}, {2, 2}, 2},
+      {5, 8, 7, 7, 16, 1, 1, {1, 1}, {0, 0}, {1, 1}, 1},
+      {2, 3, 12, 9, 5, 5, 3, {2, 1}, {2, 1}, {1, 1}, 1},
+      {17, 32, 14, 14, 64, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
+      {3, 16, 6, 6, 32, 2, 2, {2, 2}, {0, 0}, {1, 1}, 1},
+      {2, 4, 8, 8, 4, 3, 3, {3, 3}, {0, 0}, {1, 1}, 4},
+      {1, 2, 4, 4, 2, 4, 4, {1, 1}, {0, 0}, {1, 1}, 1},
+      // the MNIST CNN's layers at its batch size
+      {128, 1, 28, 28, 32, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
+      {128, 64, 7, 7, 128, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
+  };
+  return all;
+}
+
+struct Results {
+  Tensor y, grad_x, grad_w;
+};
+
+// Forward, then backward with a fixed upstream gradient, in `dtype`.
+Results run(const Geometry& g, DType dtype) {
+  Generator gen(42);
+  Tensor x = randn({g.n, g.c_in, g.h, g.w}, {}, &gen).to(dtype).requires_grad_(true);
+  Tensor w =
+      randn({g.c_out, g.c_in / g.groups, g.kh, g.kw}, {}, &gen).to(dtype).requires_grad_(true);
+  const Tensor y = conv2d(x, w, Tensor(), g.stride, g.padding, g.dilation, g.groups);
+  const Tensor upstream = randn(y.shape(), {}, &gen).to(dtype);
+  y.backward(upstream);
+  return {y.detach(), x.grad(), w.grad()};
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.contiguous().raw_data_ptr(), b.contiguous().raw_data_ptr(),
+                     a.numel() * a.element_size()) == 0;
+}
+
+TEST(Conv2dBackends, Float32AgreesWithFloat64OnEveryPass) {
+  for (const Geometry& g : geometries()) {
+    SCOPED_TRACE(g.name());
+    const Results single = run(g, DType::Float32), reference = run(g, DType::Float64);
+    EXPECT_TRUE(testing::tensors_close(single.y, reference.y, 1e-4, 1e-4)) << "forward";
+    EXPECT_TRUE(testing::tensors_close(single.grad_x, reference.grad_x, 1e-4, 1e-4)) << "grad x";
+    // The filter gradient sums N·out_h·out_w products per element in float32: its error
+    // grows like the square root of that count.
+    const double terms = static_cast<double>(g.n * single.y.size(2) * single.y.size(3));
+    EXPECT_TRUE(
+        testing::tensors_close(single.grad_w, reference.grad_w, 1e-5 * std::sqrt(terms), 1e-4))
+        << "grad w";
+  }
+}
+
+TEST(Conv2dBackends, Float32BitsDoNotDependOnTheThreadCount) {
+  const int saved = omp_get_max_threads();
+  for (const Geometry& g : geometries()) {
+    SCOPED_TRACE(g.name());
+    omp_set_num_threads(1);
+    const Results one = run(g, DType::Float32);
+    for (int threads : {2, 3}) {
+      omp_set_num_threads(threads);
+      const Results many = run(g, DType::Float32);
+      EXPECT_TRUE(same_bits(one.y, many.y)) << "forward, " << threads << " threads";
+      EXPECT_TRUE(same_bits(one.grad_x, many.grad_x)) << "grad x, " << threads << " threads";
+      EXPECT_TRUE(same_bits(one.grad_w, many.grad_w)) << "grad w, " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(Conv2dBackends, TheBackendIsNamed) {
+  EXPECT_NE(cpu_backend_description().find("GEMM"), std::string::npos) << cpu_backend_description();
+}
+
+}  // namespace
+}  // namespace tg
