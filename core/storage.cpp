@@ -1,6 +1,9 @@
-// Storage allocation: 64-byte aligned host memory, or the CUDA stream-ordered pool; with
+// Storage allocation: 64-byte aligned host memory (2 MiB-aligned huge-page candidates from
+// 4 MiB: Note [huge pages for large tensors]), or the CUDA stream-ordered pool; with
 // guard bytes on both sides when the device context asks for them (tests).
 #include "tamegrad/core/storage.h"
+
+#include <sys/mman.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +17,15 @@ namespace tg {
 
 namespace {
 constexpr size_t kCpuAlignment = 64;
+// Note [huge pages for large tensors]
+// A large block from malloc is fresh mmap'd memory each time (glibc returns large blocks to
+// the system on free), so every 4 KiB page of an activation faults once per training step:
+// 11% of the CNN's CPU step went to page-fault handling. Blocks of 4 MiB and more are
+// aligned to 2 MiB and marked MADV_HUGEPAGE, so the kernel (transparent huge pages in
+// "madvise" mode, Debian's default) maps them 2 MiB at a time: 512 times fewer faults. The
+// advice is only advice: where huge pages are off, nothing changes.
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kHugeAbove = size_t(4) << 20;
 constexpr size_t kGuardBytes = 256;  // keeps the data's alignment
 constexpr unsigned char kGuardPattern = 0xA5;
 }  // namespace
@@ -28,10 +40,12 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
     base_ = cuda_backend::allocate(device.index(), ctx.stream(), total);
   } else {
     // aligned_alloc wants a size that is a multiple of the alignment.
-    const size_t rounded = (total + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+    const size_t alignment = total >= kHugeAbove ? kHugePage : kCpuAlignment;
+    const size_t rounded = (total + alignment - 1) / alignment * alignment;
     TG_CHECK(rounded >= total, "Storage: ", bytes, " bytes is too large");
-    base_ = std::aligned_alloc(kCpuAlignment, rounded);
+    base_ = std::aligned_alloc(alignment, rounded);
     TG_CHECK(base_ != nullptr, "out of memory on cpu: could not allocate ", bytes, " bytes");
+    if (alignment == kHugePage) madvise(base_, rounded, MADV_HUGEPAGE);  // advice only
   }
   data_ = static_cast<char*>(base_) + guard_bytes_;
   if (guard_bytes_ > 0) {
