@@ -28,7 +28,8 @@ constexpr int kMaxDims = 8;
 // ScratchAllocator, which core fills with its own allocator (ops::scratch_allocator): so
 // out-of-memory errors name the device and the size, the tests' allocation guards surround
 // scratch too, and a free during a CUDA-graph capture follows Note [frees during graph
-// capture]. Kernels stay free of Storage. CPU launchers need none.
+// capture]. Kernels stay free of Storage. CPU launchers take none: the few that need
+// temporary memory (conv2d's column buffers) keep thread-local vectors that only grow.
 struct ScratchAllocator {
   // Memory of `bytes` on the launch's device, usable on its stream; *handle is what
   // release takes. Throws tg::Error when the allocation fails.

@@ -62,13 +62,14 @@ bool shapes_of(const Conv2dGeometry& g, Shapes* s) {
   return true;
 }
 
+memory::desc any_layout(const memory::dims& dims) {
+  return memory::desc(dims, memory::data_type::f32, Tag::any);
+}
+
 dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s) {
-  const auto any = [](const memory::dims& d) {
-    return memory::desc(d, memory::data_type::f32, Tag::any);
-  };
   const dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any(s.x),
-      any(s.weight), any(s.y), s.strides, s.dilation, s.pad_l, s.pad_r);
+      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_layout(s.x),
+      any_layout(s.weight), any_layout(s.y), s.strides, s.dilation, s.pad_l, s.pad_r);
   return dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
 }
 
@@ -105,22 +106,15 @@ memory::desc plain(const memory::dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
 }
 
-}  // namespace
-
-bool conv2d_forward(const Conv2dArgs& a) {
+// Runs one pass; false when oneDNN has no implementation for the case (the caller falls
+// back), a tg::Error naming oneDNN's status for any other failure.
+template <typename Pass>
+bool run_pass(const Conv2dArgs& a, Pass&& pass) {
   Shapes s;
   if (a.dtype != DType::Float32 || !shapes_of(a.g, &s)) return false;
   try {
-    const auto pd = forward_desc(s);
     dnnl::stream stream(cpu_engine());
-    Operand x(plain(s.x, Tag::nchw), const_cast<void*>(a.x), pd.src_desc(), 0);
-    Operand w(plain(s.weight, s.weight_tag), const_cast<void*>(a.weight), pd.weights_desc(), 1);
-    Operand y(plain(s.y, Tag::nchw), a.out, pd.dst_desc(), 2);
-    x.load(stream);
-    w.load(stream);
-    dnnl::convolution_forward(pd).execute(
-        stream, {{DNNL_ARG_SRC, x.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DST, y.get()}});
-    y.store(stream);
+    pass(s, stream);
     stream.wait();
   } catch (const dnnl::error& e) {
     if (e.status == dnnl_unimplemented) return false;
@@ -129,19 +123,28 @@ bool conv2d_forward(const Conv2dArgs& a) {
   return true;
 }
 
+}  // namespace
+
+bool conv2d_forward(const Conv2dArgs& a) {
+  return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
+    const auto pd = forward_desc(s);
+    Operand x(plain(s.x, Tag::nchw), const_cast<void*>(a.x), pd.src_desc(), 0);
+    Operand w(plain(s.weight, s.weight_tag), const_cast<void*>(a.weight), pd.weights_desc(), 1);
+    Operand y(plain(s.y, Tag::nchw), a.out, pd.dst_desc(), 2);
+    x.load(stream);
+    w.load(stream);
+    dnnl::convolution_forward(pd).execute(
+        stream, {{DNNL_ARG_SRC, x.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DST, y.get()}});
+    y.store(stream);
+  });
+}
+
 bool conv2d_backward_data(const Conv2dArgs& a) {
-  Shapes s;
-  if (a.dtype != DType::Float32 || !shapes_of(a.g, &s)) return false;
-  try {
-    const auto hint = forward_desc(s);
-    const auto any = [](const memory::dims& d) {
-      return memory::desc(d, memory::data_type::f32, Tag::any);
-    };
-    const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, any(s.x),
-                                                     any(s.weight), any(s.y), s.strides, s.dilation,
-                                                     s.pad_l, s.pad_r);
-    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(), hint);
-    dnnl::stream stream(cpu_engine());
+  return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
+    const dnnl::convolution_backward_data::desc desc(
+        dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight), any_layout(s.y),
+        s.strides, s.dilation, s.pad_l, s.pad_r);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(), forward_desc(s));
     Operand dy(plain(s.y, Tag::nchw), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
     Operand w(plain(s.weight, s.weight_tag), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand dx(plain(s.x, Tag::nchw), a.out, pd.diff_src_desc(), 2);
@@ -151,12 +154,7 @@ bool conv2d_backward_data(const Conv2dArgs& a) {
                                                          {DNNL_ARG_WEIGHTS, w.get()},
                                                          {DNNL_ARG_DIFF_SRC, dx.get()}});
     dx.store(stream);
-    stream.wait();
-  } catch (const dnnl::error& e) {
-    if (e.status == dnnl_unimplemented) return false;
-    TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
-  }
-  return true;
+  });
 }
 
 }  // namespace tg::kernels::cpu::onednn
