@@ -39,6 +39,7 @@ enum class UnaryOp : uint8_t {
   Sigmoid,
   Tanh,
   Gelu,      // exact: x·Φ(x)
+  GeluTanh,  // PyTorch's approximate='tanh': 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
   Softplus,  // log(1 + e^x), linear above x = 20 as in PyTorch
   Pow,       // x^a
   Clamp,     // min(max(x, a), b)
@@ -59,6 +60,8 @@ TG_HOST_DEVICE T unary_element(UnaryOp op, T x, T a, T b) {
     case UnaryOp::Sigmoid: return T(1) / (T(1) + exp(-x));
     case UnaryOp::Tanh: return tanh(x);
     case UnaryOp::Gelu: return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
+    case UnaryOp::GeluTanh:
+      return T(0.5) * x * (T(1) + tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
     case UnaryOp::Softplus: return x > T(20) ? x : log1p(exp(x));
     case UnaryOp::Pow: return pow(x, a);
     case UnaryOp::Clamp: return x < a ? a : (x > b ? b : x);
@@ -85,6 +88,13 @@ TG_HOST_DEVICE T unary_backward_element(UnaryOp op, T x, T grad, T a, T b) {
     case UnaryOp::Tanh: {
       const T t = tanh(x);
       return grad * (T(1) - t * t);
+    }
+    case UnaryOp::GeluTanh: {
+      // u = √(2/π)(x + c·x³), y = ½x(1 + tanh u): y' = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3c·x²)
+      const T k = T(0.79788456080286535588), c = T(0.044715);
+      const T t = tanh(k * (x + c * x * x * x));
+      return grad *
+             (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x));
     }
     case UnaryOp::Gelu: {
       const T cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752440)));

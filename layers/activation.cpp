@@ -19,6 +19,9 @@ std::string LeakyReLU::extra_repr() const {
 
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
-Tensor GELU::forward(const Tensor& x) { return gelu(x); }
+Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }
+std::string GELU::extra_repr() const {
+  return approximate_ == GeluApproximation::Tanh ? "approximate='tanh'" : "";
+}
 
 }  // namespace tg::layers

@@ -1,8 +1,10 @@
 // Elementwise activations as layers: ReLU, LeakyReLU (negative slope, default 0.01),
-// Sigmoid, Tanh, GELU (erf form). Each only calls the op of the same name.
+// Sigmoid, Tanh, GELU (erf form, or PyTorch's tanh approximation). Each only calls the op
+// of the same name.
 #pragma once
 
 #include "tamegrad/config.h"
+#include "tamegrad/core/ops/elementwise.h"
 #include "tamegrad/layers/module.h"
 
 TG_API_BEGIN
@@ -39,8 +41,13 @@ class Tanh : public Module {
 
 class GELU : public Module {
  public:
-  GELU() : Module("GELU") {}
+  explicit GELU(GeluApproximation approximate = GeluApproximation::None)
+      : Module("GELU"), approximate_(approximate) {}
   Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+ private:
+  GeluApproximation approximate_;
 };
 
 }  // namespace tg::layers

@@ -27,9 +27,12 @@ BatchNorm::BatchNorm(const char* type_name, int input_dims, int64_t num_features
 }
 
 Tensor BatchNorm::forward(const Tensor& x) {
-  TG_CHECK(x.dim() == input_dims_ && x.size(1) == num_features_, type_name(), "(", extra_repr(),
-           "): input must be ", input_dims_ == 2 ? "(N, " : "(N, ", num_features_,
-           input_dims_ == 2 ? ")" : ", H, W)", ", got shape ", x.shape());
+  // BatchNorm1d takes (N, C) or (N, C, L), BatchNorm2d (N, C, H, W), as in PyTorch.
+  const bool dims_ok = input_dims_ == 2 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == input_dims_;
+  TG_CHECK(
+      dims_ok && x.size(1) == num_features_, type_name(), "(", extra_repr(), "): input must be ",
+      input_dims_ == 2 ? "(N, " : "(N, ", num_features_, input_dims_ == 2 ? ") or (N, " : ", H, W)",
+      input_dims_ == 2 ? std::to_string(num_features_) + ", L)" : "", ", got shape ", x.shape());
   // Counted on the device, no host round trip.
   if (is_training()) advance_step_count_(num_batches_tracked, nullptr);
   return batch_norm(x, running_mean, running_var, weight, bias, is_training(), bn_.momentum,

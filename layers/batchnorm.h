@@ -1,4 +1,4 @@
-// BatchNorm1d over (N, C) and BatchNorm2d over (N, C, H, W) (Ioffe & Szegedy 2015):
+// BatchNorm1d over (N, C) or (N, C, L) and BatchNorm2d over (N, C, H, W) (Ioffe & Szegedy 2015):
 // y = (x - mean) / sqrt(var + eps) · γ + β per channel. Training uses the batch statistics
 // and updates the running ones (buffers, momentum as PyTorch's: r ← (1 - m)·r + m·batch,
 // unbiased variance); eval uses the running statistics. γ = 1, β = 0 at the start.

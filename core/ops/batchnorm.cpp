@@ -13,11 +13,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& gamma, const Tensor& beta, bool training, double momentum,
                   double eps) {
   ops::check_float("batch_norm", x);
-  TG_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: expected (N, C) or (N, C, H, W), got ",
-           x.shape());
+  // (N, C), (N, C, L), (N, C, H, W), ...: statistics per channel over every other dim.
+  TG_CHECK(x.dim() >= 2, "batch_norm: expected (N, C, ...) with at least 2 dims, got ", x.shape());
   const int64_t channels = x.size(1);
-  const kernels::BatchNormShape shape{x.size(0), channels,
-                                      x.dim() == 4 ? x.size(2) * x.size(3) : 1};
+  int64_t per_sample = 1;  // elements of one channel in one sample
+  for (int64_t d = 2; d < x.dim(); ++d) per_sample *= x.size(d);
+  const kernels::BatchNormShape shape{x.size(0), channels, per_sample};
   auto check_channel_vector = [&](const Tensor& t, const char* name) {
     TG_CHECK(!t.defined() || (t.dim() == 1 && t.size(0) == channels && t.dtype() == x.dtype() &&
                               t.device() == x.device() && t.is_contiguous()),

@@ -119,4 +119,26 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   return y;
 }
 
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+              ConvPadding padding, Size2 dilation, int64_t groups) {
+  if (padding == ConvPadding::Valid) {
+    return conv2d(x, weight, bias, stride, {0, 0}, dilation, groups);
+  }
+  TG_CHECK(stride[0] == 1 && stride[1] == 1,
+           "conv2d: padding 'same' needs stride 1 (as in PyTorch), got stride (", stride[0], ", ",
+           stride[1], ")");
+  TG_CHECK(weight.dim() == 4, "conv2d: weight must be (C_out, C_in / groups, kh, kw), got ",
+           weight.shape());
+  // Total padding d·(k − 1) per axis. When it is odd, pad one more on both sides and drop
+  // the first output row (column): the same as PyTorch's extra row at the bottom (right).
+  const int64_t total_h = dilation[0] * (weight.size(2) - 1),
+                total_w = dilation[1] * (weight.size(3) - 1);
+  const int64_t extra_h = total_h % 2, extra_w = total_w % 2;
+  Tensor y = conv2d(x, weight, bias, stride, {total_h / 2 + extra_h, total_w / 2 + extra_w},
+                    dilation, groups);
+  if (extra_h) y = y.slice(2, 1, y.size(2));
+  if (extra_w) y = y.slice(3, 1, y.size(3));
+  return y;
+}
+
 }  // namespace tg

@@ -241,7 +241,11 @@ Tensor sigmoid(const Tensor& x) {
 TG_REGISTER_OP("tanh");
 Tensor tanh(const Tensor& x) { return unary_op("tanh", "TanhBackward", UnaryOp::Tanh, x); }
 TG_REGISTER_OP("gelu");
-Tensor gelu(const Tensor& x) { return unary_op("gelu", "GeluBackward", UnaryOp::Gelu, x); }
+Tensor gelu(const Tensor& x, GeluApproximation approximate) {
+  return approximate == GeluApproximation::Tanh
+             ? unary_op("gelu", "GeluTanhBackward", UnaryOp::GeluTanh, x)
+             : unary_op("gelu", "GeluBackward", UnaryOp::Gelu, x);
+}
 TG_REGISTER_OP("softplus");
 Tensor softplus(const Tensor& x) {
   return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x);

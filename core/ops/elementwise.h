@@ -45,7 +45,9 @@ Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
-Tensor gelu(const Tensor& x);
+// approximate: GeluApproximation::None is x·Φ(x) (exact), Tanh PyTorch's tanh form.
+enum class GeluApproximation { None, Tanh };
+Tensor gelu(const Tensor& x, GeluApproximation approximate = GeluApproximation::None);
 Tensor softplus(const Tensor& x);
 
 // In place, not recorded by autograd: dst += src (src broadcast to dst's shape).

@@ -32,6 +32,7 @@ void visit_unary_op(UnaryOp op, F&& f) {
     case UnaryOp::Sigmoid: return f(UnaryConstant<UnaryOp::Sigmoid>{});
     case UnaryOp::Tanh: return f(UnaryConstant<UnaryOp::Tanh>{});
     case UnaryOp::Gelu: return f(UnaryConstant<UnaryOp::Gelu>{});
+    case UnaryOp::GeluTanh: return f(UnaryConstant<UnaryOp::GeluTanh>{});
     case UnaryOp::Softplus: return f(UnaryConstant<UnaryOp::Softplus>{});
     case UnaryOp::Pow: return f(UnaryConstant<UnaryOp::Pow>{});
     case UnaryOp::Clamp: return f(UnaryConstant<UnaryOp::Clamp>{});

@@ -61,6 +61,28 @@ TEST(Golden, Conv2d) {
   });
 }
 
+TEST(Golden, Conv2dPaddingSame) {
+  // Odd total paddings (even kernels, dilation 3): the extra row/column at the bottom/right.
+  check_everywhere("conv2d_same_odd", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv2d(a.at("x"), a.at("weight"), a.at("bias"), {1, 1}, ConvPadding::Same);
+  });
+  check_everywhere("conv2d_same_dilated", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv2d(a.at("x"), a.at("weight"), a.at("bias"), {1, 1}, ConvPadding::Same, {2, 3});
+  });
+}
+
+TEST(Golden, GeluTanh) {
+  check_everywhere("gelu_tanh", {"x"}, [](const auto& a) {
+    return gelu(mul(a.at("x"), 2.0), GeluApproximation::Tanh);
+  });
+}
+
+TEST(Golden, BatchNormOnSequences) {
+  check_everywhere("batch_norm_ncl", {"x", "gamma", "beta"}, [](const auto& a) {
+    return batch_norm(a.at("x"), Tensor(), Tensor(), a.at("gamma"), a.at("beta"), true);
+  });
+}
+
 TEST(Golden, CrossEntropyWithLabelSmoothing) {
   check_everywhere("cross_entropy", {"logits"}, [](const auto& a) {
     return cross_entropy(a.at("logits"), a.at("target"), Reduction::Mean, 0.1);

@@ -84,6 +84,26 @@ def main():
     data.update(with_grads(F.max_pool2d(x, kernel_size=3, stride=2, padding=1), [x], ["x"]))
     write("max_pool2d", data)
 
+    # Added later: appended so that the cases above keep their random values.
+    x = leaf(4, 9)
+    data = {"x": x}
+    data.update(with_grads(F.gelu(x * 2, approximate="tanh"), [x], ["x"]))
+    write("gelu_tanh", data)
+
+    x, gamma, beta = leaf(3, 4, 5), leaf(4), leaf(4)
+    y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-5)
+    data = {"x": x, "gamma": gamma, "beta": beta}
+    data.update(with_grads(y, [x, gamma, beta], ["x", "gamma", "beta"]))
+    write("batch_norm_ncl", data)
+
+    for name, shape, w_shape, dilation in [("conv2d_same_odd", (2, 2, 6, 7), (3, 2, 2, 4), (1, 1)),
+                                           ("conv2d_same_dilated", (1, 3, 8, 8), (2, 3, 3, 2), (2, 3))]:
+        x, w, b = leaf(*shape), leaf(*w_shape), leaf(w_shape[0])
+        y = F.conv2d(x, w, b, padding="same", dilation=dilation)
+        data = {"x": x, "weight": w, "bias": b}
+        data.update(with_grads(y, [x, w, b], ["x", "weight", "bias"]))
+        write(name, data)
+
 
 if __name__ == "__main__":
     main()

@@ -23,6 +23,8 @@ Table build() {
   unary_family(t, "sigmoid", Fill::Normal, [](const Tensor& x) { return sigmoid(x); });
   unary_family(t, "tanh", Fill::Normal, [](const Tensor& x) { return tanh(x); });
   unary_family(t, "gelu", Fill::Normal, [](const Tensor& x) { return gelu(x); });
+  unary_family(t, "gelu", Fill::Normal,
+               [](const Tensor& x) { return gelu(x, GeluApproximation::Tanh); });
   unary_family(t, "softplus", Fill::Normal, [](const Tensor& x) { return softplus(mul(x, 10.0)); });
 
   binary_family(t, "add", Fill::Normal, [](const Tensor& a, const Tensor& b) { return add(a, b); });

@@ -58,6 +58,31 @@ void conv_family(Table& t) {
         },
         small);
   }
+  // padding "same" (odd totals: even kernels, dilation) and "valid"
+  struct ModeConfig {
+    Shape x, w;
+    Size2 dilation;
+    ConvPadding padding;
+  };
+  const std::vector<ModeConfig> modes = {
+      {{1, 2, 5, 5}, {2, 2, 3, 3}, {1, 1}, ConvPadding::Same},
+      {{2, 1, 6, 5}, {3, 1, 2, 2}, {1, 1}, ConvPadding::Same},
+      {{1, 2, 7, 6}, {2, 1, 4, 3}, {1, 1}, ConvPadding::Same},
+      {{1, 1, 9, 9}, {2, 1, 3, 2}, {2, 3}, ConvPadding::Same},
+      {{2, 3, 6, 7}, {4, 3, 3, 2}, {1, 1}, ConvPadding::Valid},
+  };
+  for (const ModeConfig& m : modes) {
+    const int64_t groups = m.x[1] / m.w[1];
+    t.add(
+        "conv2d",
+        shape_text(m.x) + " * " + shape_text(m.w) +
+            (m.padding == ConvPadding::Same ? " padding same" : " padding valid"),
+        {{m.x}, {m.w}, {{m.w[0]}}},
+        [m, groups](const Inputs& in) {
+          return conv2d(in[0], in[1], in[2], {1, 1}, m.padding, m.dilation, groups);
+        },
+        shape_numel(m.x) + shape_numel(m.w) <= 80);
+  }
 }
 
 void pool_family(Table& t, const std::string& op,
@@ -298,10 +323,24 @@ void normalization_families(Table& t) {
   t.add(
       "dropout", "eval", {{{4, 5}}}, [](const Inputs& in) { return dropout(in[0], 0.5, false); },
       true);
-  const std::vector<Shape> shapes = {{4, 3},         {2, 3, 2, 2},  {5, 1},        {3, 2, 1, 4},
-                                     {16, 8},        {2, 4, 3, 3},  {64, 10},      {8, 3, 5, 7},
-                                     {2, 1, 33, 65}, {1025, 2},     {3, 64, 4, 4}, {128, 1},
-                                     {2, 2, 31, 31}, {4, 16, 1, 1}, {6, 5}};
+  const std::vector<Shape> shapes = {{4, 3},
+                                     {2, 3, 2, 2},
+                                     {5, 1},
+                                     {3, 2, 1, 4},
+                                     {16, 8},
+                                     {2, 4, 3, 3},
+                                     {64, 10},
+                                     {8, 3, 5, 7},
+                                     {2, 1, 33, 65},
+                                     {1025, 2},
+                                     {3, 64, 4, 4},
+                                     {128, 1},
+                                     {2, 2, 31, 31},
+                                     {4, 16, 1, 1},
+                                     {6, 5},
+                                     // (N, C, L), as BatchNorm1d takes sequences
+                                     {4, 3, 5},
+                                     {2, 8, 33}};
   for (const Shape& s : shapes) {
     const int64_t c = s[1];
     const bool small = shape_numel(s) <= 24;

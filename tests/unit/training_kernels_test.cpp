@@ -9,6 +9,7 @@
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
 #include "tamegrad/kernels/dropout.h"
+#include "tamegrad/layers/batchnorm.h"
 #include "tamegrad/optim/optim.h"
 #include "tamegrad/tests/reference/optim_reference.h"
 #include "tamegrad/tests/support/parity.h"
@@ -262,7 +263,23 @@ TEST(BatchNorm, BadInputIsNamed) {
   EXPECT_THROW(batch_norm(zeros({4, 3}), Tensor(), Tensor(), Tensor(), Tensor(), false),
                Error);  // no stats
   EXPECT_THROW(batch_norm(zeros({4, 3}), zeros({2}), ones({2}), Tensor(), Tensor(), true), Error);
-  EXPECT_THROW(batch_norm(zeros({4, 3, 2}), Tensor(), Tensor(), Tensor(), Tensor(), true), Error);
+  EXPECT_THROW(batch_norm(zeros({4}), Tensor(), Tensor(), Tensor(), Tensor(), true), Error);
+}
+
+TEST(BatchNorm, SequencesAndTheLayersDims) {
+  // (N, C, L) normalises each channel over N and L, like (N·L, C) after a transpose.
+  Generator gen(5);
+  const Tensor x = randn({4, 3, 5}, TensorOptions(DType::Float64), &gen);
+  const Tensor y = batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true);
+  const Tensor rows = x.transpose(1, 2).reshape({20, 3});
+  const Tensor expected =
+      batch_norm(rows, Tensor(), Tensor(), Tensor(), Tensor(), true).reshape({4, 5, 3});
+  EXPECT_TRUE(testing::tensors_close(y, expected.transpose(1, 2), 1e-12, 1e-12));
+  layers::BatchNorm1d bn1(3);
+  EXPECT_EQ(bn1(zeros({4, 3, 5})).shape(), (Shape{4, 3, 5}));
+  EXPECT_THROW(bn1(zeros({4, 3, 5, 5})), Error);
+  layers::BatchNorm2d bn2(3);
+  EXPECT_THROW(bn2(zeros({4, 3, 5})), Error);
 }
 
 }  // namespace
