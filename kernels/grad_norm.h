@@ -37,8 +37,8 @@ struct ClipFinalizeArgs {
   const double* partials;  // every buffer's partials, one after another
   int64_t count;
   double max_norm;  // <= 0: no clipping (scale stays 1), the norm is still taken
-  float* norm;      // (1,)
-  float* scale;     // (1,)
+  double* norm;     // (1,) float64 whatever the gradients' dtype (Note [clip scalars])
+  double* scale;    // (1,)
   uint8_t* skip;    // (1,)
 };
 
@@ -56,18 +56,24 @@ struct NormPartialsArgs {
   unsigned long long* arrivals = nullptr;
 };
 
+// Note [clip scalars]
+// The norm and the clip coefficient are float64 device scalars for every gradient dtype,
+// computed as PyTorch does (coefficient = max_norm / (norm + 1e-6), clamped to 1): a float64
+// parameter group is then scaled by the exact coefficient (a float32 one rounded it and
+// drifted from PyTorch by ~1e-8 per step), and a float32 group reads the same value
+// rounded once to float, as before.
 // Shared by both finishing stages.
 TG_HOST_DEVICE void finish_clip(double sum_of_squares, const ClipFinalizeArgs& a) {
   const double norm = std::sqrt(sum_of_squares);
   const bool finite = norm == norm && norm < HUGE_VAL;
-  *a.norm = static_cast<float>(norm);
+  *a.norm = norm;
   *a.skip = finite ? 0 : 1;
   double scale = 1.0;
   if (finite && a.max_norm > 0) {
     const double c = a.max_norm / (norm + 1e-6);
     scale = c < 1.0 ? c : 1.0;
   }
-  *a.scale = static_cast<float>(scale);
+  *a.scale = scale;
 }
 
 namespace cpu {

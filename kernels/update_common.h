@@ -34,7 +34,8 @@ namespace tg::kernels {
 using optim::Regularization;
 
 struct StepControl {
-  const float* grad_scale = nullptr;    // multiplies every gradient; null = 1
+  const double* grad_scale = nullptr;   // multiplies every gradient; null = 1 (float64:
+                                        // Note [clip scalars], kernels/grad_norm.h)
   const uint8_t* skip = nullptr;        // non-zero: leave everything untouched; null = never
   const int64_t* step_count = nullptr;  // updates taken before this one; null = constants as given
 };

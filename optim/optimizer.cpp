@@ -108,14 +108,23 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
   }
   global_grad_norm_(grads, max_norm, clip_);  // reuses clip_'s buffers after the first call
   clip_pending_ = true;
-  return clip_.norm;
+  return in_parameter_dtype(clip_.norm);
 }
 
 Tensor Optimizer::grad_norm() {
   std::vector<Tensor> grads;
   for (const FlatGroup& g : flat_) grads.push_back(g.grads);
   global_grad_norm_(grads, 0.0, measure_state_);
-  return measure_state_.norm;
+  return in_parameter_dtype(measure_state_.norm);
+}
+
+// The float64 norm (Note [clip scalars]) in the parameters' dtype, as PyTorch returns it;
+// float64 when the groups mix dtypes. A device-side conversion: nothing waits.
+Tensor Optimizer::in_parameter_dtype(const Tensor& norm) const {
+  for (const FlatGroup& g : flat_) {
+    if (g.params.dtype() != flat_.front().params.dtype()) return norm;
+  }
+  return norm.to(flat_.front().params.dtype());
 }
 
 StepStats Optimizer::step() {

@@ -45,8 +45,8 @@ struct FlatGroup {
 // What a step did, in device scalars that stay on the device until read
 // (Note [step control], kernels/update_common.h).
 struct StepStats {
-  Tensor grad_norm;  // () float32: the global gradient norm; undefined when not measured
-  Tensor clip_coef;  // () float32: the factor the gradients were scaled by (1: none)
+  Tensor grad_norm;  // () float64: the global gradient norm; undefined when not measured
+  Tensor clip_coef;  // () float64: the factor the gradients were scaled by (1: none)
   Tensor skipped;    // () uint8: 1 when the step was skipped for a non-finite norm
 
   struct Values {
@@ -75,8 +75,9 @@ class Optimizer {
   // Takes the global L2 norm of all gradients on the device and makes the next step()
   // scale them by min(1, max_norm / (norm + 1e-6)), folded into the update (no extra pass).
   // A non-finite norm makes that step leave parameters, state and step counts bitwise
-  // unchanged. Returns the norm, a 0-d float32 tensor on the device (reading it waits for
-  // the device); the next call overwrites it in place.
+  // unchanged. Returns the norm, a 0-d tensor on the device in the parameters' dtype
+  // (float64 when groups mix dtypes; reading it waits for the device). The norm and the
+  // coefficient are kept in float64 (Note [clip scalars], kernels/grad_norm.h).
   // The parameters must all live on one device.
   Tensor clip_grad_norm(double max_norm);
   // The global gradient norm without clipping.
@@ -138,7 +139,8 @@ class Optimizer {
   bool measure_ = false;
   ClipState clip_;           // device scalars of clip_grad_norm, allocated once
   ClipState measure_state_;  // the same for grad_norm and measured steps
-  Tensor not_skipped_;       // () uint8 zero: the skipped flag of an unclipped step
+  Tensor in_parameter_dtype(const Tensor& norm) const;
+  Tensor not_skipped_;  // () uint8 zero: the skipped flag of an unclipped step
   Tensor last_skip_;
 };
 

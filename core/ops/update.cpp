@@ -49,7 +49,7 @@ kernels::StepControl step_control(const char* op, const ClipState* control, cons
   if (control == nullptr) return c;
   TG_CHECK(control->scale.device() == params.device(), op, ": clip state on ",
            control->scale.device(), ", parameters on ", params.device());
-  c.grad_scale = control->scale.data_ptr<float>();
+  c.grad_scale = control->scale.data_ptr<double>();
   c.skip = control->skip.data_ptr<uint8_t>();
   return c;
 }
@@ -72,9 +72,10 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
   auto fits = [&](const Tensor& t, DType dtype, int64_t numel) {
     return t.defined() && t.device() == device && t.dtype() == dtype && t.numel() >= numel;
   };
-  if (!fits(state.norm, DType::Float32, 1)) state.norm = empty({}, on_device.dtype(DType::Float32));
-  if (!fits(state.scale, DType::Float32, 1))
-    state.scale = empty({}, on_device.dtype(DType::Float32));
+  // Note [clip scalars] (kernels/grad_norm.h): float64 whatever the gradients' dtype.
+  if (!fits(state.norm, DType::Float64, 1)) state.norm = empty({}, on_device.dtype(DType::Float64));
+  if (!fits(state.scale, DType::Float64, 1))
+    state.scale = empty({}, on_device.dtype(DType::Float64));
   if (!fits(state.skip, DType::UInt8, 1)) state.skip = empty({}, on_device.dtype(DType::UInt8));
   if (!fits(state.partials, DType::Float64, std::max<int64_t>(partial_count, 1))) {
     state.partials = empty({std::max<int64_t>(partial_count, 1)}, on_device.dtype(DType::Float64));
@@ -84,8 +85,8 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
   const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(),
                                          partial_count,
                                          max_norm,
-                                         state.norm.data_ptr<float>(),
-                                         state.scale.data_ptr<float>(),
+                                         state.norm.data_ptr<double>(),
+                                         state.scale.data_ptr<double>(),
                                          state.skip.data_ptr<uint8_t>()};
   double* cursor = state.partials.data_ptr<double>();
   for (size_t i = 0; i < grads.size(); ++i) {

@@ -17,8 +17,8 @@ namespace tg {
 // Device scalars written by global_grad_norm and read by the next update
 // (Note [step control], kernels/update_common.h).
 struct ClipState {
-  Tensor norm;      // 0-d float32: the global L2 norm
-  Tensor scale;     // 0-d float32: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
+  Tensor norm;      // 0-d float64 (Note [clip scalars]): the global L2 norm
+  Tensor scale;     // 0-d float64: min(1, max_norm / (norm + 1e-6)), or 1 without clipping
   Tensor skip;      // 0-d uint8: 1 when the norm is not finite
   Tensor partials;  // float64 scratch of the first stage
   Tensor arrivals;  // 0-d int64, 0 between calls: the GPU's count of finished blocks

@@ -30,21 +30,32 @@ CONFIGS = {
 }
 
 
+# Clipped runs: clip_grad_norm_(max_norm) before every step, tight enough that most steps
+# are scaled; the file also holds the norm clip_grad_norm_ returned at each step.
+CLIP_MAX_NORM = 0.5
+
+
 def main():
-    for name, (cls, kwargs) in CONFIGS.items():
-        torch.manual_seed(7)
-        p0 = torch.randn(10, dtype=torch.float64)
-        c = torch.rand(10, dtype=torch.float64) * 2 + 0.2
-        target = torch.randn(10, dtype=torch.float64)
-        p = p0.clone().requires_grad_()
-        opt = cls([p], **kwargs)
-        rows = []
-        for t in range(1, 101):
-            noise = torch.tensor([0.05 * math.sin(0.37 * t + i) for i in range(10)], dtype=torch.float64)
-            p.grad = (c * (p.detach() - target) + noise).clone()
-            opt.step()
-            rows.append(p.detach().clone())
-        write("optim_" + name, {"p0": p0, "c": c, "target": target, "trajectory": torch.stack(rows)})
+    for clipped in (False, True):
+        for name, (cls, kwargs) in CONFIGS.items():
+            torch.manual_seed(7)
+            p0 = torch.randn(10, dtype=torch.float64)
+            c = torch.rand(10, dtype=torch.float64) * 2 + 0.2
+            target = torch.randn(10, dtype=torch.float64)
+            p = p0.clone().requires_grad_()
+            opt = cls([p], **kwargs)
+            rows, norms = [], []
+            for t in range(1, 101):
+                noise = torch.tensor([0.05 * math.sin(0.37 * t + i) for i in range(10)], dtype=torch.float64)
+                p.grad = (c * (p.detach() - target) + noise).clone()
+                if clipped:
+                    norms.append(torch.nn.utils.clip_grad_norm_([p], CLIP_MAX_NORM).detach().clone())
+                opt.step()
+                rows.append(p.detach().clone())
+            data = {"p0": p0, "c": c, "target": target, "trajectory": torch.stack(rows)}
+            if clipped:
+                data["norms"] = torch.stack(norms)
+            write("optim_" + name + ("_clipped" if clipped else ""), data)
 
 
 if __name__ == "__main__":
