@@ -27,8 +27,9 @@ struct MatrixOperand {
 MatrixOperand matrix_operand(const Tensor& t) {
   const int64_t r = t.dim() - 2, c = t.dim() - 1;
   const bool batched = t.dim() == 3;
+  // A batch stride of 0 (an operand expanded over the batch) reuses one matrix: GEMM allows it.
   auto batch_ok = [&](const Tensor& x) {
-    return !batched || x.size(0) <= 1 || x.stride(0) >= x.size(r) * x.size(c);
+    return !batched || x.size(0) <= 1 || x.stride(0) == 0 || x.stride(0) >= x.size(r) * x.size(c);
   };
   if ((t.stride(c) == 1 || t.size(c) <= 1) && t.stride(r) >= std::max<int64_t>(t.size(c), 1) &&
       batch_ok(t)) {
@@ -100,10 +101,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 // the products whose result nobody wants (the first layer's input gradient).
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
-}  // namespace
-
-TG_REGISTER_OP("matmul");
-Tensor matmul(const Tensor& a, const Tensor& b) {
+// 2-D and 3-D operands (a 2-D one reused for every batch entry), with autograd.
+Tensor matmul_core(const Tensor& a, const Tensor& b) {
   Tensor out = matmul_forward(a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
   return autograd::record(
@@ -116,6 +115,49 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
             need_a ? sum_to(matmul(g, b.transpose(-1, -2)), a.shape()) : Tensor(),
             need_b ? sum_to(matmul(a.transpose(-1, -2), g), b.shape()) : Tensor()};
       });
+}
+
+}  // namespace
+
+// Note [matmul rules]: PyTorch's. 1-D·1-D is a dot product (0-d); a 1-D left operand is a
+// row (k) -> (1, k) and a 1-D right operand a column, the added dim removed from the
+// result; otherwise the last two dims multiply and the leading (batch) dims broadcast,
+// (1, m, k)·(3, k, n) -> (3, m, n), (2, 1, m, k)·(4, k, n) -> (2, 4, m, n). Batches of one
+// leading dim run as one strided-batched GEMM (an expanded operand with batch stride 0);
+// more leading dims are flattened into one, copying an operand only when it was expanded.
+TG_REGISTER_OP("matmul");
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.defined() && b.defined() && a.dim() >= 1 && b.dim() >= 1,
+           "matmul: operands must have at least 1 dim, got shapes ",
+           a.defined() ? a.shape() : Shape{}, " and ", b.defined() ? b.shape() : Shape{});
+  if (a.dim() == 1 && b.dim() == 1) {
+    TG_CHECK(a.size(0) == b.size(0), "matmul: vectors of ", a.size(0), " and ", b.size(0),
+             " elements have no dot product");
+    return matmul_core(a.unsqueeze(0), b.unsqueeze(1)).reshape({});
+  }
+  if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
+  if (b.dim() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
+  if (a.dim() <= 3 && b.dim() <= 3 && (a.dim() == 2 || b.dim() == 2 || a.size(0) == b.size(0))) {
+    return matmul_core(a, b);
+  }
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  TG_CHECK(b.size(-2) == k, "matmul: shapes ", a.shape(), " and ", b.shape(), " do not multiply (",
+           k, " != ", b.size(-2), ")");
+  const Shape batch_a(a.shape().begin(), a.shape().end() - 2),
+      batch_b(b.shape().begin(), b.shape().end() - 2);
+  const Shape batch = ops::broadcast_shapes("matmul", batch_a, batch_b);
+  const int64_t count = shape_numel(batch);
+  auto batched = [&](const Tensor& t, int64_t rows, int64_t cols) {
+    Shape full = batch;
+    full.push_back(rows);
+    full.push_back(cols);
+    const Tensor expanded = t.expand(full);
+    return batch.size() == 1 ? expanded : expanded.reshape({count, rows, cols});
+  };
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  return matmul_core(batched(a, m, k), batched(b, k, n)).reshape(out_shape);
 }
 
 // Note [fused linear]

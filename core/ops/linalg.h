@@ -1,5 +1,5 @@
-// Matrix products, differentiable: matmul of 2-D and batched 3-D operands (a 2-D operand
-// broadcasts over the other's batch), and linear = x·Wᵀ + b.
+// Matrix products, differentiable: matmul with PyTorch's rules (vectors, batch dims that
+// broadcast), and linear = x·Wᵀ + b.
 #pragma once
 
 #include "tamegrad/config.h"
@@ -9,8 +9,10 @@ TG_API_BEGIN
 
 namespace tg {
 
-// (m, k)·(k, n) → (m, n);  (B, m, k)·(B, k, n), (B, m, k)·(k, n), (m, k)·(B, k, n) → (B, m, n).
-// float32 products use TF32 on the GPU only when context(device).allow_tf32().
+// (m, k)·(k, n) → (m, n); (k)·(k) → (); (k)·(..., k, n) → (..., n); (..., m, k)·(k) → (..., m);
+// (..., m, k)·(..., k, n) → (broadcast(...), m, n), e.g. (1, m, k)·(3, k, n) → (3, m, n)
+// (Note [matmul rules] in core/ops/linalg.cpp). float32 products use TF32 on the GPU only
+// when context(device).allow_tf32().
 Tensor matmul(const Tensor& a, const Tensor& b);
 
 // x (..., in), weight (out, in), bias (out) or undefined → (..., out).

@@ -98,6 +98,13 @@ TEST(Golden, BatchedMatmul) {
                    [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
 }
 
+TEST(Golden, MatmulBroadcastsAndTakesVectors) {
+  check_everywhere("matmul_broadcast", {"a", "b"},
+                   [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
+  check_everywhere("matmul_vector", {"a", "b"},
+                   [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
+}
+
 TEST(Golden, MaxPool2d) {
   check_everywhere("max_pool2d", {"x"}, [](const auto& a) {
     return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1});

@@ -104,6 +104,16 @@ def main():
         data.update(with_grads(y, [x, w, b], ["x", "weight", "bias"]))
         write(name, data)
 
+    a, b = leaf(2, 1, 3, 4), leaf(5, 4, 2)
+    data = {"a": a, "b": b}
+    data.update(with_grads(torch.matmul(a, b), [a, b], ["a", "b"]))
+    write("matmul_broadcast", data)
+
+    a, b = leaf(4), leaf(3, 4, 2)
+    data = {"a": a, "b": b}
+    data.update(with_grads(torch.matmul(a, b), [a, b], ["a", "b"]))
+    write("matmul_vector", data)
+
 
 if __name__ == "__main__":
     main()

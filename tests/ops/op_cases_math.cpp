@@ -144,6 +144,25 @@ void matmul_family(Table& t) {
         return matmul(in[0].permute({0, 2, 1}), in[1]);
       },
       true);
+  // PyTorch's full rules (Note [matmul rules]): vectors, more batch dims, broadcasting.
+  const std::vector<std::pair<Shape, Shape>> general = {{{4}, {4}},
+                                                        {{3}, {3, 2}},
+                                                        {{2, 3}, {3}},
+                                                        {{2, 4, 3}, {3}},
+                                                        {{3}, {2, 3, 5}},
+                                                        {{1, 2, 3}, {3, 3, 2}},
+                                                        {{3, 2, 3}, {1, 3, 2}},
+                                                        {{2, 1, 2, 3}, {4, 3, 2}},
+                                                        {{2, 3, 2, 2}, {2, 3, 2, 1}},
+                                                        {{5, 1, 1, 4, 3}, {2, 1, 3, 2}},
+                                                        {{0}, {0}},
+                                                        {{2, 0, 3}, {3, 4}}};
+  for (const auto& [a, b] : general) {
+    t.add(
+        "matmul", shape_text(a) + "·" + shape_text(b), {{a}, {b}},
+        [](const Inputs& in) { return matmul(in[0], in[1]); },
+        shape_numel(a) + shape_numel(b) <= 40 && shape_numel(a) * shape_numel(b) > 0);
+  }
 }
 
 void linear_family(Table& t) {
