@@ -154,6 +154,30 @@ class Tensor {
   // PyTorch-like text: tensor([[1.0000, 2.0000]], dtype=float32, device=cuda:0).
   std::string str() const;
 
+  // ---- ops as methods (core/tensor_methods.cpp) ----
+  // Each forwards to the free function of the same name in core/ops/ (differentiable the
+  // same way), so code reads like LibTorch's: x.matmul(w).relu().sum(). The arithmetic
+  // operators + - * / are in core/ops/elementwise.h.
+  Tensor sum(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor sum(int64_t dim, bool keepdim = false) const;
+  Tensor mean(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
+  Tensor mean(int64_t dim, bool keepdim = false) const;
+  Tensor max() const;  // of all elements; max(x, dim) gives values and indices
+  Tensor argmax(int64_t dim, bool keepdim = false) const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor pow(double exponent) const;
+  Tensor clamp(double min, double max) const;
+  Tensor softmax(int64_t dim = -1) const;
+  Tensor log_softmax(int64_t dim = -1) const;
+
  private:
   struct Impl;
   friend Tensor autograd::record(const char*, Tensor, const std::vector<Tensor>&,

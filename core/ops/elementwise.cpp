@@ -251,6 +251,13 @@ Tensor softplus(const Tensor& x) {
   return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x);
 }
 
+Tensor operator-(double a, const Tensor& b) {
+  return sub(full({}, a, TensorOptions(b.dtype()).device(b.device())), b);
+}
+Tensor operator/(double a, const Tensor& b) {
+  return div(full({}, a, TensorOptions(b.dtype()).device(b.device())), b);
+}
+
 Tensor& add_(Tensor& dst, const Tensor& src) {
   ops::check_float_pair("add_", dst, src);
   TG_CHECK(!(grad_mode_enabled() && dst.requires_grad()),

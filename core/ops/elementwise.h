@@ -53,6 +53,8 @@ Tensor softplus(const Tensor& x);
 // In place, not recorded by autograd: dst += src (src broadcast to dst's shape).
 Tensor& add_(Tensor& dst, const Tensor& src);
 
+// Arithmetic operators, with broadcasting; a scalar on either side acts as a 0-d tensor of
+// the other operand's dtype and device.
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
@@ -64,6 +66,8 @@ inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
 inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
 inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
 inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+Tensor operator-(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
 
 }  // namespace tg
 
