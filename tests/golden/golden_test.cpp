@@ -89,6 +89,34 @@ TEST(Golden, CrossEntropyWithLabelSmoothing) {
   });
 }
 
+TEST(Golden, CrossEntropyAndNllOptions) {
+  check_everywhere("cross_entropy_weight_ignore", {"x"}, [](const auto& a) {
+    ClassLossOptions o;
+    o.weight = a.at("weight");
+    o.label_smoothing = 0.2;
+    return cross_entropy(a.at("x"), a.at("target"), o);
+  });
+  check_everywhere("cross_entropy_kdim", {"x"}, [](const auto& a) {
+    ClassLossOptions o;
+    o.weight = a.at("weight");
+    o.reduction = Reduction::None;
+    return cross_entropy(a.at("x"), a.at("target"), o);
+  });
+  check_everywhere("cross_entropy_probabilities", {"x"}, [](const auto& a) {
+    ClassLossOptions o;
+    o.weight = a.at("weight");
+    o.label_smoothing = 0.1;
+    return cross_entropy(a.at("x"), a.at("probs"), o);
+  });
+  check_everywhere("nll_loss_weight_ignore_kdim", {"x"}, [](const auto& a) {
+    ClassLossOptions o;
+    o.weight = a.at("weight");
+    o.ignore_index = 7;
+    o.reduction = Reduction::Sum;
+    return nll_loss(a.at("x"), a.at("target"), o);
+  });
+}
+
 TEST(Golden, LogSoftmax) {
   check_everywhere("log_softmax", {"x"}, [](const auto& a) { return log_softmax(a.at("x"), 1); });
 }

@@ -114,6 +114,33 @@ def main():
     data.update(with_grads(torch.matmul(a, b), [a, b], ["a", "b"]))
     write("matmul_vector", data)
 
+    # cross_entropy / nll_loss options (Note [class losses] in core/ops/loss.cpp)
+    x, weight = leaf(6, 4), torch.rand(4, dtype=torch.float64) + 0.5
+    target = torch.tensor([0, 3, -100, 2, 1, -100])
+    data = {"x": x, "target": target, "weight": weight}
+    data.update(with_grads(F.cross_entropy(x, target, weight=weight, label_smoothing=0.2), [x], ["x"]))
+    write("cross_entropy_weight_ignore", data)
+
+    x, weight = leaf(2, 4, 3, 2), torch.rand(4, dtype=torch.float64) + 0.5
+    target = torch.randint(0, 4, (2, 3, 2))
+    target[0, 1, 1] = -100
+    data = {"x": x, "target": target, "weight": weight}
+    data.update(with_grads(F.cross_entropy(x, target, weight=weight, reduction="none"), [x], ["x"]))
+    write("cross_entropy_kdim", data)
+
+    x, weight = leaf(5, 4), torch.rand(4, dtype=torch.float64) + 0.5
+    probs = torch.softmax(torch.randn(5, 4, dtype=torch.float64), 1)
+    data = {"x": x, "probs": probs, "weight": weight}
+    data.update(with_grads(F.cross_entropy(x, probs, weight=weight, label_smoothing=0.1), [x], ["x"]))
+    write("cross_entropy_probabilities", data)
+
+    x, weight = leaf(3, 4, 5), torch.rand(4, dtype=torch.float64) + 0.5
+    target = torch.randint(0, 4, (3, 5))
+    target[1, 2] = 7
+    data = {"x": x, "target": target, "weight": weight}
+    data.update(with_grads(F.nll_loss(x, target, weight=weight, ignore_index=7, reduction="sum"), [x], ["x"]))
+    write("nll_loss_weight_ignore_kdim", data)
+
 
 if __name__ == "__main__":
     main()

@@ -95,6 +95,7 @@ Table build() {
   class_loss_family(t, "nll_loss", [](const Tensor& x, const Tensor& y, Reduction r) {
     return nll_loss(log_softmax(x, 1), y, r);
   });
+  class_loss_option_cases(t);
   pair_loss_family(t, "mse_loss",
                    [](const Tensor& a, const Tensor& b, Reduction r) { return mse_loss(a, b, r); });
   pair_loss_family(t, "binary_cross_entropy_with_logits",

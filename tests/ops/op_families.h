@@ -47,6 +47,7 @@ void class_loss_family(Table& t, const std::string& op,
                        const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f);
 void pair_loss_family(Table& t, const std::string& op,
                       const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f);
+void class_loss_option_cases(Table& t);  // weight, ignore_index, K-dim, probabilities
 void index_families(Table& t);
 void normalization_families(Table& t);
 

@@ -5,6 +5,7 @@
 
 #include "tamegrad/core/context.h"
 #include "tamegrad/core/factory.h"
+#include "tamegrad/core/ops.h"
 #include "tamegrad/tests/support/parity.h"
 
 namespace tg {
@@ -42,6 +43,30 @@ TEST(Errors, ShapeMismatchNamesBothShapes) {
   EXPECT_NE(message.find("[2, 3]"), std::string::npos) << message;
   EXPECT_NE(message.find("[3, 2]"), std::string::npos) << message;
   EXPECT_EQ(dst.version(), 1) << "the failed copy must not count as a write";  // fill_ was 1
+}
+
+TEST(Errors, ParityOptionsNameWhatIsWrong) {
+  const Tensor x = zeros({4, 3});
+  ClassLossOptions o;
+  o.weight = ones({2});
+  std::string message = error_of([&] { cross_entropy(x, zeros({4}, DType::Int64), o); });
+  EXPECT_NE(message.find("weight must be (3,)"), std::string::npos) << message;
+  o = ClassLossOptions();
+  o.ignore_index = 0;
+  message = error_of([&] { cross_entropy(x, zeros({4, 3}), o); });
+  EXPECT_NE(message.find("ignore_index is not supported for probability targets"),
+            std::string::npos)
+      << message;
+  message = error_of([&] { cross_entropy(zeros({2, 3, 5}), zeros({2, 4}, DType::Int64)); });
+  EXPECT_NE(message.find("[2, 5]"), std::string::npos) << message;
+  message = error_of([&] { matmul(zeros({2, 3, 4}), zeros({5, 4, 2})); });
+  EXPECT_NE(message.find("cannot be broadcast"), std::string::npos) << message;
+  message = error_of([&] { matmul(zeros({3}), zeros({4})); });
+  EXPECT_NE(message.find("no dot product"), std::string::npos) << message;
+  message = error_of([&] {
+    conv2d(zeros({1, 1, 5, 5}), zeros({1, 1, 3, 3}), Tensor(), {2, 2}, ConvPadding::Same);
+  });
+  EXPECT_NE(message.find("needs stride 1"), std::string::npos) << message;
 }
 
 TEST(Errors, OutOfRangeViewsNameTheValues) {
