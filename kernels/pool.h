@@ -1,9 +1,12 @@
-// 2-D max and average pooling over (planes = N·C, H, W), no dilation, floor output size:
-//   out = floor((in + 2·pad - kernel) / stride) + 1.
+// 2-D max and average pooling over (planes = N·C, H, W). Output size (front-end):
+//   out = floor((in + 2·pad - dil·(kernel - 1) - 1) / stride) + 1, or with ceil_mode the
+//   ceiling, less one when the last window would start past the input and left padding
+//   (PyTorch's rule). Dilation is max pooling's only.
 // Max pooling records, per output, the flat position h·W + w of its (first) maximum; NaN
 // counts as the maximum. Average pooling divides by the window clipped to the padded
-// input (PyTorch's count_include_pad=True). Backward passes are in gather form: each
-// input element sums the outputs whose windows cover it, so no atomics are needed.
+// input (count_include_pad, PyTorch's default) or to the input itself. Backward passes are in
+// gather form: each input element sums the outputs whose windows cover it, so no atomics are
+// needed.
 //
 // Front-end: core/ops/pool.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
@@ -18,8 +21,10 @@ namespace tg::kernels {
 
 struct Pool2dArgs {
   DType dtype;
-  int64_t planes, in_h, in_w, out_h, out_w;
+  int64_t planes, in_h, in_w, out_h, out_w;  // out_* may come from ceil_mode (front-end)
   int64_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+  int64_t dil_h = 1, dil_w = 1;   // max pooling: taps dil apart
+  bool count_include_pad = true;  // average pooling: divide by the padded window
 };
 
 // Window start (may be negative, in padding) and the padded end of output position o.
@@ -45,8 +50,12 @@ TG_HOST_DEVICE T max_pool_element(const Pool2dArgs& a, const T* plane, int64_t o
                 w0 = window_start(ow, a.stride_w, a.pad_w);
   T best = T(0);
   int64_t best_at = -1;
-  for (int64_t h = h0 < 0 ? 0 : h0; h < h0 + a.kernel_h && h < a.in_h; ++h) {
-    for (int64_t w = w0 < 0 ? 0 : w0; w < w0 + a.kernel_w && w < a.in_w; ++w) {
+  for (int64_t i = 0; i < a.kernel_h; ++i) {
+    const int64_t h = h0 + i * a.dil_h;
+    if (h < 0 || h >= a.in_h) continue;
+    for (int64_t j = 0; j < a.kernel_w; ++j) {
+      const int64_t w = w0 + j * a.dil_w;
+      if (w < 0 || w >= a.in_w) continue;
       // Without short-circuits, so the compiler selects instead of branching (random data
       // makes these comparisons unpredictable: branches cost 3x on the CPU).
       const T v = plane[h * a.in_w + w];
@@ -59,12 +68,19 @@ TG_HOST_DEVICE T max_pool_element(const Pool2dArgs& a, const T* plane, int64_t o
   return best;
 }
 
+// PyTorch's divisor: the window clipped to the padded input (count_include_pad), or to the
+// input itself (count_include_pad = false).
 template <typename T>
 TG_HOST_DEVICE T avg_pool_divisor(const Pool2dArgs& a, int64_t oh, int64_t ow) {
-  const int64_t h0 = window_start(oh, a.stride_h, a.pad_h),
-                w0 = window_start(ow, a.stride_w, a.pad_w);
-  const int64_t h1 = h0 + a.kernel_h < a.in_h + a.pad_h ? h0 + a.kernel_h : a.in_h + a.pad_h;
-  const int64_t w1 = w0 + a.kernel_w < a.in_w + a.pad_w ? w0 + a.kernel_w : a.in_w + a.pad_w;
+  int64_t h0 = window_start(oh, a.stride_h, a.pad_h), w0 = window_start(ow, a.stride_w, a.pad_w);
+  int64_t h1 = h0 + a.kernel_h < a.in_h + a.pad_h ? h0 + a.kernel_h : a.in_h + a.pad_h;
+  int64_t w1 = w0 + a.kernel_w < a.in_w + a.pad_w ? w0 + a.kernel_w : a.in_w + a.pad_w;
+  if (!a.count_include_pad) {
+    h0 = h0 < 0 ? 0 : h0;
+    w0 = w0 < 0 ? 0 : w0;
+    h1 = h1 < a.in_h ? h1 : a.in_h;
+    w1 = w1 < a.in_w ? w1 : a.in_w;
+  }
   return static_cast<T>((h1 - h0) * (w1 - w0));
 }
 
@@ -84,9 +100,11 @@ TG_HOST_DEVICE T avg_pool_element(const Pool2dArgs& a, const T* plane, int64_t o
 template <typename T>
 TG_HOST_DEVICE T pool_backward_element(const Pool2dArgs& a, bool is_max, const T* grad_plane,
                                        const int64_t* argmax_plane, int64_t h, int64_t w) {
+  // The outputs whose window span (dilated for max pooling) covers (h, w); for max pooling
+  // the argmax test below keeps only those that took this element.
   int64_t oh0, oh1, ow0, ow1;
-  covering_outputs(h, a.kernel_h, a.stride_h, a.pad_h, a.out_h, &oh0, &oh1);
-  covering_outputs(w, a.kernel_w, a.stride_w, a.pad_w, a.out_w, &ow0, &ow1);
+  covering_outputs(h, (a.kernel_h - 1) * a.dil_h + 1, a.stride_h, a.pad_h, a.out_h, &oh0, &oh1);
+  covering_outputs(w, (a.kernel_w - 1) * a.dil_w + 1, a.stride_w, a.pad_w, a.out_w, &ow0, &ow1);
   T total = T(0);
   for (int64_t oh = oh0; oh < oh1; ++oh) {
     for (int64_t ow = ow0; ow < ow1; ++ow) {

@@ -4,30 +4,42 @@
 
 namespace tg::layers {
 
-Pool2d::Pool2d(const char* type_name, PoolOp op, Size2 kernel, Size2 stride, Size2 padding)
-    : Module(type_name), op_(op), kernel_(kernel), stride_(stride), padding_(padding) {
+Pool2d::Pool2d(const char* type_name, bool is_max, const Window& window)
+    : Module(type_name), is_max_(is_max), window_(window) {
+  const Size2 &kernel = window.kernel, &stride = window.stride, &padding = window.padding;
   TG_CHECK(kernel[0] > 0 && kernel[1] > 0 && stride[0] >= 0 && stride[1] >= 0 && padding[0] >= 0 &&
-               padding[1] >= 0,
-           type_name, ": kernel must be positive and stride, padding >= 0, got kernel ", kernel[0],
-           "x", kernel[1], ", stride ", stride[0], "x", stride[1], ", padding ", padding[0], "x",
-           padding[1]);
+               padding[1] >= 0 && window.dilation[0] >= 1 && window.dilation[1] >= 1,
+           type_name,
+           ": kernel must be positive, stride and padding >= 0, dilation >= 1; got kernel ",
+           kernel[0], "x", kernel[1], ", stride ", stride[0], "x", stride[1], ", padding ",
+           padding[0], "x", padding[1], ", dilation ", window.dilation[0], "x", window.dilation[1]);
 }
 
-Tensor Pool2d::forward(const Tensor& x) { return op_(x, kernel_, stride_, padding_); }
+Tensor Pool2d::forward(const Tensor& x) {
+  const Window& w = window_;
+  return is_max_ ? max_pool2d(x, w.kernel, w.stride, w.padding, w.dilation, w.ceil_mode)
+                 : avg_pool2d(x, w.kernel, w.stride, w.padding, w.ceil_mode, w.count_include_pad);
+}
 
 std::string Pool2d::extra_repr() const {
-  std::string s = "kernel=" + std::to_string(kernel_[0]) + "x" + std::to_string(kernel_[1]);
-  if (stride_ != Size2{0, 0} && stride_ != kernel_)
-    s += ", stride=" + std::to_string(stride_[0]) + "x" + std::to_string(stride_[1]);
-  if (padding_ != Size2{0, 0})
-    s += ", padding=" + std::to_string(padding_[0]) + "x" + std::to_string(padding_[1]);
+  const Window& w = window_;
+  std::string s = "kernel=" + std::to_string(w.kernel[0]) + "x" + std::to_string(w.kernel[1]);
+  if (w.stride != Size2{0, 0} && w.stride != w.kernel)
+    s += ", stride=" + std::to_string(w.stride[0]) + "x" + std::to_string(w.stride[1]);
+  if (w.padding != Size2{0, 0})
+    s += ", padding=" + std::to_string(w.padding[0]) + "x" + std::to_string(w.padding[1]);
+  if (w.dilation != Size2{1, 1})
+    s += ", dilation=" + std::to_string(w.dilation[0]) + "x" + std::to_string(w.dilation[1]);
+  if (w.ceil_mode) s += ", ceil_mode=true";
+  if (!w.count_include_pad) s += ", count_include_pad=false";
   return s;
 }
 
-MaxPool2d::MaxPool2d(Size2 kernel, Size2 stride, Size2 padding)
-    : Pool2d("MaxPool2d", &max_pool2d, kernel, stride, padding) {}
+MaxPool2d::MaxPool2d(Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode)
+    : Pool2d("MaxPool2d", true, {kernel, stride, padding, dilation, ceil_mode, true}) {}
 
-AvgPool2d::AvgPool2d(Size2 kernel, Size2 stride, Size2 padding)
-    : Pool2d("AvgPool2d", &avg_pool2d, kernel, stride, padding) {}
+AvgPool2d::AvgPool2d(Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode,
+                     bool count_include_pad)
+    : Pool2d("AvgPool2d", false, {kernel, stride, padding, {1, 1}, ceil_mode, count_include_pad}) {}
 
 }  // namespace tg::layers

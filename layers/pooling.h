@@ -1,5 +1,6 @@
-// 2-D pooling layers over (N, C, H, W): MaxPool2d and AvgPool2d (padding counted in the
-// average, PyTorch's default). The stride defaults to the kernel size.
+// 2-D pooling layers over (N, C, H, W): MaxPool2d (with dilation, ceil_mode) and AvgPool2d
+// (ceil_mode; padding counted in the average unless count_include_pad is false), with
+// PyTorch's defaults and argument order. The stride defaults to the kernel size.
 #pragma once
 
 #include "tamegrad/config.h"
@@ -16,22 +17,27 @@ class Pool2d : public Module {
   std::string extra_repr() const override;
 
  protected:
-  using PoolOp = Tensor (*)(const Tensor&, Size2, Size2, Size2);
-  Pool2d(const char* type_name, PoolOp op, Size2 kernel, Size2 stride, Size2 padding);
+  struct Window {
+    Size2 kernel, stride, padding, dilation;
+    bool ceil_mode, count_include_pad;
+  };
+  Pool2d(const char* type_name, bool is_max, const Window& window);
 
  private:
-  PoolOp op_;
-  Size2 kernel_, stride_, padding_;
+  bool is_max_;
+  Window window_;
 };
 
 class MaxPool2d : public Pool2d {
  public:
-  explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
+  explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
+                     Size2 dilation = {1, 1}, bool ceil_mode = false);
 };
 
 class AvgPool2d : public Pool2d {
  public:
-  explicit AvgPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
+  explicit AvgPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
+                     bool ceil_mode = false, bool count_include_pad = true);
 };
 
 }  // namespace tg::layers

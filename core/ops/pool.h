@@ -11,9 +11,14 @@ TG_API_BEGIN
 
 namespace tg {
 
-Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
-// Divides by the window including padding (count_include_pad = true).
-Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0});
+// PyTorch's F.max_pool2d / F.avg_pool2d, in the same argument order. ceil_mode rounds the
+// output size up (a last, partial window; never one that starts in the right padding);
+// dilation spaces max pooling's taps; count_include_pad = false divides an average by
+// the input elements of its window only.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
+                  Size2 dilation = {1, 1}, bool ceil_mode = false);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
+                  bool ceil_mode = false, bool count_include_pad = true);
 
 }  // namespace tg
 

@@ -52,9 +52,11 @@ void max_pool_2x2(const Pool2dArgs& a, const T* plane, T* y, int64_t* argmax) {
   }
 }
 
+// Also every window inside the input (ceil_mode can add a last, partial one).
 bool is_plain_2x2(const Pool2dArgs& a) {
   return a.kernel_h == 2 && a.kernel_w == 2 && a.stride_h == 2 && a.stride_w == 2 && a.pad_h == 0 &&
-         a.pad_w == 0;
+         a.pad_w == 0 && a.dil_h == 1 && a.dil_w == 1 && 2 * a.out_h <= a.in_h &&
+         2 * a.out_w <= a.in_w;
 }
 
 }  // namespace

@@ -133,6 +133,18 @@ TEST(Golden, MatmulBroadcastsAndTakesVectors) {
                    [](const auto& a) { return matmul(a.at("a"), a.at("b")); });
 }
 
+TEST(Golden, PoolingOptions) {
+  check_everywhere("max_pool2d_dilation_ceil", {"x"}, [](const auto& a) {
+    return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1}, {2, 2}, true);
+  });
+  check_everywhere("avg_pool2d_ceil_exclude_pad", {"x"}, [](const auto& a) {
+    return avg_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1}, true, false);
+  });
+  check_everywhere("avg_pool2d_ceil_include_pad", {"x"}, [](const auto& a) {
+    return avg_pool2d(a.at("x"), {2, 2}, {2, 2}, {1, 1}, true, true);
+  });
+}
+
 TEST(Golden, MaxPool2d) {
   check_everywhere("max_pool2d", {"x"}, [](const auto& a) {
     return max_pool2d(a.at("x"), {3, 3}, {2, 2}, {1, 1});

@@ -141,6 +141,22 @@ def main():
     data.update(with_grads(F.nll_loss(x, target, weight=weight, ignore_index=7, reduction="sum"), [x], ["x"]))
     write("nll_loss_weight_ignore_kdim", data)
 
+    # pooling options
+    x = leaf(2, 2, 9, 10)
+    data = {"x": x}
+    data.update(with_grads(F.max_pool2d(x, 3, stride=2, padding=1, dilation=2, ceil_mode=True), [x], ["x"]))
+    write("max_pool2d_dilation_ceil", data)
+
+    x = leaf(2, 2, 7, 8)
+    data = {"x": x}
+    data.update(with_grads(F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [x], ["x"]))
+    write("avg_pool2d_ceil_exclude_pad", data)
+
+    x = leaf(1, 2, 7, 7)
+    data = {"x": x}
+    data.update(with_grads(F.avg_pool2d(x, 2, stride=2, padding=1, ceil_mode=True), [x], ["x"]))
+    write("avg_pool2d_ceil_include_pad", data)
+
 
 if __name__ == "__main__":
     main()

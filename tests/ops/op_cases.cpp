@@ -84,6 +84,7 @@ Table build() {
               [](const Tensor& x, Size2 k, Size2 s, Size2 p) { return max_pool2d(x, k, s, p); });
   pool_family(t, "avg_pool2d",
               [](const Tensor& x, Size2 k, Size2 s, Size2 p) { return avg_pool2d(x, k, s, p); });
+  pool_option_cases(t);
   softmax_family(t, "softmax", [](const Tensor& x, int64_t d) { return softmax(x, d); });
   softmax_family(t, "log_softmax", [](const Tensor& x, int64_t d) { return log_softmax(x, d); });
   class_loss_family(t, "cross_entropy", [](const Tensor& x, const Tensor& y, Reduction r) {

@@ -162,6 +162,42 @@ void class_loss_family(Table& t, const std::string& op,
   }
 }
 
+// PyTorch's pooling options: max pooling's dilation and ceil_mode (a last, partial window),
+// average pooling's ceil_mode and count_include_pad = false.
+void pool_option_cases(Table& t) {
+  struct PoolOption {
+    Shape x;
+    Size2 kernel, stride, padding, dilation;
+    bool ceil_mode, count_include_pad;
+  };
+  const std::vector<PoolOption> options = {
+      {{1, 1, 7, 7}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, true, true},
+      {{2, 2, 9, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, true, true},
+      {{1, 2, 7, 9}, {2, 3}, {1, 2}, {1, 1}, {2, 1}, false, true},
+      {{1, 1, 10, 10}, {3, 3}, {3, 3}, {1, 1}, {2, 2}, true, true},
+      {{2, 1, 6, 7}, {3, 2}, {2, 2}, {1, 1}, {1, 1}, false, false},
+      {{1, 3, 5, 5}, {2, 2}, {2, 2}, {1, 1}, {1, 1}, true, false},
+      {{3, 2, 8, 11}, {4, 3}, {3, 2}, {2, 1}, {1, 1}, true, false},
+  };
+  for (const PoolOption& o : options) {
+    const std::string name = shape_text(o.x) + " k" + std::to_string(o.kernel[0]) + "x" +
+                             std::to_string(o.kernel[1]) + (o.ceil_mode ? " ceil" : "");
+    const bool small = shape_numel(o.x) <= 60;
+    t.add(
+        "max_pool2d", name + " dilation " + std::to_string(o.dilation[0]), {{o.x}},
+        [o](const Inputs& in) {
+          return max_pool2d(in[0], o.kernel, o.stride, o.padding, o.dilation, o.ceil_mode);
+        },
+        small);
+    t.add(
+        "avg_pool2d", name + (o.count_include_pad ? "" : " excluding padding"), {{o.x}},
+        [o](const Inputs& in) {
+          return avg_pool2d(in[0], o.kernel, o.stride, o.padding, o.ceil_mode, o.count_include_pad);
+        },
+        small);
+  }
+}
+
 // Note [class losses]: weights, ignored targets (every third target), K-dim scores and
 // probability targets. The targets and weights are built inside the case (fixed values).
 void class_loss_option_cases(Table& t) {

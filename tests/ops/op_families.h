@@ -47,7 +47,9 @@ void class_loss_family(Table& t, const std::string& op,
                        const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f);
 void pair_loss_family(Table& t, const std::string& op,
                       const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f);
-void class_loss_option_cases(Table& t);  // weight, ignore_index, K-dim, probabilities
+void class_loss_option_cases(Table& t);
+void pool_option_cases(Table& t);  // dilation, ceil_mode, count_include_pad  // weight,
+                                   // ignore_index, K-dim, probabilities
 void index_families(Table& t);
 void normalization_families(Table& t);
 
