@@ -110,8 +110,10 @@ GemmArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, 
 }
 
 // Note [cpu conv2d]
-// The batch is cut into blocks of B samples (B set by the shape only: enough that the
-// GEMM has B·out_h·out_w >= 512 columns, at most 16), and the blocks are spread over the
+// Our own lowering: the filter gradient always, and the forward and data gradient for
+// float64 or where oneDNN declines (Note [onednn conv2d]). The batch is cut into blocks of
+// B samples (B set by the shape only: enough that the GEMM has B·out_h·out_w >=
+// kBlockColumns columns, at most 16), and the blocks are spread over the
 // OpenMP threads. A thread lowers its block with im2col into its own column buffer
 // (K, B·L), samples side by side, and runs the block's GEMM per group on its own thread:
 // oneDNN and OpenBLAS see they are inside a parallel region and do not spawn. So a small

@@ -1,5 +1,5 @@
-// Op-table families for network ops: convolution, pooling, softmax, losses, index ops,
-// dropout and batch normalisation.
+// Op-table families for network ops: convolution, pooling (with PyTorch's options), index
+// ops, dropout and batch normalisation. Softmax and the losses: op_cases_loss.cpp.
 #include "tamegrad/core/factory.h"
 #include "tamegrad/tests/ops/op_families.h"
 
@@ -125,43 +125,6 @@ void pool_family(Table& t, const std::string& op,
 }
 
 // (rows, cols) scores for the row-wise ops, and the class targets they come with.
-const std::vector<std::pair<int64_t, int64_t>> kRowShapes = {
-    {1, 1},    {1, 2},    {2, 3},    {3, 5},     {4, 10},    {1, 31},  {2, 32},   {3, 33},
-    {5, 127},  {2, 128},  {7, 129},  {1, 255},   {3, 256},   {2, 257}, {4, 1023}, {1, 1024},
-    {2, 1025}, {64, 10},  {128, 10}, {1000, 10}, {33, 65},   {65, 33}, {0, 4},    {1, 4097},
-    {257, 2},  {10, 100}, {3, 1},    {31, 7},    {2, 65537}, {16, 16}, {2, 2}};
-
-void softmax_family(Table& t, const std::string& op,
-                    const std::function<Tensor(const Tensor&, int64_t)>& f) {
-  for (const auto& [r, c] : kRowShapes) {
-    t.add(
-        op, shape_text({r, c}) + " dim -1", {{{r, c}}},
-        [f](const Inputs& in) { return f(in[0], -1); }, r * c <= 15 && r * c > 0);
-  }
-  t.add(
-      op, "[3, 4] dim 0", {{{3, 4}}}, [f](const Inputs& in) { return f(in[0], 0); }, true);
-  t.add(
-      op, "[2, 3, 4] dim 1", {{{2, 3, 4}}}, [f](const Inputs& in) { return f(in[0], 1); }, true);
-  t.add(
-      op, "[4, 3]^T dim 1", {{{4, 3}}},
-      [f](const Inputs& in) { return f(in[0].transpose(0, 1), 1); }, true);
-}
-
-void class_loss_family(Table& t, const std::string& op,
-                       const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f) {
-  int i = 0;
-  for (const auto& [n, c] : kRowShapes) {
-    if (n == 0) continue;
-    const Reduction reduction =
-        i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
-    const char* name = i % 3 == 0 ? "mean" : (i % 3 == 1 ? "sum" : "none");
-    ++i;
-    t.add(
-        op, shape_text({n, c}) + " " + name, {{{n, c}}, {{n}, Fill::Classes, c}},
-        [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n * c <= 15);
-  }
-}
-
 // PyTorch's pooling options: max pooling's dilation and ceil_mode (a last, partial window),
 // average pooling's ceil_mode and count_include_pad = false.
 void pool_option_cases(Table& t) {
@@ -195,82 +158,6 @@ void pool_option_cases(Table& t) {
           return avg_pool2d(in[0], o.kernel, o.stride, o.padding, o.ceil_mode, o.count_include_pad);
         },
         small);
-  }
-}
-
-// Note [class losses]: weights, ignored targets (every third target), K-dim scores and
-// probability targets. The targets and weights are built inside the case (fixed values).
-void class_loss_option_cases(Table& t) {
-  const auto targets = [](const Shape& shape, int64_t classes, const Tensor& like) {
-    std::vector<int64_t> values(static_cast<size_t>(shape_numel(shape)));
-    for (size_t i = 0; i < values.size(); ++i) {
-      values[i] = i % 3 == 2 ? -100 : static_cast<int64_t>((i * 7 + 1) % classes);
-    }
-    return from_vector(values, shape).to(like.device());
-  };
-  const auto weights = [](int64_t classes, const Tensor& like) {
-    std::vector<double> values(static_cast<size_t>(classes));
-    for (int64_t c = 0; c < classes; ++c) values[c] = 0.5 + 0.25 * static_cast<double>(c);
-    return from_vector(values).to(like.dtype()).to(like.device());
-  };
-  const std::vector<Shape> shapes = {{4, 3}, {2, 3, 4}, {2, 5, 3, 2}, {7, 2}, {3, 4, 1}};
-  int i = 0;
-  for (const Shape& s : shapes) {
-    const Reduction reduction =
-        i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
-    ++i;
-    const bool small = shape_numel(s) <= 24;
-    Shape sample = s;
-    sample.erase(sample.begin() + 1);
-    t.add(
-        "cross_entropy", shape_text(s) + " weight, ignore_index, smoothing", {{s}},
-        [=](const Inputs& in) {
-          ClassLossOptions o;
-          o.weight = weights(s[1], in[0]);
-          o.reduction = reduction;
-          o.label_smoothing = 0.1;
-          return cross_entropy(in[0], targets(sample, s[1], in[0]), o);
-        },
-        small);
-    t.add(
-        "cross_entropy", shape_text(s) + " probability targets",
-        {{s}, {s, Fill::Positive, 0, true}},
-        [=](const Inputs& in) {
-          ClassLossOptions o;
-          o.weight = weights(s[1], in[0]);
-          o.reduction = reduction;
-          return cross_entropy(in[0], softmax(in[1], 1), o);
-        },
-        small);
-    t.add(
-        "nll_loss", shape_text(s) + " weight, ignore_index", {{s}},
-        [=](const Inputs& in) {
-          ClassLossOptions o;
-          o.weight = weights(s[1], in[0]);
-          o.reduction = reduction;
-          return nll_loss(log_softmax(in[0], 1), targets(sample, s[1], in[0]), o);
-        },
-        small);
-  }
-}
-
-void pair_loss_family(Table& t, const std::string& op,
-                      const std::function<Tensor(const Tensor&, const Tensor&, Reduction)>& f) {
-  int i = 0;
-  for (int64_t n : kLengths) {
-    if (n == 0) continue;
-    const Reduction reduction =
-        i % 3 == 0 ? Reduction::Mean : (i % 3 == 1 ? Reduction::Sum : Reduction::None);
-    ++i;
-    t.add(
-        op, "[" + std::to_string(n) + "] reduction " + std::to_string(i % 3), {{{n}}, {{n}}},
-        [f, reduction](const Inputs& in) { return f(in[0], in[1], reduction); }, n <= 5);
-  }
-  for (const Shape& s :
-       std::vector<Shape>{{3, 4}, {2, 3, 5}, {33, 65}, {1, 1}, {7, 1}, {128, 10}, {2, 2, 2}}) {
-    t.add(
-        op, shape_text(s) + " mean", {{s}, {s}},
-        [f](const Inputs& in) { return f(in[0], in[1], Reduction::Mean); }, shape_numel(s) <= 30);
   }
 }
 

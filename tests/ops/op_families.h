@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tamegrad/core/ops.h"
@@ -37,6 +38,13 @@ void reduce_family(Table& t, const std::string& op,
                    bool allow_empty, bool differentiable = true);
 void matmul_family(Table& t);
 void linear_family(Table& t);
+
+// (rows, classes) shapes shared by the softmax, loss and index families.
+inline const std::vector<std::pair<int64_t, int64_t>> kRowShapes = {
+    {1, 1},    {1, 2},    {2, 3},    {3, 5},     {4, 10},    {1, 31},  {2, 32},   {3, 33},
+    {5, 127},  {2, 128},  {7, 129},  {1, 255},   {3, 256},   {2, 257}, {4, 1023}, {1, 1024},
+    {2, 1025}, {64, 10},  {128, 10}, {1000, 10}, {33, 65},   {65, 33}, {0, 4},    {1, 4097},
+    {257, 2},  {10, 100}, {3, 1},    {31, 7},    {2, 65537}, {16, 16}, {2, 2}};
 
 void conv_family(Table& t);
 void pool_family(Table& t, const std::string& op,
