@@ -168,6 +168,12 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--early-stop", f.early_stop,
                  "stop when the test loss has not improved for this many epochs [default: off]")
       ->check(CLI::PositiveNumber);
+  app.add_option("--min-delta", f.min_delta,
+                 "an improvement of the test loss must exceed this (with --early-stop)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_flag("--restore-best", f.restore_best,
+               "end with the weights of the epoch with the best test loss (evaluated again)");
   app.add_option("--accumulate", f.accumulate,
                  "accumulate gradients over this many batches per optimizer step (one step of "
                  "K x --batch images)")

@@ -25,9 +25,11 @@ struct Flags {
   double clip_norm = 0;
   double clip_value = 0;
   std::string init = "default";
-  int early_stop = 0;        // patience in epochs (0: off)
-  int accumulate = 1;        // batches per optimizer step
-  double weight_decay = -1;  // -1: 0.01 for adamw, else 0
+  int early_stop = 0;         // patience in epochs (0: off)
+  double min_delta = 0;       // --early-stop's minimum improvement of the test loss
+  bool restore_best = false;  // at the end, restore the weights of the best test loss
+  int accumulate = 1;         // batches per optimizer step
+  double weight_decay = -1;   // -1: 0.01 for adamw, else 0
   double l1 = 0, l2 = 0;
   double dropout = -1;  // -1: the model's default (mlp 0.2, cnn 0.5)
   int64_t limit = 0;    // 0: every training image

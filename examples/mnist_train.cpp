@@ -7,6 +7,7 @@
 // was wrong (the message names the flag and the valid values).
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -119,17 +120,21 @@ int train(const Flags& f) {
     std::printf("mnist_train: CPU backend: %s\n", cpu_backend_description().c_str());
 
   int64_t epochs_done = 0;
-  // --early-stop's state: the best test loss and its epoch (kept in checkpoints).
-  double best_loss = std::numeric_limits<double>::infinity();
-  int best_epoch = 0;
+  // --early-stop / --restore-best: the best test loss and its epoch (kept in checkpoints;
+  // the snapshot of the best weights is not, so a resumed run keeps it from its next best).
+  optim::EarlyStopping early(
+      {std::max(f.early_stop, 1), f.min_delta, /*keep_best=*/f.restore_best});
   if (!f.resume.empty()) {
     Metadata saved;
     epochs_done =
         tg::examples::load_training_checkpoint(f.resume, *model, *opt, schedule.get(), &saved);
+    double best_loss = std::numeric_limits<double>::infinity();
+    int best_epoch = 0;
     for (const auto& [key, value] : saved) {
       if (key == "early_stop_best_loss") best_loss = std::stod(value);
       if (key == "early_stop_best_epoch") best_epoch = std::stoi(value);
     }
+    early.set_progress(best_loss, best_epoch, static_cast<int>(epochs_done));
     std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
                 static_cast<long long>(epochs_done));
   }
@@ -236,33 +241,34 @@ int train(const Flags& f) {
       }
       events->flush();
     }
-    // --early-stop: Keras' EarlyStopping on the test loss (min_delta 0), without restoring.
-    if (last.loss < best_loss) {
-      best_loss = last.loss;
-      best_epoch = epoch;
-    }
+    // Keras' EarlyStopping on the test loss (optim/early_stopping.h).
+    const bool patience_spent = early.update(last.loss, model->state_dict());
     if (!f.checkpoint.empty()) {
       char loss_text[32];
-      std::snprintf(loss_text, sizeof loss_text, "%.17g", best_loss);
+      std::snprintf(loss_text, sizeof loss_text, "%.17g", early.best());
       tg::examples::save_training_checkpoint(
           f.checkpoint, *model, *opt, schedule.get(), epoch,
           {{"model", f.model},
            {"schedule", f.schedule},
            {"seed", std::to_string(f.seed)},
            {"early_stop_best_loss", loss_text},
-           {"early_stop_best_epoch", std::to_string(best_epoch)}});
+           {"early_stop_best_epoch", std::to_string(early.best_epoch())}});
     }
     epochs_run = epoch;
-    if (f.early_stop > 0) {
-      if (epoch - best_epoch >= f.early_stop) {
-        std::printf(
-            "mnist_train: early stop after epoch %d: the test loss has not improved for %d "
-            "epochs (best %.4f at epoch %d)\n",
-            epoch, f.early_stop, best_loss, best_epoch);
-        early_stopped = true;
-        break;
-      }
+    if (f.early_stop > 0 && patience_spent) {
+      std::printf(
+          "mnist_train: early stop after epoch %d: the test loss has not improved for %d "
+          "epochs (best %.4f at epoch %d)\n",
+          epoch, f.early_stop, early.best(), early.best_epoch());
+      early_stopped = true;
+      break;
     }
+  }
+  if (f.restore_best && early.best_epoch() != epochs_run &&
+      early.restore_best(model->state_dict())) {
+    last = evaluate(*model, test_loader);
+    std::printf("mnist_train: restored the weights of epoch %d: test loss %.4f, accuracy %.4f\n",
+                early.best_epoch(), last.loss, last.accuracy);
   }
   std::printf("%s\n",
               tg::examples::json_object({{"test_accuracy", json_number(last.accuracy)},
@@ -270,6 +276,7 @@ int train(const Flags& f) {
                                          {"train_seconds", json_number(train_seconds, "%.2f")},
                                          {"epochs", std::to_string(epochs_run)},
                                          {"early_stopped", early_stopped ? "true" : "false"},
+                                         {"best_epoch", std::to_string(early.best_epoch())},
                                          {"device", json_string(device.str())},
                                          {"model", json_string(f.model)},
                                          {"optimizer", json_string(f.optimizer)},

@@ -4,6 +4,7 @@
 // uninterrupted one, and the exit code and message for bad flags, data and checkpoints.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <algorithm>
 
 #include <cmath>
 #include <fstream>
@@ -227,6 +228,24 @@ TEST(MnistTrain, InitAugmentClipValueAndEarlyStopChangeTheRunAsTheySay) {
   const Outcome resumed = run(data, tiny + " --resume " + data.file("es.st"));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("early stop after epoch 3"), std::string::npos) << resumed.out;
+  // --restore-best: a rate large enough to make the test loss worse after its best epoch;
+  // the run ends with that epoch's weights, so its final test loss is the smallest one.
+  const Outcome restored = run(data,
+                               "--model mlp --optimizer adam --lr 0.3 --epochs 6 "
+                               "--restore-best --device cpu --metrics " +
+                                   data.file("best.jsonl") + " --data " + data.path());
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  const std::vector<double> losses = metric(slurp(data.file("best.jsonl")), "test_loss");
+  ASSERT_EQ(losses.size(), 6u);
+  const auto best = std::min_element(losses.begin(), losses.end());
+  ASSERT_NE(best, losses.end() - 1) << "the last epoch was the best: nothing to restore";
+  EXPECT_NE(restored.out.find("restored the weights of epoch " +
+                              std::to_string(best - losses.begin() + 1)),
+            std::string::npos)
+      << restored.out;
+  const std::vector<double> final_loss = metric(restored.out, "test_loss");
+  ASSERT_FALSE(final_loss.empty());
+  EXPECT_NEAR(final_loss.back(), *best, 1e-5 * *best) << restored.out;
 }
 
 TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
