@@ -1,5 +1,6 @@
 #include "tamegrad/layers/batchnorm.h"
 
+#include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
 
@@ -41,6 +42,51 @@ Tensor BatchNorm::forward(const Tensor& x) {
 
 std::string BatchNorm::extra_repr() const {
   return std::to_string(num_features_) + (bn_.affine ? "" : ", affine=false");
+}
+
+void BatchNorm::set_momentum(double momentum) {
+  TG_CHECK(momentum >= 0 && momentum <= 1, type_name(), ": momentum must be in [0, 1], got ",
+           momentum);
+  bn_.momentum = momentum;
+}
+
+void BatchNorm::reset_running_stats() {
+  NoGradGuard no_grad;
+  running_mean.fill_(0.0);
+  running_var.fill_(1.0);
+  num_batches_tracked.fill_(0.0);
+}
+
+namespace {
+void collect_batch_norms(Module& module, std::vector<BatchNorm*>& out) {
+  if (auto* bn = dynamic_cast<BatchNorm*>(&module)) out.push_back(bn);
+  for (const auto& [name, child] : module.named_children()) collect_batch_norms(*child, out);
+}
+}  // namespace
+
+void update_batch_norm(Module& model, int64_t batches,
+                       const std::function<Tensor(int64_t)>& batch) {
+  TG_CHECK(batches > 0, "update_batch_norm: needs at least one batch, got ", batches);
+  std::vector<BatchNorm*> layers;
+  collect_batch_norms(model, layers);
+  if (layers.empty()) return;
+  std::vector<double> momenta;
+  for (BatchNorm* bn : layers) {
+    momenta.push_back(bn->momentum());
+    bn->reset_running_stats();
+  }
+  const bool was_training = model.is_training();
+  model.train();
+  {
+    NoGradGuard no_grad;
+    // Batch k (from 0) weighs 1/(k+1) against the mean of the k before it: a plain mean.
+    for (int64_t k = 0; k < batches; ++k) {
+      for (BatchNorm* bn : layers) bn->set_momentum(1.0 / static_cast<double>(k + 1));
+      model(batch(k));
+    }
+  }
+  for (size_t i = 0; i < layers.size(); ++i) layers[i]->set_momentum(momenta[i]);
+  model.train(was_training);
 }
 
 }  // namespace tg::layers

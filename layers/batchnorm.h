@@ -6,6 +6,8 @@
 // name, so state dicts load into torch.nn.BatchNorm2d as they are).
 #pragma once
 
+#include <functional>
+
 #include "tamegrad/config.h"
 #include "tamegrad/layers/module.h"
 
@@ -27,6 +29,12 @@ class BatchNorm : public Module {
   Tensor weight, bias;               // γ, β: (C,), undefined without affine
   Tensor running_mean, running_var;  // (C,) buffers
   Tensor num_batches_tracked;        // () int64 buffer
+
+  // The momentum of the running statistics, and their reset (mean 0, variance 1, count 0):
+  // what update_batch_norm needs.
+  double momentum() const { return bn_.momentum; }
+  void set_momentum(double momentum);
+  void reset_running_stats();
 
  protected:
   BatchNorm(const char* type_name, int input_dims, int64_t num_features, const BatchNormOptions& bn,
@@ -51,6 +59,13 @@ class BatchNorm2d : public BatchNorm {
                        const TensorOptions& options = {})
       : BatchNorm("BatchNorm2d", 4, num_features, bn, options) {}
 };
+
+// Recomputes the running statistics of every BatchNorm in `model` from `batches` forward
+// passes over batch(0), batch(1), ... in training mode, as the plain mean of the batches'
+// statistics (PyTorch's torch.optim.swa_utils.update_bn: after weight averaging, the
+// statistics the layers gathered belong to no single set of weights). Momenta and the
+// training mode are put back afterwards; nothing else in the model changes.
+void update_batch_norm(Module& model, int64_t batches, const std::function<Tensor(int64_t)>& batch);
 
 }  // namespace tg::layers
 

@@ -6,6 +6,7 @@
 #include "tamegrad/layers/checkpoint.h"
 #include "tamegrad/layers/conv2d.h"
 #include "tamegrad/layers/dropout.h"
+#include "tamegrad/layers/ensemble.h"
 #include "tamegrad/layers/init.h"
 #include "tamegrad/layers/linear.h"
 #include "tamegrad/layers/loss.h"

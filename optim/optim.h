@@ -3,6 +3,7 @@
 
 #include "tamegrad/optim/adagrad.h"
 #include "tamegrad/optim/adam.h"
+#include "tamegrad/optim/averaging.h"
 #include "tamegrad/optim/early_stopping.h"
 #include "tamegrad/optim/optimizer.h"
 #include "tamegrad/optim/rmsprop.h"
