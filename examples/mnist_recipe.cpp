@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "tamegrad/data/mnist.h"
+
 namespace tg::examples {
 
 namespace {
@@ -237,6 +239,61 @@ int parse_flags(int argc, char** argv, Flags& f) {
     return 2;
   }
   return -1;
+}
+
+MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed) {
+  std::string dir;
+  try {
+    dir = data::find_mnist_dir(f.data);
+  } catch (const Error& e) {
+    throw FlagError(std::string("--data: ") + e.what());
+  }
+  data::MnistSplit train_set = data::load_mnist(dir, true);
+  const data::MnistSplit test_set = data::load_mnist(dir, false);
+  if (f.limit > 0 && f.limit < train_set.images.size(0)) {
+    train_set.images = train_set.images.slice(0, 0, f.limit);
+    train_set.labels = train_set.labels.slice(0, 0, f.limit);
+  }
+  data::LoaderOptions train_options;
+  train_options.batch_size = f.batch;
+  train_options.seed = seed;
+  train_options.device = device;
+  // On a GPU the data set lives there: batches are gathered and normalised on the device.
+  train_options.resident = device.is_cuda();
+  train_options.crop_pad = f.augment == "crop" || f.augment == "both" ? 2 : 0;
+  train_options.flip = f.augment == "flip" || f.augment == "both";
+  data::LoaderOptions test_options = train_options;
+  test_options.batch_size = 1000;
+  test_options.shuffle = false;
+  test_options.crop_pad = 0;
+  test_options.flip = false;
+  MnistLoaders loaders;
+  loaders.train =
+      std::make_unique<data::DataLoader>(train_set.images, train_set.labels, train_options);
+  loaders.test = std::make_unique<data::DataLoader>(test_set.images, test_set.labels, test_options);
+  loaders.dataset = data::dataset_name(dir);
+  return loaders;
+}
+
+Evaluation evaluate(layers::Module& model, data::DataLoader& loader) {
+  NoGradGuard no_grad;
+  model.eval();
+  loader.start_epoch(0);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    const data::Batch batch = loader.batch(b);
+    const Tensor logits = model(batch.x);
+    loss_sum += cross_entropy(logits, batch.y, Reduction::Sum).item<double>();
+    const Tensor predicted = argmax(logits, 1).to(Device::cpu());
+    const Tensor truth = batch.y.to(Device::cpu());
+    const int64_t* p = predicted.data_ptr<int64_t>();
+    const int64_t* t = truth.data_ptr<int64_t>();
+    for (int64_t i = 0; i < truth.numel(); ++i) correct += p[i] == t[i];
+  }
+  model.train();
+  const double n = static_cast<double>(loader.size());
+  return {loss_sum / n, static_cast<double>(correct) / n};
 }
 
 }  // namespace tg::examples

@@ -1,6 +1,7 @@
 // mnist_train's recipe: its flags (Flags, parsed with CLI11, `--help` lists them with
-// their defaults) and what they build: the device, the initialisation, the optimizer and
-// the learning-rate schedule. The training loop is examples/mnist_train.cpp.
+// their defaults) and what they build: the device, the data loaders, the initialisation,
+// the optimizer and the learning-rate schedule; and the evaluation. The training loop is
+// examples/mnist_train.cpp; examples/ensemble.cpp shares the rest.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tamegrad/data/dataloader.h"
 #include "tamegrad/tamegrad.h"
 
 namespace tg::examples {
@@ -50,6 +52,21 @@ struct FlagError : std::runtime_error {
 
 // Parses the command line into `f`. Returns -1 to go on, else the exit code: 0 after
 // --help, 2 for a bad flag (the message, naming the flag and the valid values, printed).
+// The training loader (--batch, --limit, --augment; shuffled from `seed`) and the test
+// loader (batches of 1000, in order) of --data on `device`, resident there on a GPU.
+struct MnistLoaders {
+  std::unique_ptr<data::DataLoader> train, test;
+  std::string dataset;  // "fashion-mnist", "mnist", ...
+};
+MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed);
+
+// Test loss (mean cross-entropy) and accuracy of `model` over `loader`, in eval mode (the
+// model is put back in training mode).
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+};
+Evaluation evaluate(layers::Module& model, data::DataLoader& loader);
+
 int parse_flags(int argc, char** argv, Flags& f);
 
 Device pick_device(const std::string& spec);

@@ -27,6 +27,8 @@
 namespace {
 
 using namespace tg;
+using tg::examples::evaluate;
+using tg::examples::Evaluation;
 using tg::examples::FlagError;
 using tg::examples::Flags;
 using tg::examples::initialise;
@@ -36,31 +38,6 @@ using tg::examples::make_optimizer;
 using tg::examples::make_schedule;
 using tg::examples::pick_device;
 
-struct Evaluation {
-  double loss = 0, accuracy = 0;
-};
-
-Evaluation evaluate(layers::Module& model, data::DataLoader& loader) {
-  NoGradGuard no_grad;
-  model.eval();
-  loader.start_epoch(0);
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t b = 0; b < loader.batches(); ++b) {
-    const data::Batch batch = loader.batch(b);
-    const Tensor logits = model(batch.x);
-    loss_sum += cross_entropy(logits, batch.y, Reduction::Sum).item<double>();
-    const Tensor predicted = argmax(logits, 1).to(Device::cpu());
-    const Tensor truth = batch.y.to(Device::cpu());
-    const int64_t* p = predicted.data_ptr<int64_t>();
-    const int64_t* t = truth.data_ptr<int64_t>();
-    for (int64_t i = 0; i < truth.numel(); ++i) correct += p[i] == t[i];
-  }
-  model.train();
-  const double n = static_cast<double>(loader.size());
-  return {loss_sum / n, static_cast<double>(correct) / n};
-}
-
 // Images in batch b of an epoch of `size` images in batches of `batch` (the last may be
 // short).
 int64_t batch_images(int64_t b, int64_t batch, int64_t size) {
@@ -69,34 +46,10 @@ int64_t batch_images(int64_t b, int64_t batch, int64_t size) {
 
 int train(const Flags& f) {
   const Device device = pick_device(f.device);
-  std::string dir;
-  try {
-    dir = data::find_mnist_dir(f.data);
-  } catch (const Error& e) {
-    throw FlagError(std::string("--data: ") + e.what());
-  }
   if (f.threads > 0) omp_set_num_threads(f.threads);
-  data::MnistSplit train_set = data::load_mnist(dir, true);
-  const data::MnistSplit test_set = data::load_mnist(dir, false);
-  if (f.limit > 0 && f.limit < train_set.images.size(0)) {
-    train_set.images = train_set.images.slice(0, 0, f.limit);
-    train_set.labels = train_set.labels.slice(0, 0, f.limit);
-  }
-  data::LoaderOptions train_options;
-  train_options.batch_size = f.batch;
-  train_options.seed = f.seed;
-  train_options.device = device;
-  // On a GPU the data set lives there: batches are gathered and normalised on the device.
-  train_options.resident = device.is_cuda();
-  train_options.crop_pad = f.augment == "crop" || f.augment == "both" ? 2 : 0;
-  train_options.flip = f.augment == "flip" || f.augment == "both";
-  data::DataLoader train_loader(train_set.images, train_set.labels, train_options);
-  data::LoaderOptions test_options = train_options;
-  test_options.batch_size = 1000;
-  test_options.shuffle = false;
-  test_options.crop_pad = 0;
-  test_options.flip = false;
-  data::DataLoader test_loader(test_set.images, test_set.labels, test_options);
+  tg::examples::MnistLoaders loaders = tg::examples::make_loaders(f, device, f.seed);
+  data::DataLoader& train_loader = *loaders.train;
+  data::DataLoader& test_loader = *loaders.test;
 
   manual_seed(f.seed);  // the model's initial values come from the CPU generator
   std::shared_ptr<layers::Module> model =
@@ -109,7 +62,7 @@ int train(const Flags& f) {
   const int64_t steps_per_epoch = (train_loader.batches() + f.accumulate - 1) / f.accumulate;
   std::unique_ptr<optim::LrSchedule> schedule = make_schedule(f, *opt, steps_per_epoch);
   const bool per_batch = f.schedule == "cosine" || f.schedule == "onecycle";
-  const std::string dataset = data::dataset_name(dir);
+  const std::string& dataset = loaders.dataset;
   std::printf(
       "mnist_train: %s, %s (lr %g), %s on %s: %lld training / %lld test images, %lld "
       "parameters, %d OpenMP threads\n",
