@@ -32,9 +32,9 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-Outcome run(const ScratchDir& dir, const std::string& args) {
-  const std::string cmd =
-      std::string(TG_MNIST_TRAIN) + " " + args + " > " + dir.file("out") + " 2> " + dir.file("err");
+Outcome run(const ScratchDir& dir, const std::string& args,
+            const std::string& program = TG_MNIST_TRAIN) {
+  const std::string cmd = program + " " + args + " > " + dir.file("out") + " 2> " + dir.file("err");
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir.file("out")),
           slurp(dir.file("err"))};
@@ -296,4 +296,26 @@ TEST(MnistTrain, BadDataExitsWithCodeOneNamingTheFile) {
 }
 
 }  // namespace
+// examples/ensemble.cpp: every model's accuracy, the averaged predictions', EMA's and SWA's
+// in its summary; a bad flag exits 2 naming it.
+TEST(Ensemble, ReportsMembersAveragedPredictionsEmaAndSwa) {
+  ScratchDir data;
+  testing::write_mnist(data, 200, 50);
+  const Outcome r = run(
+      data, "--members 2 --epochs 2 --swa-from 1 --device cpu --data " + data.path(), TG_ENSEMBLE);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* key :
+       {"members", "mean_member_accuracy", "ensemble_accuracy", "ema_accuracy", "swa_accuracy"}) {
+    EXPECT_NE(r.out.find(std::string("\"") + key + "\": "), std::string::npos) << key << r.out;
+  }
+  EXPECT_NE(r.out.find("member 1 SWA (2 epoch ends)"), std::string::npos) << r.out;
+  const double accuracy = metric(r.out, "ensemble_accuracy").at(0);
+  EXPECT_GE(accuracy, 0.0);
+  EXPECT_LE(accuracy, 1.0);
+  const Outcome bad =
+      run(data, "--epochs 2 --swa-from 3 --device cpu --data " + data.path(), TG_ENSEMBLE);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--swa-from 3 is past the last epoch"), std::string::npos) << bad.err;
+}
+
 }  // namespace tg

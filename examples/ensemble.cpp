@@ -1,0 +1,203 @@
+// ensemble: model fusion on MNIST-format data. Trains K models of the same recipe from
+// seeds seed, seed+1, ... and reports each one's test accuracy, the accuracy of their
+// averaged predictions (layers::average_predictions), and, for the first member, of its
+// exponential moving average (updated after every step) and of its stochastic weight
+// average (taken at the end of each epoch from --swa-from on), both with BatchNorm
+// statistics recomputed on training batches (layers::update_batch_norm). The last line of
+// stdout is one JSON object.
+//
+//   ensemble [--model mlp|cnn] [--members K] [--epochs N] [--ema-decay D] [--swa-from E]
+//            [--data DIR] [--limit N] [--seed S] [--threads N] [--device D]
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/progress.h"
+#include "mnist_models.h"
+#include "mnist_recipe.h"
+#include "tamegrad/tamegrad.h"
+
+namespace {
+
+using namespace tg;
+using tg::examples::Evaluation;
+using tg::examples::Flags;
+
+struct Options {
+  Flags recipe;  // model, epochs, data, limit, seed, threads, device (Adam, lr 1e-3, batch 128)
+  int members = 3;
+  double ema_decay = 0.999;
+  int swa_from = 2;  // the first epoch whose end SWA averages
+};
+
+std::shared_ptr<layers::Module> make_model(const Flags& f) {
+  if (f.model == "cnn") return tg::examples::mnist_cnn();
+  return tg::examples::mnist_mlp();
+}
+
+// The ensemble's test loss and accuracy: the mean of the members' softmax outputs.
+Evaluation evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>& models,
+                             data::DataLoader& loader) {
+  std::vector<layers::Module*> members;
+  for (const auto& m : models) {
+    m->eval();
+    members.push_back(m.get());
+  }
+  loader.start_epoch(0);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    const data::Batch batch = loader.batch(b);
+    const Tensor probs = layers::average_predictions(members, batch.x);
+    loss_sum += nll_loss(log(probs), batch.y, Reduction::Sum).item<double>();
+    const Tensor predicted = argmax(probs, 1).to(Device::cpu());
+    const Tensor truth = batch.y.to(Device::cpu());
+    for (int64_t i = 0; i < truth.numel(); ++i) {
+      correct += predicted.data_ptr<int64_t>()[i] == truth.data_ptr<int64_t>()[i];
+    }
+  }
+  for (const auto& m : models) m->train();
+  const double n = static_cast<double>(loader.size());
+  return {loss_sum / n, static_cast<double>(correct) / n};
+}
+
+// A fresh model holding `average`'s weights (and `source`'s buffers), with its BatchNorm
+// statistics recomputed on up to 50 training batches.
+Evaluation evaluate_average(const Flags& f, const Device& device, const layers::Module& source,
+                            const optim::AveragedWeights& average, data::DataLoader& train,
+                            data::DataLoader& test) {
+  std::shared_ptr<layers::Module> model = make_model(f);
+  model->to(device);
+  model->load_state_dict(source.state_dict());
+  average.copy_to(model->named_parameters());
+  train.start_epoch(0);
+  const int64_t batches = std::min<int64_t>(train.batches(), 50);
+  layers::update_batch_norm(*model, batches, [&](int64_t b) { return train.batch(b).x; });
+  return tg::examples::evaluate(*model, test);
+}
+
+int run(const Options& o) {
+  const Flags& f = o.recipe;
+  const Device device = tg::examples::pick_device(f.device);
+  if (f.threads > 0) omp_set_num_threads(f.threads);
+  std::vector<std::shared_ptr<layers::Module>> models;
+  std::vector<double> accuracies;
+  std::unique_ptr<optim::AveragedWeights> ema, swa;
+  std::shared_ptr<data::DataLoader> test_loader;
+  std::string dataset;
+  for (int k = 0; k < o.members; ++k) {
+    const uint64_t seed = f.seed + static_cast<uint64_t>(k);
+    tg::examples::MnistLoaders loaders = tg::examples::make_loaders(f, device, seed);
+    test_loader = std::move(loaders.test);
+    dataset = loaders.dataset;
+    manual_seed(seed);
+    std::shared_ptr<layers::Module> model = make_model(f);
+    model->to(device);
+    std::unique_ptr<optim::Optimizer> opt = tg::examples::make_optimizer(f, model->parameters());
+    if (k == 0) {
+      ema = std::make_unique<optim::AveragedWeights>(
+          optim::AveragedWeights::ema(model->named_parameters(), o.ema_decay));
+      swa = std::make_unique<optim::AveragedWeights>(
+          optim::AveragedWeights::swa(model->named_parameters()));
+    }
+    data::DataLoader& train = *loaders.train;
+    for (int epoch = 1; epoch <= f.epochs; ++epoch) {
+      train.start_epoch(epoch);
+      for (int64_t b = 0; b < train.batches(); ++b) {
+        const data::Batch batch = train.batch(b);
+        opt->zero_grad();
+        cross_entropy((*model)(batch.x), batch.y).backward();
+        opt->step();
+        if (k == 0) ema->update();
+      }
+      if (k == 0 && epoch >= o.swa_from) swa->update();
+    }
+    const Evaluation e = tg::examples::evaluate(*model, *test_loader);
+    std::printf("member %d (seed %llu): test accuracy %.4f, test loss %.4f\n", k + 1,
+                static_cast<unsigned long long>(seed), e.accuracy, e.loss);
+    accuracies.push_back(e.accuracy);
+    if (k == 0) {
+      const Evaluation ema_eval = evaluate_average(f, device, *model, *ema, train, *test_loader);
+      const Evaluation swa_eval = evaluate_average(f, device, *model, *swa, train, *test_loader);
+      std::printf("member 1 EMA (decay %g): test accuracy %.4f\n", o.ema_decay, ema_eval.accuracy);
+      std::printf("member 1 SWA (%lld epoch ends): test accuracy %.4f\n",
+                  static_cast<long long>(swa->updates()), swa_eval.accuracy);
+      accuracies.push_back(ema_eval.accuracy);
+      accuracies.push_back(swa_eval.accuracy);
+    }
+    models.push_back(model);
+  }
+  double mean_member = 0;
+  std::string member_list;
+  for (int k = 0; k < o.members; ++k) {
+    const double a = accuracies[k == 0 ? 0 : k + 2];
+    mean_member += a / o.members;
+    member_list += (k ? ", " : "") + tg::examples::json_number(a);
+  }
+  const Evaluation together = evaluate_ensemble(models, *test_loader);
+  std::printf("mean member: %.4f; averaged predictions of %d: %.4f (test loss %.4f)\n", mean_member,
+              o.members, together.accuracy, together.loss);
+  std::printf("%s\n", tg::examples::json_object(
+                          {{"members", "[" + member_list + "]"},
+                           {"mean_member_accuracy", tg::examples::json_number(mean_member)},
+                           {"ensemble_accuracy", tg::examples::json_number(together.accuracy)},
+                           {"ema_accuracy", tg::examples::json_number(accuracies[1])},
+                           {"swa_accuracy", tg::examples::json_number(accuracies[2])},
+                           {"model", tg::examples::json_string(f.model)},
+                           {"epochs", std::to_string(f.epochs)},
+                           {"dataset", tg::examples::json_string(dataset)},
+                           {"device", tg::examples::json_string(device.str())}})
+                          .c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  o.recipe.epochs = 3;
+  CLI::App app{"Train K models and compare them with their ensemble, EMA and SWA."};
+  app.add_option("--model", o.recipe.model, "mlp | cnn")
+      ->check(CLI::IsMember({"mlp", "cnn"}))
+      ->capture_default_str();
+  app.add_option("--members", o.members, "models in the ensemble")
+      ->check(CLI::Range(2, 32))
+      ->capture_default_str();
+  app.add_option("--epochs", o.recipe.epochs, "epochs per member")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--ema-decay", o.ema_decay, "decay of the moving average, in [0, 1)")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  app.add_option("--swa-from", o.swa_from, "first epoch whose end SWA averages")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]");
+  app.add_option("--limit", o.recipe.limit, "use the first N training images")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", o.recipe.seed, "seed of the first member")->capture_default_str();
+  app.add_option("--threads", o.recipe.threads, "OpenMP threads")->check(CLI::PositiveNumber);
+  app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
+  try {
+    app.parse(argc, argv);
+    if (o.swa_from > o.recipe.epochs) {
+      throw tg::examples::FlagError("--swa-from " + std::to_string(o.swa_from) +
+                                    " is past the last epoch (--epochs " +
+                                    std::to_string(o.recipe.epochs) + ")");
+    }
+    return run(o);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const tg::examples::FlagError& e) {
+    std::fprintf(stderr, "ensemble: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ensemble: %s\n", e.what());
+    return 1;
+  }
+}
