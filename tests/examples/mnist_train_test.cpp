@@ -318,4 +318,39 @@ TEST(Ensemble, ReportsMembersAveragedPredictionsEmaAndSwa) {
   EXPECT_NE(bad.err.find("--swa-from 3 is past the last epoch"), std::string::npos) << bad.err;
 }
 
+// examples/hparam_search.cpp: a small grid, ranked by validation loss and written as CSV; a
+// random search repeats itself from its seed.
+TEST(HparamSearch, RanksAGridAndRepeatsARandomSearch) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 50);
+  const std::string common = " --epochs 2 --patience 1 --val 60 --device cpu --data " + data.path();
+  const Outcome grid = run(data,
+                           "--search grid --lr 0.001,0.003 --weight-decay 0 --dropout 0.1 --csv " +
+                               data.file("grid.csv") + common,
+                           TG_HPARAM_SEARCH);
+  ASSERT_EQ(grid.exit_code, 0) << grid.err;
+  std::istringstream csv(slurp(data.file("grid.csv")));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "rank,lr,weight_decay,dropout,val_loss,val_accuracy,best_epoch,epochs");
+  std::vector<double> losses;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> cells;
+    std::istringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 8u) << line;
+    losses.push_back(std::stod(cells[4]));
+  }
+  ASSERT_EQ(losses.size(), 2u);
+  EXPECT_LE(losses[0], losses[1]) << "ranked by validation loss";
+  EXPECT_NE(grid.out.find("\"best_val_loss\": "), std::string::npos) << grid.out;
+  const std::string random = "--search random --trials 2 --seed 5 --csv ";
+  ASSERT_EQ(run(data, random + data.file("r1.csv") + common, TG_HPARAM_SEARCH).exit_code, 0);
+  ASSERT_EQ(run(data, random + data.file("r2.csv") + common, TG_HPARAM_SEARCH).exit_code, 0);
+  EXPECT_EQ(slurp(data.file("r1.csv")), slurp(data.file("r2.csv")));
+  const Outcome bad = run(data, "--val 400" + common, TG_HPARAM_SEARCH);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--val"), std::string::npos) << bad.err;
+}
+
 }  // namespace tg
