@@ -185,19 +185,15 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return tg::examples::run_reporting_errors("ensemble", [&] {
     if (o.swa_from > o.recipe.epochs) {
       throw tg::examples::FlagError("--swa-from " + std::to_string(o.swa_from) +
                                     " is past the last epoch (--epochs " +
                                     std::to_string(o.recipe.epochs) + ")");
     }
     return run(o);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  } catch (const tg::examples::FlagError& e) {
-    std::fprintf(stderr, "ensemble: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ensemble: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -233,14 +233,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
   try {
     app.parse(argc, argv);
-    return run(o);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
-  } catch (const tg::examples::FlagError& e) {
-    std::fprintf(stderr, "hparam_search: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hparam_search: %s\n", e.what());
-    return 1;
   }
+  return tg::examples::run_reporting_errors("hparam_search", [&] { return run(o); });
 }

@@ -296,4 +296,16 @@ Evaluation evaluate(layers::Module& model, data::DataLoader& loader) {
   return {loss_sum / n, static_cast<double>(correct) / n};
 }
 
+int run_reporting_errors(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const FlagError& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
+}
+
 }  // namespace tg::examples

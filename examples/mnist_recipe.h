@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -66,6 +67,11 @@ struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 Evaluation evaluate(layers::Module& model, data::DataLoader& loader);
+
+// Runs a program's body, mapping what it throws to exit codes as every example does: a
+// FlagError (a bad flag, named in its message) gives 2, any other exception 1, each printed
+// after "<program>: " on stderr.
+int run_reporting_errors(const char* program, const std::function<int()>& body);
 
 int parse_flags(int argc, char** argv, Flags& f);
 

@@ -245,13 +245,5 @@ int train(const Flags& f) {
 int main(int argc, char** argv) {
   Flags f;
   if (const int code = parse_flags(argc, argv, f); code >= 0) return code;
-  try {
-    return train(f);
-  } catch (const FlagError& e) {
-    std::fprintf(stderr, "mnist_train: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mnist_train: %s\n", e.what());
-    return 1;
-  }
+  return tg::examples::run_reporting_errors("mnist_train", [&] { return train(f); });
 }
