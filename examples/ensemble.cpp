@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "common/progress.h"
-#include "mnist_models.h"
 #include "mnist_recipe.h"
 #include "tamegrad/tamegrad.h"
 
@@ -34,11 +33,6 @@ struct Options {
   double ema_decay = 0.999;
   int swa_from = 2;  // the first epoch whose end SWA averages
 };
-
-std::shared_ptr<layers::Module> make_model(const Flags& f) {
-  if (f.model == "cnn") return tg::examples::mnist_cnn();
-  return tg::examples::mnist_mlp();
-}
 
 // The ensemble's test loss and accuracy: the mean of the members' softmax outputs.
 Evaluation evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>& models,
@@ -71,7 +65,7 @@ Evaluation evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>&
 Evaluation evaluate_average(const Flags& f, const Device& device, const layers::Module& source,
                             const optim::AveragedWeights& average, data::DataLoader& train,
                             data::DataLoader& test) {
-  std::shared_ptr<layers::Module> model = make_model(f);
+  std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
   model->to(device);
   model->load_state_dict(source.state_dict());
   average.copy_to(model->named_parameters());
@@ -96,7 +90,7 @@ int run(const Options& o) {
     test_loader = std::move(loaders.test);
     dataset = loaders.dataset;
     manual_seed(seed);
-    std::shared_ptr<layers::Module> model = make_model(f);
+    std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
     model->to(device);
     std::unique_ptr<optim::Optimizer> opt = tg::examples::make_optimizer(f, model->parameters());
     if (k == 0) {
@@ -107,14 +101,9 @@ int run(const Options& o) {
     }
     data::DataLoader& train = *loaders.train;
     for (int epoch = 1; epoch <= f.epochs; ++epoch) {
-      train.start_epoch(epoch);
-      for (int64_t b = 0; b < train.batches(); ++b) {
-        const data::Batch batch = train.batch(b);
-        opt->zero_grad();
-        cross_entropy((*model)(batch.x), batch.y).backward();
-        opt->step();
+      tg::examples::train_epoch(*model, *opt, train, epoch, [&] {
         if (k == 0) ema->update();
-      }
+      });
       if (k == 0 && epoch >= o.swa_from) swa->update();
     }
     const Evaluation e = tg::examples::evaluate(*model, *test_loader);

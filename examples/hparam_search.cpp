@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "common/progress.h"
-#include "mnist_models.h"
 #include "mnist_recipe.h"
 #include "tamegrad/data/mnist.h"
 #include "tamegrad/tamegrad.h"
@@ -87,20 +86,12 @@ void run_trial(const Options& o, const Device& device, const data::MnistSplit& t
   options.batch_size = 1000;
   data::DataLoader val(val_set.images, val_set.labels, options);
   manual_seed(f.seed);
-  std::shared_ptr<layers::Module> model =
-      f.model == "cnn" ? std::shared_ptr<layers::Module>(tg::examples::mnist_cnn(t.dropout))
-                       : tg::examples::mnist_mlp(t.dropout);
+  std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = tg::examples::make_optimizer(f, model->parameters());
   optim::EarlyStopping early({o.patience, 0.0, false});
   for (int epoch = 1; epoch <= f.epochs; ++epoch) {
-    train.start_epoch(epoch);
-    for (int64_t b = 0; b < train.batches(); ++b) {
-      const data::Batch batch = train.batch(b);
-      opt->zero_grad();
-      cross_entropy((*model)(batch.x), batch.y).backward();
-      opt->step();
-    }
+    tg::examples::train_epoch(*model, *opt, train, epoch);
     const tg::examples::Evaluation e = tg::examples::evaluate(*model, val);
     t.epochs = epoch;
     const bool stop = early.update(e.loss);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "mnist_models.h"
 #include "tamegrad/data/mnist.h"
 
 namespace tg::examples {
@@ -305,6 +306,23 @@ int run_reporting_errors(const char* program, const std::function<int()>& body) 
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", program, e.what());
     return 1;
+  }
+}
+
+std::shared_ptr<layers::Module> make_model(const Flags& f) {
+  if (f.model == "cnn") return mnist_cnn(f.dropout >= 0 ? f.dropout : 0.5);
+  return mnist_mlp(f.dropout >= 0 ? f.dropout : 0.2);
+}
+
+void train_epoch(layers::Module& model, optim::Optimizer& opt, data::DataLoader& loader, int epoch,
+                 const std::function<void()>& after_step) {
+  loader.start_epoch(epoch);
+  for (int64_t b = 0; b < loader.batches(); ++b) {
+    const data::Batch batch = loader.batch(b);
+    opt.zero_grad();
+    cross_entropy(model(batch.x), batch.y).backward();
+    opt.step();
+    if (after_step) after_step();
   }
 }
 

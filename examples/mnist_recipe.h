@@ -68,6 +68,14 @@ struct Evaluation {
 };
 Evaluation evaluate(layers::Module& model, data::DataLoader& loader);
 
+// The --model network (mnist_models.h) with --dropout (or the model's default), on the CPU.
+std::shared_ptr<layers::Module> make_model(const Flags& f);
+
+// One epoch of plain steps (zero_grad, cross-entropy, backward, step) over `loader`,
+// calling after_step() after each step when given.
+void train_epoch(layers::Module& model, optim::Optimizer& opt, data::DataLoader& loader, int epoch,
+                 const std::function<void()>& after_step = nullptr);
+
 // Runs a program's body, mapping what it throws to exit codes as every example does: a
 // FlagError (a bad flag, named in its message) gives 2, any other exception 1, each printed
 // after "<program>: " on stderr.

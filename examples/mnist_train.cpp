@@ -18,7 +18,6 @@
 #include "common/checkpoint.h"
 #include "common/progress.h"
 #include "common/tensorboard.h"
-#include "mnist_models.h"
 #include "mnist_recipe.h"
 #include "tamegrad/data/dataloader.h"
 #include "tamegrad/data/mnist.h"
@@ -52,10 +51,7 @@ int train(const Flags& f) {
   data::DataLoader& test_loader = *loaders.test;
 
   manual_seed(f.seed);  // the model's initial values come from the CPU generator
-  std::shared_ptr<layers::Module> model =
-      f.model == "cnn" ? std::shared_ptr<layers::Module>(
-                             tg::examples::mnist_cnn(f.dropout >= 0 ? f.dropout : 0.5))
-                       : tg::examples::mnist_mlp(f.dropout >= 0 ? f.dropout : 0.2);
+  std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
   initialise(*model, f.init);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = make_optimizer(f, model->parameters());

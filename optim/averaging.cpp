@@ -38,7 +38,7 @@ void AveragedWeights::update() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& avg = averages_[i].second;
     const Tensor p = params_[i].second.detach();
-    avg.copy_(add(avg, mul(sub(p, avg), w)));  // avg + w·(p − avg)
+    add_(avg, mul(sub(p, avg), w));  // avg += w·(p − avg)
   }
   ++updates_;
 }
