@@ -277,6 +277,51 @@ void synchronize(int device, void* stream) {
   TG_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
 }
 
+void* allocate_pinned(size_t bytes) {
+  void* ptr = nullptr;
+  if (bytes > 0) TG_CUDA_CHECK(cudaMallocHost(&ptr, bytes));
+  return ptr;
+}
+
+void free_pinned(void* ptr) noexcept {
+  if (ptr != nullptr) (void)cudaFreeHost(ptr);
+}
+
+void copy_to_host_async(void* dst, const void* src, size_t bytes, int device, void* stream) {
+  if (bytes == 0) return;
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  TG_CUDA_CHECK(
+      cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, static_cast<cudaStream_t>(stream)));
+}
+
+void* create_event(int device) {
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  cudaEvent_t event;
+  TG_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  return event;
+}
+
+void destroy_event(void* event) noexcept {
+  if (event != nullptr) (void)cudaEventDestroy(static_cast<cudaEvent_t>(event));
+}
+
+void record_event(int device, void* event, void* stream) {
+  TG_CUDA_CHECK(cudaSetDevice(device));
+  TG_CUDA_CHECK(
+      cudaEventRecord(static_cast<cudaEvent_t>(event), static_cast<cudaStream_t>(stream)));
+}
+
+bool event_done(void* event) {
+  const cudaError_t status = cudaEventQuery(static_cast<cudaEvent_t>(event));
+  if (status == cudaErrorNotReady) return false;
+  TG_CUDA_CHECK(status);
+  return true;
+}
+
+void wait_event(void* event) {
+  TG_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event)));
+}
+
 std::string describe(int device) {
   cudaDeviceProp prop;
   TG_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));

@@ -45,6 +45,21 @@ void copy_bytes(void* dst, const Device& dst_device, const void* src, const Devi
                 size_t bytes);
 void synchronize(int device, void* stream);
 
+// Page-locked host memory, which a device-to-host copy fills without the host waiting
+// (core/readback.h). Freeing waits for nothing: the caller makes sure no copy is in flight.
+void* allocate_pinned(size_t bytes);
+void free_pinned(void* ptr) noexcept;
+// Queues a device-to-host copy into pinned memory on `stream`; returns at once.
+void copy_to_host_async(void* dst, const void* src, size_t bytes, int device, void* stream);
+// Events mark a point in a stream's work: record_event places it after what is queued so
+// far, event_done asks (without waiting) whether the work before it has finished, and
+// wait_event waits for it.
+void* create_event(int device);
+void destroy_event(void* event) noexcept;
+void record_event(int device, void* event, void* stream);
+bool event_done(void* event);
+void wait_event(void* event);
+
 // "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB".
 std::string describe(int device);
 // "CUDA runtime 13.0, cuBLAS 13.0.0, cuDNN 9.x" (what this build links).

@@ -29,6 +29,14 @@ void copy_bytes(void*, const Device&, const void*, const Device&, size_t) {
   not_compiled("copy to or from cuda");
 }
 void synchronize(int, void*) { not_compiled("synchronize cuda"); }
+void* allocate_pinned(size_t) { not_compiled("pinned host memory"); }
+void free_pinned(void*) noexcept {}
+void copy_to_host_async(void*, const void*, size_t, int, void*) { not_compiled("copy from cuda"); }
+void* create_event(int) { not_compiled("CUDA events"); }
+void destroy_event(void*) noexcept {}
+void record_event(int, void*, void*) { not_compiled("CUDA events"); }
+bool event_done(void*) { not_compiled("CUDA events"); }
+void wait_event(void*) { not_compiled("CUDA events"); }
 std::string describe(int) { not_compiled("describe cuda device"); }
 std::string library_versions() { return "CUDA support was not compiled in"; }
 

@@ -4,6 +4,7 @@
 // 16-byte vectors (float4 / double2) with four independent accumulators, then a fixed
 // warp-shuffle tree and a fixed tree over the warps. Stage 2 runs in the last block of the
 // last buffer's launch (Note [last block finishes]). No float atomics: reruns repeat.
+#include "tamegrad/kernels/cuda/block_sum.cuh"
 #include "tamegrad/kernels/cuda/launch.h"
 #include "tamegrad/kernels/grad_norm.h"
 
@@ -12,20 +13,6 @@ namespace tg::kernels::cuda {
 namespace {
 
 constexpr int kNormThreads = 256;
-
-// Sum over the block, in a fixed order; every thread gets the total.
-__device__ double block_sum(double value) {
-  __shared__ double warp_totals[kNormThreads / 32];
-  for (int offset = 16; offset > 0; offset /= 2)
-    value += __shfl_down_sync(0xffffffffu, value, offset);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_totals[warp] = value;
-  __syncthreads();
-  double total = 0;
-  for (int w = 0; w < kNormThreads / 32; ++w) total += warp_totals[w];
-  __syncthreads();  // warp_totals may be rewritten by the next call
-  return total;
-}
 
 // Squares of one vector of 16 bytes.
 __device__ __forceinline__ double squares(float4 v) {
@@ -72,7 +59,7 @@ __global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* partials
     for (int64_t j = vectors * kLanes + threadIdx.x; j < n; j += kNormThreads)
       acc[1] += squares(g[j]);
   }
-  const double total = block_sum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  const double total = block_sum<kNormThreads>((acc[0] + acc[1]) + (acc[2] + acc[3]));
   // partials is not __restrict__: the finishing block reads it again as finish.partials.
   if (threadIdx.x == 0 && partials != nullptr) partials[blockIdx.x] = total;
   if constexpr (kFinishes) {
@@ -87,7 +74,7 @@ __global__ void norm_kernel(const T* __restrict__ g, int64_t n, double* partials
     double sum = 0;
     for (int64_t p = threadIdx.x; p < finish.count; p += kNormThreads)
       sum += __ldcg(finish.partials + p);
-    sum = block_sum(sum);
+    sum = block_sum<kNormThreads>(sum);
     if (threadIdx.x == 0) {
       finish_clip(sum, finish);
       *arrivals = 0;

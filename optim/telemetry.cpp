@@ -1,0 +1,134 @@
+// GradientTelemetry (optim/telemetry.h).
+#include "tamegrad/optim/telemetry.h"
+
+#include <cmath>
+
+#include "tamegrad/core/autograd.h"
+#include "tamegrad/core/factory.h"
+#include "tamegrad/kernels/param_stats.h"
+
+namespace tg::optim {
+
+namespace {
+
+double ratio(double update, double weight) {
+  if (weight == 0) return update == 0 ? 0.0 : HUGE_VAL;
+  return update / weight;
+}
+
+}  // namespace
+
+GradientTelemetry::GradientTelemetry(const Optimizer& optimizer, const NamedTensors& names) {
+  const std::vector<FlatGroup>& flat = optimizer.flat_groups();
+  TG_ASSERT(!flat.empty(), "an optimizer has at least one flat group");
+  const Device device = flat.front().device;
+  auto name_of = [&](const Tensor& p, size_t position) {
+    for (const auto& [name, t] : names) {
+      if (t.defined() && t.is_alias_of(p)) return name;
+    }
+    return "param" + std::to_string(position);
+  };
+  size_t count = 0;
+  for (const FlatGroup& g : flat) count += g.members.size();
+  names_.resize(count);
+  dims_.resize(count);
+  numels_.resize(count);
+  int64_t pieces = 0;
+  NoGradGuard no_grad;
+  for (const FlatGroup& g : flat) {
+    TG_CHECK(g.device == device, "GradientTelemetry: parameters on ", device, " and ", g.device,
+             "; it measures parameters on one device");
+    std::vector<int64_t> sizes;
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      const Tensor& p = g.members[m];
+      const size_t position = g.positions[m];
+      sizes.push_back(p.numel());
+      names_[position] = name_of(p, position);
+      dims_[position] = p.dim();
+      numels_[position] = p.numel();
+    }
+    Group group{g.params,   g.grads, g.params.clone(), {}, param_stats_layout(sizes, device),
+                g.positions};
+    pieces += group.layout.piece_count();
+    groups_.push_back(std::move(group));
+  }
+  sums_ = zeros({pieces, kernels::kStatColumns}, TensorOptions(DType::Float64).device(device));
+  int64_t at = 0;
+  for (Group& group : groups_) {
+    group.sums = sums_.slice(0, at, at + group.layout.piece_count());
+    at += group.layout.piece_count();
+  }
+  readback_ = std::make_unique<Readback>(sums_);
+}
+
+void GradientTelemetry::record(int64_t step) {
+  for (Group& g : groups_) param_stats_(g.params, g.grads, g.previous, g.layout, g.sums);
+  readback_->start();
+  steps_.push_back(step);
+}
+
+std::optional<GradientStats> GradientTelemetry::poll() {
+  std::optional<std::vector<double>> sums = readback_->poll();
+  if (!sums) return std::nullopt;
+  const int64_t step = steps_.front();
+  steps_.pop_front();
+  return convert(*sums, step);
+}
+
+std::optional<GradientStats> GradientTelemetry::wait() {
+  std::optional<std::vector<double>> sums = readback_->wait();
+  if (!sums) return std::nullopt;
+  const int64_t step = steps_.front();
+  steps_.pop_front();
+  return convert(*sums, step);
+}
+
+// Adds each tensor's piece rows in order (Note [stat pieces], kernels/param_stats.h), then
+// the tensors' sums in parameter order for the totals.
+GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_t step) const {
+  using kernels::kStatColumns;
+  struct Sums {
+    double grad = 0, weight = 0, update = 0, zeros = 0;
+  };
+  std::vector<Sums> per_tensor(names_.size());
+  int64_t row0 = 0;
+  for (const Group& g : groups_) {
+    for (size_t t = 0; t < g.positions.size(); ++t) {
+      Sums& s = per_tensor[g.positions[t]];
+      for (int64_t p = g.layout.first[t]; p < g.layout.first[t + 1]; ++p) {
+        const double* row = sums.data() + (row0 + p) * kStatColumns;
+        s.grad += row[kernels::kGradSquares];
+        s.weight += row[kernels::kWeightSquares];
+        s.update += row[kernels::kUpdateSquares];
+        s.zeros += row[kernels::kZeroGrads];
+      }
+    }
+    row0 += g.layout.piece_count();
+  }
+  GradientStats out;
+  out.step = step;
+  Sums total;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const Sums& s = per_tensor[i];
+    TensorStats t;
+    t.name = names_[i];
+    t.dim = dims_[i];
+    t.numel = numels_[i];
+    t.zero_fraction = t.numel > 0 ? s.zeros / static_cast<double>(t.numel) : 0.0;
+    t.grad_norm = std::sqrt(s.grad);
+    t.weight_norm = std::sqrt(s.weight);
+    t.update_norm = std::sqrt(s.update);
+    t.update_ratio = ratio(t.update_norm, t.weight_norm);
+    out.tensors.push_back(t);
+    total.grad += s.grad;
+    total.weight += s.weight;
+    total.update += s.update;
+  }
+  out.grad_norm = std::sqrt(total.grad);
+  out.weight_norm = std::sqrt(total.weight);
+  out.update_norm = std::sqrt(total.update);
+  out.update_ratio = ratio(out.update_norm, out.weight_norm);
+  return out;
+}
+
+}  // namespace tg::optim
