@@ -1,0 +1,97 @@
+// Gradient monitor: turns the telemetry's per-tensor numbers (optim/telemetry.h) into named
+// alarms, per tensor (a layer's weight or bias), each with an action:
+//   non_finite  a gradient or weight holding Inf/NaN; names, of the tensors hit on the
+//               step it first happens, the one nearest the output (where backward starts:
+//               the first to go bad, the others inherit it)
+//   explosion   a tensor's gradient norm over jump_factor × the median of its last
+//               `window` norms, or the global norm over max_grad_norm
+//   vanishing   a weight tensor's (dim >= 2) gradient norm under vanishing_norm, or under
+//               vanishing_ratio × the last weight tensor's (orders of magnitude below the
+//               layer nearest the output)
+//   dead_units  a 1-D tensor (a bias: a ReLU unit inactive over the whole batch passes no
+//               gradient to it) with at least dead_fraction of its gradient entries exactly
+//               0, for dead_patience records in a row
+// A condition raises its alarm when it starts and again only after it has cleared, so a
+// long explosion is one line in the log, not thousands. Actions: Log; SkipStep (the loop
+// should not apply this step: skip_requested(), for loops that read the record before
+// step()); Stop (stop_requested() stays true: Keras' TerminateOnNaN).
+//
+// Tests: tests/unit/monitor_test.cpp (synthetic sequences; a healthy CNN raises nothing).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tamegrad/config.h"
+#include "tamegrad/optim/telemetry.h"
+
+TG_API_BEGIN
+
+namespace tg::optim {
+
+enum class AlarmKind { NonFinite, Explosion, Vanishing, DeadUnits };
+enum class AlarmAction { Log, SkipStep, Stop };
+const char* alarm_kind_name(AlarmKind kind);  // "non_finite", "explosion", ...
+const char* alarm_action_name(AlarmAction action);
+
+struct Alarm {
+  AlarmKind kind;
+  int64_t step;
+  std::string tensor;  // the tensor it concerns; "(global)" for the global norm
+  double value;        // what was measured
+  double threshold;    // what it was compared with
+  AlarmAction action;
+  std::string message;  // one line for the log
+};
+
+struct MonitorOptions {
+  int window = 20;                // explosion: norms kept per tensor (>= 2); tested once full
+  double jump_factor = 10;        // explosion: norm > jump_factor × the window's median (> 1)
+  double max_grad_norm = 0;       // explosion: global norm above this (0: no bound)
+  double vanishing_norm = 1e-8;   // vanishing: weight gradient norm under this (>= 0)
+  double vanishing_ratio = 1e-4;  // vanishing: under this × the last weight tensor's (>= 0)
+  double dead_fraction = 0.5;     // dead units: share of exactly-zero entries, in (0, 1]
+  int dead_patience = 10;         // dead units: records in a row (>= 1)
+  AlarmAction on_non_finite = AlarmAction::Stop;
+  AlarmAction on_explosion = AlarmAction::Log;
+  AlarmAction on_vanishing = AlarmAction::Log;
+  AlarmAction on_dead_units = AlarmAction::Log;
+};
+
+class GradientMonitor {
+ public:
+  // Throws naming the option when one is out of range.
+  explicit GradientMonitor(const MonitorOptions& options = {});
+
+  // Checks one record (records must come in step order); returns the alarms it raised.
+  std::vector<Alarm> observe(const GradientStats& stats);
+  // Whether an alarm with action Stop has been raised.
+  bool stop_requested() const { return stop_; }
+  // Whether a condition whose action is SkipStep holds in the last record.
+  bool skip_requested() const { return skip_; }
+  // Every alarm raised so far, in order.
+  const std::vector<Alarm>& alarms() const { return alarms_; }
+
+ private:
+  AlarmAction action_for(AlarmKind kind) const;
+  // Records that `condition` holds for (kind, tensor) on this record; raises its alarm when
+  // it did not hold on the previous one.
+  void hold(AlarmKind kind, const std::string& tensor, int64_t step, double value, double threshold,
+            const std::string& message, std::vector<Alarm>& raised);
+
+  MonitorOptions options_;
+  std::map<std::string, std::deque<double>> history_;   // per tensor: the last norms
+  std::map<std::string, int> zero_streak_;              // per tensor: records over dead_fraction
+  std::set<std::pair<int, std::string>> active_, now_;  // conditions holding: last, this record
+  std::vector<Alarm> alarms_;
+  bool stop_ = false, skip_ = false;
+};
+
+}  // namespace tg::optim
+
+TG_API_END
