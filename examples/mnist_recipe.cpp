@@ -216,6 +216,14 @@ int parse_flags(int argc, char** argv, Flags& f) {
                  "digits), both")
       ->check(CLI::IsMember({"none", "crop", "flip", "both"}))
       ->capture_default_str();
+  app.add_flag("--monitor", f.monitor,
+               "measure every tensor's gradient, weight and update norms each step and raise "
+               "alarms (non-finite: stops the run; explosion, vanishing, dead units: logged), "
+               "printed on stderr and written to --metrics");
+  app.add_option("--max-grad-norm", f.max_grad_norm,
+                 "with --monitor, an explosion alarm when the global gradient norm exceeds "
+                 "this [default: off]")
+      ->check(CLI::PositiveNumber);
   app.add_option("--tensorboard", f.tensorboard,
                  "write each epoch's metrics as TensorBoard scalars into this directory");
   app.add_option("--checkpoint", f.checkpoint,

@@ -45,6 +45,8 @@ struct Flags {
   std::string tensorboard;       // a directory for TensorBoard scalar logs
   std::string augment = "none";  // none | crop | flip | both
   int stop_after = 0;            // stop after this epoch, as if interrupted (0: never)
+  bool monitor = false;          // gradient telemetry and alarms (optim/monitor.h)
+  double max_grad_norm = 0;      // --monitor: explosion alarm above this global norm (0: off)
 };
 
 struct FlagError : std::runtime_error {

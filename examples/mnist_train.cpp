@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/checkpoint.h"
+#include "common/gradient_watch.h"
 #include "common/progress.h"
 #include "common/tensorboard.h"
 #include "mnist_recipe.h"
@@ -94,6 +95,13 @@ int train(const Flags& f) {
     metrics.open(f.metrics);
     if (!metrics) throw FlagError("--metrics " + f.metrics + ": cannot open it for writing");
   }
+  std::unique_ptr<tg::examples::GradientWatch> watch;
+  if (f.monitor) {
+    optim::MonitorOptions options;
+    options.max_grad_norm = f.max_grad_norm;
+    watch = std::make_unique<tg::examples::GradientWatch>("mnist_train", *opt,
+                                                          model->named_parameters(), options);
+  }
   double train_seconds = 0;
   Evaluation last;
   if (epochs_done >= std::min(f.epochs, f.stop_after > 0 ? f.stop_after : f.epochs)) {
@@ -139,6 +147,7 @@ int train(const Flags& f) {
         if (b + 1 == batches && !grad_norm.defined()) grad_norm = opt->grad_norm();
         opt->step();
         if (per_batch) schedule->step();
+        if (watch) watch->after_step((epoch - 1) * steps_per_epoch + b / k);
       }
       {
         NoGradGuard no_grad;
@@ -149,7 +158,9 @@ int train(const Flags& f) {
         progress.draw(static_cast<long>(b + 1), loss_sum.item<double>() / images,
                       static_cast<long>(std::min<double>(images, train_loader.size())));
       }
+      if (watch && watch->stop_requested()) break;
     }
+    if (watch) watch->drain();
     const double train_loss = loss_sum.item<double>() / static_cast<double>(train_loader.size());
     const double seconds = progress.seconds();
     progress.finish();
@@ -174,7 +185,8 @@ int train(const Flags& f) {
                       {"grad_norm", json_number(norm)},
                       {"lr", json_number(epoch_lr)},
                       {"seconds", json_number(seconds)},
-                      {"images_per_second", json_number(train_loader.size() / seconds)}})
+                      {"images_per_second", json_number(train_loader.size() / seconds)},
+                      {"alarms", watch ? watch->take_alarms_json() : "[]"}})
               << "\n";
       metrics.flush();
     }
@@ -204,6 +216,11 @@ int train(const Flags& f) {
            {"early_stop_best_epoch", std::to_string(early.best_epoch())}});
     }
     epochs_run = epoch;
+    if (watch && watch->stop_requested()) {
+      std::printf("mnist_train: stopped in epoch %d by a %s alarm (see stderr)\n", epoch,
+                  watch->stopped_by().c_str());
+      break;
+    }
     if (f.early_stop > 0 && patience_spent) {
       std::printf(
           "mnist_train: early stop after epoch %d: the test loss has not improved for %d "
@@ -219,20 +236,22 @@ int train(const Flags& f) {
     std::printf("mnist_train: restored the weights of epoch %d: test loss %.4f, accuracy %.4f\n",
                 early.best_epoch(), last.loss, last.accuracy);
   }
-  std::printf("%s\n",
-              tg::examples::json_object({{"test_accuracy", json_number(last.accuracy)},
-                                         {"test_loss", json_number(last.loss)},
-                                         {"train_seconds", json_number(train_seconds, "%.2f")},
-                                         {"epochs", std::to_string(epochs_run)},
-                                         {"early_stopped", early_stopped ? "true" : "false"},
-                                         {"best_epoch", std::to_string(early.best_epoch())},
-                                         {"device", json_string(device.str())},
-                                         {"model", json_string(f.model)},
-                                         {"optimizer", json_string(f.optimizer)},
-                                         {"dataset", json_string(dataset)},
-                                         {"seed", std::to_string(f.seed)},
-                                         {"threads", std::to_string(omp_get_max_threads())}})
-                  .c_str());
+  std::printf("%s\n", tg::examples::json_object(
+                          {{"test_accuracy", json_number(last.accuracy)},
+                           {"test_loss", json_number(last.loss)},
+                           {"train_seconds", json_number(train_seconds, "%.2f")},
+                           {"epochs", std::to_string(epochs_run)},
+                           {"early_stopped", early_stopped ? "true" : "false"},
+                           {"alarms", std::to_string(watch ? watch->alarm_count() : 0)},
+                           {"stopped_by", json_string(watch ? watch->stopped_by() : "")},
+                           {"best_epoch", std::to_string(early.best_epoch())},
+                           {"device", json_string(device.str())},
+                           {"model", json_string(f.model)},
+                           {"optimizer", json_string(f.optimizer)},
+                           {"dataset", json_string(dataset)},
+                           {"seed", std::to_string(f.seed)},
+                           {"threads", std::to_string(omp_get_max_threads())}})
+                          .c_str());
   return 0;
 }
 

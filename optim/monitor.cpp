@@ -46,7 +46,10 @@ std::string format(double value) {
 }  // namespace
 
 GradientMonitor::GradientMonitor(const MonitorOptions& o) : options_(o) {
-  TG_CHECK(o.window >= 2, "GradientMonitor: window must be at least 2, got ", o.window);
+  TG_CHECK(o.window >= 1, "GradientMonitor: window must be at least 1, got ", o.window);
+  TG_CHECK(o.min_history >= 1 && o.min_history <= o.window,
+           "GradientMonitor: min_history must be in [1, window = ", o.window, "], got ",
+           o.min_history);
   TG_CHECK(o.jump_factor > 1, "GradientMonitor: jump_factor must be above 1, got ", o.jump_factor);
   TG_CHECK(o.max_grad_norm >= 0, "GradientMonitor: max_grad_norm must be >= 0 (0: no bound), got ",
            o.max_grad_norm);
@@ -70,18 +73,19 @@ AlarmAction GradientMonitor::action_for(AlarmKind kind) const {
   return AlarmAction::Log;
 }
 
-void GradientMonitor::hold(AlarmKind kind, const std::string& tensor, int64_t step, double value,
-                           double threshold, const std::string& message,
-                           std::vector<Alarm>& raised) {
-  const auto key = std::make_pair(static_cast<int>(kind), tensor);
-  now_.insert(key);
+void GradientMonitor::hold(AlarmKind kind, const std::string& key, const Finding& worst,
+                           size_t tensors, size_t of, int64_t step, std::vector<Alarm>& raised) {
+  const auto id = std::make_pair(static_cast<int>(kind), key);
+  now_.insert(id);
   const AlarmAction action = action_for(kind);
   if (action == AlarmAction::SkipStep) skip_ = true;
-  if (active_.count(key) != 0) return;  // still the same condition: raised already
+  if (active_.count(id) != 0) return;  // still the same condition: raised already
   std::ostringstream line;
-  line << "step " << step << ": " << alarm_kind_name(kind) << " in " << tensor << ": " << message
-       << " (action: " << alarm_action_name(action) << ")";
-  raised.push_back({kind, step, tensor, value, threshold, action, line.str()});
+  line << "step " << step << ": " << alarm_kind_name(kind) << " in " << worst.tensor << ": "
+       << worst.message;
+  if (of > 0) line << " (" << tensors << " of " << of << " tensors)";
+  line << " (action: " << alarm_action_name(action) << ")";
+  raised.push_back({kind, step, worst.tensor, worst.value, worst.threshold, action, line.str()});
   if (action == AlarmAction::Stop) stop_ = true;
 }
 
@@ -90,49 +94,43 @@ std::vector<Alarm> GradientMonitor::observe(const GradientStats& stats) {
   now_.clear();
   skip_ = false;
   const MonitorOptions& o = options_;
+  const size_t count = stats.tensors.size();
+  // Per kind, every tensor that meets the condition; the alarm names the worst (highest
+  // score) and counts the rest.
+  std::vector<Finding> non_finite, jumps, vanishing, dead;
 
-  // Non-finite: one alarm per record, naming the tensor nearest the output.
-  int bad = 0;
-  const TensorStats* nearest_output = nullptr;
-  bool bad_weights = false;
   for (const TensorStats& t : stats.tensors) {
-    const bool grad_bad = !std::isfinite(t.grad_norm), weight_bad = !std::isfinite(t.weight_norm);
-    if (grad_bad || weight_bad) {
-      ++bad;
-      nearest_output = &t;
-      bad_weights = bad_weights || weight_bad;
+    // Non-finite: the later in the parameter order (nearer the output), the worse.
+    if (!std::isfinite(t.grad_norm) || !std::isfinite(t.weight_norm)) {
+      const bool weights = !std::isfinite(t.weight_norm);
+      non_finite.push_back({t.name, weights ? t.weight_norm : t.grad_norm, 0,
+                            static_cast<double>(non_finite.size()),
+                            weights ? "non-finite weights" : "non-finite gradient"});
+      continue;
     }
-  }
-  if (nearest_output != nullptr) {
-    std::ostringstream m;
-    m << (bad_weights ? "non-finite weights or gradients" : "non-finite gradient") << " in " << bad
-      << " of " << stats.tensors.size() << " tensors; nearest the output: " << nearest_output->name;
-    hold(AlarmKind::NonFinite, nearest_output->name, stats.step, nearest_output->grad_norm, 0,
-         m.str(), raised);
-  }
-
-  // Explosion: a jump over the tensor's recent median, or the global bound.
-  for (const TensorStats& t : stats.tensors) {
-    if (!std::isfinite(t.grad_norm)) continue;
+    // Explosion: the gradient norm against the median of this tensor's recent ones.
     std::deque<double>& history = history_[t.name];
-    if (static_cast<int>(history.size()) == o.window) {
+    if (static_cast<int>(history.size()) >= o.min_history) {
       const double typical = median(history);
       if (typical > 0 && t.grad_norm > o.jump_factor * typical) {
-        hold(AlarmKind::Explosion, t.name, stats.step, t.grad_norm, o.jump_factor * typical,
-             "gradient norm " + format(t.grad_norm) + " is " + format(t.grad_norm / typical) +
-                 "x its median of the last " + std::to_string(o.window) + " steps (" +
-                 format(typical) + ")",
-             raised);
+        jumps.push_back({t.name, t.grad_norm, o.jump_factor * typical, t.grad_norm / typical,
+                         "gradient norm " + format(t.grad_norm) + " is " +
+                             format(t.grad_norm / typical) + "x its recent median (" +
+                             format(typical) + ")"});
       }
-      history.pop_front();
     }
     history.push_back(t.grad_norm);
-  }
-  if (o.max_grad_norm > 0 && std::isfinite(stats.grad_norm) && stats.grad_norm > o.max_grad_norm) {
-    hold(AlarmKind::Explosion, "(global)", stats.step, stats.grad_norm, o.max_grad_norm,
-         "global gradient norm " + format(stats.grad_norm) + " is over the bound " +
-             format(o.max_grad_norm),
-         raised);
+    if (static_cast<int>(history.size()) > o.window) history.pop_front();
+    // Dead units: 1-D tensors whose gradient is mostly exact zeros, for a while.
+    if (t.dim == 1 && t.numel >= 2) {
+      int& streak = zero_streak_[t.name];
+      streak = t.zero_fraction >= o.dead_fraction ? streak + 1 : 0;
+      if (streak >= o.dead_patience) {
+        dead.push_back({t.name, t.zero_fraction, o.dead_fraction, t.zero_fraction,
+                        format(100 * t.zero_fraction) + "% of its units passed no gradient for " +
+                            std::to_string(streak) + " steps"});
+      }
+    }
   }
 
   // Vanishing: weight tensors against an absolute floor and against the last one.
@@ -143,31 +141,41 @@ std::vector<Alarm> GradientMonitor::observe(const GradientStats& stats) {
   for (const TensorStats& t : stats.tensors) {
     if (t.dim < 2 || t.numel == 0 || &t == last_weight || !std::isfinite(t.grad_norm)) continue;
     if (t.grad_norm < o.vanishing_norm) {
-      hold(AlarmKind::Vanishing, t.name, stats.step, t.grad_norm, o.vanishing_norm,
-           "gradient norm " + format(t.grad_norm) + " is under " + format(o.vanishing_norm),
-           raised);
+      vanishing.push_back(
+          {t.name, t.grad_norm, o.vanishing_norm, 1 / (t.grad_norm + 1e-300),
+           "gradient norm " + format(t.grad_norm) + " is under " + format(o.vanishing_norm)});
     } else if (last_weight != nullptr && std::isfinite(last_weight->grad_norm) &&
                t.grad_norm < o.vanishing_ratio * last_weight->grad_norm) {
       const double ratio = t.grad_norm / last_weight->grad_norm;
-      hold(AlarmKind::Vanishing, t.name, stats.step, ratio, o.vanishing_ratio,
-           "gradient norm " + format(t.grad_norm) + " is " + format(ratio) + " of " +
-               last_weight->name + "'s (" + format(last_weight->grad_norm) + ")",
-           raised);
+      vanishing.push_back({t.name, ratio, o.vanishing_ratio, 1 / ratio,
+                           "gradient norm " + format(t.grad_norm) + " is " + format(ratio) +
+                               " of " + last_weight->name + "'s (" +
+                               format(last_weight->grad_norm) + ")"});
     }
   }
 
-  // Dead units: 1-D tensors whose gradient is mostly exact zeros, for a while.
-  for (const TensorStats& t : stats.tensors) {
-    if (t.dim != 1 || t.numel < 2) continue;
-    int& streak = zero_streak_[t.name];
-    streak = t.zero_fraction >= o.dead_fraction ? streak + 1 : 0;
-    if (streak >= o.dead_patience) {
-      hold(AlarmKind::DeadUnits, t.name, stats.step, t.zero_fraction, o.dead_fraction,
-           format(100 * t.zero_fraction) + "% of its units passed no gradient for " +
-               std::to_string(streak) + " steps",
-           raised);
-    }
+  auto worst = [](const std::vector<Finding>& findings) {
+    return *std::max_element(findings.begin(), findings.end(),
+                             [](const Finding& a, const Finding& b) { return a.score < b.score; });
+  };
+  if (!non_finite.empty()) {
+    Finding w = worst(non_finite);
+    w.message += "; nearest the output";
+    hold(AlarmKind::NonFinite, "", w, non_finite.size(), count, stats.step, raised);
   }
+  if (!jumps.empty())
+    hold(AlarmKind::Explosion, "", worst(jumps), jumps.size(), count, stats.step, raised);
+  if (o.max_grad_norm > 0 && std::isfinite(stats.grad_norm) && stats.grad_norm > o.max_grad_norm) {
+    hold(AlarmKind::Explosion, "(global)",
+         {"(global)", stats.grad_norm, o.max_grad_norm, 0,
+          "global gradient norm " + format(stats.grad_norm) + " is over the bound " +
+              format(o.max_grad_norm)},
+         0, 0, stats.step, raised);
+  }
+  if (!vanishing.empty())
+    hold(AlarmKind::Vanishing, "", worst(vanishing), vanishing.size(), count, stats.step, raised);
+  if (!dead.empty())
+    hold(AlarmKind::DeadUnits, "", worst(dead), dead.size(), count, stats.step, raised);
 
   active_ = now_;
   alarms_.insert(alarms_.end(), raised.begin(), raised.end());

@@ -4,15 +4,18 @@
 //               step it first happens, the one nearest the output (where backward starts:
 //               the first to go bad, the others inherit it)
 //   explosion   a tensor's gradient norm over jump_factor × the median of its last
-//               `window` norms, or the global norm over max_grad_norm
+//               `window` norms (once min_history are known), or the global norm over
+//               max_grad_norm
 //   vanishing   a weight tensor's (dim >= 2) gradient norm under vanishing_norm, or under
 //               vanishing_ratio × the last weight tensor's (orders of magnitude below the
 //               layer nearest the output)
 //   dead_units  a 1-D tensor (a bias: a ReLU unit inactive over the whole batch passes no
 //               gradient to it) with at least dead_fraction of its gradient entries exactly
 //               0, for dead_patience records in a row
-// A condition raises its alarm when it starts and again only after it has cleared, so a
-// long explosion is one line in the log, not thousands. Actions: Log; SkipStep (the loop
+// One alarm per kind and record: it names the worst tensor (nearest the output, largest
+// jump, smallest ratio, most zeros) and counts the others. A condition raises its alarm
+// when it starts and again only after it has cleared, so a long explosion is one line in
+// the log, not thousands. Actions: Log; SkipStep (the loop
 // should not apply this step: skip_requested(), for loops that read the record before
 // step()); Stop (stop_requested() stays true: Keras' TerminateOnNaN).
 //
@@ -50,7 +53,8 @@ struct Alarm {
 };
 
 struct MonitorOptions {
-  int window = 20;                // explosion: norms kept per tensor (>= 2); tested once full
+  int window = 20;                // explosion: norms kept per tensor (>= 1)
+  int min_history = 1;            // explosion: norms known before a tensor is tested (1..window)
   double jump_factor = 10;        // explosion: norm > jump_factor × the window's median (> 1)
   double max_grad_norm = 0;       // explosion: global norm above this (0: no bound)
   double vanishing_norm = 1e-8;   // vanishing: weight gradient norm under this (>= 0)
@@ -79,10 +83,16 @@ class GradientMonitor {
 
  private:
   AlarmAction action_for(AlarmKind kind) const;
-  // Records that `condition` holds for (kind, tensor) on this record; raises its alarm when
-  // it did not hold on the previous one.
-  void hold(AlarmKind kind, const std::string& tensor, int64_t step, double value, double threshold,
-            const std::string& message, std::vector<Alarm>& raised);
+  // A tensor that meets a condition; `score` orders them (the alarm names the highest).
+  struct Finding {
+    std::string tensor;
+    double value, threshold, score;
+    std::string message;
+  };
+  // Records that the condition (kind, key) holds on this record, `worst` being its worst
+  // tensor of `tensors` out of `of`; raises its alarm when it did not hold on the last one.
+  void hold(AlarmKind kind, const std::string& key, const Finding& worst, size_t tensors, size_t of,
+            int64_t step, std::vector<Alarm>& raised);
 
   MonitorOptions options_;
   std::map<std::string, std::deque<double>> history_;   // per tensor: the last norms

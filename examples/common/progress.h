@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -29,7 +30,9 @@ inline std::string json_string(const std::string& s) {
   }
   return out + "\"";
 }
+// Non-finite values are written as null (JSON has no NaN or Infinity).
 inline std::string json_number(double v, const char* format = "%.6g") {
+  if (!std::isfinite(v)) return "null";
   char buf[64];
   std::snprintf(buf, sizeof buf, format, v);
   return buf;

@@ -13,58 +13,19 @@
 #include "tamegrad/core/device.h"
 #include "tamegrad/core/safetensors.h"
 #include "tamegrad/tests/data/idx_files.h"
+#include "tamegrad/tests/examples/program_runner.h"
 #include "tamegrad/tests/support/parity.h"
 
 namespace tg {
 namespace {
 
+using testing::metric;
+using testing::metric_text;
+using testing::Outcome;
+using testing::run;
 using testing::ScratchDir;
-
-struct Outcome {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Outcome run(const ScratchDir& dir, const std::string& args,
-            const std::string& program = TG_MNIST_TRAIN) {
-  const std::string cmd = program + " " + args + " > " + dir.file("out") + " 2> " + dir.file("err");
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir.file("out")),
-          slurp(dir.file("err"))};
-}
-
-// The values under `key` in a --metrics file, one per line, as printed.
-std::vector<std::string> metric_text(const std::string& metrics, const std::string& key) {
-  std::vector<std::string> out;
-  std::istringstream lines(metrics);
-  std::string line;
-  const std::string field = "\"" + key + "\": ";
-  while (std::getline(lines, line)) {
-    const size_t at = line.find(field);
-    if (at == std::string::npos) continue;
-    const size_t from = at + field.size();
-    out.push_back(line.substr(from, line.find_first_of(",}", from) - from));
-  }
-  return out;
-}
-
-std::vector<std::string> train_losses(const std::string& metrics) {
-  return metric_text(metrics, "train_loss");
-}
-
-// The same as numbers.
-std::vector<double> metric(const std::string& metrics, const std::string& key) {
-  std::vector<double> out;
-  for (const std::string& text : metric_text(metrics, key)) out.push_back(std::stod(text));
-  return out;
-}
+using testing::slurp;
+using testing::train_losses;
 
 TEST(MnistTrain, TrainsBothModelsReproduciblyWithRecordedLosses) {
   ScratchDir data;

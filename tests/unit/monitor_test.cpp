@@ -74,8 +74,25 @@ TEST(GradientMonitor, AJumpRaisesOneExplosionPerEpisodeOnItsStepAndTensor) {
       << alarms[0].message;
 }
 
-TEST(GradientMonitor, NothingIsComparedBeforeTheWindowIsFull) {
-  GradientMonitor monitor;
+TEST(GradientMonitor, AJumpRightAfterTheFirstStepNamesTheLargestJump) {
+  GradientMonitor monitor;  // min_history 1: the second record is compared with the first
+  Sequence seq;
+  const auto alarms = run(monitor, seq, 4, [](GradientStats& s) {
+    if (s.step >= 1) {
+      for (auto& t : s.tensors) t.grad_norm *= std::pow(1e3, static_cast<double>(s.step));
+      s.tensors[0].grad_norm *= 100;  // l0.weight jumps most
+    }
+  });
+  ASSERT_EQ(alarms.size(), 1u) << "one alarm per kind and episode";
+  EXPECT_EQ(alarms[0].step, 1);
+  EXPECT_EQ(alarms[0].tensor, "l0.weight");
+  EXPECT_NE(alarms[0].message.find("(3 of 3 tensors)"), std::string::npos) << alarms[0].message;
+}
+
+TEST(GradientMonitor, NothingIsComparedBeforeMinHistory) {
+  MonitorOptions options;
+  options.min_history = 20;
+  GradientMonitor monitor(options);
   Sequence seq;
   // Norms growing 30% a step from the start: alarms only once 20 norms are known.
   const auto alarms = run(monitor, seq, 40, [](GradientStats& s) {
@@ -119,7 +136,7 @@ TEST(GradientMonitor, NonFiniteNamesTheTensorNearestTheOutputAndStops) {
   EXPECT_EQ(alarms[0].kind, AlarmKind::NonFinite);
   EXPECT_EQ(alarms[0].step, 12);
   EXPECT_EQ(alarms[0].tensor, "l1.weight");
-  EXPECT_NE(alarms[0].message.find("in 2 of 3 tensors"), std::string::npos) << alarms[0].message;
+  EXPECT_NE(alarms[0].message.find("(2 of 3 tensors)"), std::string::npos) << alarms[0].message;
   EXPECT_TRUE(monitor.stop_requested());
 }
 
@@ -135,7 +152,9 @@ TEST(GradientMonitor, VanishingFiresOnTheEarlyLayerAgainstTheLastAndTheFloor) {
   EXPECT_EQ(alarms[0].tensor, "l0.weight");
   EXPECT_LT(alarms[0].value, 1e-5);
 
-  GradientMonitor floor_only(MonitorOptions{20, 10, 0, 1e-8, 0.0});
+  MonitorOptions floor;
+  floor.vanishing_ratio = 0;
+  GradientMonitor floor_only(floor);
   Sequence again;
   alarms = run(floor_only, again, 10, [](GradientStats& s) {
     if (s.step == 7) s.tensors[0].grad_norm = 1e-9;
@@ -166,7 +185,9 @@ TEST(GradientMonitor, BadOptionsAreRefusedByName) {
     edit(o);
     return testing::error_of([&] { GradientMonitor m(o); });
   };
-  EXPECT_NE(message([](MonitorOptions& o) { o.window = 1; }).find("window must be at least 2"),
+  EXPECT_NE(message([](MonitorOptions& o) { o.window = 0; }).find("window must be at least 1"),
+            std::string::npos);
+  EXPECT_NE(message([](MonitorOptions& o) { o.min_history = 21; }).find("min_history"),
             std::string::npos);
   EXPECT_NE(message([](MonitorOptions& o) { o.jump_factor = 0.5; }).find("jump_factor"),
             std::string::npos);
