@@ -4,6 +4,8 @@
 // work; given that script's output (--peer FILE), each row also prints PyTorch's time and
 // the ratio ours/PyTorch (below 1: we are faster). bench/train_step.sh runs both.
 //
+// The cnn_telemetry rows time the gradient telemetry (optim/telemetry.h) beside a CNN step.
+//
 //   bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX] [--json]
 #include <omp.h>
 
@@ -23,6 +25,7 @@
 #include "tamegrad/core/generator.h"
 #include "tamegrad/core/ops.h"
 #include "tamegrad/optim/adam.h"
+#include "tamegrad/optim/telemetry.h"
 #include "tamegrad/version.h"
 
 namespace tg::bench {
@@ -120,6 +123,35 @@ double train_step_seconds(layers::Module& model, const Tensor& x, const Tensor& 
   });
 }
 
+// The gradient telemetry's cost beside a CNN step (optim/telemetry.h; the bound:
+// 2%): the step with record() + poll() after it, and record() + poll() alone.
+void telemetry_rows(Table& table, const Tensor& x, const Tensor& y, int runs, double cnn_step) {
+  if (!table.wants("cnn_telemetry")) return;
+  auto model = examples::mnist_cnn();
+  optim::Adam opt(model->parameters(), optim::AdamParams{});
+  optim::GradientTelemetry telemetry(opt, model->named_parameters());
+  int64_t step = 0;
+  const double monitored = median_seconds(Device::cpu(), runs, [&] {
+    opt.zero_grad();
+    cross_entropy((*model)(x), y).backward();
+    opt.step();
+    telemetry.record(step++);
+    while (telemetry.poll()) {
+    }
+  });
+  table.row("cnn_step_with_telemetry", monitored);
+  const double alone = median_seconds(Device::cpu(), runs, [&] {
+    telemetry.record(step++);
+    while (telemetry.poll()) {
+    }
+  });
+  table.row("cnn_telemetry", alone);
+  if (cnn_step > 0) {
+    std::printf("# telemetry: %.2f%% of a cnn step (record + poll alone / cnn_step)\n",
+                100 * alone / cnn_step);
+  }
+}
+
 // Forward alone and forward + backward of one op, the upstream gradient all ones.
 void op_rows(Table& table, const std::string& name, int runs,
              const std::function<Tensor()>& forward) {
@@ -155,9 +187,12 @@ void run(const Options& o) {
   if (table.wants("mlp_step")) {
     table.row("mlp_step", train_step_seconds(*examples::mnist_mlp(), images, labels, o.runs));
   }
+  double cnn_step = 0;
   if (table.wants("cnn_step")) {
-    table.row("cnn_step", train_step_seconds(*examples::mnist_cnn(), images, labels, o.runs));
+    cnn_step = train_step_seconds(*examples::mnist_cnn(), images, labels, o.runs);
+    table.row("cnn_step", cnn_step);
   }
+  telemetry_rows(table, images, labels, o.runs, cnn_step);
 
   const Tensor x784 = leaf({kBatch, 784}, gen), w1 = leaf({512, 784}, gen), b1 = leaf({512}, gen);
   op_rows(table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); });

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "tamegrad/optim/monitor.h"
+#include "tamegrad/optim/telemetry.h"
 #include "tamegrad/tests/support/parity.h"
+#include "tamegrad/tests/support/telemetry_case.h"
 
 namespace tg {
 namespace {
@@ -177,6 +179,40 @@ TEST(GradientMonitor, DeadUnitsNeedTheirPatience) {
   EXPECT_EQ(alarms[0].step, 7);
   EXPECT_EQ(alarms[0].tensor, "l0.bias");
   EXPECT_NE(alarms[0].message.find("80% of its units"), std::string::npos) << alarms[0].message;
+}
+
+// The skip policy in a loop that reads the record before step(): a step whose global
+// norm is over the bound is not applied, the others are.
+TEST(GradientMonitor, TheSkipActionKeepsABadStepFromBeingApplied) {
+  testing::TelemetryCase c(DType::Float64, Device::cpu());
+  optim::GradientTelemetry telemetry(*c.opt, c.names);
+  MonitorOptions options;
+  options.max_grad_norm = 1e3;
+  options.on_explosion = AlarmAction::SkipStep;
+  GradientMonitor monitor(options);
+  for (int step = 0; step < 4; ++step) {
+    c.backward(step == 2 ? 1e6 : 1.0);  // step 2: head.weight's gradient a million times larger
+    telemetry.record(step);
+    monitor.observe(*telemetry.wait());
+    std::vector<Tensor> before;
+    for (const Tensor& p : c.params) before.push_back(p.detach().clone());
+    if (!monitor.skip_requested()) c.opt->step();
+    EXPECT_EQ(monitor.skip_requested(), step == 2) << step;
+    for (size_t i = 0; i < c.params.size(); ++i) {
+      if (c.params[i].numel() == 0) continue;
+      const bool same = testing::tensors_bitwise_equal(c.params[i].detach(), before[i]);
+      EXPECT_EQ(same, step == 2) << "parameter " << i << " at step " << step;
+    }
+  }
+  bool global = false;
+  for (const optim::Alarm& a : monitor.alarms()) {
+    EXPECT_EQ(a.step, 2) << a.message;
+    if (a.kind == AlarmKind::Explosion) {
+      EXPECT_EQ(a.action, AlarmAction::SkipStep) << a.message;
+    }
+    global = global || a.tensor == "(global)";
+  }
+  EXPECT_TRUE(global) << "the global bound raised its alarm";
 }
 
 TEST(GradientMonitor, BadOptionsAreRefusedByName) {
