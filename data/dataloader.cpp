@@ -39,8 +39,23 @@ DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& option
   TG_CHECK((options.crop_pad == 0 && !options.flip) || example_shape_.size() == 3,
            "DataLoader: crop and flip need images (N, H, W) or (N, C, H, W), got shape ",
            images_.shape());
-  order_.resize(static_cast<size_t>(count_));
-  std::iota(order_.begin(), order_.end(), 0);
+  const int64_t w = options.shard_count;
+  TG_CHECK(w >= 1 && options.shard_rank >= 0 && options.shard_rank < w,
+           "DataLoader: shard_rank must be in [0, shard_count = ", w, "), got ",
+           options.shard_rank);
+  if (w > 1) {
+    const int64_t global = options.batch_size * w, tail = count_ % global;
+    TG_CHECK(batches() > 0, "DataLoader: ", count_, " examples make no global batch of ", w,
+             " shards x ", options.batch_size, " with drop_last");
+    TG_CHECK(options.drop_last || tail == 0 || tail >= w, "DataLoader: the last global batch of ",
+             count_, " examples in batches of ", w, " shards x ", options.batch_size, " has ", tail,
+             " examples for ", w,
+             " shards, and every shard needs one (use drop_last, or another batch size or "
+             "number of processes)");
+  }
+  full_order_.resize(static_cast<size_t>(count_));
+  std::iota(full_order_.begin(), full_order_.end(), 0);
+  order_ = full_order_;
   if (options.resident) {
     resident_images_ = images_.to(options.device);
     resident_labels_ = labels_.to(options.device);
@@ -52,19 +67,34 @@ DataLoader::~DataLoader() {
 }
 
 int64_t DataLoader::batches() const {
-  const int64_t b = options_.batch_size;
+  const int64_t b = options_.batch_size * options_.shard_count;
   return options_.drop_last ? count_ / b : (count_ + b - 1) / b;
+}
+
+int64_t DataLoader::global_batch_images(int64_t i) const {
+  TG_CHECK(i >= 0 && i < batches(), "DataLoader: batch ", i, " out of range [0, ", batches(), ")");
+  const int64_t global = options_.batch_size * options_.shard_count;
+  return std::min(global, count_ - i * global);
 }
 
 void DataLoader::start_epoch(int64_t epoch) {
   if (pending_.valid()) pending_.wait();  // the old batch reads order_
-  std::iota(order_.begin(), order_.end(), 0);
+  std::iota(full_order_.begin(), full_order_.end(), 0);
   if (options_.shuffle) {
     uint64_t state = options_.seed * 0x100000001b3ull + static_cast<uint64_t>(epoch);
     for (int64_t i = count_ - 1; i > 0; --i) {
       const auto j = static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(i + 1));
-      std::swap(order_[i], order_[j]);
+      std::swap(full_order_[i], full_order_[j]);
     }
+  }
+  // Note [loader shards]: this rank's share of every global batch, batch after batch.
+  const int64_t w = options_.shard_count, r = options_.shard_rank;
+  order_.clear();
+  for (int64_t i = 0; i < batches(); ++i) {
+    const int64_t first = i * options_.batch_size * w, m = global_batch_images(i);
+    const int64_t begin = first + r * (m / w) + std::min(r, m % w);
+    const int64_t share = m / w + (r < m % w ? 1 : 0);
+    order_.insert(order_.end(), full_order_.begin() + begin, full_order_.begin() + begin + share);
   }
   epoch_ = epoch;
   pending_index_ = -1;
@@ -100,7 +130,7 @@ Batch DataLoader::batch(int64_t i) {
 
 Batch DataLoader::build_resident(int64_t i) const {
   const int64_t first = i * options_.batch_size;
-  const int64_t b = std::min(options_.batch_size, count_ - first);
+  const int64_t b = std::min(options_.batch_size, static_cast<int64_t>(order_.size()) - first);
   const Tensor idx = resident_order_.slice(0, first, first + b);
   Shape x_shape{b};
   x_shape.insert(x_shape.end(), example_shape_.begin(), example_shape_.end());
@@ -116,14 +146,15 @@ Batch DataLoader::augmented(Batch batch, int64_t i) const {
   // Draws from (seed, epoch) and the batch index, not from a generator: reproducible on
   // resume and independent of the model's random ops.
   uint64_t state = options_.seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch_) + 1;
-  const RandomState draws{splitmix64(state), static_cast<uint64_t>(i)};
+  const RandomState draws{splitmix64(state),
+                          static_cast<uint64_t>(i * options_.shard_count + options_.shard_rank)};
   batch.x = random_crop_flip(batch.x, options_.crop_pad, options_.flip, draws);
   return batch;
 }
 
 Batch DataLoader::build(int64_t i) const {
   const int64_t first = i * options_.batch_size;
-  const int64_t b = std::min(options_.batch_size, count_ - first);
+  const int64_t b = std::min(options_.batch_size, static_cast<int64_t>(order_.size()) - first);
   Shape x_shape{b};
   x_shape.insert(x_shape.end(), example_shape_.begin(), example_shape_.end());
   Tensor x = empty(x_shape, TensorOptions(DType::Float32));

@@ -14,6 +14,16 @@
 // Note [loader order]: the order of epoch e is a Fisher-Yates shuffle driven by
 // splitmix64(seed, e), our own generator rather than <random>'s distributions (whose
 // results differ between standard libraries), so a seed gives the same batches everywhere.
+//
+// Note [loader shards]: with shard_count W > 1 (data-parallel training,
+// distributed/data_parallel.h) every rank computes the same order of the epoch; global batch
+// i is its images [i·B·W, (i+1)·B·W), and rank r takes its r-th share of them in rank order,
+// the shares as even as possible (B each, except in a last, shorter global batch). So every
+// image is seen by one rank once per epoch, the ranks take the same number of batches, and
+// the shares of batch i, concatenated, are batch i of one loader with batch size B·W: one
+// process training on the combined batch sees the same images in the same order.
+// drop_last drops a last, shorter global batch; without it, that batch must leave every
+// rank at least one image (a loader refuses a set-up where it would not).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +48,10 @@ struct LoaderOptions {
   bool resident = false;  // keep the data set on `device` (see above)
   int64_t crop_pad = 0;   // random crop: shift each image by up to this many pixels
   bool flip = false;      // random horizontal flip (for images where mirroring keeps the class)
+  // Data-parallel sharding (Note [loader shards]): this loader delivers rank shard_rank's
+  // share of every global batch of shard_count × batch_size images.
+  int64_t shard_rank = 0;
+  int64_t shard_count = 1;
 };
 
 struct Batch {
@@ -52,8 +66,10 @@ class DataLoader {
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
-  int64_t size() const { return count_; }  // examples
+  int64_t size() const { return count_; }  // examples in the data set (all shards)
   int64_t batches() const;                 // per epoch
+  // Images in global batch i over all shards (its size with shard_count 1).
+  int64_t global_batch_images(int64_t i) const;
   // Fixes the order of epoch `epoch` and starts preparing its first batch.
   void start_epoch(int64_t epoch);
   // Batch i of the current epoch, i in [0, batches()); sequential access is the fast one.
@@ -70,7 +86,8 @@ class DataLoader {
   LoaderOptions options_;
   int64_t count_, example_size_;
   Shape example_shape_;
-  std::vector<int64_t> order_;
+  std::vector<int64_t> order_;       // this shard's images of the epoch, batch after batch
+  std::vector<int64_t> full_order_;  // the epoch's order over all shards
   int64_t pending_index_ = -1;
   std::future<Batch> pending_;
 };
