@@ -216,6 +216,18 @@ int parse_flags(int argc, char** argv, Flags& f) {
                  "digits), both")
       ->check(CLI::IsMember({"none", "crop", "flip", "both"}))
       ->capture_default_str();
+  app.add_flag("--distributed", f.distributed,
+               "data-parallel training over the processes that mpirun started (mpirun -np N "
+               "mnist_train --distributed ...): --batch images per process, gradients summed "
+               "over MPI (CPU) or NCCL (GPU, one per process); rank 0 prints and writes files");
+  app.add_flag("--sync-bn", f.sync_bn,
+               "with --distributed, average the BatchNorm running statistics over the "
+               "processes before each evaluation (they stay local otherwise)");
+  app.add_option("--dist-timeout", f.dist_timeout,
+                 "with --distributed, seconds an MPI collective may wait for the other "
+                 "processes before the run ends with an error")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_flag("--monitor", f.monitor,
                "measure every tensor's gradient, weight and update norms each step and raise "
                "alarms (non-finite: stops the run; explosion, vanishing, dead units: logged), "
@@ -250,7 +262,8 @@ int parse_flags(int argc, char** argv, Flags& f) {
   return -1;
 }
 
-MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed) {
+MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, int64_t shard_rank,
+                          int64_t shard_count) {
   std::string dir;
   try {
     dir = data::find_mnist_dir(f.data);
@@ -272,6 +285,8 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed) {
   train_options.crop_pad = f.augment == "crop" || f.augment == "both" ? 2 : 0;
   train_options.flip = f.augment == "flip" || f.augment == "both";
   data::LoaderOptions test_options = train_options;
+  train_options.shard_rank = shard_rank;
+  train_options.shard_count = shard_count;
   test_options.batch_size = 1000;
   test_options.shuffle = false;
   test_options.crop_pad = 0;

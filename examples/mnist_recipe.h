@@ -45,6 +45,9 @@ struct Flags {
   std::string tensorboard;       // a directory for TensorBoard scalar logs
   std::string augment = "none";  // none | crop | flip | both
   int stop_after = 0;            // stop after this epoch, as if interrupted (0: never)
+  bool distributed = false;      // data-parallel over the processes mpirun started
+  bool sync_bn = false;          // --distributed: average BatchNorm statistics over ranks
+  double dist_timeout = 300;     // --distributed: seconds a collective may wait
   bool monitor = false;          // gradient telemetry and alarms (optim/monitor.h)
   double max_grad_norm = 0;      // --monitor: explosion alarm above this global norm (0: off)
 };
@@ -61,7 +64,10 @@ struct MnistLoaders {
   std::unique_ptr<data::DataLoader> train, test;
   std::string dataset;  // "fashion-mnist", "mnist", ...
 };
-MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed);
+// With shard_count > 1 the training loader delivers rank shard_rank's share of each global
+// batch (Note [loader shards], data/dataloader.h); the test loader is whole on every rank.
+MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed,
+                          int64_t shard_rank = 0, int64_t shard_count = 1);
 
 // Test loss (mean cross-entropy) and accuracy of `model` over `loader`, in eval mode (the
 // model is put back in training mode).

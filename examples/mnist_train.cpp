@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/checkpoint.h"
+#include "common/distributed_run.h"
 #include "common/gradient_watch.h"
 #include "common/progress.h"
 #include "common/tensorboard.h"
@@ -38,16 +39,14 @@ using tg::examples::make_optimizer;
 using tg::examples::make_schedule;
 using tg::examples::pick_device;
 
-// Images in batch b of an epoch of `size` images in batches of `batch` (the last may be
-// short).
-int64_t batch_images(int64_t b, int64_t batch, int64_t size) {
-  return std::min(batch, size - b * batch);
-}
-
 int train(const Flags& f) {
-  const Device device = pick_device(f.device);
+  Device device = pick_device(f.device);
   if (f.threads > 0) omp_set_num_threads(f.threads);
-  tg::examples::MnistLoaders loaders = tg::examples::make_loaders(f, device, f.seed);
+  // --distributed: this process's rank, its device, and the group (common/distributed_run.h).
+  const tg::examples::DistributedRun dist =
+      tg::examples::DistributedRun::start(f.distributed, f.dist_timeout, device);
+  tg::examples::MnistLoaders loaders =
+      tg::examples::make_loaders(f, device, f.seed, dist.rank, dist.world);
   data::DataLoader& train_loader = *loaders.train;
   data::DataLoader& test_loader = *loaders.test;
 
@@ -56,6 +55,13 @@ int train(const Flags& f) {
   initialise(*model, f.init);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = make_optimizer(f, model->parameters());
+  // Checks that every rank built the same model and gives every rank rank 0's values.
+  std::unique_ptr<distributed::DataParallel> parallel;
+  if (dist.group) {
+    parallel =
+        std::make_unique<distributed::DataParallel>(dist.group, *opt, model->named_buffers());
+    dist.decorrelate_generators(device);
+  }
   const int64_t steps_per_epoch = (train_loader.batches() + f.accumulate - 1) / f.accumulate;
   std::unique_ptr<optim::LrSchedule> schedule = make_schedule(f, *opt, steps_per_epoch);
   const bool per_batch = f.schedule == "cosine" || f.schedule == "onecycle";
@@ -83,15 +89,22 @@ int train(const Flags& f) {
     for (const auto& [key, value] : saved) {
       if (key == "early_stop_best_loss") best_loss = std::stod(value);
       if (key == "early_stop_best_epoch") best_epoch = std::stoi(value);
+      if (key == "world_size" && std::stoi(value) != dist.world) {
+        throw FlagError("--resume " + f.resume + ": the checkpoint was written by a run of " +
+                        value + " process(es), this run has " + std::to_string(dist.world) +
+                        "; resume with the same number");
+      }
     }
+    dist.decorrelate_generators(device);
     early.set_progress(best_loss, best_epoch, static_cast<int>(epochs_done));
     std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
                 static_cast<long long>(epochs_done));
   }
   std::unique_ptr<tg::examples::EventWriter> events;
-  if (!f.tensorboard.empty()) events = std::make_unique<tg::examples::EventWriter>(f.tensorboard);
+  if (!f.tensorboard.empty() && dist.primary())
+    events = std::make_unique<tg::examples::EventWriter>(f.tensorboard);
   std::ofstream metrics;
-  if (!f.metrics.empty()) {
+  if (!f.metrics.empty() && dist.primary()) {
     metrics.open(f.metrics);
     if (!metrics) throw FlagError("--metrics " + f.metrics + ": cannot open it for writing");
   }
@@ -126,18 +139,21 @@ int train(const Flags& f) {
       const int64_t group_first = b - b % k;
       const int64_t group_last = std::min(group_first + k, batches) - 1;
       if (b == group_first) opt->zero_grad();
+      // Images of the group over every rank: this batch's loss is weighted by its share, so
+      // that the gradients summed over the group (and the ranks) are the group's mean.
       int64_t group_images = 0;
       for (int64_t i = group_first; i <= group_last; ++i) {
-        group_images += batch_images(i, f.batch, train_loader.size());
+        group_images += train_loader.global_batch_images(i);
       }
       const Tensor loss = cross_entropy((*model)(batch.x), batch.y);
-      if (k == 1) {
+      if (k == 1 && !parallel) {
         loss.backward();
       } else {
         mul(loss, static_cast<double>(batch.y.numel()) / static_cast<double>(group_images))
             .backward();
       }
       if (b == group_last) {
+        if (parallel) parallel->reduce_gradients();
         if (f.clip_value > 0) {
           std::vector<Tensor> grads;
           for (const optim::FlatGroup& g : opt->flat_groups()) grads.push_back(g.grads);
@@ -161,11 +177,18 @@ int train(const Flags& f) {
       if (watch && watch->stop_requested()) break;
     }
     if (watch) watch->drain();
+    if (dist.group) dist.group->all_reduce(loss_sum);
     const double train_loss = loss_sum.item<double>() / static_cast<double>(train_loader.size());
     const double seconds = progress.seconds();
     progress.finish();
     train_seconds += seconds;
+    if (parallel && f.sync_bn) parallel->average_buffers();
     last = evaluate(*model, test_loader);
+    if (dist.group) {
+      // Rank 0's numbers decide for every rank (early stopping, plateau, alarms agree).
+      const std::vector<double> v = dist.group->broadcast_values({last.loss, last.accuracy}, 0);
+      last = {v[0], v[1]};
+    }
     const double norm = grad_norm.defined() ? grad_norm.item<double>() : 0.0;
     const double epoch_lr = opt->lr();
     if (f.schedule == "step") schedule->step();
@@ -204,7 +227,7 @@ int train(const Flags& f) {
     }
     // Keras' EarlyStopping on the test loss (optim/early_stopping.h).
     const bool patience_spent = early.update(last.loss, model->state_dict());
-    if (!f.checkpoint.empty()) {
+    if (!f.checkpoint.empty() && dist.primary()) {
       char loss_text[32];
       std::snprintf(loss_text, sizeof loss_text, "%.17g", early.best());
       tg::examples::save_training_checkpoint(
@@ -213,7 +236,8 @@ int train(const Flags& f) {
            {"schedule", f.schedule},
            {"seed", std::to_string(f.seed)},
            {"early_stop_best_loss", loss_text},
-           {"early_stop_best_epoch", std::to_string(early.best_epoch())}});
+           {"early_stop_best_epoch", std::to_string(early.best_epoch())},
+           {"world_size", std::to_string(dist.world)}});
     }
     epochs_run = epoch;
     if (watch && watch->stop_requested()) {
@@ -250,6 +274,7 @@ int train(const Flags& f) {
                            {"optimizer", json_string(f.optimizer)},
                            {"dataset", json_string(dataset)},
                            {"seed", std::to_string(f.seed)},
+                           {"world_size", std::to_string(dist.world)},
                            {"threads", std::to_string(omp_get_max_threads())}})
                           .c_str());
   return 0;
@@ -260,5 +285,8 @@ int train(const Flags& f) {
 int main(int argc, char** argv) {
   Flags f;
   if (const int code = parse_flags(argc, argv, f); code >= 0) return code;
-  return tg::examples::run_reporting_errors("mnist_train", [&] { return train(f); });
+  // A failed rank ends the whole job (distributed::finish aborts it) instead of leaving the
+  // others waiting in a collective.
+  return distributed::finish(
+      tg::examples::run_reporting_errors("mnist_train", [&] { return train(f); }));
 }

@@ -16,6 +16,7 @@ packages=(
   python3-torch           # golden data (tests/golden/*.py) and the interop test loading our models into torch.nn
   clang-format            # scripts/test.sh fails on a formatting difference
   dataset-fashion-mnist   # the default training data, IDX .gz files
+  libopenmpi-dev openmpi-bin  # distributed training on the CPU (distributed/, mpirun)
   curl                    # scripts/get_mnist.sh (MNIST for users with internet)
 )
 

@@ -16,6 +16,8 @@
 #include "tamegrad/core/state_dict.h"
 #include "tamegrad/core/storage.h"
 #include "tamegrad/core/tensor.h"
+#include "tamegrad/distributed/data_parallel.h"
+#include "tamegrad/distributed/process_group.h"
 #include "tamegrad/layers/layers.h"
 #include "tamegrad/optim/optim.h"
 #include "tamegrad/version.h"

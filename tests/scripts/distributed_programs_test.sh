@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Distributed programs under mpirun (CTest distributed_programs, label distributed):
+#   - mnist_train --distributed on 2 processes (--batch 16 each) trains like one process
+#     with --batch 32: the same losses and accuracy within float tolerance; only rank 0
+#     writes the metrics; a checkpoint resumes with 2 processes and is refused with 1;
+#   - set-ups that must end with a clear error, never a hang: ranks that built different
+#     models, a data set whose last global batch leaves a rank without images, a rank that
+#     sleeps past the collective time-out (tg_distributed_probe hang), a rank that dies
+#     (tg_distributed_probe die).
+# Usage: distributed_programs_test.sh MPIEXEC PROBE MNIST_TRAIN
+set -uo pipefail
+mpiexec=$1 probe=$2 trainer=$3
+run=("$mpiexec" --allow-run-as-root --oversubscribe)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A small MNIST-format data set: 300 training and 100 test images of 28x28, labels from the
+# mean brightness of the left half, so there is something to learn.
+python3 - "$work/data" <<'PY'
+import gzip, os, random, struct, sys
+d = sys.argv[1]; os.makedirs(d)
+rng = random.Random(7)
+def write(name, magic, dims, body):
+    with gzip.open(os.path.join(d, name), "wb") as f:
+        f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", x) for x in dims) + body)
+for prefix, n in (("train", 300), ("t10k", 100)):
+    images, labels = bytearray(), bytearray()
+    for _ in range(n):
+        label = rng.randrange(10)
+        for r in range(28):
+            for c in range(28):
+                base = 25 * label if c < 14 else 128
+                images.append(max(0, min(255, base + rng.randrange(-30, 31))))
+        labels.append(label)
+    write(f"{prefix}-images-idx3-ubyte.gz", 0x803, (n, 28, 28), bytes(images))
+    write(f"{prefix}-labels-idx1-ubyte.gz", 0x801, (n,), bytes(labels))
+PY
+
+common=(--model mlp --dropout 0 --device cpu --threads 1 --seed 3 --data "$work/data")
+"${run[@]}" -np 2 "$trainer" --distributed --batch 16 --epochs 2 "${common[@]}" --metrics "$work/d.jsonl" \
+  --checkpoint "$work/d.ckpt" > "$work/d.out" 2>&1 || fail "2 processes: exit $? ($(tail -3 "$work/d.out"))"
+"$trainer" --batch 32 --epochs 2 "${common[@]}" --metrics "$work/s.jsonl" > "$work/s.out" 2>&1 ||
+  fail "one process: exit $?"
+python3 - "$work/d.jsonl" "$work/s.jsonl" <<'PY' || fail "2 processes differ from one process on the combined batch"
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1])]
+s = [json.loads(l) for l in open(sys.argv[2])]
+assert len(d) == 2, f"rank 0 alone writes the metrics: {len(d)} lines"
+for a, b in zip(d, s):
+    for key in ("train_loss", "test_loss"):
+        assert abs(a[key] - b[key]) <= 1e-4 * abs(b[key]), (key, a[key], b[key])
+    assert abs(a["test_accuracy"] - b["test_accuracy"]) <= 0.011, (a["test_accuracy"], b["test_accuracy"])
+print("distributed: 2 x batch 16 equals 1 x batch 32:", [(a["train_loss"], b["train_loss"]) for a, b in zip(d, s)])
+PY
+grep -q '"world_size": 2' "$work/d.out" || fail "the summary names the world size: $(tail -1 "$work/d.out")"
+
+"${run[@]}" -np 2 "$trainer" --distributed --batch 16 "${common[@]}" --epochs 3 --resume "$work/d.ckpt" \
+  > "$work/r.out" 2>&1 || fail "resume with 2 processes: exit $? ($(tail -3 "$work/r.out"))"
+grep -q "resumed from" "$work/r.out" || fail "resume with 2 processes did not resume"
+"$trainer" --batch 16 "${common[@]}" --epochs 3 --resume "$work/d.ckpt" > "$work/r1.out" 2>&1
+code=$?
+[ $code -eq 2 ] && grep -q "written by a run of 2 process(es), this run has 1" "$work/r1.out" ||
+  fail "resume with 1 process: exit $code, $(tail -2 "$work/r1.out")"
+
+expect_error() {  # NAME PATTERN COMMAND...: a non-zero exit within 120 s, PATTERN in the output
+  local name=$1 pattern=$2
+  shift 2
+  local start=$SECONDS
+  timeout 120 "$@" > "$work/$name.out" 2>&1
+  local code=$?
+  if [ $code -eq 0 ] || [ $code -eq 124 ]; then
+    fail "$name: exit $code (a hang or no error): $(tail -5 "$work/$name.out")"
+  elif ! grep -q -- "$pattern" "$work/$name.out"; then
+    fail "$name: exit $code without '$pattern': $(tail -8 "$work/$name.out")"
+  else
+    echo "$name: exit $code after $((SECONDS - start)) s: $(grep -m1 -- "$pattern" "$work/$name.out")"
+  fi
+}
+expect_error models "the ranks built different models" "${run[@]}" \
+  -np 1 "$trainer" --distributed --batch 16 --epochs 1 "${common[@]}" : \
+  -np 1 "$trainer" --distributed --batch 16 --epochs 1 "${common[@]/mlp/cnn}"
+expect_error shards "every shard needs one" "${run[@]}" -np 2 "$trainer" --distributed --batch 100 \
+  --limit 201 --epochs 1 "${common[@]}"
+expect_error hang "barrier timed out after 1 s on rank 0 of 2" "${run[@]}" -np 2 "$probe" hang
+expect_error die "exited" "${run[@]}" -np 2 "$probe" die
+
+[ $failures -eq 0 ] && echo "distributed_programs_test: all passed" || exit 1
