@@ -37,6 +37,7 @@ struct Options {
   std::string peer;  // "name ms" lines from bench/torch_train_step.py
   std::string only;  // run only the rows whose name starts with this (for profiling)
   bool json = false;
+  std::string device = "cpu";  // cuda: the step rows on the GPU (the op rows are CPU-only)
 };
 
 Options parse(int argc, char** argv) {
@@ -52,6 +53,8 @@ Options parse(int argc, char** argv) {
       o.peer = argv[++i];
     } else if (arg == "--only" && has_value) {
       o.only = argv[++i];
+    } else if (arg == "--device" && has_value) {
+      o.device = argv[++i];
     } else if (arg == "--json") {
       o.json = true;
     } else {
@@ -59,7 +62,7 @@ Options parse(int argc, char** argv) {
           stderr,
           "bench_train_step: unknown or incomplete argument '%s'\n"
           "usage: bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX]\n"
-          "       [--json]\n",
+          "       [--device cpu|cuda] [--json]\n",
           argv[i]);
       std::exit(2);
     }
@@ -113,10 +116,11 @@ class Table {
 
 constexpr int64_t kBatch = 128;
 
-// One Adam step of `model` on a fixed batch, as mnist_train takes it.
+// One Adam step of `model` on a fixed batch, as mnist_train takes it, on x's device.
 double train_step_seconds(layers::Module& model, const Tensor& x, const Tensor& y, int runs) {
+  model.to(x.device());
   optim::Adam opt(model.parameters(), optim::AdamParams{});
-  return median_seconds(Device::cpu(), runs, [&] {
+  return median_seconds(x.device(), runs, [&] {
     opt.zero_grad();
     cross_entropy(model(x), y).backward();
     opt.step();
@@ -128,10 +132,11 @@ double train_step_seconds(layers::Module& model, const Tensor& x, const Tensor& 
 void telemetry_rows(Table& table, const Tensor& x, const Tensor& y, int runs, double cnn_step) {
   if (!table.wants("cnn_telemetry")) return;
   auto model = examples::mnist_cnn();
+  model->to(x.device());
   optim::Adam opt(model->parameters(), optim::AdamParams{});
   optim::GradientTelemetry telemetry(opt, model->named_parameters());
   int64_t step = 0;
-  const double monitored = median_seconds(Device::cpu(), runs, [&] {
+  const double monitored = median_seconds(x.device(), runs, [&] {
     opt.zero_grad();
     cross_entropy((*model)(x), y).backward();
     opt.step();
@@ -140,15 +145,15 @@ void telemetry_rows(Table& table, const Tensor& x, const Tensor& y, int runs, do
     }
   });
   table.row("cnn_step_with_telemetry", monitored);
-  const double alone = median_seconds(Device::cpu(), runs, [&] {
+  const double alone = median_seconds(x.device(), runs, [&] {
     telemetry.record(step++);
     while (telemetry.poll()) {
     }
   });
   table.row("cnn_telemetry", alone);
   if (cnn_step > 0) {
-    std::printf("# telemetry: %.2f%% of a cnn step (record + poll alone / cnn_step)\n",
-                100 * alone / cnn_step);
+    std::printf("# telemetry on %s: %.2f%% of a cnn step (record + poll alone / cnn_step)\n",
+                x.device().str().c_str(), 100 * alone / cnn_step);
   }
 }
 
@@ -183,16 +188,20 @@ void run(const Options& o) {
   for (int64_t i = 0; i < kBatch; ++i) label_values[i] = (i * 7) % 10;
   const Tensor labels = from_vector(label_values, {kBatch});
 
-  const Tensor images = randn({kBatch, 1, 28, 28}, {}, &gen);
+  const Device device(o.device);
+  const Tensor images = randn({kBatch, 1, 28, 28}, {}, &gen).to(device);
+  const Tensor labels_on_device = labels.to(device);
   if (table.wants("mlp_step")) {
-    table.row("mlp_step", train_step_seconds(*examples::mnist_mlp(), images, labels, o.runs));
+    table.row("mlp_step",
+              train_step_seconds(*examples::mnist_mlp(), images, labels_on_device, o.runs));
   }
   double cnn_step = 0;
   if (table.wants("cnn_step")) {
-    cnn_step = train_step_seconds(*examples::mnist_cnn(), images, labels, o.runs);
+    cnn_step = train_step_seconds(*examples::mnist_cnn(), images, labels_on_device, o.runs);
     table.row("cnn_step", cnn_step);
   }
-  telemetry_rows(table, images, labels, o.runs, cnn_step);
+  telemetry_rows(table, images, labels_on_device, o.runs, cnn_step);
+  if (!device.is_cpu()) return;  // the op rows compare CPU backends
 
   const Tensor x784 = leaf({kBatch, 784}, gen), w1 = leaf({512, 784}, gen), b1 = leaf({512}, gen);
   op_rows(table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); });
@@ -214,6 +223,11 @@ void run(const Options& o) {
 }  // namespace tg::bench
 
 int main(int argc, char** argv) {
-  tg::bench::run(tg::bench::parse(argc, argv));
+  try {
+    tg::bench::run(tg::bench::parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_train_step: %s\n", e.what());
+    return 1;
+  }
   return 0;
 }

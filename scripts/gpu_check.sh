@@ -157,6 +157,8 @@ phase_bench() {
   step bench_kernels 200 build/gpu/bench/bench_kernels --cuda-only --json
   cp "$out/bench_kernels.log" "$out/bench_ours.jsonl"
   step bench_torch_peer 200 env PYTHONUNBUFFERED=1 python3 bench/torch_peer.py --ours "$out/bench_ours.jsonl"
+  # The gradient telemetry's cost beside a CNN step on the GPU (optim/telemetry.h).
+  step bench_train_step_cuda 120 build/gpu/bench/bench_train_step --device cuda --only cnn
 }
 
 for phase in "${phases[@]}"; do
