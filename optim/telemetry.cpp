@@ -5,7 +5,6 @@
 
 #include "tamegrad/core/autograd.h"
 #include "tamegrad/core/factory.h"
-#include "tamegrad/kernels/param_stats.h"
 
 namespace tg::optim {
 
@@ -52,7 +51,7 @@ GradientTelemetry::GradientTelemetry(const Optimizer& optimizer, const NamedTens
     pieces += group.layout.piece_count();
     groups_.push_back(std::move(group));
   }
-  sums_ = zeros({pieces, kernels::kStatColumns}, TensorOptions(DType::Float64).device(device));
+  sums_ = zeros({pieces, kParamStatColumns}, TensorOptions(DType::Float64).device(device));
   int64_t at = 0;
   for (Group& group : groups_) {
     group.sums = sums_.slice(0, at, at + group.layout.piece_count());
@@ -86,7 +85,6 @@ std::optional<GradientStats> GradientTelemetry::wait() {
 // Adds each tensor's piece rows in order (Note [stat pieces], kernels/param_stats.h), then
 // the tensors' sums in parameter order for the totals.
 GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_t step) const {
-  using kernels::kStatColumns;
   struct Sums {
     double grad = 0, weight = 0, update = 0, zeros = 0;
   };
@@ -96,11 +94,11 @@ GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_
     for (size_t t = 0; t < g.positions.size(); ++t) {
       Sums& s = per_tensor[g.positions[t]];
       for (int64_t p = g.layout.first[t]; p < g.layout.first[t + 1]; ++p) {
-        const double* row = sums.data() + (row0 + p) * kStatColumns;
-        s.grad += row[kernels::kGradSquares];
-        s.weight += row[kernels::kWeightSquares];
-        s.update += row[kernels::kUpdateSquares];
-        s.zeros += row[kernels::kZeroGrads];
+        const double* row = sums.data() + (row0 + p) * kParamStatColumns;
+        s.grad += row[kGradSquares];
+        s.weight += row[kWeightSquares];
+        s.update += row[kUpdateSquares];
+        s.zeros += row[kZeroGrads];
       }
     }
     row0 += g.layout.piece_count();

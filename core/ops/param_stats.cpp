@@ -8,6 +8,14 @@
 
 namespace tg {
 
+// The front-end's columns are the kernel's.
+static_assert(int{kParamStatColumns} == int{kernels::kStatColumns} &&
+                  int{kGradSquares} == int{kernels::kGradSquares} &&
+                  int{kWeightSquares} == int{kernels::kWeightSquares} &&
+                  int{kUpdateSquares} == int{kernels::kUpdateSquares} &&
+                  int{kZeroGrads} == int{kernels::kZeroGrads},
+              "param_stats: the columns of core/ops/param_stats.h and kernels/param_stats.h");
+
 ParamStatsLayout param_stats_layout(const std::vector<int64_t>& sizes, const Device& device) {
   for (size_t t = 0; t < sizes.size(); ++t)
     TG_CHECK(sizes[t] >= 0, "param_stats_layout: tensor ", t, " has size ", sizes[t]);

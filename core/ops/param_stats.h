@@ -13,6 +13,15 @@ TG_API_BEGIN
 
 namespace tg {
 
+// The columns of a row of piece sums.
+enum ParamStatColumn : int {
+  kGradSquares = 0,  // Σ g²
+  kWeightSquares,    // Σ w²
+  kUpdateSquares,    // Σ (w − previous)²
+  kZeroGrads,        // #{g == 0}
+  kParamStatColumns
+};
+
 // How a flat buffer holding tensors of the given sizes, one after another, is cut into
 // pieces (Note [stat pieces], kernels/param_stats.h).
 struct ParamStatsLayout {
@@ -23,8 +32,8 @@ struct ParamStatsLayout {
 };
 ParamStatsLayout param_stats_layout(const std::vector<int64_t>& sizes, const Device& device);
 
-// Writes each piece's sums into `sums` ((piece_count, 4) float64 on the buffers' device:
-// Σg², Σw², Σ(w − previous)², #{g == 0}) and copies params into previous. params, grads
+// Writes each piece's sums into `sums` ((piece_count, kParamStatColumns) float64 on the
+// buffers' device, columns as above) and copies params into previous. params, grads
 // and previous are contiguous 1-D buffers of one floating dtype, holding the layout's
 // tensors.
 void param_stats_(const Tensor& params, const Tensor& grads, const Tensor& previous,
