@@ -112,8 +112,8 @@ int train(const Flags& f) {
   if (f.monitor) {
     optim::MonitorOptions options;
     options.max_grad_norm = f.max_grad_norm;
-    watch = std::make_unique<tg::examples::GradientWatch>("mnist_train", *opt,
-                                                          model->named_parameters(), options);
+    watch = std::make_unique<tg::examples::GradientWatch>(
+        "mnist_train", *opt, model->named_parameters(), options, /*print=*/dist.primary());
   }
   double train_seconds = 0;
   Evaluation last;
@@ -174,7 +174,11 @@ int train(const Flags& f) {
         progress.draw(static_cast<long>(b + 1), loss_sum.item<double>() / images,
                       static_cast<long>(std::min<double>(images, train_loader.size())));
       }
-      if (watch && watch->stop_requested()) break;
+      // A stop between batches only without --distributed: with it, records may reach the
+      // ranks' hosts at different batches (on a GPU), and a rank that stopped early would
+      // leave the others waiting in an all-reduce; they all stop after the epoch instead,
+      // having taken the same records.
+      if (watch && !dist.group && watch->stop_requested()) break;
     }
     if (watch) watch->drain();
     if (dist.group) dist.group->all_reduce(loss_sum);

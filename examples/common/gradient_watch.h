@@ -16,9 +16,11 @@ namespace tg::examples {
 
 class GradientWatch {
  public:
+  // With print off, alarms are kept but not printed (the ranks of a distributed run other
+  // than 0).
   GradientWatch(const char* program, const optim::Optimizer& opt, const NamedTensors& names,
-                const optim::MonitorOptions& options)
-      : program_(program), telemetry_(opt, names), monitor_(options) {}
+                const optim::MonitorOptions& options, bool print = true)
+      : program_(program), print_(print), telemetry_(opt, names), monitor_(options) {}
 
   // After optimizer.step(): records this step's gradients and update.
   void after_step(int64_t step) {
@@ -61,13 +63,14 @@ class GradientWatch {
  private:
   void take(const optim::GradientStats& stats) {
     for (const optim::Alarm& a : monitor_.observe(stats)) {
-      std::fprintf(stderr, "%s: alarm: %s\n", program_, a.message.c_str());
+      if (print_) std::fprintf(stderr, "%s: alarm: %s\n", program_, a.message.c_str());
       unreported_.push_back(a);
     }
     if (keep_) records_.push_back(stats);
   }
 
   const char* program_;
+  bool print_;
   optim::GradientTelemetry telemetry_;
   optim::GradientMonitor monitor_;
   std::vector<optim::Alarm> unreported_;

@@ -3,6 +3,7 @@
 // host mode, augmentation reproducible per (seed, epoch, batch) in both modes.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <set>
 
 #include "tamegrad/core/factory.h"
@@ -135,6 +136,66 @@ TEST(DataLoader, AugmentationIsReproduciblePerEpochAndBatch) {
                 .find("DataLoader: crop and flip need images (N, H, W) or (N, C, H, W), got shape "
                       "[37, 30]"),
             std::string::npos);
+}
+
+// Note [loader shards], all ranks simulated in one process (the MPI version:
+// tests/distributed/): for each batch the ranks' shares, in rank order, are the combined
+// loader's batch; every image once per epoch; bad set-ups named.
+TEST(DataLoader, ShardsSplitEachGlobalBatchAmongTheRanks) {
+  const int64_t n = 29, batch = 4, ranks = 3;
+  const Tensor images = zeros({n, 2, 2}, TensorOptions(DType::UInt8));
+  const Tensor labels = arange(0, static_cast<double>(n), 1, TensorOptions(DType::Int64));
+  LoaderOptions combined_options;
+  combined_options.batch_size = batch * ranks;
+  combined_options.seed = 9;
+  DataLoader combined(images, labels, combined_options);
+  std::vector<std::unique_ptr<DataLoader>> shards;
+  for (int64_t r = 0; r < ranks; ++r) {
+    LoaderOptions o = combined_options;
+    o.batch_size = batch;
+    o.shard_rank = r;
+    o.shard_count = ranks;
+    shards.push_back(std::make_unique<DataLoader>(images, labels, o));
+    ASSERT_EQ(shards.back()->batches(), combined.batches());  // 3: 12, 12 and 5 images
+  }
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    combined.start_epoch(epoch);
+    for (auto& s : shards) s->start_epoch(epoch);
+    std::multiset<int64_t> seen;
+    for (int64_t i = 0; i < combined.batches(); ++i) {
+      std::vector<int64_t> shares;
+      for (auto& s : shards) {
+        const Tensor y = s->batch(i).y;
+        EXPECT_GE(y.numel(), 1) << "every rank gets an image";
+        shares.insert(shares.end(), y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
+        EXPECT_EQ(s->global_batch_images(i), combined.global_batch_images(i));
+      }
+      const Tensor whole = combined.batch(i).y;
+      EXPECT_EQ(shares, std::vector<int64_t>(whole.data_ptr<int64_t>(),
+                                             whole.data_ptr<int64_t>() + whole.numel()))
+          << "epoch " << epoch << ", batch " << i;
+      seen.insert(shares.begin(), shares.end());
+    }
+    EXPECT_EQ(seen.size(), static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) EXPECT_EQ(seen.count(k), 1u) << "image " << k;
+  }
+  LoaderOptions bad = combined_options;
+  bad.batch_size = batch;
+  bad.shard_count = ranks;
+  bad.shard_rank = 3;
+  EXPECT_NE(testing::error_of([&] {
+              DataLoader l(images, labels, bad);
+            }).find("shard_rank must be in [0, shard_count = 3), got 3"),
+            std::string::npos);
+  bad.shard_rank = 0;
+  const Tensor few = images.slice(0, 0, 25), few_labels = labels.slice(0, 0, 25);
+  EXPECT_NE(testing::error_of([&] {
+              DataLoader l(few, few_labels, bad);
+            }).find("has 1 examples for 3 shards, and every shard needs one"),
+            std::string::npos);
+  bad.drop_last = true;  // the short last global batch is dropped on every rank
+  DataLoader dropped(few, few_labels, bad);
+  EXPECT_EQ(dropped.batches(), 2);
 }
 
 TEST(DataLoader, RejectsMismatchedInputs) {
