@@ -66,16 +66,12 @@ void GradientTelemetry::record(int64_t step) {
   steps_.push_back(step);
 }
 
-std::optional<GradientStats> GradientTelemetry::poll() {
-  std::optional<std::vector<double>> sums = readback_->poll();
-  if (!sums) return std::nullopt;
-  const int64_t step = steps_.front();
-  steps_.pop_front();
-  return convert(*sums, step);
-}
+std::optional<GradientStats> GradientTelemetry::poll() { return take(readback_->poll()); }
 
-std::optional<GradientStats> GradientTelemetry::wait() {
-  std::optional<std::vector<double>> sums = readback_->wait();
+std::optional<GradientStats> GradientTelemetry::wait() { return take(readback_->wait()); }
+
+// The oldest record's statistics from its sums (when there are some), labelled with its step.
+std::optional<GradientStats> GradientTelemetry::take(std::optional<std::vector<double>> sums) {
   if (!sums) return std::nullopt;
   const int64_t step = steps_.front();
   steps_.pop_front();

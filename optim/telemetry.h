@@ -74,6 +74,7 @@ class GradientTelemetry {
     ParamStatsLayout layout;
     std::vector<size_t> positions;  // each tensor's index in the parameter order
   };
+  std::optional<GradientStats> take(std::optional<std::vector<double>> sums);
   GradientStats convert(const std::vector<double>& sums, int64_t step) const;
 
   std::vector<Group> groups_;
