@@ -112,12 +112,13 @@ struct RunResult {
   std::string first_alarm = "-";
 };
 
+// One run; the loaders are shared by every run (each starts again at epoch 0, whose order
+// depends on the seed alone, so every run sees the same batches).
 RunResult train_one(const Options& o, const std::string& remedy, const Device& device,
-                    std::ofstream& jsonl) {
+                    tg::examples::MnistLoaders& loaders, std::ofstream& jsonl) {
   manual_seed(o.recipe.seed);
   std::shared_ptr<layers::Sequential> net = make_net(o, remedy);
   net->to(device);
-  tg::examples::MnistLoaders loaders = tg::examples::make_loaders(o.recipe, device, o.recipe.seed);
   optim::SgdParams hyper;
   hyper.lr = remedy == "lower_lr" ? o.lr / 10 : o.lr;
   hyper.momentum = o.momentum;
@@ -219,9 +220,10 @@ int run(const Options& o) {
       "%d steps, on %s\n",
       o.depth, o.width, o.lr, o.momentum, static_cast<long long>(o.recipe.batch), o.steps,
       device.str().c_str());
+  tg::examples::MnistLoaders loaders = tg::examples::make_loaders(o.recipe, device, o.recipe.seed);
   std::vector<RunResult> results;
   for (const std::string& remedy : remedies) {
-    results.push_back(train_one(o, remedy, device, jsonl));
+    results.push_back(train_one(o, remedy, device, loaders, jsonl));
     const RunResult& r = results.back();
     std::printf("%-11s %4d steps, final loss %-10.4g accuracy %.4f, first alarm: %s\n",
                 remedy.c_str(), r.steps, r.final_loss, r.accuracy, r.first_alarm.c_str());
@@ -343,13 +345,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--device", o.recipe.device, "cpu | cuda | auto")->capture_default_str();
   app.add_option("--data", o.recipe.data, "directory of the IDX files [default: as mnist_train]");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "grad_explosion: %s\n", e.what());
-    return 2;
-  }
+  if (const int code = tg::examples::parse_command_line(app, argc, argv, "grad_explosion");
+      code >= 0)
+    return code;
   return tg::examples::run_reporting_errors("grad_explosion", [&] { return run(o); });
 }

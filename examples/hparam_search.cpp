@@ -222,10 +222,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", o.recipe.threads, "OpenMP threads")->check(CLI::PositiveNumber);
   app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const int code = tg::examples::parse_command_line(app, argc, argv, "hparam_search");
+      code >= 0)
+    return code;
   return tg::examples::run_reporting_errors("hparam_search", [&] { return run(o); });
 }

@@ -251,12 +251,16 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--data", f.data,
                  "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
                  "MNIST, else /usr/share/datasets/fashion-mnist]");
+  return parse_command_line(app, argc, argv, "mnist_train");
+}
+
+int parse_command_line(CLI::App& app, int argc, char** argv, const char* program) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "mnist_train: %s\n", e.what());
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
     return 2;
   }
   return -1;

@@ -14,6 +14,10 @@
 #include "tamegrad/data/dataloader.h"
 #include "tamegrad/tamegrad.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace tg::examples {
 
 struct Flags {
@@ -90,6 +94,10 @@ void train_epoch(layers::Module& model, optim::Optimizer& opt, data::DataLoader&
 int run_reporting_errors(const char* program, const std::function<int()>& body);
 
 int parse_flags(int argc, char** argv, Flags& f);
+
+// Parses the command line with `app` as every example does: returns -1 to go on, 0 after
+// --help (printed), 2 for a bad flag (CLI11's message printed after "<program>: ").
+int parse_command_line(CLI::App& app, int argc, char** argv, const char* program);
 
 Device pick_device(const std::string& spec);
 // --init on every Linear and Conv2d weight of `model`.
