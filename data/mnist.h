@@ -28,6 +28,15 @@ std::string find_mnist_dir(const std::string& requested);
 // "mnist" or "fashion-mnist" from the directory name (for logs), else the directory itself.
 std::string dataset_name(const std::string& dir);
 
+// The mean and standard deviation of a data set's training pixels (after / 255), which its
+// loaders normalise with: Fashion-MNIST's (0.2860, 0.3530) for "fashion-mnist", MNIST's
+// (0.1307, 0.3081) for anything else.
+struct PixelStats {
+  double mean = 0.1307;
+  double std = 0.3081;
+};
+PixelStats pixel_stats(const std::string& dataset);
+
 }  // namespace tg::data
 
 TG_API_END

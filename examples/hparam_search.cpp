@@ -71,12 +71,14 @@ std::vector<Trial> plan(const Options& o) {
 
 // One trial: train with early stopping on the validation loss, keep the best epoch's numbers.
 void run_trial(const Options& o, const Device& device, const data::MnistSplit& train_set,
-               const data::MnistSplit& val_set, Trial& t) {
+               const data::MnistSplit& val_set, const data::PixelStats& inputs, Trial& t) {
   Flags f = o.recipe;
   f.lr = t.lr;
   f.weight_decay = t.weight_decay;
   f.dropout = t.dropout;
   data::LoaderOptions options;
+  options.mean = inputs.mean;
+  options.std = inputs.std;
   options.batch_size = f.batch;
   options.seed = f.seed;
   options.device = device;
@@ -133,7 +135,7 @@ int run(const Options& o) {
       static_cast<long long>(n - o.val), static_cast<long long>(o.val), o.recipe.epochs,
       o.patience);
   for (size_t i = 0; i < trials.size(); ++i) {
-    run_trial(o, device, train_set, val_set, trials[i]);
+    run_trial(o, device, train_set, val_set, data::pixel_stats(data::dataset_name(dir)), trials[i]);
     const Trial& t = trials[i];
     std::printf(
         "trial %zu: lr %.3g, weight decay %.3g, dropout %.3g: val loss %.4f, accuracy "

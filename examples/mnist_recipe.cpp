@@ -93,6 +93,7 @@ Device pick_device(const std::string& spec) {
 std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
                                                  int64_t batches) {
   const int64_t total = static_cast<int64_t>(f.epochs) * batches;
+  if (f.warmup > 0 && f.schedule != "cosine") throw FlagError("--warmup needs --schedule cosine");
   if (f.schedule == "step") return std::make_unique<optim::StepLR>(opt, std::max(1, f.epochs / 3));
   if (f.schedule == "cosine") {
     if (f.warmup >= f.epochs)
@@ -108,7 +109,6 @@ std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimize
     options.factor = 0.3;
     return std::make_unique<optim::ReduceLROnPlateau>(opt, options);
   }
-  if (f.warmup > 0) throw FlagError("--warmup needs --schedule cosine");
   return nullptr;
 }
 
@@ -201,9 +201,17 @@ int parse_flags(int argc, char** argv, Flags& f) {
           "in [0, 1)"));
   app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
       ->check(CLI::PositiveNumber);
+  app.add_option("--norm-mean", f.norm_mean,
+                 "inputs are (pixel / 255 - mean) / std [default: the data set's: "
+                 "Fashion-MNIST 0.2860, MNIST and others 0.1307]")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--norm-std", f.norm_std,
+                 "[default: the data set's: Fashion-MNIST 0.3530, MNIST and others 0.3081]")
+      ->check(CLI::PositiveNumber);
   app.add_option("--schedule", f.schedule,
-                 "none | step (x0.1 every epochs/3) | cosine (per batch, to 0) | onecycle (per "
-                 "batch, peak --lr) | plateau (x0.3 after 1 epoch without test-loss gain)")
+                 "none (constant --lr) | step (x0.1 every epochs/3) | cosine (per batch, from "
+                 "--lr to 0 at the last batch) | onecycle (per batch, peak --lr) | plateau (x0.3 "
+                 "after 1 epoch without test-loss gain)")
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle", "plateau"}))
       ->capture_default_str();
   app.add_option("--warmup", f.warmup, "epochs of linear warm-up before the cosine schedule")
@@ -281,6 +289,9 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, i
     train_set.labels = train_set.labels.slice(0, 0, f.limit);
   }
   data::LoaderOptions train_options;
+  const data::PixelStats stats = data::pixel_stats(data::dataset_name(dir));
+  train_options.mean = f.norm_mean >= 0 ? f.norm_mean : stats.mean;
+  train_options.std = f.norm_std > 0 ? f.norm_std : stats.std;
   train_options.batch_size = f.batch;
   train_options.seed = seed;
   train_options.device = device;
@@ -300,6 +311,7 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, i
       std::make_unique<data::DataLoader>(train_set.images, train_set.labels, train_options);
   loaders.test = std::make_unique<data::DataLoader>(test_set.images, test_set.labels, test_options);
   loaders.dataset = data::dataset_name(dir);
+  loaders.inputs = {train_options.mean, train_options.std};
   return loaders;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tamegrad/data/dataloader.h"
+#include "tamegrad/data/mnist.h"
 #include "tamegrad/tamegrad.h"
 
 namespace CLI {
@@ -38,9 +39,11 @@ struct Flags {
   int accumulate = 1;         // batches per optimizer step
   double weight_decay = -1;   // -1: 0.01 for adamw, else 0
   double l1 = 0, l2 = 0;
-  double dropout = -1;  // -1: the model's default (mlp 0.2, cnn 0.5)
-  int64_t limit = 0;    // 0: every training image
-  std::string schedule = "none";
+  double dropout = -1;    // -1: the model's default (mlp 0.2, cnn 0.5)
+  int64_t limit = 0;      // 0: every training image
+  double norm_mean = -1;  // -1: the data set's (data::pixel_stats)
+  double norm_std = -1;
+  std::string schedule = "cosine";
   int warmup = 0;  // epochs of linear warm-up (cosine)
   std::string metrics;
   std::string data;
@@ -66,7 +69,8 @@ struct FlagError : std::runtime_error {
 // loader (batches of 1000, in order) of --data on `device`, resident there on a GPU.
 struct MnistLoaders {
   std::unique_ptr<data::DataLoader> train, test;
-  std::string dataset;  // "fashion-mnist", "mnist", ...
+  std::string dataset;      // "fashion-mnist", "mnist", ...
+  data::PixelStats inputs;  // what the images were normalised with
 };
 // With shard_count > 1 the training loader delivers rank shard_rank's share of each global
 // batch (Note [loader shards], data/dataloader.h); the test loader is whole on every rank.

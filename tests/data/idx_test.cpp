@@ -1,7 +1,9 @@
-// The IDX reader and MNIST loading: a good file read back (raw and gzip), and every kind of
-// malformed file rejected with the file and the field named.
+// The IDX reader, MNIST loading and the data sets' pixel statistics: a good file read back
+// (raw and gzip), and every kind of malformed file rejected with the file and the field named.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <cmath>
 #include <functional>
 
 #include "tamegrad/core/error.h"
@@ -104,6 +106,37 @@ TEST(Mnist, LoadsASplitAndChecksItsFilesAgainstEachOther) {
               load_mnist(dir.file("nowhere"), true);
             }).find("neither train-images-idx3-ubyte.gz nor"),
             std::string::npos);
+}
+
+TEST(Mnist, NamesDataSetsAndTheirPixelStatistics) {
+  EXPECT_EQ(dataset_name("/usr/share/datasets/fashion-mnist"), "fashion-mnist");
+  EXPECT_EQ(dataset_name("data/mnist"), "mnist");
+  EXPECT_EQ(dataset_name("/tmp/digits"), "/tmp/digits");
+  EXPECT_EQ(pixel_stats("mnist").mean, 0.1307);
+  EXPECT_EQ(pixel_stats("mnist").std, 0.3081);
+  EXPECT_EQ(pixel_stats("/tmp/digits").mean, 0.1307);
+  EXPECT_EQ(pixel_stats("fashion-mnist").mean, 0.2860);
+  EXPECT_EQ(pixel_stats("fashion-mnist").std, 0.3530);
+}
+
+// The Fashion-MNIST constants are the real training set's, to the digits given.
+TEST(Mnist, FashionMnistStatisticsMatchItsTrainingImages) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0)
+    GTEST_SKIP() << dir << " is not installed (Debian's dataset-fashion-mnist, scripts/setup.sh)";
+  const Tensor images = load_mnist(dir, true).images;
+  const uint8_t* p = images.data_ptr<uint8_t>();
+  double sum = 0, squares = 0;
+  for (int64_t i = 0; i < images.numel(); ++i) {
+    const double x = p[i] / 255.0;
+    sum += x;
+    squares += x * x;
+  }
+  const double n = static_cast<double>(images.numel());
+  const double mean = sum / n;
+  EXPECT_NEAR(pixel_stats("fashion-mnist").mean, mean, 5e-5);
+  EXPECT_NEAR(pixel_stats("fashion-mnist").std, std::sqrt(squares / n - mean * mean), 5e-5);
 }
 
 }  // namespace
