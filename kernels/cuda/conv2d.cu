@@ -1,9 +1,10 @@
 // CUDA launchers of conv2d (kernels/conv2d.h) through cuDNN; the CPU twin is
-// kernels/cpu/conv2d.cpp. Each call describes the problem, takes the algorithm cuDNN's
-// heuristics rank first among the deterministic ones (no benchmarking, so no
-// synchronisation; Note [algorithm cache]), and runs it with a workspace from the
+// kernels/cpu/conv2d.cpp. Each problem is described once and its algorithm is the one
+// cuDNN's heuristics rank first among the deterministic ones (no benchmarking, so no
+// synchronisation; Note [algorithm cache]); each call runs it with a workspace from the
 // stream-ordered pool.
 #include <map>
+#include <memory>
 #include <mutex>
 #include <tuple>
 #include <vector>
@@ -79,35 +80,52 @@ struct Scale {
 
 // Note [algorithm cache]: cuDNN's heuristic query costs far more than the convolutions of
 // a small network (an MNIST CNN step runs nine of them), and its answer depends only on
-// the problem, the handle (one per device) and the math mode. The chosen algorithm and
-// its workspace size are kept per (handle, pass, dtype, TF32, geometry), so each problem
-// is ranked once per process.
+// the problem, the handle (one per device) and the math mode. So does describing the
+// problem: four descriptors made, set and destroyed per call were host work of the same
+// order as the kernels. A plan per (handle, dtype, TF32, geometry) keeps the descriptors
+// and, per pass, the chosen algorithm and its workspace size, so each problem is described
+// once and ranked once per pass per process. Plans are never changed after they are filled
+// in and never freed before exit; cuDNN only reads descriptors while running, so calls on
+// other threads and streams share them.
 struct Choice {
   int algo;
   size_t workspace;
 };
 
-template <typename Query>
-Choice cached_choice(cudnnHandle_t h, int pass, const Conv2dArgs& a, Query query) {
-  using Key = std::tuple<cudnnHandle_t, int, int, bool, std::vector<int64_t>>;
+enum Pass { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
+
+struct Plan {
+  explicit Plan(const Conv2dArgs& a) : desc(a) {}
+  Descriptors desc;
+  Choice choice[3]{};
+  bool ranked[3]{};
+};
+
+struct Planned {
+  const Descriptors& desc;
+  Choice choice;
+};
+
+// `rank(desc)` returns the Choice for `pass`; it runs once per plan and pass.
+template <typename Rank>
+Planned planned(cudnnHandle_t h, Pass pass, const Conv2dArgs& a, Rank rank) {
+  using Key = std::tuple<cudnnHandle_t, int, bool, std::vector<int64_t>>;
   static std::mutex mutex;
-  static std::map<Key, Choice> cache;
+  static std::map<Key, std::unique_ptr<Plan>> plans;
   const Conv2dGeometry& g = a.g;
   Key key{h,
-          pass,
           static_cast<int>(a.dtype),
           a.allow_tf32,
           {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
            g.dil_h, g.dil_w, g.groups}};
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-  }
-  const Choice choice = query();
   std::lock_guard<std::mutex> lock(mutex);
-  cache.emplace(std::move(key), choice);
-  return choice;
+  std::unique_ptr<Plan>& plan = plans[std::move(key)];
+  if (!plan) plan = std::make_unique<Plan>(a);  // a throw leaves it empty for the next call
+  if (!plan->ranked[pass]) {
+    plan->choice[pass] = rank(plan->desc);
+    plan->ranked[pass] = true;
+  }
+  return {plan->desc, plan->choice[pass]};
 }
 
 cudnnHandle_t bind(void* handle, void* stream) {
@@ -127,8 +145,7 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle,
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) return;
   cudnnHandle_t h = bind(cudnn_handle, stream);
-  Descriptors desc(a);
-  const Choice algo = cached_choice(h, 0, a, [&] {
+  const Planned plan = planned(h, kForward, a, [&](const Descriptors& desc) {
     std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
     int returned = 0;
     TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
@@ -136,10 +153,11 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle,
     const auto& best = pick(ranked, returned, "forward");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  ScratchBuffer ws(scratch, algo.workspace);
+  const Descriptors& desc = plan.desc;
+  ScratchBuffer ws(scratch, plan.choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
-                                        static_cast<cudnnConvolutionFwdAlgo_t>(algo.algo),
+                                        static_cast<cudnnConvolutionFwdAlgo_t>(plan.choice.algo),
                                         ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
 }
 
@@ -153,8 +171,7 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
     return;
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
-  Descriptors desc(a);
-  const Choice algo = cached_choice(h, 1, a, [&] {
+  const Planned plan = planned(h, kBackwardData, a, [&](const Descriptors& desc) {
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
     int returned = 0;
     TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
@@ -162,12 +179,13 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
     const auto& best = pick(ranked, returned, "backward-data");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  ScratchBuffer ws(scratch, algo.workspace);
+  const Descriptors& desc = plan.desc;
+  ScratchBuffer ws(scratch, plan.choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out,
-                                             desc.conv,
-                                             static_cast<cudnnConvolutionBwdDataAlgo_t>(algo.algo),
-                                             ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
+  TG_CUDA_CHECK(
+      cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out, desc.conv,
+                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.choice.algo),
+                                   ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
 }
 
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle,
@@ -181,8 +199,7 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handl
     return;
   }
   cudnnHandle_t h = bind(cudnn_handle, stream);
-  Descriptors desc(a);
-  const Choice algo = cached_choice(h, 2, a, [&] {
+  const Planned plan = planned(h, kBackwardFilter, a, [&](const Descriptors& desc) {
     std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
         CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
     int returned = 0;
@@ -191,11 +208,12 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handl
     const auto& best = pick(ranked, returned, "backward-filter");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  ScratchBuffer ws(scratch, algo.workspace);
+  const Descriptors& desc = plan.desc;
+  ScratchBuffer ws(scratch, plan.choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(
       cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out, desc.conv,
-                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo.algo),
+                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.choice.algo),
                                      ws.data(), ws.bytes(), zero.get(), desc.w, a.out));
 }
 
