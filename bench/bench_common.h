@@ -104,4 +104,23 @@ inline double median_seconds(const Device& device, int runs, const std::function
   return times[runs / 2];
 }
 
+// Median host time of `runs` calls of f (seconds), each started on an idle device and not
+// waited for: what issuing the work costs the host. Next to median_seconds of the same f,
+// equal times mean the device waits for the host (the work is host-bound).
+inline double median_issue_seconds(const Device& device, int runs, const std::function<void()>& f) {
+  for (int i = 0; i < 3; ++i) f();
+  std::vector<double> times;
+  times.reserve(runs);
+  for (int i = 0; i < runs; ++i) {
+    context(device).synchronize();
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  context(device).synchronize();
+  std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
+  return times[runs / 2];
+}
+
 }  // namespace tg::bench

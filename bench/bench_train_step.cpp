@@ -5,6 +5,8 @@
 // the ratio ours/PyTorch (below 1: we are faster). bench/train_step.sh runs both.
 //
 // The cnn_telemetry rows time the gradient telemetry (optim/telemetry.h) beside a CNN step.
+// With --device cuda the step rows run on the GPU, each with an _issue row beside it (the
+// host's share), and the op rows are left out.
 //
 //   bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX] [--json]
 #include <omp.h>
@@ -116,15 +118,23 @@ class Table {
 
 constexpr int64_t kBatch = 128;
 
-// One Adam step of `model` on a fixed batch, as mnist_train takes it, on x's device.
-double train_step_seconds(layers::Module& model, const Tensor& x, const Tensor& y, int runs) {
+// One Adam step of `model` on a fixed batch, as mnist_train takes it, on x's device. On a
+// GPU a second row, <name>_issue, is the host's time to issue the step (no wait): when it
+// is as long as the step, the GPU waits for the host.
+double train_step_rows(Table& table, const std::string& name, layers::Module& model,
+                       const Tensor& x, const Tensor& y, int runs) {
   model.to(x.device());
   optim::Adam opt(model.parameters(), optim::AdamParams{});
-  return median_seconds(x.device(), runs, [&] {
+  const auto step = [&] {
     opt.zero_grad();
     cross_entropy(model(x), y).backward();
     opt.step();
-  });
+  };
+  const double seconds = median_seconds(x.device(), runs, step);
+  table.row(name, seconds);
+  if (!x.device().is_cpu())
+    table.row(name + "_issue", median_issue_seconds(x.device(), runs, step));
+  return seconds;
 }
 
 // The gradient telemetry's cost beside a CNN step (optim/telemetry.h; the issue's bound:
@@ -191,14 +201,12 @@ void run(const Options& o) {
   const Device device(o.device);
   const Tensor images = randn({kBatch, 1, 28, 28}, {}, &gen).to(device);
   const Tensor labels_on_device = labels.to(device);
-  if (table.wants("mlp_step")) {
-    table.row("mlp_step",
-              train_step_seconds(*examples::mnist_mlp(), images, labels_on_device, o.runs));
-  }
+  if (table.wants("mlp_step"))
+    train_step_rows(table, "mlp_step", *examples::mnist_mlp(), images, labels_on_device, o.runs);
   double cnn_step = 0;
   if (table.wants("cnn_step")) {
-    cnn_step = train_step_seconds(*examples::mnist_cnn(), images, labels_on_device, o.runs);
-    table.row("cnn_step", cnn_step);
+    cnn_step = train_step_rows(table, "cnn_step", *examples::mnist_cnn(), images, labels_on_device,
+                               o.runs);
   }
   telemetry_rows(table, images, labels_on_device, o.runs, cnn_step);
   if (!device.is_cpu()) return;  // the op rows compare CPU backends

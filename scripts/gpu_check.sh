@@ -141,8 +141,12 @@ phase_sanitize() {
 }
 
 # The trainers: ours for 10 MLP epochs and 2 CNN epochs, then PyTorch with the same recipe.
+# The CPU's test accuracy for the same seed and recipe is printed beside them (measured on
+# the 2-core VM; bench/results/accuracy-seeds-2026-11-24.md); issue 15 wants the GPU's
+# within 0.3 points of it.
 phase_train() {
   local data=${TG_DATA:-data/fashion-mnist} model epochs
+  echo "train: the CPU's test accuracy, seed 0, same flags: mlp (10 epochs) 0.8953, cnn (2 epochs) 0.9098"
   for model in mlp cnn; do
     epochs=$([ "$model" = mlp ] && echo 10 || echo 2)
     step "train_${model}_cuda" 200 build/gpu/examples/mnist_train --device cuda --model "$model" \
