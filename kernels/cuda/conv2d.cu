@@ -106,20 +106,31 @@ struct Planned {
   Choice choice;
 };
 
+using PlanKey = std::tuple<cudnnHandle_t, int, bool, std::vector<int64_t>>;
+
+// One cache for the three passes (a function template's statics would be one per pass).
+struct PlanCache {
+  std::mutex mutex;
+  std::map<PlanKey, std::unique_ptr<Plan>> plans;
+};
+
+PlanCache& plan_cache() {
+  static PlanCache cache;
+  return cache;
+}
+
 // `rank(desc)` returns the Choice for `pass`; it runs once per plan and pass.
 template <typename Rank>
 Planned planned(cudnnHandle_t h, Pass pass, const Conv2dArgs& a, Rank rank) {
-  using Key = std::tuple<cudnnHandle_t, int, bool, std::vector<int64_t>>;
-  static std::mutex mutex;
-  static std::map<Key, std::unique_ptr<Plan>> plans;
   const Conv2dGeometry& g = a.g;
-  Key key{h,
-          static_cast<int>(a.dtype),
-          a.allow_tf32,
-          {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-           g.dil_h, g.dil_w, g.groups}};
-  std::lock_guard<std::mutex> lock(mutex);
-  std::unique_ptr<Plan>& plan = plans[std::move(key)];
+  PlanKey key{h,
+              static_cast<int>(a.dtype),
+              a.allow_tf32,
+              {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+               g.dil_h, g.dil_w, g.groups}};
+  PlanCache& cache = plan_cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  std::unique_ptr<Plan>& plan = cache.plans[std::move(key)];
   if (!plan) plan = std::make_unique<Plan>(a);  // a throw leaves it empty for the next call
   if (!plan->ranked[pass]) {
     plan->choice[pass] = rank(plan->desc);
