@@ -1,7 +1,7 @@
-// bench_kernels: the training kernels (fused optimizer updates, global norm, clip + Adam,
-// dropout, batchnorm) at 1M, 10M and 100M float32 elements, on the CPU and on every CUDA
-// device. Each row gives the best time, the effective bandwidth from the fewest bytes the
-// work must move (e.g. 28 B per parameter for Adam: p, m, v read and written, g read) and
+// bench_kernels: the training kernels (fused optimizer updates, global norm, full sum and
+// max, clip + Adam, dropout, batchnorm) at 1M, 10M and 100M float32 elements, on the CPU
+// and on every CUDA device. Each row gives the best time, the effective bandwidth from the fewest
+// bytes the work must move (e.g. 28 B per parameter for Adam: p, m, v read and written, g read) and
 // that bandwidth as a fraction of the device's measured copy bandwidth (CPU: multi-threaded
 // memcpy; GPU: device-to-device copy), both counting bytes read plus bytes written.
 // bench/torch_peer.py times the same work in PyTorch.
@@ -126,6 +126,9 @@ void bench_device(const Flags& flags, const Device& device) {
     // The clip state is made once and reused, as Optimizer::clip_grad_norm does.
     ClipState clip;
     run("global_norm", 4, [&] { global_grad_norm_({g}, 1.0, clip); });
+    // Full reductions: one long row, cut into chunks (Note [long rows], kernels/reduce.h).
+    run("sum_full", 4, [&] { sum(g); });
+    run("max_full", 4, [&] { max(g); });
     run("clip_adam", 32, [&] {
       global_grad_norm_({g}, 1.0, clip);
       adam_update_(p, g, s1, s2, Tensor(), adam, taken, &clip);

@@ -2,7 +2,8 @@
 """PyTorch timing of the work bench_kernels does, for a side-by-side ours/PyTorch table.
 
 Rows (same names as bench_kernels): fused Adam and AdamW, foreach RMSprop, SGD with
-momentum and Adagrad, the global norm (torch.linalg.vector_norm), clip_grad_norm_ + fused
+momentum and Adagrad, the global norm (torch.linalg.vector_norm), the full sum and max of a
+vector (torch.sum, torch.max), clip_grad_norm_ + fused
 Adam, F.dropout forward and its backward, BatchNorm2d (cuDNN) forward and backward on
 (N, 64, 32, 32). Each is timed with CUDA events (median of 100 runs after warm-up, as
 bench_kernels times ours), at 1M, 10M and 100M float32 elements.
@@ -19,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 BYTES = {"adam": 28, "adamw": 28, "rmsprop": 20, "sgd_momentum": 20, "adagrad": 20, "global_norm": 4,
-         "clip_adam": 32, "dropout_fwd": 8, "dropout_bwd": 8, "batchnorm_fwd": 8, "batchnorm_bwd": 12}
+         "sum_full": 4, "max_full": 4, "clip_adam": 32, "dropout_fwd": 8, "dropout_bwd": 8, "batchnorm_fwd": 8, "batchnorm_bwd": 12}
 
 
 def timer(device, repeats, fn):
@@ -65,6 +66,8 @@ def rows(device, n, repeats):
     out["adagrad"] = timer(device, repeats, optimizer_step(device, n, torch.optim.Adagrad, lr=1e-3, **foreach))
     g = torch.randn(n, device=device)
     out["global_norm"] = timer(device, repeats, lambda: torch.linalg.vector_norm(g))
+    out["sum_full"] = timer(device, repeats, lambda: torch.sum(g))
+    out["max_full"] = timer(device, repeats, lambda: torch.max(g))
     p = torch.randn(n, device=device, requires_grad=True)
     p.grad = torch.randn(n, device=device)
     opt = torch.optim.Adam([p], lr=1e-3, **fused)

@@ -124,7 +124,8 @@ ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const Reduce
                                  rows.raw_data_ptr(),
                                  result.values.raw_data_ptr(),
                                  with_indices ? result.indices.data_ptr<int64_t>() : nullptr};
-  TG_ON_DEVICE(x.device(), kernels::cpu::reduce(args), stream, kernels::cuda::reduce(args, stream));
+  TG_ON_DEVICE(x.device(), kernels::cpu::reduce(args), stream,
+               kernels::cuda::reduce(args, stream, ops::scratch_allocator(x.device())));
   return result;
 }
 

@@ -1,8 +1,9 @@
 // CUDA launchers of the row reductions and the column sum (kernels/reduce.h); the CPU
-// twin is kernels/cpu/reduce.cpp. Rows: one block per row (grid-stride over rows); each
-// thread walks its strided share of the row, then a fixed shared-memory tree combines the threads,
-// so the result does not depend on timing. Sums accumulate in the accumulator type (float for
-// float32), values and indices of extremes together.
+// twin is kernels/cpu/reduce.cpp. Rows: one block per row (grid-stride over rows), or per
+// chunk of a few long rows and then one per row over the chunks' partials (Note [long
+// rows]); each thread walks its strided share of the range, then a fixed shared-memory tree
+// combines the threads, so the result does not depend on timing. Sums accumulate in the
+// accumulator type (float for float32), values and indices of extremes together.
 #include "tamegrad/kernels/cuda/launch.h"
 #include "tamegrad/kernels/reduce.h"
 
@@ -12,56 +13,120 @@ namespace {
 
 constexpr int kReduceThreads = 256;
 
+// Items [begin, end) of one row reduced by the whole block: item(i) gives the i-th item's
+// value and its position in the row (an element and its index, or a chunk's partial).
+// Thread 0 returns the result (value, and for Max/Min its position); every thread calls it.
+template <typename T, typename Item>
+__device__ void block_reduce(ReduceOp op, int64_t begin, int64_t end, Item item, T& value,
+                             int64_t& position) {
+  __shared__ T values[kReduceThreads];
+  __shared__ int64_t positions[kReduceThreads];
+  value = T(0);
+  position = -1;
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    T v;
+    int64_t p;
+    item(i, v, p);
+    if (op == ReduceOp::Sum) {
+      value += v;
+    } else if (extreme_wins(op, v, p, value, position)) {
+      value = v;
+      position = p;
+    }
+  }
+  values[threadIdx.x] = value;
+  positions[threadIdx.x] = position;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (threadIdx.x < half) {
+      const T other = values[threadIdx.x + half];
+      const int64_t other_position = positions[threadIdx.x + half];
+      if (op == ReduceOp::Sum) {
+        values[threadIdx.x] += other;
+      } else if (extreme_wins(op, other, other_position, values[threadIdx.x],
+                              positions[threadIdx.x])) {
+        values[threadIdx.x] = other;
+        positions[threadIdx.x] = other_position;
+      }
+    }
+    __syncthreads();
+  }
+  value = values[0];
+  position = positions[0];
+  __syncthreads();  // values and positions may be rewritten by the next call
+}
+
+// Whole rows, one block each.
 template <typename T>
 __global__ void reduce_kernel(const T* __restrict__ in, T* __restrict__ out,
                               int64_t* __restrict__ indices, ReduceArgs args) {
-  __shared__ T values[kReduceThreads];
-  __shared__ int64_t positions[kReduceThreads];
   for (int64_t row = blockIdx.x; row < args.outer; row += gridDim.x) {
     const T* x = in + row * args.inner;
-    T value = T(0);
-    int64_t position = -1;
-    if (args.op == ReduceOp::Sum) {
-      value = T(0);
-      for (int64_t i = threadIdx.x; i < args.inner; i += blockDim.x) value += x[i];
-    } else {
-      for (int64_t i = threadIdx.x; i < args.inner; i += blockDim.x) {
-        if (position < 0 || extreme_replaces(args.op, x[i], value)) {
-          value = x[i];
-          position = i;
-        }
-      }
-    }
-    values[threadIdx.x] = value;
-    positions[threadIdx.x] = position;
-    __syncthreads();
-    for (int half = blockDim.x / 2; half > 0; half /= 2) {
-      if (threadIdx.x < half) {
-        const T other = values[threadIdx.x + half];
-        const int64_t other_position = positions[threadIdx.x + half];
-        if (args.op == ReduceOp::Sum) {
-          values[threadIdx.x] += other;
-        } else if (other_position >= 0) {
-          const T mine = values[threadIdx.x];
-          const int64_t my_position = positions[threadIdx.x];
-          // Same rule as the CPU's scan: NaN first, then better, then the lower index.
-          const bool take =
-              my_position < 0 || extreme_replaces(args.op, other, mine) ||
-              (other_position < my_position && !extreme_replaces(args.op, mine, other) &&
-               !(mine != mine && other == other));
-          if (take) {
-            values[threadIdx.x] = other;
-            positions[threadIdx.x] = other_position;
-          }
-        }
-      }
-      __syncthreads();
-    }
+    T value;
+    int64_t position;
+    block_reduce<T>(
+        args.op, 0, args.inner,
+        [x](int64_t i, T& v, int64_t& p) {
+          v = x[i];
+          p = i;
+        },
+        value, position);
     if (threadIdx.x == 0) {
-      out[row] = values[0];
-      if (indices != nullptr) indices[row] = positions[0];
+      out[row] = value;
+      if (indices != nullptr) indices[row] = position;
     }
-    __syncthreads();
+  }
+}
+
+// Note [long rows], first launch: chunk p of the outer · chunks.count, one block each, to
+// its partial (the extreme's position is in the row).
+template <typename T>
+__global__ void reduce_chunks_kernel(const T* __restrict__ in, T* __restrict__ partials,
+                                     int64_t* __restrict__ positions, ReduceArgs args,
+                                     ReduceChunks chunks) {
+  const int64_t count = args.outer * chunks.count;
+  for (int64_t p = blockIdx.x; p < count; p += gridDim.x) {
+    const int64_t row = p / chunks.count, begin = p % chunks.count * chunks.length;
+    const int64_t end = begin + chunks.length < args.inner ? begin + chunks.length : args.inner;
+    const T* x = in + row * args.inner;
+    T value;
+    int64_t position;
+    block_reduce<T>(
+        args.op, begin, end,
+        [x](int64_t i, T& v, int64_t& q) {
+          v = x[i];
+          q = i;
+        },
+        value, position);
+    if (threadIdx.x == 0) {
+      partials[p] = value;
+      positions[p] = position;
+    }
+  }
+}
+
+// Second launch: each row's chunks.count partials, one block per row.
+template <typename T>
+__global__ void reduce_partials_kernel(const T* __restrict__ partials,
+                                       const int64_t* __restrict__ positions, T* __restrict__ out,
+                                       int64_t* __restrict__ indices, ReduceArgs args,
+                                       ReduceChunks chunks) {
+  for (int64_t row = blockIdx.x; row < args.outer; row += gridDim.x) {
+    const T* part = partials + row * chunks.count;
+    const int64_t* where = positions + row * chunks.count;
+    T value;
+    int64_t position;
+    block_reduce<T>(
+        args.op, 0, chunks.count,
+        [part, where](int64_t i, T& v, int64_t& p) {
+          v = part[i];
+          p = where[i];
+        },
+        value, position);
+    if (threadIdx.x == 0) {
+      out[row] = value;
+      if (indices != nullptr) indices[row] = position;
+    }
   }
 }
 
@@ -90,13 +155,31 @@ void column_sum(const ColumnSumArgs& args, void* stream) {
   });
 }
 
-void reduce(const ReduceArgs& args, void* stream) {
+void reduce(const ReduceArgs& args, void* stream, const ScratchAllocator& scratch) {
   if (args.outer == 0) return;
+  const ReduceChunks chunks = reduce_chunks(args.outer, args.inner);
   visit_float_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(args.outer, 1 << 16));
-    reduce_kernel<T><<<blocks, kReduceThreads, 0, as_stream(stream)>>>(
-        static_cast<const T*>(args.in), static_cast<T*>(args.out), args.indices, args);
+    const T* in = static_cast<const T*>(args.in);
+    T* out = static_cast<T*>(args.out);
+    const unsigned row_blocks = static_cast<unsigned>(std::min<int64_t>(args.outer, 1 << 16));
+    if (chunks.count == 1) {
+      reduce_kernel<T>
+          <<<row_blocks, kReduceThreads, 0, as_stream(stream)>>>(in, out, args.indices, args);
+      TG_CUDA_CHECK_LAUNCH();
+      return;
+    }
+    const int64_t count = args.outer * chunks.count;
+    // The positions first: 8-byte aligned whatever T is.
+    ScratchBuffer buffer(scratch, static_cast<size_t>(count) * (sizeof(int64_t) + sizeof(T)));
+    int64_t* positions = buffer.as<int64_t>();
+    T* partials = reinterpret_cast<T*>(positions + count);
+    reduce_chunks_kernel<T>
+        <<<static_cast<unsigned>(std::min<int64_t>(count, 1 << 16)), kReduceThreads, 0,
+           as_stream(stream)>>>(in, partials, positions, args, chunks);
+    TG_CUDA_CHECK_LAUNCH();
+    reduce_partials_kernel<T><<<row_blocks, kReduceThreads, 0, as_stream(stream)>>>(
+        partials, positions, out, args.indices, args, chunks);
     TG_CUDA_CHECK_LAUNCH();
   });
 }
