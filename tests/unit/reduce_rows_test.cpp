@@ -36,12 +36,20 @@ TEST(ReduceChunks, CutDependsOnTheShapeAndCoversEveryRow) {
   }
 }
 
-// A row reduced in one pass: the sum in double, the first extreme (NaN first).
+// A row reduced in one pass, written apart from the kernels (STYLE 5): the sum in double;
+// the extremes as PyTorch defines them: a NaN beats every number and the first NaN stays,
+// otherwise only a strictly better value replaces the best, so ties keep the first index.
 struct Scan {
   double sum = 0;
   double max = 0, min = 0;
   int64_t argmax = 0, argmin = 0;
 };
+
+bool beats(double candidate, double best, bool is_max) {
+  if (std::isnan(best)) return false;
+  if (std::isnan(candidate)) return true;
+  return is_max ? candidate > best : candidate < best;
+}
 
 template <typename T>
 Scan scan(const T* x, int64_t n) {
@@ -49,11 +57,11 @@ Scan scan(const T* x, int64_t n) {
   s.max = s.min = x[0];
   for (int64_t i = 0; i < n; ++i) {
     s.sum += x[i];
-    if (i > 0 && extreme_replaces(ReduceOp::Max, x[i], static_cast<T>(s.max))) {
+    if (beats(x[i], s.max, true)) {
       s.max = x[i];
       s.argmax = i;
     }
-    if (i > 0 && extreme_replaces(ReduceOp::Min, x[i], static_cast<T>(s.min))) {
+    if (beats(x[i], s.min, false)) {
       s.min = x[i];
       s.argmin = i;
     }
