@@ -56,30 +56,9 @@ __device__ void block_reduce(ReduceOp op, int64_t begin, int64_t end, Item item,
   __syncthreads();  // values and positions may be rewritten by the next call
 }
 
-// Whole rows, one block each.
-template <typename T>
-__global__ void reduce_kernel(const T* __restrict__ in, T* __restrict__ out,
-                              int64_t* __restrict__ indices, ReduceArgs args) {
-  for (int64_t row = blockIdx.x; row < args.outer; row += gridDim.x) {
-    const T* x = in + row * args.inner;
-    T value;
-    int64_t position;
-    block_reduce<T>(
-        args.op, 0, args.inner,
-        [x](int64_t i, T& v, int64_t& p) {
-          v = x[i];
-          p = i;
-        },
-        value, position);
-    if (threadIdx.x == 0) {
-      out[row] = value;
-      if (indices != nullptr) indices[row] = position;
-    }
-  }
-}
-
-// Note [long rows], first launch: chunk p of the outer · chunks.count, one block each, to
-// its partial (the extreme's position is in the row).
+// Chunk p of the outer · chunks.count, one block each, to its value and, when positions is
+// not null, its extreme's position in the row: the rows' results when rows are not cut
+// (chunks.count 1), else the partials of Note [long rows]'s first launch.
 template <typename T>
 __global__ void reduce_chunks_kernel(const T* __restrict__ in, T* __restrict__ partials,
                                      int64_t* __restrict__ positions, ReduceArgs args,
@@ -100,7 +79,7 @@ __global__ void reduce_chunks_kernel(const T* __restrict__ in, T* __restrict__ p
         value, position);
     if (threadIdx.x == 0) {
       partials[p] = value;
-      positions[p] = position;
+      if (positions != nullptr) positions[p] = position;
     }
   }
 }
@@ -164,8 +143,8 @@ void reduce(const ReduceArgs& args, void* stream, const ScratchAllocator& scratc
     T* out = static_cast<T*>(args.out);
     const unsigned row_blocks = static_cast<unsigned>(std::min<int64_t>(args.outer, 1 << 16));
     if (chunks.count == 1) {
-      reduce_kernel<T>
-          <<<row_blocks, kReduceThreads, 0, as_stream(stream)>>>(in, out, args.indices, args);
+      reduce_chunks_kernel<T><<<row_blocks, kReduceThreads, 0, as_stream(stream)>>>(
+          in, out, args.indices, args, chunks);
       TG_CUDA_CHECK_LAUNCH();
       return;
     }
