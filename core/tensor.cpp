@@ -329,13 +329,21 @@ void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
 void Tensor::set_data_(const Tensor& target) const {
   const Impl& t = impl("set_data_");
   TG_CHECK(t.grad_fn == nullptr, "set_data_: only leaf tensors can be re-pointed");
-  TG_CHECK(target.defined() && target.shape() == t.shape && target.dtype() == t.dtype &&
-               target.device() == device(),
-           "set_data_: target ", target.defined() ? target.shape() : Shape{}, " must match ",
-           t.shape, " ", t.dtype, " on ", device());
+  TG_CHECK(target.defined() && target.shape() == t.shape, "set_data_: target ",
+           target.defined() ? target.shape() : Shape{}, " must have this tensor's shape ", t.shape);
+  TG_CHECK(!t.requires_grad || is_floating(target.dtype()),
+           "set_data_: this tensor requires grad, so its data must be floating-point, not ",
+           target.dtype());
+  const bool same_kind = target.dtype() == t.dtype && target.device() == device();
   impl_->storage = target.storage();
   impl_->strides = target.strides();
   impl_->offset = target.offset();
+  impl_->dtype = target.dtype();
+  // A gradient follows its tensor to the new dtype and device (as PyTorch's Module._apply
+  // converts .grad along with .data).
+  if (!same_kind && t.grad.defined()) {
+    impl_->grad = t.grad.to(target.device()).to(target.dtype());
+  }
 }
 
 Tensor Tensor::detach() const {

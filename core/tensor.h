@@ -143,8 +143,10 @@ class Tensor {
   // The same data without history: shares storage and version counter, needs no grad.
   Tensor detach() const;
   // Makes this leaf (and every handle to it) a view of `target`'s storage; target must have
-  // this tensor's shape, dtype and device and should already hold its values. Optimizers use
-  // it to move parameters into their flat buffers; views taken earlier keep the old storage.
+  // this tensor's shape and should already hold its values. Its dtype and device become
+  // this tensor's (PyTorch's `.data = target`), a gradient converted along. Optimizers use it
+  // to move parameters into their flat buffers, Module::to to move them in place; views
+  // taken earlier keep the old storage.
   void set_data_(const Tensor& target) const;
 
   // Counts in-place writes to this tensor's storage (shared by all its views).

@@ -31,13 +31,15 @@ void Module::check_new_name(const std::string& name) const {
 
 void Module::register_parameter(const std::string& name, Tensor* member) {
   check_new_name(name);
-  TG_ASSERT(member != nullptr && member->defined(), "register_parameter without a tensor");
+  TG_CHECK(member != nullptr && member->defined(), type_name_, ": register_parameter('", name,
+           "') was given an undefined tensor; create the tensor before registering it");
   parameters_.emplace_back(name, member);
 }
 
 void Module::register_buffer(const std::string& name, Tensor* member) {
   check_new_name(name);
-  TG_ASSERT(member != nullptr && member->defined(), "register_buffer without a tensor");
+  TG_CHECK(member != nullptr && member->defined(), type_name_, ": register_buffer('", name,
+           "') was given an undefined tensor; create the tensor before registering it");
   buffers_.emplace_back(name, member);
 }
 
@@ -96,20 +98,20 @@ template <typename Convert>
 void Module::convert_all(Convert convert) {
   NoGradGuard no_grad;
   // Every new tensor is made before any member changes, so a failure changes nothing.
-  // A tensor already of the wanted device and dtype stays the same tensor (an optimizer
-  // built on it keeps working).
+  // A tensor already of the wanted device and dtype stays as it is. A converted one is
+  // re-pointed in place (Tensor::set_data_, PyTorch's `param.data = ...`): every handle to
+  // it sees the change, and an optimizer built on it notices at its next step that the
+  // parameter left its flat buffer (Note [parameters leave the flat buffer],
+  // optim/optimizer.cpp) instead of updating the old tensor in silence.
   std::vector<std::pair<Tensor*, Tensor>> replaced;
-  for (auto& [name, member] : parameters_) {
-    const Tensor converted = convert(*member);
-    if (!converted.is_alias_of(*member) || converted.dtype() != member->dtype())
-      replaced.emplace_back(member, converted.detach().requires_grad_(member->requires_grad()));
+  for (auto* list : {&parameters_, &buffers_}) {
+    for (auto& [name, member] : *list) {
+      const Tensor converted = convert(*member);
+      if (!converted.is_alias_of(*member) || converted.dtype() != member->dtype())
+        replaced.emplace_back(member, converted.detach());
+    }
   }
-  for (auto& [name, member] : buffers_) {
-    const Tensor converted = convert(*member);
-    if (!converted.is_alias_of(*member) || converted.dtype() != member->dtype())
-      replaced.emplace_back(member, converted.detach());
-  }
-  for (auto& [member, value] : replaced) *member = value;
+  for (auto& [member, value] : replaced) member->set_data_(value);
   for (auto& [name, child] : children_) child->convert_all(convert);
 }
 
@@ -127,7 +129,13 @@ Module& Module::to(DType dtype) {
 }
 
 void Module::zero_grad() {
-  for (Tensor& p : parameters()) p.set_grad(Tensor());
+  NoGradGuard no_grad;
+  // In place, so a gradient that is a view of an optimizer's flat buffer stays one and the
+  // next backward accumulates where the optimizer reads (PyTorch's set_to_none=False).
+  for (Tensor& p : parameters()) {
+    Tensor grad = p.grad();
+    if (grad.defined()) grad.fill_(0.0);
+  }
 }
 
 NamedTensors Module::state_dict() const {

@@ -51,13 +51,15 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // Moves (or converts) every parameter and buffer; parameters stay leaves (requiring grad
-  // as before). Tensors already there are kept as they are; moved ones are new tensors, so
-  // call it before building an optimizer, which holds the tensors it was given.
+  // Moves (or converts) every parameter and buffer in place (the same tensors, re-pointed
+  // to new storage, their gradients converted along); parameters stay leaves requiring grad
+  // as before. Call it before building an optimizer: one built earlier refuses to step,
+  // naming the parameter, since its flat buffers no longer hold the model's tensors.
   Module& to(const Device& device);
   Module& to(DType dtype);
 
-  // Clears every parameter's gradient (an optimizer's zero_grad zeroes its flat buffer).
+  // Zeroes every parameter's gradient in place (those that have one), so gradients that
+  // are views of an optimizer's flat buffer stay views of it.
   void zero_grad();
 
   // Parameters then buffers, each under its dotted name, sharing storage with the module.

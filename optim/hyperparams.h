@@ -24,7 +24,7 @@ struct AdamParams {
   double beta2 = 0.999;
   double eps = 1e-8;
   bool amsgrad = false;
-  Regularization regularization;
+  Regularization regularization{};
 };
 
 // AdamW's own, as torch.optim.AdamW: its weight_decay (default 0.01) is decoupled, so
@@ -44,7 +44,7 @@ struct SgdParams {
   double momentum = 0;
   double dampening = 0;
   bool nesterov = false;
-  Regularization regularization;
+  Regularization regularization{};
 };
 
 struct AdagradParams {
@@ -52,7 +52,7 @@ struct AdagradParams {
   double lr_decay = 0;
   double initial_accumulator = 0;
   double eps = 1e-10;
-  Regularization regularization;
+  Regularization regularization{};
 };
 
 struct RmspropParams {
@@ -61,7 +61,7 @@ struct RmspropParams {
   double eps = 1e-8;
   double momentum = 0;
   bool centered = false;
-  Regularization regularization;
+  Regularization regularization{};
 };
 
 // Each struct's fields by name, as f(name, field&) with field a double or a bool: how the

@@ -59,15 +59,13 @@ Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
     int64_t total = 0;
     for (const auto& member : members) total += member.first.numel();
     const TensorOptions options = TensorOptions(first.dtype()).device(first.device());
-    FlatGroup group{std::get<0>(key),
-                    first.device(),
-                    first.dtype(),
-                    empty({total}, options),
-                    zeros({total}, options),
-                    {},
-                    {},
-                    {},
-                    zeros({}, options.dtype(DType::Int64))};
+    FlatGroup group;
+    group.group = std::get<0>(key);
+    group.device = first.device();
+    group.dtype = first.dtype();
+    group.params = empty({total}, options);
+    group.grads = zeros({total}, options);
+    group.step_count = zeros({}, options.dtype(DType::Int64));
     for (const auto& [p, pos] : members) {
       group.members.push_back(p);
       group.positions.push_back(pos);
@@ -87,19 +85,66 @@ Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
       if (p.grad().defined()) grad.copy_(p.grad());
       p.set_data_(values);
       p.set_grad(grad);
+      group.value_slices.push_back(values);
+      group.grad_slices.push_back(grad);
       offset += n;
     }
   }
   flat_ = std::move(flat);
 }
 
+// Note [parameters leave the flat buffer]: a step updates the flat buffers, so it reaches
+// a parameter only while the parameter is a view of them, and reads its gradient only while
+// .grad is a view of the gradient buffer. Three ordinary habits break that: Module::to after
+// the optimizer was built (the parameter is re-pointed to new storage of another dtype or
+// device), a second optimizer over the same parameters (re-pointed into that optimizer's
+// buffer), and code that replaces or clears .grad (set_grad; the next backward then makes a
+// fresh tensor). Pointer identity tells each apart on the host, with nothing read from the
+// device: a parameter that left is refused, naming it (following it would mean moving the
+// optimizer's state behind the user's back); a gradient that left is taken back: copied into
+// its slice (a device copy, no wait) or, when there is none, its slice zeroed, and .grad
+// pointed at the slice again.
+void Optimizer::check_members(const char* op, bool fresh_grads) {
+  NoGradGuard no_grad;
+  for (FlatGroup& g : flat_) {
+    for (size_t m = 0; m < g.members.size(); ++m) {
+      const Tensor& p = g.members[m];
+      const Tensor& slice = g.value_slices[m];
+      const bool moved = p.dtype() != slice.dtype() || p.device() != slice.device();
+      TG_CHECK(!moved, name(), ".", op, ": parameter ", g.positions[m], " (group ", g.group,
+               ", shape ", p.shape(), ") left this optimizer's flat buffer, so a step would not ",
+               "reach it: it is now ", p.dtype(), " on ", p.device(), ", the buffer ",
+               slice.dtype(), " on ", slice.device(), ". It was moved or converted after the ",
+               "optimizer was built (Module::to?); build the optimizer after moving the model");
+      TG_CHECK(p.is_alias_of(slice), name(), ".", op, ": parameter ", g.positions[m], " (group ",
+               g.group, ", shape ", p.shape(), ") left this optimizer's flat buffer, so a step ",
+               "would not reach it: it was re-pointed into other storage, by a second optimizer ",
+               "built over the same parameters (only the one built last updates them) or by ",
+               "set_data_");
+      const Tensor grad = p.grad();
+      Tensor& grad_slice = g.grad_slices[m];
+      if (grad.defined() && grad.is_alias_of(grad_slice)) continue;
+      if (!fresh_grads) {
+        if (grad.defined()) {
+          grad_slice.copy_(grad);
+        } else {
+          grad_slice.fill_(0.0);
+        }
+      }
+      p.set_grad(grad_slice);
+    }
+  }
+}
+
 void Optimizer::zero_grad() {
+  check_members("zero_grad", /*fresh_grads=*/true);
   NoGradGuard no_grad;
   for (FlatGroup& g : flat_) g.grads.fill_(0.0);
 }
 
 Tensor Optimizer::clip_grad_norm(double max_norm) {
   TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
+  check_members("clip_grad_norm", false);
   std::vector<Tensor> grads;
   for (const FlatGroup& g : flat_) {
     TG_CHECK(g.device == flat_.front().device, "clip_grad_norm: parameters on ", g.device, " and ",
@@ -112,6 +157,7 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
 }
 
 Tensor Optimizer::grad_norm() {
+  check_members("grad_norm", false);
   std::vector<Tensor> grads;
   for (const FlatGroup& g : flat_) grads.push_back(g.grads);
   global_grad_norm_(grads, 0.0, measure_state_);
@@ -128,6 +174,7 @@ Tensor Optimizer::in_parameter_dtype(const Tensor& norm) const {
 }
 
 StepStats Optimizer::step() {
+  check_members("step", false);
   NoGradGuard no_grad;
   StepStats stats;
   if (!clip_pending_ && measure_) {

@@ -40,6 +40,9 @@ struct FlatGroup {
   std::vector<Tensor> members;    // the parameters, views into `params`
   std::vector<size_t> positions;  // each member's index in the optimizer's parameter order
   Tensor step_count;              // () int64 on `device`: steps taken, skipped ones not counted
+  // Each member's slice of `params` and of `grads`, in its shape: what the member and its
+  // .grad must stay views of (Note [parameters leave the flat buffer], optimizer.cpp).
+  std::vector<Tensor> value_slices, grad_slices;
 };
 
 // What a step did, in device scalars that stay on the device until read
@@ -71,6 +74,12 @@ class Optimizer {
   Optimizer& operator=(const Optimizer&) = delete;
 
   // Zeroes every gradient buffer (one fill per flat group).
+  //
+  // zero_grad, clip_grad_norm, grad_norm and step first check, on the host, that every
+  // parameter is still a view of its flat buffer (Note [parameters leave the flat buffer]):
+  // a parameter moved or converted after the optimizer was built (Module::to), or re-pointed
+  // by a second optimizer built over it, is refused with an error naming it; a gradient
+  // that was replaced (set_grad) or cleared is taken back into the flat gradient buffer.
   void zero_grad();
   // Takes the global L2 norm of all gradients on the device and makes the next step()
   // scale them by min(1, max_norm / (norm + 1e-6)), folded into the update (no extra pass).
@@ -140,6 +149,9 @@ class Optimizer {
   ClipState clip_;           // device scalars of clip_grad_norm, allocated once
   ClipState measure_state_;  // the same for grad_norm and measured steps
   Tensor in_parameter_dtype(const Tensor& norm) const;
+  // Note [parameters leave the flat buffer]; `fresh_grads`: the gradients are about to be
+  // zeroed, so a replaced one need not be copied back.
+  void check_members(const char* op, bool fresh_grads);
   Tensor not_skipped_;  // () uint8 zero: the skipped flag of an unclipped step
   Tensor last_skip_;
 };

@@ -158,8 +158,9 @@ TEST(Module, ToDtypeKeepsLeavesThatRequireGradAndMembersFollow) {
   const Tensor before = linear->weight;
   linear->to(DType::Float32).to(Device::cpu());  // already there: the same tensors
   EXPECT_TRUE(linear->weight.is_alias_of(before));
-  linear->to(DType::Float64);
+  linear->to(DType::Float64);  // in place: handles taken earlier see the change
   EXPECT_EQ(linear->weight.dtype(), DType::Float64);
+  EXPECT_EQ(before.dtype(), DType::Float64);
   for (const Tensor& p : linear->parameters()) {
     EXPECT_EQ(p.dtype(), DType::Float64);
     EXPECT_TRUE(p.is_leaf() && p.requires_grad());
@@ -167,8 +168,10 @@ TEST(Module, ToDtypeKeepsLeavesThatRequireGradAndMembersFollow) {
   const Tensor y = (*linear)(ones({4, 3}, DType::Float64));
   sum(y).backward();
   EXPECT_TRUE(linear->weight.grad().defined());
-  linear->zero_grad();
-  EXPECT_FALSE(linear->weight.grad().defined());
+  const Tensor grad = linear->weight.grad();
+  linear->zero_grad();  // in place: the same gradient tensor, zeroed
+  EXPECT_TRUE(linear->weight.grad().is_alias_of(grad));
+  EXPECT_EQ(values(grad), std::vector<double>(6, 0.0));
   EXPECT_THROW(linear->to(DType::Int64), Error);
 }
 
