@@ -117,6 +117,7 @@ int run(const Options& o) {
     throw tg::examples::FlagError(std::string("--data: ") + e.what());
   }
   data::MnistSplit all = data::load_mnist(dir, true);
+  const data::DatasetIdentity dataset = data::identify_dataset(all.images);
   int64_t n = all.images.size(0);
   if (o.recipe.limit > 0) n = std::min(n, o.recipe.limit);
   if (o.val >= n) {
@@ -131,11 +132,11 @@ int run(const Options& o) {
   std::printf(
       "hparam_search: %s search, %zu trials, %s on %s, %lld training / %lld validation "
       "images, up to %d epochs, patience %d\n",
-      o.search.c_str(), trials.size(), o.recipe.model.c_str(), data::dataset_name(dir).c_str(),
+      o.search.c_str(), trials.size(), o.recipe.model.c_str(), dataset.name.c_str(),
       static_cast<long long>(n - o.val), static_cast<long long>(o.val), o.recipe.epochs,
       o.patience);
   for (size_t i = 0; i < trials.size(); ++i) {
-    run_trial(o, device, train_set, val_set, data::pixel_stats(data::dataset_name(dir)), trials[i]);
+    run_trial(o, device, train_set, val_set, dataset.stats, trials[i]);
     const Trial& t = trials[i];
     std::printf(
         "trial %zu: lr %.3g, weight decay %.3g, dropout %.3g: val loss %.4f, accuracy "

@@ -202,11 +202,13 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
       ->check(CLI::PositiveNumber);
   app.add_option("--norm-mean", f.norm_mean,
-                 "inputs are (pixel / 255 - mean) / std [default: the data set's: "
-                 "Fashion-MNIST 0.2860, MNIST and others 0.1307]")
+                 "inputs are (pixel / 255 - mean) / std [default: the data set's, recognised "
+                 "from its training images: Fashion-MNIST 0.2860, MNIST 0.1307, others "
+                 "their measured mean]")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--norm-std", f.norm_std,
-                 "[default: the data set's: Fashion-MNIST 0.3530, MNIST and others 0.3081]")
+                 "[default: the data set's: Fashion-MNIST 0.3530, MNIST 0.3081, others their "
+                 "measured std]")
       ->check(CLI::PositiveNumber);
   app.add_option("--schedule", f.schedule,
                  "none (constant --lr) | step (x0.1 every epochs/3) | cosine (per batch, from "
@@ -284,14 +286,15 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, i
   }
   data::MnistSplit train_set = data::load_mnist(dir, true);
   const data::MnistSplit test_set = data::load_mnist(dir, false);
+  // Decided from the whole training set's pixels (before --limit), never from the name.
+  const data::DatasetIdentity dataset = data::identify_dataset(train_set.images);
   if (f.limit > 0 && f.limit < train_set.images.size(0)) {
     train_set.images = train_set.images.slice(0, 0, f.limit);
     train_set.labels = train_set.labels.slice(0, 0, f.limit);
   }
   data::LoaderOptions train_options;
-  const data::PixelStats stats = data::pixel_stats(data::dataset_name(dir));
-  train_options.mean = f.norm_mean >= 0 ? f.norm_mean : stats.mean;
-  train_options.std = f.norm_std > 0 ? f.norm_std : stats.std;
+  train_options.mean = f.norm_mean >= 0 ? f.norm_mean : dataset.stats.mean;
+  train_options.std = f.norm_std > 0 ? f.norm_std : dataset.stats.std;
   train_options.batch_size = f.batch;
   train_options.seed = seed;
   train_options.device = device;
@@ -310,8 +313,20 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, i
   loaders.train =
       std::make_unique<data::DataLoader>(train_set.images, train_set.labels, train_options);
   loaders.test = std::make_unique<data::DataLoader>(test_set.images, test_set.labels, test_options);
-  loaders.dataset = data::dataset_name(dir);
+  loaders.dataset = dataset.name;
   loaders.inputs = {train_options.mean, train_options.std};
+  char measured[64];
+  std::snprintf(measured, sizeof measured, "%.4f / %.4f", dataset.measured.mean,
+                dataset.measured.std);
+  if (f.norm_mean >= 0 || f.norm_std > 0) {
+    loaders.inputs_from =
+        std::string("--norm-mean/--norm-std; the training images measure ") + measured;
+  } else if (dataset.name == "other") {
+    loaders.inputs_from = "measured on the training images: neither Fashion-MNIST nor MNIST";
+  } else {
+    loaders.inputs_from = dataset.name + "'s published statistics, recognised from the training " +
+                          "images (" + measured + ")";
+  }
   return loaders;
 }
 

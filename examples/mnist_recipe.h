@@ -41,7 +41,7 @@ struct Flags {
   double l1 = 0, l2 = 0;
   double dropout = -1;    // -1: the model's default (mlp 0.2, cnn 0.5)
   int64_t limit = 0;      // 0: every training image
-  double norm_mean = -1;  // -1: the data set's (data::pixel_stats)
+  double norm_mean = -1;  // -1: the data set's (data::identify_dataset)
   double norm_std = -1;
   std::string schedule = "cosine";
   int warmup = 0;  // epochs of linear warm-up (cosine)
@@ -69,8 +69,9 @@ struct FlagError : std::runtime_error {
 // loader (batches of 1000, in order) of --data on `device`, resident there on a GPU.
 struct MnistLoaders {
   std::unique_ptr<data::DataLoader> train, test;
-  std::string dataset;      // "fashion-mnist", "mnist", ...
+  std::string dataset;      // "fashion-mnist", "mnist" or "other" (data::identify_dataset)
   data::PixelStats inputs;  // what the images were normalised with
+  std::string inputs_from;  // where `inputs` came from, for the log
 };
 // With shard_count > 1 the training loader delivers rank shard_rank's share of each global
 // batch (Note [loader shards], data/dataloader.h); the test loader is whole on every rank.

@@ -72,8 +72,9 @@ int train(const Flags& f) {
       f.model.c_str(), opt->name().c_str(), opt->lr(), dataset.c_str(), device.str().c_str(),
       static_cast<long long>(train_loader.size()), static_cast<long long>(test_loader.size()),
       static_cast<long long>(model->parameter_count()), omp_get_max_threads());
-  std::printf("mnist_train: inputs (pixel / 255 - %.4f) / %.4f, learning-rate schedule %s\n",
-              loaders.inputs.mean, loaders.inputs.std, f.schedule.c_str());
+  std::printf("mnist_train: inputs (pixel / 255 - %.4f) / %.4f (%s), learning-rate schedule %s\n",
+              loaders.inputs.mean, loaders.inputs.std, loaders.inputs_from.c_str(),
+              f.schedule.c_str());
   if (device.is_cpu())
     std::printf("mnist_train: CPU backend: %s\n", cpu_backend_description().c_str());
 
