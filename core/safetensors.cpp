@@ -1,19 +1,21 @@
-// safetensors reading (Note [validating reads]) and atomic writing (Note [atomic save]).
+// safetensors writing, atomic (Note [atomic save]); reading is core/safetensors_read.cpp.
 #include "tamegrad/core/safetensors.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/safetensors_hook.h"
@@ -44,17 +46,6 @@ const char* dtype_code(DType dtype) {
   return "?";
 }
 
-bool dtype_from_code(const std::string& code, DType* dtype) {
-  static const std::map<std::string, DType> codes{{"F32", DType::Float32},
-                                                  {"F64", DType::Float64},
-                                                  {"I64", DType::Int64},
-                                                  {"U8", DType::UInt8}};
-  const auto it = codes.find(code);
-  if (it == codes.end()) return false;
-  *dtype = it->second;
-  return true;
-}
-
 // ---- the test hook (core/safetensors_hook.h) ----
 std::atomic<detail::SaveHook> save_hook{nullptr};
 std::atomic<size_t> save_chunk{size_t{1} << 20};
@@ -72,6 +63,29 @@ std::string directory_of(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+// Note [atomic save]: removes <dir>/<base>.tmp.<pid>.<n> files whose process no longer
+// runs (a save killed before its rename); a live process's temporary is left alone.
+void remove_stale_temporaries(const std::string& path) {
+  const std::string dir = directory_of(path);
+  const size_t slash = path.find_last_of('/');
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) return;  // the save itself will report what is wrong
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name(entry->d_name);
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string_view rest = name.substr(prefix.size());
+    const size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string_view::npos || dot > 9) continue;
+    if (rest.find_first_not_of("0123456789.") != std::string_view::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(std::string(rest.substr(0, dot))));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) stale.emplace_back(name);
+  }
+  ::closedir(listing);
+  for (const std::string& name : stale) ::unlink((dir + "/" + name).c_str());
 }
 
 }  // namespace
@@ -139,6 +153,7 @@ std::string serialize_safetensors(const NamedTensors& tensors, const Metadata& m
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const Metadata& metadata) {
   const std::string bytes = serialize_safetensors(tensors, metadata);
+  remove_stale_temporaries(path);
   static std::atomic<uint64_t> counter{0};
   const std::string tmp =
       path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
@@ -182,156 +197,6 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   ::close(dir_fd);
   TG_CHECK(synced == 0, "save_safetensors: ", system_error("cannot flush directory", dir));
   hook(point++);
-}
-
-SafetensorsContents load_safetensors(const std::string& path, const Device& device) {
-  std::ifstream in(path, std::ios::binary);
-  TG_CHECK(in.good(), "load_safetensors: ", system_error("cannot open", path));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  TG_CHECK(size >= 0, "load_safetensors: ", system_error("cannot read", path));
-  in.seekg(0);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.read(bytes.data(), size);
-  TG_CHECK(in.gcount() == size, "load_safetensors: ", system_error("cannot read", path));
-  return parse_safetensors(path, bytes, device);
-}
-
-namespace {
-
-struct Entry {
-  std::string name;
-  DType dtype;
-  Shape shape;
-  uint64_t begin, end;
-};
-
-// An array of non-negative integers, each checked to fit `limit`.
-std::vector<uint64_t> unsigned_array(const std::string& where, const json& value, const char* field,
-                                     uint64_t limit) {
-  TG_CHECK(value.is_array(), where, ": '", field, "' must be an array, got ", value.dump());
-  std::vector<uint64_t> out;
-  for (const json& v : value) {
-    TG_CHECK(v.is_number_unsigned(), where, ": '", field, "' must hold non-negative integers, got ",
-             v.dump());
-    const uint64_t x = v.get<uint64_t>();
-    TG_CHECK(x <= limit, where, ": '", field, "' value ", x, " is too large");
-    out.push_back(x);
-  }
-  return out;
-}
-
-Entry parse_entry(const std::string& file, const std::string& name, const json& value,
-                  uint64_t data_size) {
-  const std::string where = file + ": tensor '" + name + "'";
-  TG_CHECK(value.is_object(), where, ": must be an object, got ", value.dump());
-  for (const auto& [key, v] : value.items()) {
-    TG_CHECK(key == "dtype" || key == "shape" || key == "data_offsets", where, ": unknown field '",
-             key, "'");
-  }
-  TG_CHECK(value.contains("dtype") && value.contains("shape") && value.contains("data_offsets"),
-           where, ": needs 'dtype', 'shape' and 'data_offsets'");
-  Entry e{name, DType::Float32, {}, 0, 0};
-  const json& dtype = value["dtype"];
-  TG_CHECK(dtype.is_string(), where, ": 'dtype' must be a string, got ", dtype.dump());
-  TG_CHECK(dtype_from_code(dtype.get<std::string>(), &e.dtype), where, ": 'dtype' ", dtype.dump(),
-           " is not one tamegrad has (F32, F64, I64, U8)");
-  const std::vector<uint64_t> dims =
-      unsigned_array(where, value["shape"], "shape", std::numeric_limits<int64_t>::max());
-  TG_CHECK(dims.size() <= static_cast<size_t>(kernels::kMaxDims), where, ": 'shape' has ",
-           dims.size(), " dims; at most ", kernels::kMaxDims, " are supported");
-  uint64_t bytes = element_size(e.dtype);
-  for (uint64_t d : dims) {
-    TG_CHECK(d == 0 || bytes <= data_size / d, where, ": 'shape' ", value["shape"].dump(),
-             " needs more bytes than the data section holds (", data_size, ")");
-    bytes *= d;
-    e.shape.push_back(static_cast<int64_t>(d));
-  }
-  const std::vector<uint64_t> offsets =
-      unsigned_array(where, value["data_offsets"], "data_offsets", data_size);
-  TG_CHECK(offsets.size() == 2, where, ": 'data_offsets' must be [begin, end], got ",
-           value["data_offsets"].dump());
-  e.begin = offsets[0];
-  e.end = offsets[1];
-  TG_CHECK(e.begin <= e.end, where, ": 'data_offsets' [", e.begin, ", ", e.end,
-           "] ends before it begins");
-  TG_CHECK(e.end - e.begin == bytes, where, ": 'data_offsets' span ", e.end - e.begin,
-           " bytes but 'shape' ", value["shape"].dump(), " of ", dtype_name(e.dtype), " needs ",
-           bytes);
-  return e;
-}
-
-}  // namespace
-
-SafetensorsContents parse_safetensors(const std::string& file, const std::string& bytes,
-                                      const Device& device) {
-  TG_CHECK(little_endian(), "safetensors: only little-endian hosts are supported");
-  TG_CHECK(bytes.size() >= 8, file, ": ", bytes.size(),
-           " bytes is too short for a safetensors file (the header length alone takes 8)");
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
-  TG_CHECK(n <= kMaxHeaderBytes, file, ": header length ", n, " is over the limit of ",
-           kMaxHeaderBytes, " bytes");
-  TG_CHECK(n <= bytes.size() - 8, file, ": header length ", n, " runs past the end of the file (",
-           bytes.size(), " bytes)");
-  const uint64_t data_size = bytes.size() - 8 - n;
-  // Duplicate names would silently keep the last; the parser callback sees every key.
-  // Depth: the header object (1), an entry or __metadata__ (2), shape/offsets (3).
-  std::set<std::string> names;
-  std::string duplicate;
-  const auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
-    TG_CHECK(depth <= 3, file, ": header nests deeper than a safetensors header can");
-    if (event == json::parse_event_t::key && depth == 1) {
-      const std::string key = parsed.get<std::string>();
-      if (!names.insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
-  json header;
-  try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n),
-                         callback);
-  } catch (const json::exception& e) {
-    TG_CHECK(false, file, ": header is not valid JSON: ", e.what());
-  }
-  TG_CHECK(duplicate.empty(), file, ": tensor name '", duplicate, "' appears twice");
-  TG_CHECK(header.is_object(), file, ": header must be a JSON object, got ", header.type_name());
-
-  SafetensorsContents out;
-  std::vector<Entry> entries;
-  for (const auto& [key, value] : header.items()) {
-    if (key == "__metadata__") {
-      TG_CHECK(value.is_object(), file, ": '__metadata__' must be an object of strings");
-      for (const auto& [mk, mv] : value.items()) {
-        TG_CHECK(mv.is_string(), file, ": '__metadata__' value of '", mk,
-                 "' must be a string, got ", mv.dump());
-        out.metadata.emplace_back(mk, mv.get<std::string>());
-      }
-      continue;
-    }
-    entries.push_back(parse_entry(file, key, value, data_size));
-  }
-  // The spans, in order, must tile the data section: no gap, no overlap, nothing after.
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  uint64_t expected = 0;
-  for (const Entry& e : entries) {
-    TG_CHECK(e.begin == expected, file, ": tensor '", e.name, "' 'data_offsets' [", e.begin, ", ",
-             e.end, "] ", e.begin < expected ? "overlaps the tensor before it" : "leaves a gap",
-             " (the data so far ends at ", expected, ")");
-    expected = e.end;
-  }
-  TG_CHECK(expected == data_size, file, ": the tensors' data ends at byte ", expected,
-           " of a data section of ", data_size, " bytes (", data_size - expected,
-           " trailing bytes)");
-  const char* data = bytes.data() + 8 + n;
-  for (const Entry& e : entries) {
-    Tensor t = empty(e.shape, e.dtype);
-    if (e.end > e.begin) std::memcpy(t.raw_data_ptr(), data + e.begin, e.end - e.begin);
-    out.tensors.emplace_back(e.name, device.is_cpu() ? t : t.to(device));
-  }
-  return out;
 }
 
 }  // namespace tg

@@ -29,7 +29,12 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t running = 1;
   for (size_t d = shape.size(); d-- > 0;) {
     strides[d] = running;
-    running *= std::max<int64_t>(shape[d], 1);
+    if (d == 0) break;
+    // A size-0 dimension leaves no elements, but the strides of the others still count.
+    const int64_t size = std::max<int64_t>(shape[d], 1);
+    TG_CHECK(running <= INT64_MAX / size, "shape ", shape,
+             ": the strides of a contiguous tensor of this shape overflow 64 bits");
+    running *= size;
   }
   return strides;
 }

@@ -194,7 +194,8 @@ std::ostream& operator<<(std::ostream& os, const Tensor& tensor);
 
 // Elements of a shape; throws on negative sizes or overflow.
 int64_t shape_numel(const Shape& shape);
-// Row-major strides of a contiguous tensor of this shape.
+// Row-major strides of a contiguous tensor of this shape; throws when one overflows int64
+// (possible even with no elements: [0, 2^40, 2^40]).
 Shape contiguous_strides(const Shape& shape);
 
 }  // namespace tg

@@ -200,13 +200,17 @@ Tensor read_from(const std::string& name, Source& in) {
   TG_CHECK(got_sizes == 4 * dims, "IDX file ", name, ": truncated header: ", dims,
            " dimensions need ", header, " bytes, the file has ", 4 + got_sizes);
   Shape shape;
-  uint64_t count = 1;
+  // `span` multiplies the sizes with 0 counted as 1: a tensor's strides must fit in 64 bits
+  // even when a 0 dimension leaves it no elements.
+  uint64_t count = 1, span = 1;
   for (size_t d = 0; d < dims; ++d) {
     const uint32_t size = big_endian(sizes + 4 * d);
     TG_CHECK(size <= (uint32_t{1} << 31) - 1, "IDX file ", name, ": dimension ", d, " is ", size,
              ", above 2^31 - 1");
-    TG_CHECK(!__builtin_mul_overflow(count, uint64_t{size}, &count) && count < (uint64_t{1} << 62),
+    TG_CHECK(!__builtin_mul_overflow(span, uint64_t{std::max(size, 1u)}, &span) &&
+                 span < (uint64_t{1} << 62),
              "IDX file ", name, ": the product of the dimensions overflows at dimension ", d);
+    count *= size;
     shape.push_back(static_cast<int64_t>(size));
   }
   // Checked against what the file can hold before anything is allocated.

@@ -56,6 +56,9 @@ TEST(Idx, RejectsEveryMalformedHeaderOrBodyNamingTheField) {
       {idx_bytes({0x7fffffffu, 0x7fffffffu, 0x7fffffffu}, ""),
        "the product of the dimensions overflows at dimension 2"},
       {idx_bytes({0x80000000u}, ""), "dimension 0 is 2147483648, above 2^31 - 1"},
+      // No elements, but the strides of the other dimensions would overflow (found by fuzzing).
+      {idx_bytes({0, 0x7fffffffu, 0x7fffffffu, 0x7fffffffu}, ""),
+       "the product of the dimensions overflows at dimension 3"},
   };
   for (const Case& c : cases) {
     const std::string m = error_of([&] { parse_idx("f", c.bytes); });

@@ -6,6 +6,7 @@ DIR/python.safetensors for `TOOL check`, and, where PyTorch can be imported, loa
 MNIST models' weights into the same architectures written in PyTorch (strict
 load_state_dict) and compares their outputs with tamegrad's. Exit 0: all held.
 """
+import os
 import subprocess
 import sys
 
@@ -96,8 +97,33 @@ def check_models_in_pytorch(directory):
               f"to {err:.1e} (torch {torch.__version__})")
 
 
+def check_readers_agree(tool):
+    """Every file of the fuzz corpus (tests/fuzz/corpus/safetensors) is accepted by both
+    readers or refused by both (issue 25: a byte-order mark, a field twice in an entry, a
+    shape whose strides overflow 64 bits)."""
+    from safetensors.numpy import load
+    corpus = os.path.join(os.path.dirname(__file__), "..", "fuzz", "corpus", "safetensors")
+    for name in sorted(os.listdir(corpus)):
+        with open(os.path.join(corpus, name), "rb") as f:
+            data = f.read()
+        try:
+            load(data)
+            python_accepts = True
+        except Exception:  # safetensors raises SafetensorError, or others on odd input
+            python_accepts = False
+        ours = subprocess.run([tool, "accepts", os.path.join(corpus, name)],
+                              capture_output=True, text=True)
+        expect(ours.returncode in (0, 3), f"{name}: safetensors_tool failed: {ours.stderr}")
+        tamegrad_accepts = ours.returncode == 0
+        expect(python_accepts == tamegrad_accepts,
+               f"{name}: Python {'accepts' if python_accepts else 'refuses'}, tamegrad "
+               f"{'accepts' if tamegrad_accepts else 'refuses'} ({ours.stdout.strip()})")
+        print(f"check_safetensors: {name}: both {'accept' if python_accepts else 'refuse'}")
+
+
 def main():
     tool, directory = sys.argv[1], sys.argv[2]
+    check_readers_agree(tool)
     subprocess.run([tool, "write", directory], check=True)
     check_tamegrad_file(f"{directory}/tamegrad.safetensors")
     write_python_file(f"{directory}/python.safetensors")

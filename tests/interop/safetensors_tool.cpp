@@ -5,6 +5,8 @@
 //                                (the MNIST models' weights), and DIR/<model>_io.safetensors
 //                                (an input and the model's eval-mode output on it)
 //   safetensors_tool check FILE  checks a file Python's safetensors wrote (python.safetensors)
+//   safetensors_tool accepts FILE  reads any file: exit 0 when it is accepted, 3 when refused
+//                                (the message printed), for comparing the two readers
 // Exit 0 when everything holds; 1 with a message otherwise.
 #include <cmath>
 #include <cstdio>
@@ -96,8 +98,17 @@ int check(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: safetensors_tool write DIR | check FILE\n");
+    std::fprintf(stderr, "usage: safetensors_tool write DIR | check FILE | accepts FILE\n");
     return 2;
+  }
+  if (std::string(argv[1]) == "accepts") {
+    try {
+      load_safetensors(argv[2]);
+      return 0;
+    } catch (const Error& e) {
+      std::printf("%s\n", e.what());
+      return 3;
+    }
   }
   try {
     const std::string mode = argv[1];
