@@ -6,13 +6,15 @@
 #   build/asan     TG_CUDA=OFF with AddressSanitizer + UndefinedBehaviorSanitizer, and
 #                  TG_MPI=OFF (Open MPI's own allocations would fail LeakSanitizer; this
 #                  build checks that everything works without MPI).
-# Each build also installs itself and builds an outside consumer project against it.
+#   build/fuzz     clang with libFuzzer, ASan and UBSan, the library and the fuzz targets
+#                  only (tests/fuzz), each fuzzed for 30 s from its committed corpus.
+# Each test build also installs itself and builds an outside consumer project against it.
 # Every build treats a warning in the project's own code as an error (TG_WERROR), and
 # before any build the sources are checked against .clang-format: a difference fails.
-# Usage: scripts/test.sh [default|cpu|asan ...]   (no argument: all three)
+# Usage: scripts/test.sh [default|cpu|asan|fuzz ...]   (no argument: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --tests
 [ -d /usr/local/cuda/bin ] && export PATH="$PATH:/usr/local/cuda/bin"
 
 jobs=$(nproc)
@@ -34,14 +36,18 @@ run_build() {
 }
 
 builds=("$@")
-[ ${#builds[@]} -gt 0 ] || builds=(default cpu asan)
+[ ${#builds[@]} -gt 0 ] || builds=(default cpu asan fuzz)
 for b in "${builds[@]}"; do
   case "$b" in
     default) run_build default -DTG_CUDA=AUTO ;;
     cpu) run_build cpu -DTG_CUDA=OFF ;;
     asan) run_build asan -DTG_CUDA=OFF -DTG_MPI=OFF -DTG_SANITIZE=address,undefined \
             -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
-    *) echo "scripts/test.sh: unknown build '$b' (default, cpu, asan)" >&2; exit 2 ;;
+    fuzz) run_build fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DTG_FUZZ=ON \
+            -DTG_CUDA=OFF -DTG_MPI=OFF -DTG_SANITIZE=address,undefined \
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_BUILD_TESTS=OFF -DTG_BUILD_EXAMPLES=OFF \
+            -DTG_BUILD_BENCHMARKS=OFF ;;
+    *) echo "scripts/test.sh: unknown build '$b' (default, cpu, asan, fuzz)" >&2; exit 2 ;;
   esac
 done
 echo "scripts/test.sh: all builds passed (${builds[*]})"
