@@ -1,6 +1,9 @@
 #include "tamegrad/core/state_dict.h"
 
+#include <cmath>
 #include <map>
+
+#include "tamegrad/core/autograd.h"
 
 namespace tg {
 
@@ -49,6 +52,23 @@ Tensor find_state(const NamedTensors& state, const std::string& name) {
     if (key == name) return t;
   }
   return Tensor();
+}
+
+std::vector<std::string> non_finite_entries(const NamedTensors& state) {
+  NoGradGuard no_grad;
+  std::vector<std::string> out;
+  for (const auto& [name, t] : state) {
+    if (!t.defined() || !is_floating(t.dtype()) || t.numel() == 0) continue;
+    const Tensor values = t.to(Device::cpu()).to(DType::Float64).contiguous();
+    const double* v = values.data_ptr<double>();
+    int64_t bad = 0;
+    for (int64_t i = 0; i < values.numel(); ++i) bad += !std::isfinite(v[i]);
+    if (bad > 0) {
+      out.push_back(name + " (" + std::to_string(bad) + " of " + std::to_string(values.numel()) +
+                    ")");
+    }
+  }
+  return out;
 }
 
 }  // namespace tg

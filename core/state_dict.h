@@ -28,6 +28,10 @@ std::vector<std::pair<Tensor, Tensor>> match_state(const std::string& who, const
 // The tensor under `name` (undefined when there is none).
 Tensor find_state(const NamedTensors& state, const std::string& name);
 
+// The names of the floating-point tensors that hold a NaN or an infinity, each with the
+// count, e.g. "0.weight (3 of 100)"; reads every value (waits for the device).
+std::vector<std::string> non_finite_entries(const NamedTensors& state);
+
 }  // namespace tg
 
 TG_API_END

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/progress.h"
 #include "mnist_recipe.h"
 #include "tamegrad/tamegrad.h"
@@ -161,16 +162,20 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--ema-decay", o.ema_decay, "decay of the moving average, in [0, 1)")
-      ->check(CLI::Range(0.0, 0.999999))
+      ->check(tg::examples::finite_number(0, 1, false, /*hi_open=*/true))
       ->capture_default_str();
   app.add_option("--swa-from", o.swa_from, "first epoch whose end SWA averages")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]");
+  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]")
+      ->check(tg::examples::non_empty());
   app.add_option("--limit", o.recipe.limit, "use the first N training images")
       ->check(CLI::PositiveNumber);
-  app.add_option("--seed", o.recipe.seed, "seed of the first member")->capture_default_str();
-  app.add_option("--threads", o.recipe.threads, "OpenMP threads")->check(CLI::PositiveNumber);
+  app.add_option("--seed", o.recipe.seed, "seed of the first member")
+      ->check(tg::examples::unsigned_64())
+      ->capture_default_str();
+  app.add_option("--threads", o.recipe.threads, "OpenMP threads")
+      ->check(tg::examples::thread_count());
   app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "ensemble"); code >= 0)
     return code;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/gradient_watch.h"
 #include "common/progress.h"
 #include "common/svg_chart.h"
@@ -340,11 +341,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--seed", o.recipe.seed, "seed of the initialisation and the shuffling")
+      ->check(tg::examples::unsigned_64())
       ->capture_default_str();
   app.add_option("--threads", o.recipe.threads, "OpenMP threads (0: default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, tg::examples::kMaxThreads));
   app.add_option("--device", o.recipe.device, "cpu | cuda | auto")->capture_default_str();
-  app.add_option("--data", o.recipe.data, "directory of the IDX files [default: as mnist_train]");
+  app.add_option("--data", o.recipe.data, "directory of the IDX files [default: as mnist_train]")
+      ->check(tg::examples::non_empty());
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "grad_explosion");
       code >= 0)
     return code;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/progress.h"
 #include "mnist_recipe.h"
 #include "tamegrad/data/mnist.h"
@@ -189,13 +190,15 @@ int main(int argc, char** argv) {
   app.add_option("--search", o.search, "grid | random")
       ->check(CLI::IsMember({"grid", "random"}))
       ->capture_default_str();
-  app.add_option("--lr", o.lrs, "grid: learning rates")->delimiter(',')->check(CLI::PositiveNumber);
+  app.add_option("--lr", o.lrs, "grid: learning rates")
+      ->delimiter(',')
+      ->check(tg::examples::positive_number());
   app.add_option("--weight-decay", o.weight_decays, "grid: weight decays")
       ->delimiter(',')
-      ->check(CLI::NonNegativeNumber);
+      ->check(tg::examples::non_negative_number());
   app.add_option("--dropout", o.dropouts, "grid: dropout probabilities")
       ->delimiter(',')
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(tg::examples::finite_number(0, 0.99));
   app.add_option("--trials", o.trials, "random: trials")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -217,13 +220,16 @@ int main(int argc, char** argv) {
   app.add_option("--val", o.val, "validation images held out from the end of the training set")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--csv", o.csv, "write the ranked trials here");
-  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]");
+  app.add_option("--csv", o.csv, "write the ranked trials here")->check(tg::examples::non_empty());
+  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]")
+      ->check(tg::examples::non_empty());
   app.add_option("--limit", o.recipe.limit, "use the first N training images (before --val)")
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", o.recipe.seed, "seed of the models, the shuffling and a random search")
-      ->capture_default_str();
-  app.add_option("--threads", o.recipe.threads, "OpenMP threads")->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(tg::examples::unsigned_64());
+  app.add_option("--threads", o.recipe.threads, "OpenMP threads")
+      ->check(tg::examples::thread_count());
   app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "hparam_search");
       code >= 0)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/flags.h"
 #include "mnist_models.h"
 #include "tamegrad/data/mnist.h"
 
@@ -19,6 +20,8 @@ double default_lr(const std::string& optimizer) {
 
 }  // namespace
 
+double resolved_lr(const Flags& f) { return f.lr > 0 ? f.lr : default_lr(f.optimizer); }
+
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
                                                  const std::vector<Tensor>& params) {
   optim::Regularization reg;
@@ -32,7 +35,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
   } else {
     reg.l2_penalty += decay;
   }
-  const double lr = f.lr > 0 ? f.lr : default_lr(f.optimizer);
+  const double lr = resolved_lr(f);
   if (f.optimizer == "adamw") {
     if (f.l2 > 0) {
       throw FlagError(
@@ -145,7 +148,7 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--lr", f.lr,
                  "learning rate [default: 1e-3 for adam, adamw, rmsprop; 1e-2 for adagrad; "
                  "0.05 for sgd, momentum, nesterov]")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--epochs", f.epochs, "passes over the training set")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -155,14 +158,15 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--device", f.device, "cpu | cuda | cuda:N | auto (a GPU when present)")
       ->capture_default_str();
   app.add_option("--seed", f.seed, "seed of the model, the shuffling and dropout")
+      ->check(unsigned_64())
       ->capture_default_str();
   app.add_option("--threads", f.threads, "OpenMP threads on the CPU [default: OpenMP's]")
-      ->check(CLI::PositiveNumber);
+      ->check(thread_count());
   app.add_option("--clip-norm", f.clip_norm, "clip the global gradient norm to this [default: off]")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--clip-value", f.clip_value,
                  "clamp every gradient element to [-v, v] (before --clip-norm) [default: off]")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--init", f.init,
                  "default (PyTorch's) | xavier (uniform) | kaiming (normal, fan_in, relu) | "
                  "orthogonal (gain of relu); biases 0 unless default")
@@ -173,7 +177,7 @@ int parse_flags(int argc, char** argv, Flags& f) {
       ->check(CLI::PositiveNumber);
   app.add_option("--min-delta", f.min_delta,
                  "an improvement of the test loss must exceed this (with --early-stop)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   app.add_flag("--restore-best", f.restore_best,
                "end with the weights of the epoch with the best test loss (evaluated again)");
@@ -184,32 +188,27 @@ int parse_flags(int argc, char** argv, Flags& f) {
       ->capture_default_str();
   app.add_option("--weight-decay", f.weight_decay,
                  "decoupled in adamw, coupled L2 elsewhere [default: 0.01 for adamw, else 0]")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   app.add_option("--l1", f.l1, "coupled L1 penalty")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   app.add_option("--l2", f.l2, "coupled L2 penalty")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   app.add_option("--dropout", f.dropout,
                  "dropout probability in [0, 1) [default: mlp 0.2, cnn 0.5]")
-      ->check(CLI::Validator(
-          [](std::string& s) {
-            const double p = std::stod(s);
-            return p >= 0 && p < 1 ? std::string() : "must be in [0, 1), got " + s;
-          },
-          "in [0, 1)"));
+      ->check(finite_number(0, 1, false, /*hi_open=*/true));
   app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
       ->check(CLI::PositiveNumber);
   app.add_option("--norm-mean", f.norm_mean,
                  "inputs are (pixel / 255 - mean) / std [default: the data set's, recognised "
                  "from its training images: Fashion-MNIST 0.2860, MNIST 0.1307, others "
                  "their measured mean]")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   app.add_option("--norm-std", f.norm_std,
                  "[default: the data set's: Fashion-MNIST 0.3530, MNIST 0.3081, others their "
                  "measured std]")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--schedule", f.schedule,
                  "none (constant --lr) | step (x0.1 every epochs/3) | cosine (per batch, from "
                  "--lr to 0 at the last batch) | onecycle (per batch, peak --lr) | plateau (x0.3 "
@@ -219,7 +218,8 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--warmup", f.warmup, "epochs of linear warm-up before the cosine schedule")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file");
+  app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file")
+      ->check(non_empty());
   app.add_option("--augment", f.augment,
                  "training-set augmentation on the training device: crop (random shift by up "
                  "to 2 pixels, zeros fill in), flip (horizontal, for Fashion-MNIST, not "
@@ -236,7 +236,7 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--dist-timeout", f.dist_timeout,
                  "with --distributed, seconds an MPI collective may wait for the other "
                  "processes before the run ends with an error")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   app.add_flag("--monitor", f.monitor,
                "measure every tensor's gradient, weight and update norms each step and raise "
@@ -245,22 +245,33 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--max-grad-norm", f.max_grad_norm,
                  "with --monitor, an explosion alarm when the global gradient norm exceeds "
                  "this [default: off]")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   app.add_option("--tensorboard", f.tensorboard,
-                 "write each epoch's metrics as TensorBoard scalars into this directory");
+                 "write each epoch's metrics as TensorBoard scalars into this directory")
+      ->check(non_empty());
   app.add_option("--checkpoint", f.checkpoint,
                  "after every epoch, save the whole training state to this safetensors file "
-                 "(atomically: an interrupted save keeps the previous one)");
+                 "(atomically: an interrupted save keeps the previous one)")
+      ->check(non_empty());
   app.add_option("--stop-after", f.stop_after,
                  "stop after this epoch as if interrupted (schedules still span --epochs); "
                  "with --checkpoint, a later --resume continues the run")
       ->check(CLI::PositiveNumber);
   app.add_option("--resume", f.resume,
-                 "continue from a --checkpoint file, with the same flags; --epochs counts "
-                 "the epochs already done");
+                 "continue from a --checkpoint file, with the same flags (a flag that shapes "
+                 "the run and differs from the checkpoint's is refused, naming both values); "
+                 "--epochs counts the epochs already done and may grow only with --schedule "
+                 "none or plateau, whose rates do not depend on it")
+      ->check(non_empty());
   app.add_option("--data", f.data,
                  "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
-                 "MNIST, else /usr/share/datasets/fashion-mnist]");
+                 "MNIST, else /usr/share/datasets/fashion-mnist]")
+      ->check(non_empty());
+  // Flags that mean nothing without another are refused rather than ignored.
+  app.get_option("--max-grad-norm")->needs("--monitor");
+  app.get_option("--sync-bn")->needs("--distributed");
+  app.get_option("--dist-timeout")->needs("--distributed");
+  app.get_option("--min-delta")->needs("--early-stop");
   return parse_command_line(app, argc, argv, "mnist_train");
 }
 

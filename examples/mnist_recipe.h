@@ -105,6 +105,8 @@ int parse_flags(int argc, char** argv, Flags& f);
 int parse_command_line(CLI::App& app, int argc, char** argv, const char* program);
 
 Device pick_device(const std::string& spec);
+// --lr, or the optimizer's default when not given.
+double resolved_lr(const Flags& f);
 // --init on every Linear and Conv2d weight of `model`.
 void initialise(layers::Module& model, const std::string& scheme);
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, const std::vector<Tensor>& params);

@@ -3,8 +3,10 @@
 // every flag with its default. The last line of stdout is one JSON object (the summary);
 // --metrics FILE writes one JSON object per epoch.
 //
-// Exit codes: 0 trained; 1 the data or the run failed (the message says where); 2 a flag
-// was wrong (the message names the flag and the valid values).
+// Exit codes: 0 trained; 1 the data or the run failed (the message says where), a training
+// loss became non-finite (naming the epoch and batch) or the monitor stopped the run on a
+// non-finite gradient; 2 a flag was wrong (the message names the flag and the valid values),
+// or --resume was given a checkpoint of another configuration (naming each flag).
 #include <omp.h>
 
 #include <algorithm>
@@ -18,9 +20,11 @@
 #include "common/checkpoint.h"
 #include "common/distributed_run.h"
 #include "common/gradient_watch.h"
+#include "common/loss_guard.h"
 #include "common/progress.h"
 #include "common/tensorboard.h"
 #include "mnist_recipe.h"
+#include "mnist_resume.h"
 #include "tamegrad/data/dataloader.h"
 #include "tamegrad/data/mnist.h"
 #include "tamegrad/tamegrad.h"
@@ -41,6 +45,8 @@ using tg::examples::pick_device;
 
 int train(const Flags& f) {
   Device device = pick_device(f.device);
+  // Before anything takes time: a file that cannot be written fails now, not after an epoch.
+  tg::examples::check_output_paths(f);
   if (f.threads > 0) omp_set_num_threads(f.threads);
   // --distributed: this process's rank, its device, and the group (common/distributed_run.h).
   const tg::examples::DistributedRun dist =
@@ -83,23 +89,31 @@ int train(const Flags& f) {
   // the snapshot of the best weights is not, so a resumed run keeps it from its next best).
   optim::EarlyStopping early(
       {std::max(f.early_stop, 1), f.min_delta, /*keep_best=*/f.restore_best});
+  // Note [run configuration] (mnist_resume.h): what a checkpoint records and a resume checks.
+  const Metadata configuration =
+      tg::examples::run_configuration(f, dataset, loaders.inputs, dist.world);
   if (!f.resume.empty()) {
     Metadata saved;
     epochs_done =
         tg::examples::load_training_checkpoint(f.resume, *model, *opt, schedule.get(), &saved);
-    double best_loss = std::numeric_limits<double>::infinity();
-    int best_epoch = 0;
-    for (const auto& [key, value] : saved) {
-      if (key == "early_stop_best_loss") best_loss = std::stod(value);
-      if (key == "early_stop_best_epoch") best_epoch = std::stoi(value);
-      if (key == "world_size" && std::stoi(value) != dist.world) {
-        throw FlagError("--resume " + f.resume + ": the checkpoint was written by a run of " +
-                        value + " process(es), this run has " + std::to_string(dist.world) +
-                        "; resume with the same number");
-      }
+    tg::examples::check_resume_configuration(f.resume, saved, configuration, f.schedule);
+    TG_CHECK(epochs_done <= f.epochs, f.resume, ": 'progress.epoch' is ", epochs_done,
+             ", past --epochs ", f.epochs);
+    // The schedule's count must be the one its epochs make (once per batch step or epoch).
+    if (schedule) {
+      const int64_t expected = epochs_done * (per_batch ? steps_per_epoch : 1);
+      TG_CHECK(schedule->steps() == expected, f.resume, ": 'schedule.step' is ", schedule->steps(),
+               ", but ", epochs_done, " epoch(s) of this schedule take ", expected);
     }
+    const double best_loss = tg::examples::metadata_number(f.resume, saved, "early_stop_best_loss");
+    const double best_epoch =
+        tg::examples::metadata_number(f.resume, saved, "early_stop_best_epoch");
+    TG_CHECK(best_epoch >= 0 && best_epoch <= static_cast<double>(epochs_done) &&
+                 best_epoch == static_cast<int>(best_epoch),
+             f.resume, ": metadata 'early_stop_best_epoch' is ", best_epoch,
+             ", not an epoch of the ", epochs_done, " done");
     dist.decorrelate_generators(device);
-    early.set_progress(best_loss, best_epoch, static_cast<int>(epochs_done));
+    early.set_progress(best_loss, static_cast<int>(best_epoch), static_cast<int>(epochs_done));
     std::printf("mnist_train: resumed from %s after epoch %lld\n", f.resume.c_str(),
                 static_cast<long long>(epochs_done));
   }
@@ -124,6 +138,7 @@ int train(const Flags& f) {
     last = evaluate(*model, test_loader);
   }
   const int last_epoch = f.stop_after > 0 ? std::min(f.stop_after, f.epochs) : f.epochs;
+  tg::examples::NonFiniteLossGuard loss_guard(device);
   int epochs_run = static_cast<int>(epochs_done);
   bool early_stopped = false;
   for (int epoch = static_cast<int>(epochs_done) + 1; epoch <= last_epoch; ++epoch) {
@@ -149,6 +164,7 @@ int train(const Flags& f) {
         group_images += train_loader.global_batch_images(i);
       }
       const Tensor loss = cross_entropy((*model)(batch.x), batch.y);
+      loss_guard.record(loss, epoch, b, batches);
       if (k == 1 && !parallel) {
         loss.backward();
       } else {
@@ -183,6 +199,7 @@ int train(const Flags& f) {
       // having taken the same records.
       if (watch && !dist.group && watch->stop_requested()) break;
     }
+    loss_guard.drain();
     if (watch) watch->drain();
     if (dist.group) dist.group->all_reduce(loss_sum);
     const double train_loss = loss_sum.item<double>() / static_cast<double>(train_loader.size());
@@ -237,14 +254,13 @@ int train(const Flags& f) {
     if (!f.checkpoint.empty() && dist.primary()) {
       char loss_text[32];
       std::snprintf(loss_text, sizeof loss_text, "%.17g", early.best());
-      tg::examples::save_training_checkpoint(
-          f.checkpoint, *model, *opt, schedule.get(), epoch,
-          {{"model", f.model},
-           {"schedule", f.schedule},
-           {"seed", std::to_string(f.seed)},
-           {"early_stop_best_loss", loss_text},
-           {"early_stop_best_epoch", std::to_string(early.best_epoch())},
-           {"world_size", std::to_string(dist.world)}});
+      Metadata metadata = configuration;
+      metadata.insert(metadata.end(),
+                      {{"model", f.model},
+                       {"early_stop_best_loss", loss_text},
+                       {"early_stop_best_epoch", std::to_string(early.best_epoch())}});
+      tg::examples::save_training_checkpoint(f.checkpoint, *model, *opt, schedule.get(), epoch,
+                                             metadata);
     }
     epochs_run = epoch;
     if (watch && watch->stop_requested()) {
@@ -285,7 +301,8 @@ int train(const Flags& f) {
                            {"world_size", std::to_string(dist.world)},
                            {"threads", std::to_string(omp_get_max_threads())}})
                           .c_str());
-  return 0;
+  // A run stopped on non-finite gradients failed, as one whose loss went non-finite does.
+  return watch && watch->stopped_by() == "non_finite" ? 1 : 0;
 }
 
 }  // namespace

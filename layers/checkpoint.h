@@ -17,10 +17,12 @@ namespace tg::layers {
 void save_model(const Module& model, const std::string& path, const Metadata& metadata = {});
 
 // Reads `path` (validated) and loads it into `model` on the model's devices. Every key
-// must be present, of the model's shape and dtype, and (strict) no other; otherwise
-// throws naming the file and every problem, and the model is unchanged. Returns the
-// file's metadata.
-Metadata load_model(Module& model, const std::string& path, bool strict = true);
+// must be present, of the model's shape and dtype, and (strict) no other; no value may be
+// NaN or infinite unless `allow_non_finite` (weights like that only train to chance);
+// otherwise throws naming the file and every problem, and the model is unchanged. Returns
+// the file's metadata.
+Metadata load_model(Module& model, const std::string& path, bool strict = true,
+                    bool allow_non_finite = false);
 
 }  // namespace tg::layers
 

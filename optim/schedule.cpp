@@ -31,6 +31,8 @@ void LrSchedule::apply() {
 
 void LrSchedule::load_state(const ScheduleState& state) {
   TG_CHECK(state.step >= 0, "schedule: a saved step count must be >= 0, got ", state.step);
+  TG_CHECK(state.values.empty(), "schedule: this schedule keeps no values beyond its step, got ",
+           state.values.size());
   step_ = state.step;
   apply();
 }

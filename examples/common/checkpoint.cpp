@@ -84,9 +84,12 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
     }
     return std::string();
   };
-  TG_CHECK(meta("format") == kCheckpointFormat && meta("format_version") == kCheckpointVersion,
-           path, ": not a tamegrad training checkpoint of format version ", kCheckpointVersion,
-           " (format '", meta("format"), "', version '", meta("format_version"), "')");
+  TG_CHECK(meta("format") == kCheckpointFormat, path,
+           ": not a tamegrad training checkpoint (metadata 'format' is '", meta("format"), "')");
+  TG_CHECK(meta("format_version") == kCheckpointVersion, path,
+           ": a training checkpoint of format version '", meta("format_version"),
+           "'; this tamegrad reads version ", kCheckpointVersion,
+           " (version 1 held no run configuration to check a resume against)");
   TG_CHECK(meta("optimizer") == optimizer.name(), path, ": saved with optimizer ",
            meta("optimizer"), ", resumed with ", optimizer.name());
   // Split by prefix, renaming the optimizer's per-parameter keys back to indices.
@@ -114,21 +117,51 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
     } else if (key == "schedule.values") {
       schedule_values = t;
     } else if (key.rfind("generator.", 0) == 0) {
-      const Device d(key.substr(10));
-      TG_CHECK(t.dtype() == DType::Int64 && t.numel() == 2, path, ": '", key,
-               "' must be int64 [seed, offset]");
+      Device d;
+      try {
+        d = Device(key.substr(10));
+      } catch (const Error&) {
+        TG_THROW(path, ": unexpected tensor '", key, "' (it names no device)");
+      }
+      TG_CHECK(t.dtype() == DType::Int64 && t.shape() == Shape{2}, path, ": '", key,
+               "' must be int64 [seed, offset], got ", t.dtype(), " ", t.shape());
+      // A GPU's stream matters only where that GPU trains (a GPU run resumed on a CPU).
       if (d.is_cpu() || d.index() < cuda_device_count()) generators.emplace_back(d, t);
     } else if (key == "progress.epoch") {
       epoch = t;
     } else {
-      TG_CHECK(false, path, ": unexpected tensor '", key, "'");
+      TG_THROW(path, ": unexpected tensor '", key, "'");
     }
   }
-  TG_CHECK(epoch.defined() && epoch.dtype() == DType::Int64 && epoch.item<int64_t>() >= 0, path,
-           ": 'progress.epoch' must be an int64 >= 0");
+  TG_CHECK(epoch.defined() && epoch.dtype() == DType::Int64 && epoch.numel() == 1 &&
+               epoch.item<int64_t>() >= 0,
+           path, ": 'progress.epoch' must be one int64 >= 0");
   TG_CHECK((schedule != nullptr) == schedule_step.defined(), path, ": saved ",
            schedule_step.defined() ? "with" : "without", " a learning-rate schedule, resumed ",
            schedule != nullptr ? "with" : "without", " one");
+  TG_CHECK(schedule_step.defined() == schedule_values.defined(), path,
+           ": 'schedule.step' and 'schedule.values' come together, one is missing");
+  // Without its generators' states a resumed run draws other dropout masks: no longer the
+  // run it continues.
+  const Device device = model.parameters().empty() ? Device::cpu() : model.parameters()[0].device();
+  for (const Device& d : {Device::cpu(), device}) {
+    bool found = false;
+    for (const auto& [g, t] : generators) found = found || g == d;
+    TG_CHECK(found, path, ": 'generator.", d,
+             "' is missing; without it the run would not continue bit for bit");
+  }
+  // Weights or state with NaN or infinity would only train to chance accuracy.
+  {
+    NamedTensors trained;  // under the file's names
+    for (const auto& [key, t] : file.tensors) {
+      if (key.rfind("model.", 0) == 0 || key.rfind("optimizer.", 0) == 0)
+        trained.emplace_back(key, t);
+    }
+    const std::vector<std::string> bad = non_finite_entries(trained);
+    std::string names;
+    for (const std::string& b : bad) names += (names.empty() ? "" : ", ") + b;
+    TG_CHECK(bad.empty(), path, ": non-finite values (NaN or infinity) in ", names);
+  }
   // Check the model's keys, shapes and dtypes first; the loads below check their own and
   // change nothing when they throw, and a later failure puts back what an earlier one
   // loaded.
@@ -144,7 +177,23 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
       schedule != nullptr ? schedule->state() : optim::ScheduleState{};
   try {
     model.load_state_dict(model_state);
-    optimizer.load_state_dict(optimizer_state);
+    try {
+      optimizer.load_state_dict(optimizer_state);
+    } catch (const Error& e) {
+      // The optimizer names parameters by position (state.3.exp_avg); the file by name.
+      std::string message = e.what();
+      for (size_t i = 0; i < names.size(); ++i) {
+        const std::string internal = "state." + std::to_string(i) + ".";
+        for (size_t at = message.find(internal); at != std::string::npos;
+             at = message.find(internal, at)) {
+          const bool whole = at == 0 || message[at - 1] == '\'' || message[at - 1] == ' ';
+          const std::string named = "optimizer." + names[i] + ".";
+          if (whole) message.replace(at, internal.size(), named);
+          at += whole ? named.size() : internal.size();
+        }
+      }
+      TG_THROW(path, ": the optimizer's state does not fit: ", message);
+    }
     if (schedule != nullptr) {
       TG_CHECK(schedule_values.defined() && schedule_step.dtype() == DType::Int64, path,
                ": 'schedule.step' must be int64 with 'schedule.values' beside it");

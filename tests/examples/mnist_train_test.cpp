@@ -254,7 +254,7 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
   std::vector<Case> cases{
       {"--optimizer adamax", "--optimizer: adamax not in {"},
       {"--model resnet", "--model: resnet not in {mlp,cnn}"},
-      {"--lr -1", "--lr: Value -1 not in range"},
+      {"--lr -1", "--lr: must be in (0, inf), got -1"},
       {"--dropout 1", "--dropout: must be in [0, 1), got 1"},
       {"--batch 0", "--batch: Value 0 not in range"},
       {"--device tpu", "--device tpu: valid values are cpu, cuda, cuda:N, auto"},
@@ -262,11 +262,11 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
       {"--epochs", "--epochs: 1 required"},
       {"--schedule linear", "--schedule: linear not in {"},
       {"--schedule step --warmup 2", "--warmup needs --schedule cosine"},
-      {"--norm-std 0", "--norm-std: Value 0 not in range"},
+      {"--norm-std 0", "--norm-std: must be in (0, inf), got 0"},
       {"--init he", "--init: he not in {default,xavier,kaiming,orthogonal}"},
       {"--augment rotate", "--augment: rotate not in {none,crop,flip,both}"},
       {"--accumulate 0", "--accumulate: Value 0 not in range"},
-      {"--clip-value -1", "--clip-value: Value -1 not in range"},
+      {"--clip-value -1", "--clip-value: must be in (0, inf), got -1"},
       {"--schedule cosine --warmup 1", "--warmup 1: must be below --epochs (1)"},
   };
   if (cuda_device_count() == 0) cases.push_back({"--device cuda", "--device cuda: "});

@@ -3,6 +3,7 @@
 // each problem, the model unchanged.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "tamegrad/core/context.h"
@@ -75,6 +76,31 @@ TEST(ModelFile, AFileThatDoesNotFitIsRefusedAndChangesNothing) {
     EXPECT_TRUE(testing::tensors_bitwise_equal(model->state_dict()[i].second, before[i].second))
         << before[i].first;
   }
+}
+
+// NaN or infinite weights once loaded in silence and trained to chance accuracy: refused by
+// name, the model unchanged, unless asked for.
+TEST(ModelFile, NonFiniteWeightsAreRefusedByNameUnlessAllowed) {
+  manual_seed(3);
+  auto model = net();
+  NamedTensors state = model->state_dict();
+  state[0].second = full(state[0].second.shape(), std::nan(""));  // 0.weight: 32 NaN
+  Tensor bias = zeros({3});
+  bias.data_ptr<float>()[1] = INFINITY;
+  for (auto& [name, t] : state) {
+    if (name == "3.bias") t = bias;  // one infinity
+  }
+  const std::string path = temp_file("nan.safetensors");
+  save_safetensors(path, state);
+  const Tensor before = model->state_dict()[0].second.clone();
+  const std::string m = testing::error_of([&] { load_model(*model, path); });
+  EXPECT_NE(m.find(path + ": non-finite values (NaN or infinity) in 0.weight (32 of 32), "
+                          "3.bias (1 of 3); the model is unchanged"),
+            std::string::npos)
+      << m;
+  EXPECT_TRUE(testing::tensors_bitwise_equal(model->state_dict()[0].second, before));
+  load_model(*model, path, /*strict=*/true, /*allow_non_finite=*/true);
+  EXPECT_TRUE(std::isnan(model->state_dict()[0].second.data_ptr<float>()[0]));
 }
 
 }  // namespace
