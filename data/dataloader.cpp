@@ -26,8 +26,13 @@ DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& option
            "DataLoader: images must be a uint8 CPU tensor (N, ...)");
   TG_CHECK(labels_.defined() && labels_.dtype() == DType::Int64 && labels_.dim() == 1 &&
                labels_.device().is_cpu() && labels_.size(0) == images_.size(0),
-           "DataLoader: labels must be int64 (N,) on the CPU with N = ", images_.size(0),
-           ", got shape ", labels_.defined() ? labels_.shape() : Shape{});
+           "DataLoader: labels must be int64 (N,) on the CPU with N = ", images_.size(0), ", got ",
+           labels_.defined() ? dtype_name(labels_.dtype()) : "an undefined tensor", " ",
+           labels_.defined() ? labels_.shape() : Shape{}, " on ",
+           labels_.defined() ? labels_.device().str() : "no device",
+           labels_.defined() && is_floating(labels_.dtype())
+               ? " (class indices: convert with labels.to(DType::Int64))"
+               : "");
   TG_CHECK(options.batch_size > 0, "DataLoader: batch_size must be positive, got ",
            options.batch_size);
   TG_CHECK(options.std > 0, "DataLoader: std must be positive, got ", options.std);

@@ -44,7 +44,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   double mean = 0.1307;  // MNIST's pixel mean and std (after / 255)
   double std = 0.3081;
-  Device device;          // where batches are delivered
+  Device device{};        // where batches are delivered
   bool resident = false;  // keep the data set on `device` (see above)
   int64_t crop_pad = 0;   // random crop: shift each image by up to this many pixels
   bool flip = false;      // random horizontal flip (for images where mirroring keeps the class)

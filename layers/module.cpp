@@ -150,17 +150,53 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
   for (const auto& [target, value] : pairs) Tensor(target).copy_(value);
 }
 
-Tensor Module::summarise(const Tensor& x, const std::string& prefix, int depth,
-                         std::vector<std::string>& rows) {
+namespace {
+
+// The output shape of every module called through operator() during summary()'s run.
+thread_local std::map<const Module*, Shape>* summary_shapes = nullptr;
+
+}  // namespace
+
+Tensor Module::operator()(const Tensor& x) {
   Tensor y = forward(x);
+  if (summary_shapes != nullptr) (*summary_shapes)[this] = y.shape();
+  return y;
+}
+
+void Module::add_row(const std::string& prefix, int depth, const std::string& shape,
+                     std::vector<std::string>& rows) const {
   int64_t own = 0;
   for (const auto& [name, member] : parameters_) own += member->numel();
   const std::string label = std::string(2 * depth, ' ') + (prefix.empty() ? "" : prefix + ": ") +
                             type_name_ + "(" + extra_repr() + ")";
   char row[256];
-  std::snprintf(row, sizeof row, "%-44s %-20s %12lld", label.c_str(), to_string(y.shape()).c_str(),
+  std::snprintf(row, sizeof row, "%-44s %-20s %12lld", label.c_str(), shape.c_str(),
                 static_cast<long long>(own));
   rows.emplace_back(row);
+}
+
+void Module::describe_children(const std::string& prefix, int depth,
+                               std::vector<std::string>& rows) const {
+  for (const auto& [name, child] : children_) {
+    child->describe(prefix.empty() ? name : prefix + "." + name, depth, rows);
+  }
+}
+
+void Module::describe(const std::string& prefix, int depth, std::vector<std::string>& rows) const {
+  std::string shape = "(not called)";
+  if (summary_shapes != nullptr) {
+    const auto found = summary_shapes->find(this);
+    if (found != summary_shapes->end()) shape = to_string(found->second);
+  }
+  add_row(prefix, depth, shape, rows);
+  describe_children(prefix, depth + 1, rows);
+}
+
+Tensor Module::summarise(const Tensor& x, const std::string& prefix, int depth,
+                         std::vector<std::string>& rows) {
+  Tensor y = forward(x);
+  add_row(prefix, depth, to_string(y.shape()), rows);
+  describe_children(prefix, depth + 1, rows);
   return y;
 }
 
@@ -186,6 +222,11 @@ std::string Module::summary(const Shape& input_shape) {
     char row[256];
     std::snprintf(row, sizeof row, "%-44s %-20s %12s", "input", to_string(input_shape).c_str(), "");
     rows.emplace_back(row);
+    std::map<const Module*, Shape> shapes;
+    struct Record {
+      explicit Record(std::map<const Module*, Shape>* shapes) { summary_shapes = shapes; }
+      ~Record() { summary_shapes = nullptr; }
+    } record(&shapes);
     summarise(zeros(input_shape, options), "", 0, rows);
   }
   std::string out;

@@ -32,7 +32,8 @@ class Module {
   Module& operator=(const Module&) = delete;
 
   virtual Tensor forward(const Tensor& x) = 0;
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x); call children this way in a forward so that summary() sees their outputs.
+  Tensor operator()(const Tensor& x);
 
   // "Linear", "Conv2d", ...; extra_repr() adds the arguments: "in=784, out=512".
   const std::string& type_name() const { return type_name_; }
@@ -70,7 +71,9 @@ class Module {
   void load_state_dict(const NamedTensors& state, bool strict = true);
 
   // One line per layer with its output shape for an input of `input_shape` (run once in
-  // eval mode without gradients), its own parameter count, and the total.
+  // eval mode without gradients), its own parameter count, and the total. Every registered
+  // child appears, indented under its parent, with the shape of its last output in that run
+  // (when its parent's forward called it through operator()).
   std::string summary(const Shape& input_shape);
 
  protected:
@@ -79,14 +82,21 @@ class Module {
   void register_buffer(const std::string& name, Tensor* member);
   void register_module(const std::string& name, std::shared_ptr<Module> child);
 
-  // Called by summary() for this module's rows; containers (Sequential, a friend) run their
-  // children's.
+  // Called by summary() for this module's rows: runs forward(x), adds this module's row,
+  // then its children's (describe). Containers (Sequential, a friend) run their children's
+  // instead, so each row follows from the one before.
   friend class Sequential;
   virtual Tensor summarise(const Tensor& x, const std::string& prefix, int depth,
                            std::vector<std::string>& rows);
+  // This module's row, with the output shape recorded in summary()'s run, and its children's.
+  void describe(const std::string& prefix, int depth, std::vector<std::string>& rows) const;
 
  private:
   void collect(const std::string& prefix, bool params, NamedTensors& out) const;
+  void add_row(const std::string& prefix, int depth, const std::string& shape,
+               std::vector<std::string>& rows) const;
+  void describe_children(const std::string& prefix, int depth,
+                         std::vector<std::string>& rows) const;
   void check_new_name(const std::string& name) const;
   template <typename Convert>
   void convert_all(Convert convert);

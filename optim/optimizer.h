@@ -25,8 +25,8 @@ namespace tg::optim {
 // A parameter group as the user gives it: its tensors and its own hyperparameters.
 template <typename Hyper>
 struct ParamGroup {
-  std::vector<Tensor> params;
-  Hyper hyper;
+  std::vector<Tensor> params{};
+  Hyper hyper{};
 };
 
 // The flat buffers of one parameter group on one (device, dtype).

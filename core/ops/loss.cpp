@@ -21,6 +21,24 @@ Tensor reduce(const Tensor& losses, Reduction reduction) {
   return losses;
 }
 
+// Every class index in [0, classes) (or `ignore_index`, when given), checked where the loss
+// is called so the message names it rather than the gather inside. On the CPU only: on CUDA
+// it would need a host round trip, and an index out of range gives NaN there
+// (kernels/index.h).
+void check_class_range(const char* op, const Tensor& target, int64_t classes,
+                       const int64_t* ignore_index = nullptr) {
+  if (!target.device().is_cpu()) return;
+  const Tensor t = target.contiguous();
+  const int64_t* v = t.data_ptr<int64_t>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const bool ignored = ignore_index != nullptr && v[i] == *ignore_index;
+    TG_CHECK((v[i] >= 0 && v[i] < classes) || ignored, op, ": target ", v[i], " at position ", i,
+             " is not a class index in [0, ", classes, ")",
+             ignore_index != nullptr ? " nor ignore_index " + std::to_string(*ignore_index)
+                                     : std::string());
+  }
+}
+
 void check_class_targets(const char* op, const Tensor& scores, const Tensor& target) {
   ops::check_float(op, scores);
   TG_CHECK(scores.dim() == 2, op, ": expected (N, C) scores, got shape ", scores.shape());
@@ -29,6 +47,7 @@ void check_class_targets(const char* op, const Tensor& scores, const Tensor& tar
            op, ": targets must be int64 of shape [", scores.size(0), "] on ", scores.device(),
            ", got ", target.defined() ? target.dtype() : DType::Int64, " ",
            target.defined() ? target.shape() : Shape{});
+  check_class_range(op, target, scores.size(1));
 }
 
 void check_smoothing(double label_smoothing) {
@@ -90,6 +109,7 @@ ClassRows class_rows(const char* op, const Tensor& scores, const Tensor& target,
            ": class targets must be int64 of shape ", rows.sample_shape, ", got ", target.dtype(),
            " ", target.shape());
   rows.target = target.reshape({-1});
+  check_class_range(op, rows.target, rows.classes, &options.ignore_index);
   const Tensor keep = ne(rows.target, full({}, static_cast<double>(options.ignore_index),
                                            TensorOptions(DType::Int64).device(scores.device())));
   rows.safe_target = mul(rows.target, keep);  // ignored entries pick class 0, weighted 0

@@ -23,7 +23,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target,
 
 // PyTorch's F.cross_entropy / F.nll_loss options (Note [class losses] in core/ops/loss.cpp).
 struct ClassLossOptions {
-  Tensor weight;                // (C,) per-class weights in the scores' dtype, or undefined (all 1)
+  Tensor weight{};              // (C,) per-class weights in the scores' dtype, or undefined (all 1)
   int64_t ignore_index = -100;  // class-index targets equal to it add nothing, count nothing
   Reduction reduction = Reduction::Mean;  // Mean: Σ w[target]·loss / Σ w[target]
   double label_smoothing = 0.0;           // cross_entropy only

@@ -1,6 +1,10 @@
 # cmake -P script: install the tamegrad build in BUILD_DIR into WORK_DIR/prefix, then
-# configure, build and run the consumer project in SOURCE_DIR against that prefix only.
+# configure, build and run the consumer project in SOURCE_DIR against that prefix only,
+# with CONSUMER_CMAKE when given (another CMake version) or this CMake.
 file(REMOVE_RECURSE "${WORK_DIR}")
+if(NOT CONSUMER_CMAKE)
+  set(CONSUMER_CMAKE "${CMAKE_COMMAND}")
+endif()
 
 function(run_step)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -35,7 +39,8 @@ set(flags "")
 if(SANITIZE)
   set(flags "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE}" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE}")
 endif()
-run_step(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
+run_step(${CONSUMER_CMAKE} -S "${SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${GENERATOR}"
          "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" ${flags})
-run_step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+run_step(${CONSUMER_CMAKE} --build "${WORK_DIR}/build")
 run_step("${WORK_DIR}/build/consumer")
+run_step("${WORK_DIR}/build/consumer_aggregates")

@@ -203,6 +203,13 @@ TEST(DataLoader, RejectsMismatchedInputs) {
   LoaderOptions options;
   EXPECT_THROW(DataLoader(images, labels.slice(0, 0, 9), options), Error);
   EXPECT_THROW(DataLoader(images.to(DType::Float32), labels, options), Error);
+  // Float labels: the message says what it got, not only what it wanted.
+  const std::string m =
+      testing::error_of([&] { DataLoader(images, labels.to(DType::Float32), options); });
+  EXPECT_NE(m.find("labels must be int64 (N,) on the CPU with N = 10, got float32 [10] on cpu "
+                   "(class indices: convert with labels.to(DType::Int64))"),
+            std::string::npos)
+      << m;
   options.batch_size = 0;
   EXPECT_THROW(DataLoader(images, labels, options), Error);
 }

@@ -93,6 +93,65 @@ TEST(Module, SummaryGivesEveryLayersOutputShapeAndTheTotal) {
   EXPECT_TRUE(net->is_training());
 }
 
+// A user's own Module subclass: every registered child shows in the summary, indented under
+// its parent with its output shape (it once printed one row and hid its children).
+class TwoHeads : public Module {
+ public:
+  TwoHeads() : Module("TwoHeads") {
+    register_module("body", body);
+    register_module("head", head);
+    register_module("unused", unused);
+  }
+  Tensor forward(const Tensor& x) override { return (*head)((*body)(x)); }
+  std::shared_ptr<Linear> body = make<Linear>(4, 3);
+  std::shared_ptr<Sequential> head = sequential({make<ReLU>(), make<Linear>(3, 2)});
+  std::shared_ptr<Linear> unused = make<Linear>(2, 2);
+};
+
+TEST(Module, SummaryShowsAUsersModulesChildrenRecursively) {
+  auto net = sequential({make<TwoHeads>(), make<Linear>(2, 1)});
+  const std::string s = net->summary({5, 4});
+  for (const char* row : {"0: TwoHeads()", "  0.body: Linear(in=4, out=3", "  0.head: Sequential()",
+                          "    0.head.0: ReLU()", "    0.head.1: Linear(in=3, out=2",
+                          "  0.unused: Linear(in=2, out=2", "1: Linear(in=2, out=1"}) {
+    EXPECT_NE(s.find(row), std::string::npos) << row << " in\n" << s;
+  }
+  const auto line_of = [&](const std::string& start) {
+    const size_t at = s.find(start);
+    return at == std::string::npos ? std::string() : s.substr(at, s.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("  0.body:").find("[5, 3]"), std::string::npos) << s;
+  EXPECT_NE(line_of("    0.head.1:").find("[5, 2]"), std::string::npos) << s;
+  EXPECT_NE(line_of("  0.unused:").find("(not called)"), std::string::npos) << s;
+  EXPECT_NE(s.find("total parameters: 32"), std::string::npos) << s;  // 15 + 8 + 6 + 3
+}
+
+// A tensor registered before it exists is the user's mistake, not an internal assertion.
+class Unready : public Module {
+ public:
+  explicit Unready(bool buffer) : Module("Unready") {
+    if (buffer) {
+      register_buffer("stats", &stats);
+    } else {
+      register_parameter("weight", &weight);
+    }
+  }
+  Tensor forward(const Tensor& x) override { return x; }
+  Tensor weight, stats;
+};
+
+TEST(Module, RegisteringAnUndefinedTensorIsAUserError) {
+  for (bool buffer : {false, true}) {
+    const std::string m = testing::error_of([&] { Unready u(buffer); });
+    EXPECT_NE(
+        m.find(buffer ? "Unready: register_buffer('stats') was given an undefined tensor"
+                      : "Unready: register_parameter('weight') was given an undefined tensor"),
+        std::string::npos)
+        << m;
+    EXPECT_EQ(m.find("internal assertion"), std::string::npos) << m;
+  }
+}
+
 TEST(Module, StateDictRoundTripReproducesTheModel) {
   manual_seed(1);
   auto a = small_cnn();

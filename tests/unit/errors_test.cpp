@@ -69,6 +69,27 @@ TEST(Errors, ParityOptionsNameWhatIsWrong) {
   EXPECT_NE(message.find("needs stride 1"), std::string::npos) << message;
 }
 
+// An out-of-range class index is reported by the loss the user called, not by the gather
+// inside it (issue 25).
+TEST(Errors, AClassIndexOutOfRangeIsNamedByTheLoss) {
+  const Tensor logits = zeros({3, 4});
+  const Tensor target = from_vector<int64_t>({1, 7, 0});
+  std::string message = error_of([&] { cross_entropy(logits, target); });
+  EXPECT_EQ(message.find("cross_entropy: target 7 at position 1 is not a class index in [0, 4)"),
+            0u)
+      << message;
+  EXPECT_EQ(message.find("gather"), std::string::npos) << message;
+  message = error_of([&] { nll_loss(logits, from_vector<int64_t>({-1, 0, 0})); });
+  EXPECT_EQ(message.find("nll_loss: target -1 at position 0"), 0u) << message;
+  ClassLossOptions o;  // ignore_index -100 is allowed, anything else below 0 is not
+  EXPECT_NO_THROW(cross_entropy(logits, from_vector<int64_t>({-100, 3, 0}), o));
+  message = error_of([&] { cross_entropy(logits, from_vector<int64_t>({-5, 3, 0}), o); });
+  EXPECT_NE(message.find("target -5 at position 0 is not a class index in [0, 4) nor "
+                         "ignore_index -100"),
+            std::string::npos)
+      << message;
+}
+
 TEST(Errors, OutOfRangeViewsNameTheValues) {
   const Tensor t = zeros({4, 5});
   std::string message = error_of([&] { t.slice(2, 0, 1); });
