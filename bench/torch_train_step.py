@@ -5,6 +5,12 @@ the same way (median of --runs runs after 3 warm-up runs, wall clock), printed a
 
     /usr/bin/python3 bench/torch_train_step.py --threads 2 > /tmp/torch_rows.txt
 
+With --device cuda the step rows run on the GPU as ours do (bench_train_step --device cuda):
+<model>_step bracketed by CUDA events on the current stream, <model>_step_issue the host's
+time to issue one step on an idle GPU, and <model>_step_graph the same step captured once
+in a CUDA graph (torch.cuda.graphs, Adam with capturable=True) and replayed; the op rows
+are CPU-only, as ours.
+
 The models are bench/torch_mnist.py's (the trainer's recipe); the inputs are random, as on
 our side, and the BLAS/oneDNN configuration is whatever this torch build picks (it prints
 its version, threads and OPENBLAS_CORETYPE to stderr so a reader can see them).
@@ -46,6 +52,55 @@ def step_ms(model, x, y, runs):
     return median_ms(runs, step)
 
 
+def cuda_rows(rows, name, model, x, y, runs):
+    """<name>, <name>_issue and <name>_graph on the GPU (see the module's docstring)."""
+    model = model.cuda()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    def timed(f):
+        for _ in range(3):
+            f()
+        torch.cuda.synchronize()
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        times = []
+        for _ in range(runs):
+            start.record()
+            f()
+            stop.record()
+            stop.synchronize()
+            times.append(start.elapsed_time(stop))
+        return statistics.median(times)
+
+    def issued(f):
+        times = []
+        for _ in range(runs):
+            torch.cuda.synchronize()
+            begin = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - begin)
+        torch.cuda.synchronize()
+        return statistics.median(times) * 1e3
+
+    rows.append((name, timed(step)))
+    rows.append((name + "_issue", issued(step)))
+    # Warm up on a side stream, as torch.cuda.graphs asks, then capture one whole step.
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    rows.append((name + "_graph", timed(graph.replay)))
+
+
 def op_rows(rows, name, runs, forward):
     def fwd():
         with torch.no_grad():
@@ -64,6 +119,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -73,6 +129,17 @@ def main():
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}", file=sys.stderr)
     runs = max(args.runs, 20)
     y = torch.tensor([(i * 7) % 10 for i in range(BATCH)])
+    if args.device == "cuda":
+        print(f"# {torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()}",
+              file=sys.stderr)
+        torch.backends.cudnn.benchmark = True
+        rows = []
+        x = torch.randn(BATCH, 1, 28, 28, device="cuda")
+        cuda_rows(rows, "mlp_step", mlp(), x, y.cuda(), runs)
+        cuda_rows(rows, "cnn_step", cnn(), x, y.cuda(), runs)
+        for name, ms in rows:
+            print(f"{name} {ms:.4f}")
+        return
     rows = [("mlp_step", step_ms(mlp(), torch.randn(BATCH, 1, 28, 28), y, runs)),
             ("cnn_step", step_ms(cnn(), torch.randn(BATCH, 1, 28, 28), y, runs))]
     x784, w1, b1 = leaf(BATCH, 784), leaf(512, 784), leaf(512)

@@ -9,6 +9,8 @@
 // and leak checkers see nothing left behind.
 #include "tamegrad/core/context.h"
 
+#include <atomic>
+
 #include <cstdlib>
 #include <map>
 
@@ -64,10 +66,18 @@ void* DeviceContext::cudnn_handle() {
   TG_CHECK(device_.is_cuda(), "cudnn_handle: ", device_, " is not a CUDA device");
   std::lock_guard<std::mutex> lock(handle_mutex_);
   if (cudnn_ == nullptr) {
+    static std::atomic<uint64_t> generations{0};
     cudnn_ = cuda_backend::create_cudnn(device_.index(), stream_);
+    cudnn_generation_ = ++generations;
     release_handles_at_exit();
   }
   return cudnn_;
+}
+
+uint64_t DeviceContext::cudnn_generation() {
+  cudnn_handle();
+  std::lock_guard<std::mutex> lock(handle_mutex_);
+  return cudnn_generation_;
 }
 
 void DeviceContext::release_library_handles() noexcept {

@@ -32,6 +32,10 @@ class DeviceContext {
   // use and released at process exit (Note [context lifetime], core/context.cpp).
   void* cublas_handle();
   void* cudnn_handle();
+  // A number no other cuDNN handle of this process has had, given when cudnn_handle() made
+  // the current one: what caches of per-handle state are keyed by (a released handle's
+  // address may come back for another).
+  uint64_t cudnn_generation();
   // Releases the library handles (they are made again if asked for afterwards).
   void release_library_handles() noexcept;
   // Whether float32 matrix products may use TF32 tensor cores (off by default).
@@ -62,6 +66,7 @@ class DeviceContext {
   std::mutex handle_mutex_;
   void* cublas_ = nullptr;
   void* cudnn_ = nullptr;
+  uint64_t cudnn_generation_ = 0;
   bool allow_tf32_ = false;
   bool allocation_guards_ = false;
   CudaGraph* capturing_graph_ = nullptr;

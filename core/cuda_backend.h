@@ -59,6 +59,9 @@ void destroy_event(void* event) noexcept;
 void record_event(int device, void* event, void* stream);
 bool event_done(void* event);
 void wait_event(void* event);
+// Whether `stream` is being captured into a CUDA graph (by a CudaGraph or anyone else):
+// what must not run there (event queries, host-chosen draws) refuses by it.
+bool stream_capturing(int device, void* stream);
 
 // "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB".
 std::string describe(int device);

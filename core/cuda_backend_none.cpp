@@ -36,6 +36,7 @@ void* create_event(int) { not_compiled("CUDA events"); }
 void destroy_event(void*) noexcept {}
 void record_event(int, void*, void*) { not_compiled("CUDA events"); }
 bool event_done(void*) { not_compiled("CUDA events"); }
+bool stream_capturing(int, void*) { return false; }
 void wait_event(void*) { not_compiled("CUDA events"); }
 std::string describe(int) { not_compiled("describe cuda device"); }
 std::string library_versions() { return "CUDA support was not compiled in"; }

@@ -58,11 +58,17 @@ void Readback::start() {
     arrived_.emplace_back(values, values + source_.numel());
     return;
   }
+  const int device = source_.device().index();
+  void* stream = context(source_.device()).stream();
+  // Events cannot be recorded into (or queried during) a capture: the readback of a
+  // captured step would fail inside CUDA or, replayed, never arrive.
+  TG_CHECK(!cuda_backend::stream_capturing(device, stream), "Readback: cannot queue a copy while ",
+           source_.device(),
+           "'s stream is captured into a CUDA graph; record telemetry (and read values back) "
+           "outside the captured step");
   if (in_flight_.size() == slots_.size()) collect(true);
   const size_t slot = next_slot_;
   next_slot_ = (next_slot_ + 1) % slots_.size();
-  const int device = source_.device().index();
-  void* stream = context(source_.device()).stream();
   cuda_backend::copy_to_host_async(slots_[slot].host, source_.raw_data_ptr(),
                                    static_cast<size_t>(source_.numel()) * sizeof(double), device,
                                    stream);

@@ -2,6 +2,8 @@
 
 #include <numeric>
 
+#include "tamegrad/core/context.h"
+#include "tamegrad/core/cuda_backend.h"
 #include "tamegrad/core/factory.h"
 #include "tamegrad/core/ops.h"
 
@@ -116,6 +118,14 @@ void DataLoader::start_epoch(int64_t epoch) {
 
 Batch DataLoader::batch(int64_t i) {
   TG_CHECK(i >= 0 && i < batches(), "DataLoader: batch ", i, " out of range [0, ", batches(), ")");
+  // Which images a batch holds is chosen on the host: captured into a CUDA graph, every
+  // replay would deliver this batch again.
+  TG_CHECK(
+      !options_.device.is_cuda() || !cuda_backend::stream_capturing(
+                                        options_.device.index(), context(options_.device).stream()),
+      "DataLoader: batch ", i, " asked for while ", options_.device,
+      "'s stream is captured into a CUDA graph (a captured batch would repeat in every "
+      "replay); fill the captured step's input from a batch made outside the capture");
   if (options_.resident) return augmented(build_resident(i), i);
   Batch out;
   if (pending_index_ == i && pending_.valid()) {

@@ -78,12 +78,22 @@ std::string conv2d_backend_description();
 }  // namespace cpu
 // `scratch` gives cuDNN's workspace (Note [scratch memory], common.h).
 namespace cuda {
-void conv2d_forward(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+// A cuDNN handle as the launchers take it: the cudnnHandle_t, its device, and its
+// generation (DeviceContext::cudnn_generation), which keys the plans made with it.
+struct CudnnHandle {
+  void* handle;
+  int device;
+  uint64_t generation;
+};
+void conv2d_forward(const Conv2dArgs& args, void* stream, const CudnnHandle& cudnn,
                     const ScratchAllocator& scratch);
-void conv2d_backward_data(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+void conv2d_backward_data(const Conv2dArgs& args, void* stream, const CudnnHandle& cudnn,
                           const ScratchAllocator& scratch);
-void conv2d_backward_filter(const Conv2dArgs& args, void* stream, void* cudnn_handle,
+void conv2d_backward_filter(const Conv2dArgs& args, void* stream, const CudnnHandle& cudnn,
                             const ScratchAllocator& scratch);
+// Plans held by the cache (Note [algorithm cache]); at most conv2d_plan_capacity().
+size_t conv2d_plan_count();
+size_t conv2d_plan_capacity();
 }  // namespace cuda
 
 }  // namespace tg::kernels

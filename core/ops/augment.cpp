@@ -14,6 +14,12 @@ Tensor random_crop_flip(const Tensor& x, int64_t pad, bool flip, RandomState sta
            pad);
   TG_CHECK(state.offset_base == nullptr,
            "random_crop_flip: not for CUDA-graph capture (a host offset is needed)");
+  // Its seed and offset come from the host: captured, every replay would crop and flip the
+  // same way.
+  TG_CHECK(!x.device().is_cuda() ||
+               !cuda_backend::stream_capturing(x.device().index(), context(x.device()).stream()),
+           "random_crop_flip: not for CUDA-graph capture (its draws come from the host and "
+           "would repeat in every replay); augment outside the captured step");
   const Tensor src = x.detach().contiguous();
   Tensor out = empty(x.shape(), ops::options_of(x));
   const kernels::AugmentArgs args{

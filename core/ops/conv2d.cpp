@@ -12,6 +12,11 @@ using autograd::SavedTensor;
 
 namespace {
 
+// The device's cuDNN handle with what keys its plans (Note [algorithm cache]).
+[[maybe_unused]] kernels::cuda::CudnnHandle cudnn_of(DeviceContext& ctx) {
+  return {ctx.cudnn_handle(), ctx.device().index(), ctx.cudnn_generation()};
+}
+
 kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding,
                                  Size2 dilation, int64_t groups) {
   ops::check_float_pair("conv2d", x, w);
@@ -66,19 +71,19 @@ Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, cons
                                  ctx.allow_tf32()};
   [[maybe_unused]] const kernels::ScratchAllocator scratch =
       ops::scratch_allocator(options.device());
+
   switch (pass) {
     case Pass::Forward:
       TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_forward(args), stream,
-                   kernels::cuda::conv2d_forward(args, stream, ctx.cudnn_handle(), scratch));
+                   kernels::cuda::conv2d_forward(args, stream, cudnn_of(ctx), scratch));
       break;
     case Pass::BackwardData:
       TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_data(args), stream,
-                   kernels::cuda::conv2d_backward_data(args, stream, ctx.cudnn_handle(), scratch));
+                   kernels::cuda::conv2d_backward_data(args, stream, cudnn_of(ctx), scratch));
       break;
     case Pass::BackwardFilter:
-      TG_ON_DEVICE(
-          options.device(), kernels::cpu::conv2d_backward_filter(args), stream,
-          kernels::cuda::conv2d_backward_filter(args, stream, ctx.cudnn_handle(), scratch));
+      TG_ON_DEVICE(options.device(), kernels::cpu::conv2d_backward_filter(args), stream,
+                   kernels::cuda::conv2d_backward_filter(args, stream, cudnn_of(ctx), scratch));
       break;
   }
   return out;

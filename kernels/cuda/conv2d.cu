@@ -3,29 +3,45 @@
 // cuDNN's heuristics rank first among the deterministic ones (no benchmarking, so no
 // synchronisation; Note [algorithm cache]); each call runs it with a workspace from the
 // stream-ordered pool.
-#include <map>
 #include <memory>
-#include <mutex>
 #include <tuple>
 #include <vector>
 
 #include "tamegrad/kernels/conv2d.h"
 #include "tamegrad/kernels/cuda/launch.h"
+#include "tamegrad/kernels/plan_cache.h"
 
 namespace tg::kernels::cuda {
 
 namespace {
 
-// The four cuDNN descriptors of one convolution, destroyed on scope exit.
+// One cuDNN descriptor, destroyed with its holder: Descriptors made half-way when a call
+// fails free what they made.
+template <typename T, cudnnStatus_t (*Create)(T*), cudnnStatus_t (*Destroy)(T)>
+class Descriptor {
+ public:
+  Descriptor() { TG_CUDA_CHECK(Create(&d_)); }
+  ~Descriptor() { (void)Destroy(d_); }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  operator T() const { return d_; }  // NOLINT: passed to cuDNN as the raw descriptor
+
+ private:
+  T d_{};
+};
+using TensorDesc =
+    Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
+using FilterDesc =
+    Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
+using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
+                            cudnnDestroyConvolutionDescriptor>;
+
+// The four cuDNN descriptors of one convolution.
 class Descriptors {
  public:
   explicit Descriptors(const Conv2dArgs& a) {
     const Conv2dGeometry& g = a.g;
     const cudnnDataType_t type = a.dtype == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
-    TG_CUDA_CHECK(cudnnCreateTensorDescriptor(&x));
-    TG_CUDA_CHECK(cudnnCreateTensorDescriptor(&y));
-    TG_CUDA_CHECK(cudnnCreateFilterDescriptor(&w));
-    TG_CUDA_CHECK(cudnnCreateConvolutionDescriptor(&conv));
     TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_in),
                                              int(g.h), int(g.w)));
     TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out),
@@ -40,18 +56,10 @@ class Descriptors {
     TG_CUDA_CHECK(
         cudnnSetConvolutionMathType(conv, a.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   }
-  ~Descriptors() {
-    cudnnDestroyTensorDescriptor(x);
-    cudnnDestroyTensorDescriptor(y);
-    cudnnDestroyFilterDescriptor(w);
-    cudnnDestroyConvolutionDescriptor(conv);
-  }
-  Descriptors(const Descriptors&) = delete;
-  Descriptors& operator=(const Descriptors&) = delete;
 
-  cudnnTensorDescriptor_t x{}, y{};
-  cudnnFilterDescriptor_t w{};
-  cudnnConvolutionDescriptor_t conv{};
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
 };
 
 // The first successful, deterministic algorithm of a heuristic ranking (else the first
@@ -80,13 +88,16 @@ struct Scale {
 
 // Note [algorithm cache]: cuDNN's heuristic query costs far more than the convolutions of
 // a small network (an MNIST CNN step runs nine of them), and its answer depends only on
-// the problem, the handle (one per device) and the math mode. So does describing the
-// problem: four descriptors made, set and destroyed per call were host work of the same
-// order as the kernels. A plan per (handle, dtype, TF32, geometry) keeps the descriptors
-// and, per pass, the chosen algorithm and its workspace size, so each problem is described
-// once and ranked once per pass per process. Plans are never changed after they are filled
-// in and never freed before exit; cuDNN only reads descriptors while running, so calls on
-// other threads and streams share them.
+// the problem, the handle and the math mode. So does describing the problem: four
+// descriptors made, set and destroyed per call were host work of the same order as the
+// kernels. A plan per (device, handle generation, dtype, TF32, geometry) keeps the
+// descriptors and, per pass, the chosen algorithm and its workspace size, so each problem is
+// described once and ranked once per pass. The generation, not the handle's address, names
+// the handle: a released handle's address can come back for a new one. The plans live in a
+// bounded least-recently-used cache (kernels/plan_cache.h; the batch size is in the key, so
+// a program of many shapes would otherwise grow it without end); a plan in use is held by
+// its call, so eviction never pulls descriptors from under a running call. cuDNN only
+// reads descriptors while a call runs, so calls on other threads and streams share them.
 struct Choice {
   int algo;
   size_t workspace;
@@ -101,46 +112,36 @@ struct Plan {
   bool ranked[3]{};
 };
 
-struct Planned {
-  const Descriptors& desc;
-  Choice choice;
-};
+using PlanKey = std::tuple<int, uint64_t, int, bool, std::vector<int64_t>>;
+constexpr size_t kPlanCapacity = 512;
 
-using PlanKey = std::tuple<cudnnHandle_t, int, bool, std::vector<int64_t>>;
-
-// One cache for the three passes (a function template's statics would be one per pass).
-struct PlanCache {
-  std::mutex mutex;
-  std::map<PlanKey, std::unique_ptr<Plan>> plans;
-};
-
-PlanCache& plan_cache() {
-  static PlanCache cache;
+PlanCache<PlanKey, Plan>& plan_cache() {
+  static PlanCache<PlanKey, Plan> cache(kPlanCapacity);
   return cache;
 }
 
-// `rank(desc)` returns the Choice for `pass`; it runs once per plan and pass.
+// The plan of `a` with `pass` ranked; `rank(desc)` returns the Choice for `pass` and runs
+// once per plan and pass.
 template <typename Rank>
-Planned planned(cudnnHandle_t h, Pass pass, const Conv2dArgs& a, Rank rank) {
+std::shared_ptr<Plan> planned(const CudnnHandle& cudnn, Pass pass, const Conv2dArgs& a, Rank rank) {
   const Conv2dGeometry& g = a.g;
-  PlanKey key{h,
-              static_cast<int>(a.dtype),
-              a.allow_tf32,
-              {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-               g.dil_h, g.dil_w, g.groups}};
-  PlanCache& cache = plan_cache();
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  std::unique_ptr<Plan>& plan = cache.plans[std::move(key)];
-  if (!plan) plan = std::make_unique<Plan>(a);  // a throw leaves it empty for the next call
-  if (!plan->ranked[pass]) {
-    plan->choice[pass] = rank(plan->desc);
-    plan->ranked[pass] = true;
-  }
-  return {plan->desc, plan->choice[pass]};
+  const PlanKey key{cudnn.device,
+                    cudnn.generation,
+                    static_cast<int>(a.dtype),
+                    a.allow_tf32,
+                    {g.n, g.c_in, g.h, g.w, g.c_out, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_h,
+                     g.pad_w, g.dil_h, g.dil_w, g.groups}};
+  return plan_cache().get(
+      key, [&] { return std::make_shared<Plan>(a); },
+      [&](Plan& plan) {
+        if (plan.ranked[pass]) return;
+        plan.choice[pass] = rank(plan.desc);
+        plan.ranked[pass] = true;
+      });
 }
 
-cudnnHandle_t bind(void* handle, void* stream) {
-  auto h = static_cast<cudnnHandle_t>(handle);
+cudnnHandle_t bind(const CudnnHandle& cudnn, void* stream) {
+  auto h = static_cast<cudnnHandle_t>(cudnn.handle);
   TG_CUDA_CHECK(cudnnSetStream(h, as_stream(stream)));
   return h;
 }
@@ -151,12 +152,12 @@ bool empty_problem(const Conv2dGeometry& g) {
 
 }  // namespace
 
-void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+void conv2d_forward(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                     const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) return;
-  cudnnHandle_t h = bind(cudnn_handle, stream);
-  const Planned plan = planned(h, kForward, a, [&](const Descriptors& desc) {
+  cudnnHandle_t h = bind(cudnn, stream);
+  const std::shared_ptr<Plan> plan = planned(cudnn, kForward, a, [&](const Descriptors& desc) {
     std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
     int returned = 0;
     TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
@@ -164,15 +165,16 @@ void conv2d_forward(const Conv2dArgs& a, void* stream, void* cudnn_handle,
     const auto& best = pick(ranked, returned, "forward");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  const Descriptors& desc = plan.desc;
-  ScratchBuffer ws(scratch, plan.choice.workspace);
+  const Descriptors& desc = plan->desc;
+  const Choice choice = plan->choice[kForward];
+  ScratchBuffer ws(scratch, choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
-                                        static_cast<cudnnConvolutionFwdAlgo_t>(plan.choice.algo),
+                                        static_cast<cudnnConvolutionFwdAlgo_t>(choice.algo),
                                         ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
 }
 
-void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+void conv2d_backward_data(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                           const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
@@ -181,8 +183,8 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
         as_stream(stream)));
     return;
   }
-  cudnnHandle_t h = bind(cudnn_handle, stream);
-  const Planned plan = planned(h, kBackwardData, a, [&](const Descriptors& desc) {
+  cudnnHandle_t h = bind(cudnn, stream);
+  const std::shared_ptr<Plan> plan = planned(cudnn, kBackwardData, a, [&](const Descriptors& desc) {
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
     int returned = 0;
     TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
@@ -190,16 +192,17 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, void* cudnn_handle,
     const auto& best = pick(ranked, returned, "backward-data");
     return Choice{static_cast<int>(best.algo), best.memory};
   });
-  const Descriptors& desc = plan.desc;
-  ScratchBuffer ws(scratch, plan.choice.workspace);
+  const Descriptors& desc = plan->desc;
+  const Choice choice = plan->choice[kBackwardData];
+  ScratchBuffer ws(scratch, choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(
       cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out, desc.conv,
-                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.choice.algo),
+                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo),
                                    ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
 }
 
-void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handle,
+void conv2d_backward_filter(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                             const ScratchAllocator& scratch) {
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
@@ -209,23 +212,28 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, void* cudnn_handl
         as_stream(stream)));
     return;
   }
-  cudnnHandle_t h = bind(cudnn_handle, stream);
-  const Planned plan = planned(h, kBackwardFilter, a, [&](const Descriptors& desc) {
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
-        CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-    int returned = 0;
-    TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-        h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
-    const auto& best = pick(ranked, returned, "backward-filter");
-    return Choice{static_cast<int>(best.algo), best.memory};
-  });
-  const Descriptors& desc = plan.desc;
-  ScratchBuffer ws(scratch, plan.choice.workspace);
+  cudnnHandle_t h = bind(cudnn, stream);
+  const std::shared_ptr<Plan> plan =
+      planned(cudnn, kBackwardFilter, a, [&](const Descriptors& desc) {
+        std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
+        int returned = 0;
+        TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+            h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
+        const auto& best = pick(ranked, returned, "backward-filter");
+        return Choice{static_cast<int>(best.algo), best.memory};
+      });
+  const Descriptors& desc = plan->desc;
+  const Choice choice = plan->choice[kBackwardFilter];
+  ScratchBuffer ws(scratch, choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
   TG_CUDA_CHECK(
       cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out, desc.conv,
-                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.choice.algo),
+                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo),
                                      ws.data(), ws.bytes(), zero.get(), desc.w, a.out));
 }
+
+size_t conv2d_plan_count() { return plan_cache().size(); }
+size_t conv2d_plan_capacity() { return plan_cache().capacity(); }
 
 }  // namespace tg::kernels::cuda

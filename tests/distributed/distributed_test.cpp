@@ -260,6 +260,19 @@ TEST(NcclGroup, AllReducesOnTheGpu) {
   group->barrier();
 }
 
+// Two ranks given one GPU (rank % count on a host with fewer GPUs than processes) are
+// refused on every rank before NCCL starts, instead of deadlocking inside it.
+TEST(NcclGroup, TwoRanksOnOneGpuAreRefusedBeforeNcclStarts) {
+  TG_REQUIRE_CUDA();
+  if (!distributed::nccl_compiled()) GTEST_SKIP() << "NCCL was not compiled in";
+  if (!distributed::mpi_compiled() || world()->world_size() < 2)
+    GTEST_SKIP() << "needs two ranks (mpirun -np 2)";
+  const std::string m = testing::error_of([] { distributed::nccl_group(Device::cuda(0)); });
+  EXPECT_NE(m.find("distributed: ranks 0 and 1 were given the same GPU on one host"),
+            std::string::npos)
+      << m;
+}
+
 }  // namespace
 }  // namespace tg
 
