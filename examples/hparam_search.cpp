@@ -234,5 +234,20 @@ int main(int argc, char** argv) {
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "hparam_search");
       code >= 0)
     return code;
+  // A grid's lists mean nothing to a random search, and --trials nothing to a grid: refused,
+  // not ignored.
+  for (const char* grid_flag : {"--lr", "--weight-decay", "--dropout"}) {
+    if (o.search == "random" && app.count(grid_flag) > 0) {
+      std::fprintf(stderr, "hparam_search: %s lists grid values; --search random draws its own\n",
+                   grid_flag);
+      return 2;
+    }
+  }
+  if (o.search == "grid" && app.count("--trials") > 0) {
+    std::fprintf(stderr,
+                 "hparam_search: --trials counts the draws of --search random; a grid "
+                 "runs every combination\n");
+    return 2;
+  }
   return tg::examples::run_reporting_errors("hparam_search", [&] { return run(o); });
 }

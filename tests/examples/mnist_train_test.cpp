@@ -348,6 +348,16 @@ TEST(HparamSearch, RanksAGridAndRepeatsARandomSearch) {
   const Outcome bad = run(data, "--val 400" + common, TG_HPARAM_SEARCH);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--val"), std::string::npos) << bad.err;
+  // Flags of the other kind of search are refused, not ignored.
+  const Outcome mixed = run(data, "--search random --lr 0.1" + common, TG_HPARAM_SEARCH);
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("--lr lists grid values; --search random draws its own"),
+            std::string::npos)
+      << mixed.err;
+  const Outcome trials = run(data, "--search grid --trials 3" + common, TG_HPARAM_SEARCH);
+  EXPECT_EQ(trials.exit_code, 2);
+  EXPECT_NE(trials.err.find("--trials counts the draws of --search random"), std::string::npos)
+      << trials.err;
 }
 
 }  // namespace tg
