@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
+#include "../foundation/config.h"
 
 #if TG_WITH_CUDA
 #include <cuda_runtime.h>
 #endif
 
-#include "tamegrad/core/context.h"
+#include "../core/context.h"
 
 namespace tg::bench {
 

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/bench/bench_common.h"
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/batchnorm.h"
+#include "../core/autograd.h"
+#include "../core/dispatch.h"
+#include "../core/factory.h"
+#include "../core/ops.h"
+#include "../core/ops/op_support.h"
+#include "../kernels/batch_norm.h"
+#include "bench_common.h"
 
 namespace tg::bench {
 namespace {
@@ -116,9 +116,9 @@ void bench_device(const Flags& flags, const Device& device) {
     optim::AdamParams adamw = adam;
     adamw.regularization.decoupled_weight_decay = 0.01;
     run("adamw", 28, [&] { adam_update_(p, g, s1, s2, Tensor(), adamw, taken); });
-    optim::RmspropParams rms;
+    optim::RMSpropParams rms;
     run("rmsprop", 20, [&] { rmsprop_update_(p, g, s1, Tensor(), Tensor(), rms); });
-    optim::SgdParams sgd;
+    optim::SGDParams sgd;
     sgd.momentum = 0.9;
     run("sgd_momentum", 20, [&] { sgd_update_(p, g, s1, sgd, taken); });
     optim::AdagradParams adagrad;

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/bench/bench_common.h"
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
+#include "../core/ops.h"
+#include "bench_common.h"
 
 extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
                             const float* a, int lda, const float* b, int ldb, float beta, float* c,

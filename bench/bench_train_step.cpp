@@ -20,15 +20,15 @@
 #include <string>
 #include <vector>
 
-#include "mnist_models.h"
-#include "tamegrad/bench/bench_common.h"
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/adam.h"
-#include "tamegrad/optim/telemetry.h"
-#include "tamegrad/version.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
+#include "../core/generator.h"
+#include "../core/ops.h"
+#include "../examples/mnist_models.h"
+#include "../foundation/version.h"
+#include "../optim/adam.h"
+#include "../optim/telemetry.h"
+#include "bench_common.h"
 
 namespace tg::bench {
 namespace {

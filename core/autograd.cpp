@@ -1,12 +1,12 @@
 // The autograd engine: recording nodes, and running them in reverse topological order.
-#include "tamegrad/core/autograd.h"
+#include "autograd.h"
 
 #include <unordered_map>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/tensor_impl.h"
+#include "factory.h"
+#include "ops.h"
+#include "tensor_impl.h"
 
 namespace tg {
 

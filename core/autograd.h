@@ -16,8 +16,8 @@
 #include <memory>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../foundation/config.h"
+#include "tensor.h"
 
 TG_API_BEGIN
 

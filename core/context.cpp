@@ -7,16 +7,16 @@
 // the first handle is made: that is after the CUDA runtime initialised and registered its
 // own teardown, so ours runs first (exit handlers run in reverse order of registration),
 // and leak checkers see nothing left behind.
-#include "tamegrad/core/context.h"
+#include "context.h"
 
 #include <atomic>
 
 #include <cstdlib>
 #include <map>
 
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/cuda_graph.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
+#include "cuda_backend.h"
+#include "cuda_graph.h"
 
 namespace tg {
 

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <mutex>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/generator.h"
+#include "../foundation/config.h"
+#include "device.h"
+#include "generator.h"
 
 TG_API_BEGIN
 

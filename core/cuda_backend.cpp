@@ -1,6 +1,6 @@
 // The CUDA backend: stream, handles, the stream-ordered memory pool and copies, through
 // the CUDA runtime, cuBLAS and cuDNN. Every call is checked (TG_CUDA_CHECK).
-#include "tamegrad/core/cuda_backend.h"
+#include "cuda_backend.h"
 
 #include <cstdint>
 #include <map>
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/kernels/cuda/launch.h"
+#include "../foundation/cuda_check.h"
+#include "context.h"
 
 namespace tg::cuda_backend {
 

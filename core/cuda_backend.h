@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "tamegrad/core/device.h"
+#include "device.h"
 
 namespace tg::cuda_backend {
 

@@ -1,6 +1,6 @@
 // The CUDA backend of a build without CUDA: reports zero devices and refuses the rest.
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
+#include "cuda_backend.h"
 
 namespace tg::cuda_backend {
 

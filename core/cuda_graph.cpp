@@ -1,10 +1,10 @@
 // CudaGraph (core/cuda_graph.h): capture through the CUDA backend, random offsets rebased
 // before each replay (Note [random numbers in CUDA graphs]).
-#include "tamegrad/core/cuda_graph.h"
+#include "cuda_graph.h"
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/factory.h"
+#include "context.h"
+#include "cuda_backend.h"
+#include "factory.h"
 
 namespace tg {
 

@@ -27,10 +27,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/tensor.h"
+#include "../foundation/config.h"
+#include "device.h"
+#include "generator.h"
+#include "tensor.h"
 
 TG_API_BEGIN
 

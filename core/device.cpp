@@ -1,13 +1,13 @@
 // Device parsing and naming, and the questions about CUDA that never throw.
-#include "tamegrad/core/device.h"
+#include "device.h"
 
 #include <cctype>
 #include <sstream>
 
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/error.h"
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/kernels/gemm.h"
+#include "../foundation/error.h"
+#include "../kernels/conv2d.h"
+#include "../kernels/matmul.h"
+#include "cuda_backend.h"
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "tamegrad/config.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

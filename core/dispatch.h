@@ -8,10 +8,10 @@
 // double-checks.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/config.h"
+#include "../foundation/error.h"
+#include "context.h"
+#include "cuda_backend.h"
 
 #if TG_WITH_CUDA
 #define TG_ON_DEVICE(device, cpu_call, stream, cuda_call)  \

@@ -1,14 +1,14 @@
 // Factory functions: allocation, constant and arange fills, host vectors, random draws.
-#include "tamegrad/core/factory.h"
+#include "factory.h"
 
 #include <cmath>
 #include <cstring>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/kernels/fill.h"
-#include "tamegrad/kernels/random.h"
+#include "../kernels/fill.h"
+#include "../kernels/random.h"
+#include "context.h"
+#include "dispatch.h"
+#include "storage.h"
 
 namespace tg {
 

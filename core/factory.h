@@ -7,9 +7,9 @@
 
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/tensor.h"
+#include "../foundation/config.h"
+#include "generator.h"
+#include "tensor.h"
 
 TG_API_BEGIN
 

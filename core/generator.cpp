@@ -1,7 +1,7 @@
 // Generator state: a seed and the next free offset, guarded for use from many threads.
-#include "tamegrad/core/generator.h"
+#include "generator.h"
 
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "tamegrad/config.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

@@ -1,13 +1,13 @@
 // gradcheck (core/gradcheck.h): one backward for the analytic gradients, then two forward
 // evaluations per input element for the numeric ones.
-#include "tamegrad/core/gradcheck.h"
+#include "gradcheck.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
+#include "autograd.h"
+#include "factory.h"
+#include "ops.h"
 
 namespace tg {
 

@@ -9,11 +9,11 @@
 // the host queue then, so nothing is lost), poll() moves every landed copy, oldest first,
 // to the host queue and hands out its front. The ring is small (8 by default): a training
 // loop that runs more than 8 steps ahead of its GPU is already waiting on it elsewhere.
-#include "tamegrad/core/readback.h"
+#include "readback.h"
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
+#include "context.h"
+#include "cuda_backend.h"
 
 namespace tg {
 

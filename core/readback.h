@@ -10,8 +10,8 @@
 #include <optional>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../foundation/config.h"
+#include "tensor.h"
 
 TG_API_BEGIN
 

@@ -1,5 +1,5 @@
 // safetensors writing, atomic (Note [atomic save]); reading is core/safetensors_read.cpp.
-#include "tamegrad/core/safetensors.h"
+#include "safetensors.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,9 +17,9 @@
 #include <set>
 #include <string_view>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors_hook.h"
-#include "tamegrad/kernels/common.h"
+#include "../kernels/common.h"
+#include "factory.h"
+#include "safetensors_hook.h"
 
 namespace tg {
 

@@ -29,9 +29,9 @@
 #include <utility>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/state_dict.h"
+#include "../foundation/config.h"
+#include "device.h"
+#include "state_dict.h"
 
 TG_API_BEGIN
 

@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/kernels/common.h"
+#include "../kernels/common.h"
+#include "factory.h"
+#include "safetensors.h"
 
 namespace tg {
 

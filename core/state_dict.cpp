@@ -1,9 +1,9 @@
-#include "tamegrad/core/state_dict.h"
+#include "state_dict.h"
 
 #include <cmath>
 #include <map>
 
-#include "tamegrad/core/autograd.h"
+#include "autograd.h"
 
 namespace tg {
 

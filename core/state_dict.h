@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../foundation/config.h"
+#include "tensor.h"
 
 TG_API_BEGIN
 

@@ -1,7 +1,7 @@
 // Storage allocation: 64-byte aligned host memory (2 MiB-aligned huge-page candidates from
 // 4 MiB: Note [huge pages for large tensors]), or the CUDA stream-ordered pool; with
 // guard bytes on both sides when the device context asks for them (tests).
-#include "tamegrad/core/storage.h"
+#include "storage.h"
 
 #include <sys/mman.h>
 
@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
+#include "context.h"
+#include "cuda_backend.h"
 
 namespace tg {
 

@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/device.h"
+#include "../foundation/config.h"
+#include "device.h"
 
 TG_API_BEGIN
 

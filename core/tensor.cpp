@@ -1,16 +1,16 @@
 // Tensor metadata and views: everything that changes shape, strides or offset without
 // touching the data.
-#include "tamegrad/core/tensor.h"
+#include "tensor.h"
 
 #include <algorithm>
 #include <numeric>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/core/tensor_impl.h"
-#include "tamegrad/kernels/common.h"
+#include "../kernels/common.h"
+#include "autograd.h"
+#include "factory.h"
+#include "ops/op_support.h"
+#include "storage.h"
+#include "tensor_impl.h"
 
 namespace tg {
 

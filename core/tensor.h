@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/dtype.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/config.h"
+#include "../foundation/dtype.h"
+#include "../foundation/error.h"
+#include "device.h"
 
 TG_API_BEGIN
 

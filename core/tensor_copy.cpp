@@ -3,14 +3,14 @@
 // stage a contiguous buffer of the destination dtype and move its bytes.
 #include <cstring>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/core/tensor.h"
-#include "tamegrad/kernels/copy.h"
-#include "tamegrad/kernels/fill.h"
+#include "../kernels/copy.h"
+#include "../kernels/fill.h"
+#include "autograd.h"
+#include "cuda_backend.h"
+#include "dispatch.h"
+#include "factory.h"
+#include "storage.h"
+#include "tensor.h"
 
 namespace tg {
 

@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "tamegrad/core/storage.h"
-#include "tamegrad/core/tensor.h"
+#include "storage.h"
+#include "tensor.h"
 
 namespace tg {
 

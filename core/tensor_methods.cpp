@@ -1,7 +1,7 @@
 // Tensor's op methods (core/tensor.h): each forwards to the free function in core/ops/, so
 // both spellings run the same code and record the same autograd nodes.
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/tensor.h"
+#include "ops.h"
+#include "tensor.h"
 
 namespace tg {
 

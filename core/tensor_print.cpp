@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "tamegrad/core/tensor.h"
+#include "tensor.h"
 
 namespace tg {
 

@@ -1,11 +1,11 @@
-#include "tamegrad/data/dataloader.h"
+#include "dataloader.h"
 
 #include <numeric>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_backend.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
+#include "../core/context.h"
+#include "../core/cuda_backend.h"
+#include "../core/factory.h"
+#include "../core/ops.h"
 
 namespace tg::data {
 

@@ -30,8 +30,8 @@
 #include <future>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

@@ -1,7 +1,7 @@
 // IDX reader: the header checks in the order the format defines the fields, read from a
 // byte source (memory, a regular file, or a gzip stream over one), then exactly the data the
 // header declares and one byte more to find trailing data (Note [bounded reading]).
-#include "tamegrad/data/idx.h"
+#include "idx.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include <limits>
 #include <utility>
 
-#include "tamegrad/core/factory.h"
+#include "../core/factory.h"
 
 namespace tg::data {
 

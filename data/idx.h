@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

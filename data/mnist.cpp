@@ -1,4 +1,4 @@
-#include "tamegrad/data/mnist.h"
+#include "mnist.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/data/idx.h"
+#include "../core/factory.h"
+#include "idx.h"
 
 namespace tg::data {
 

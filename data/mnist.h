@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

@@ -1,12 +1,12 @@
 // DataParallel (distributed/data_parallel.h).
-#include "tamegrad/distributed/data_parallel.h"
+#include "data_parallel.h"
 
 #include <cstring>
 #include <sstream>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/factory.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
+#include "../foundation/error.h"
 
 namespace tg::distributed {
 

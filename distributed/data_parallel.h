@@ -23,10 +23,10 @@
 
 #include <memory>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/state_dict.h"
-#include "tamegrad/distributed/process_group.h"
-#include "tamegrad/optim/optimizer.h"
+#include "../core/state_dict.h"
+#include "../foundation/config.h"
+#include "../optim/optimizer.h"
+#include "process_group.h"
 
 TG_API_BEGIN
 

@@ -17,7 +17,7 @@
 // cannot be cancelled, so the group is marked broken and finish() ends the job with
 // MPI_Abort (mpirun then stops every rank) rather than hang in MPI_Finalize. When a rank
 // dies outright, mpirun itself usually ends the job first and names it.
-#include "tamegrad/distributed/mpi_group.h"
+#include "mpi_group.h"
 
 #include <mpi.h>
 
@@ -26,9 +26,9 @@
 #include <mutex>
 #include <thread>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/ops.h"
+#include "../core/autograd.h"
+#include "../core/ops.h"
+#include "../foundation/error.h"
 
 namespace tg::distributed {
 
@@ -36,7 +36,7 @@ namespace {
 
 struct MpiState {
   std::mutex mutex;
-  bool initialised = false, finished = false, broken = false;
+  bool initialized = false, finished = false, broken = false;
 };
 MpiState& state() {
   static MpiState s;
@@ -45,10 +45,10 @@ MpiState& state() {
 
 void finish_at_exit() { finish(0); }
 
-void ensure_initialised() {
+void ensure_initialized() {
   MpiState& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (s.initialised) return;
+  if (s.initialized) return;
   TG_CHECK(!s.finished, "distributed: MPI was already finalised in this process");
   int already = 0;
   MPI_Initialized(&already);
@@ -59,7 +59,7 @@ void ensure_initialised() {
   }
   // Errors come back as codes (checked below) instead of aborting inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  s.initialised = true;
+  s.initialized = true;
   std::atexit(finish_at_exit);
 }
 
@@ -78,7 +78,7 @@ class MpiGroup final : public ProcessGroup {
   explicit MpiGroup(const GroupOptions& options) : timeout_(options.timeout_seconds) {
     TG_CHECK(options.timeout_seconds > 0, "distributed: timeout_seconds must be positive, got ",
              options.timeout_seconds);
-    ensure_initialised();
+    ensure_initialized();
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &world_);
   }
@@ -226,7 +226,7 @@ std::shared_ptr<ProcessGroup> mpi_world(const GroupOptions& options) {
 int finish(int exit_code) {
   MpiState& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.initialised || s.finished) return exit_code;
+  if (!s.initialized || s.finished) return exit_code;
   s.finished = true;
   int world = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &world);

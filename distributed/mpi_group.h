@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "tamegrad/distributed/process_group.h"
+#include "process_group.h"
 
 namespace tg::distributed::detail {
 

@@ -1,7 +1,7 @@
 // The process groups of a build without MPI: mpi_world() says it was not compiled in, and
 // the NCCL group's host side is a world of this one process.
-#include "tamegrad/core/error.h"
-#include "tamegrad/distributed/mpi_group.h"
+#include "../foundation/error.h"
+#include "mpi_group.h"
 
 namespace tg::distributed {
 

@@ -26,10 +26,10 @@
 #include <mutex>
 #include <thread>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/distributed/mpi_group.h"
+#include "../core/context.h"
+#include "../core/factory.h"
+#include "../foundation/error.h"
+#include "mpi_group.h"
 
 namespace tg::distributed {
 

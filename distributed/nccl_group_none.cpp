@@ -1,6 +1,6 @@
 // The NCCL group of a build without NCCL or CUDA: it says so.
-#include "tamegrad/core/error.h"
-#include "tamegrad/distributed/process_group.h"
+#include "../foundation/error.h"
+#include "process_group.h"
 
 namespace tg::distributed {
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "../tamegrad.h"
 #include "common/flags.h"
 #include "common/progress.h"
 #include "mnist_recipe.h"
-#include "tamegrad/tamegrad.h"
 
 namespace {
 
@@ -167,16 +167,7 @@ int main(int argc, char** argv) {
   app.add_option("--swa-from", o.swa_from, "first epoch whose end SWA averages")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]")
-      ->check(tg::examples::non_empty());
-  app.add_option("--limit", o.recipe.limit, "use the first N training images")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--seed", o.recipe.seed, "seed of the first member")
-      ->check(tg::examples::unsigned_64())
-      ->capture_default_str();
-  app.add_option("--threads", o.recipe.threads, "OpenMP threads")
-      ->check(tg::examples::thread_count());
-  app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
+  tg::examples::add_run_flags(app, o.recipe, "seed of the first member (member k: seed + k)");
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "ensemble"); code >= 0)
     return code;
   return tg::examples::run_reporting_errors("ensemble", [&] {

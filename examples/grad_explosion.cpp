@@ -23,12 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "../tamegrad.h"
 #include "common/flags.h"
 #include "common/gradient_watch.h"
 #include "common/progress.h"
 #include "common/svg_chart.h"
 #include "mnist_recipe.h"
-#include "tamegrad/tamegrad.h"
 
 namespace {
 
@@ -120,7 +120,7 @@ RunResult train_one(const Options& o, const std::string& remedy, const Device& d
   manual_seed(o.recipe.seed);
   std::shared_ptr<layers::Sequential> net = make_net(o, remedy);
   net->to(device);
-  optim::SgdParams hyper;
+  optim::SGDParams hyper;
   hyper.lr = remedy == "lower_lr" ? o.lr / 10 : o.lr;
   hyper.momentum = o.momentum;
   optim::SGD opt(net->parameters(), hyper);
@@ -337,17 +337,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.recipe.batch, "images per batch")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--limit", o.recipe.limit, "training images (0: all)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--seed", o.recipe.seed, "seed of the initialisation and the shuffling")
-      ->check(tg::examples::unsigned_64())
-      ->capture_default_str();
-  app.add_option("--threads", o.recipe.threads, "OpenMP threads (0: default)")
-      ->check(CLI::Range(0, tg::examples::kMaxThreads));
-  app.add_option("--device", o.recipe.device, "cpu | cuda | auto")->capture_default_str();
-  app.add_option("--data", o.recipe.data, "directory of the IDX files [default: as mnist_train]")
-      ->check(tg::examples::non_empty());
+  tg::examples::add_run_flags(app, o.recipe, "seed of the initialisation and the shuffling");
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "grad_explosion");
       code >= 0)
     return code;

@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "../data/mnist.h"
+#include "../tamegrad.h"
 #include "common/flags.h"
 #include "common/progress.h"
 #include "mnist_recipe.h"
-#include "tamegrad/data/mnist.h"
-#include "tamegrad/tamegrad.h"
 
 namespace {
 
@@ -221,16 +221,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--csv", o.csv, "write the ranked trials here")->check(tg::examples::non_empty());
-  app.add_option("--data", o.recipe.data, "MNIST-format IDX directory [default: as mnist_train]")
-      ->check(tg::examples::non_empty());
-  app.add_option("--limit", o.recipe.limit, "use the first N training images (before --val)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--seed", o.recipe.seed, "seed of the models, the shuffling and a random search")
-      ->capture_default_str()
-      ->check(tg::examples::unsigned_64());
-  app.add_option("--threads", o.recipe.threads, "OpenMP threads")
-      ->check(tg::examples::thread_count());
-  app.add_option("--device", o.recipe.device, "cpu | cuda | cuda:N | auto")->capture_default_str();
+  tg::examples::add_run_flags(app, o.recipe,
+                              "seed of the models, the shuffling and a random search",
+                              "use the first N training images (before --val)");
   if (const int code = tg::examples::parse_command_line(app, argc, argv, "hparam_search");
       code >= 0)
     return code;

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "tamegrad/layers/layers.h"
+#include "../layers/layers.h"
 
 namespace tg::examples {
 

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "../data/mnist.h"
 #include "common/flags.h"
 #include "mnist_models.h"
-#include "tamegrad/data/mnist.h"
 
 namespace tg::examples {
 
@@ -55,7 +55,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
     return std::make_unique<optim::Adam>(params, h);
   }
   if (f.optimizer == "rmsprop") {
-    optim::RmspropParams h;
+    optim::RMSpropParams h;
     h.lr = lr;
     h.regularization = reg;
     return std::make_unique<optim::RMSprop>(params, h);
@@ -66,7 +66,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
     h.regularization = reg;
     return std::make_unique<optim::Adagrad>(params, h);
   }
-  optim::SgdParams h;
+  optim::SGDParams h;
   h.lr = lr;
   h.regularization = reg;
   h.momentum = f.optimizer == "sgd" ? 0.0 : 0.9;
@@ -116,7 +116,7 @@ std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimize
 }
 
 // --init: PyTorch's defaults, or one scheme for every Linear and Conv2d weight (biases 0).
-void initialise(layers::Module& model, const std::string& scheme) {
+void initialize(layers::Module& model, const std::string& scheme) {
   if (scheme == "default") return;
   NoGradGuard no_grad;
   for (const auto& [name, p] : model.named_parameters()) {
@@ -155,13 +155,6 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--batch", f.batch, "batch size")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--device", f.device, "cpu | cuda | cuda:N | auto (a GPU when present)")
-      ->capture_default_str();
-  app.add_option("--seed", f.seed, "seed of the model, the shuffling and dropout")
-      ->check(unsigned_64())
-      ->capture_default_str();
-  app.add_option("--threads", f.threads, "OpenMP threads on the CPU [default: OpenMP's]")
-      ->check(thread_count());
   app.add_option("--clip-norm", f.clip_norm, "clip the global gradient norm to this [default: off]")
       ->check(positive_number());
   app.add_option("--clip-value", f.clip_value,
@@ -198,8 +191,6 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--dropout", f.dropout,
                  "dropout probability in [0, 1) [default: mlp 0.2, cnn 0.5]")
       ->check(finite_number(0, 1, false, /*hi_open=*/true));
-  app.add_option("--limit", f.limit, "train on the first N images only [default: all]")
-      ->check(CLI::PositiveNumber);
   app.add_option("--norm-mean", f.norm_mean,
                  "inputs are (pixel / 255 - mean) / std [default: the data set's, recognised "
                  "from its training images: Fashion-MNIST 0.2860, MNIST 0.1307, others "
@@ -263,16 +254,28 @@ int parse_flags(int argc, char** argv, Flags& f) {
                  "--epochs counts the epochs already done and may grow only with --schedule "
                  "none or plateau, whose rates do not depend on it")
       ->check(non_empty());
-  app.add_option("--data", f.data,
-                 "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
-                 "MNIST, else /usr/share/datasets/fashion-mnist]")
-      ->check(non_empty());
+  add_run_flags(app, f, "seed of the model, the shuffling and dropout");
   // Flags that mean nothing without another are refused rather than ignored.
   app.get_option("--max-grad-norm")->needs("--monitor");
   app.get_option("--sync-bn")->needs("--distributed");
   app.get_option("--dist-timeout")->needs("--distributed");
   app.get_option("--min-delta")->needs("--early-stop");
   return parse_command_line(app, argc, argv, "mnist_train");
+}
+
+void add_run_flags(CLI::App& app, Flags& f, const char* seed_help, const char* limit_help) {
+  app.add_option("--data", f.data,
+                 "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
+                 "MNIST, else /usr/share/datasets/fashion-mnist]")
+      ->check(non_empty());
+  app.add_option("--limit", f.limit, std::string(limit_help) + " (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--seed", f.seed, seed_help)->check(unsigned_64())->capture_default_str();
+  app.add_option("--threads", f.threads, "OpenMP threads on the CPU [default: OpenMP's]")
+      ->check(thread_count());
+  app.add_option("--device", f.device, "cpu | cuda | cuda:N | auto (a GPU when present)")
+      ->capture_default_str();
 }
 
 int parse_command_line(CLI::App& app, int argc, char** argv, const char* program) {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/data/dataloader.h"
-#include "tamegrad/data/mnist.h"
-#include "tamegrad/tamegrad.h"
+#include "../data/dataloader.h"
+#include "../data/mnist.h"
+#include "../tamegrad.h"
 
 namespace CLI {
 class App;
@@ -100,6 +100,12 @@ int run_reporting_errors(const char* program, const std::function<int()>& body);
 
 int parse_flags(int argc, char** argv, Flags& f);
 
+// The flags every example program shares, each with one spelling and one check: --data,
+// --limit (`limit_help` says what the first N images are used for), --seed (`seed_help`
+// says what it seeds), --threads and --device.
+void add_run_flags(CLI::App& app, Flags& f, const char* seed_help,
+                   const char* limit_help = "train on the first N training images");
+
 // Parses the command line with `app` as every example does: returns -1 to go on, 0 after
 // --help (printed), 2 for a bad flag (CLI11's message printed after "<program>: ").
 int parse_command_line(CLI::App& app, int argc, char** argv, const char* program);
@@ -108,7 +114,7 @@ Device pick_device(const std::string& spec);
 // --lr, or the optimizer's default when not given.
 double resolved_lr(const Flags& f);
 // --init on every Linear and Conv2d weight of `model`.
-void initialise(layers::Module& model, const std::string& scheme);
+void initialize(layers::Module& model, const std::string& scheme);
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, const std::vector<Tensor>& params);
 // `steps_per_epoch`: optimizer steps in an epoch (batches / --accumulate, rounded up).
 std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,

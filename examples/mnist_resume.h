@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "../tamegrad.h"
 #include "mnist_recipe.h"
-#include "tamegrad/tamegrad.h"
 
 namespace tg::examples {
 

@@ -17,6 +17,9 @@
 #include <memory>
 #include <string>
 
+#include "../data/dataloader.h"
+#include "../data/mnist.h"
+#include "../tamegrad.h"
 #include "common/checkpoint.h"
 #include "common/distributed_run.h"
 #include "common/gradient_watch.h"
@@ -25,9 +28,6 @@
 #include "common/tensorboard.h"
 #include "mnist_recipe.h"
 #include "mnist_resume.h"
-#include "tamegrad/data/dataloader.h"
-#include "tamegrad/data/mnist.h"
-#include "tamegrad/tamegrad.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ using tg::examples::evaluate;
 using tg::examples::Evaluation;
 using tg::examples::FlagError;
 using tg::examples::Flags;
-using tg::examples::initialise;
+using tg::examples::initialize;
 using tg::examples::json_number;
 using tg::examples::json_string;
 using tg::examples::make_optimizer;
@@ -58,7 +58,7 @@ int train(const Flags& f) {
 
   manual_seed(f.seed);  // the model's initial values come from the CPU generator
   std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
-  initialise(*model, f.init);
+  initialize(*model, f.init);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = make_optimizer(f, model->parameters());
   // Checks that every rank built the same model and gives every rank rank 0's values.

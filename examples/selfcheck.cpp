@@ -6,7 +6,7 @@
 // bit-identical to the CPU's. Exit code 0 when every check passes, 1 otherwise.
 //
 //   tg_selfcheck [--size N]     N: elements per random draw (default 1000000)
-#include <tamegrad/tamegrad.h>
+#include "../tamegrad.h"
 
 #include <cmath>
 #include <cstdio>

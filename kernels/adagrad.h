@@ -2,13 +2,13 @@
 //   g ← regularized(g);  p ← decayed(p);  s ← s + g²
 //   p ← p - clr · g / (sqrt(s) + eps),  clr = lr / (1 + (t - 1)·lr_decay) from the host
 //
-// Front-end: core/ops/update.cpp (optimizer: optim/adagrad.cpp). Tests:
+// Front-end: core/ops/adagrad.cpp (optimizer: optim/adagrad.cpp). Tests:
 //   tests/unit/optimizer_test.cpp (float64 reference),
 //   tests/golden/optim_golden_test.cpp (PyTorch),
 //   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "tamegrad/kernels/update_common.h"
+#include "update_common.h"
 
 namespace tg::kernels {
 

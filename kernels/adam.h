@@ -5,13 +5,13 @@
 // with bc1 = 1 - β1^t, bc2 = 1 - β2^t from the step count t (step_at, on the device).
 // Moves 28 bytes per float32 parameter (p, m, v read and written; g read), 36 with AMSGrad.
 //
-// Front-end: core/ops/update.cpp (optimizer: optim/adam.cpp). Tests:
+// Front-end: core/ops/adam.cpp (optimizer: optim/adam.cpp). Tests:
 //   tests/unit/optimizer_test.cpp (float64 reference),
 //   tests/golden/optim_golden_test.cpp (PyTorch),
 //   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "tamegrad/kernels/update_common.h"
+#include "update_common.h"
 
 namespace tg::kernels {
 

@@ -14,8 +14,8 @@
 
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
-#include "tamegrad/kernels/philox.h"
+#include "common.h"
+#include "philox.h"
 
 namespace tg::kernels {
 

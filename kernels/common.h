@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "tamegrad/core/dtype.h"
-#include "tamegrad/core/error.h"
+#include "../foundation/dtype.h"
+#include "../foundation/error.h"
 
 #if defined(__CUDACC__)
 #define TG_HOST_DEVICE __host__ __device__ __forceinline__

@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

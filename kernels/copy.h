@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

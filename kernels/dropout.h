@@ -18,8 +18,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/philox.h"
-#include "tamegrad/kernels/random.h"
+#include "philox.h"
+#include "random.h"
 
 namespace tg::kernels {
 

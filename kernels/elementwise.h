@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

@@ -10,7 +10,7 @@
 // The partition depends only on the sizes, so reruns give the same bits; no float atomics
 // (the GPU may partition differently from the CPU: the two agree to rounding).
 //
-// Front-end: core/ops/update.cpp (global_grad_norm_). Tests:
+// Front-end: core/ops/grad_norm.cpp (global_grad_norm_). Tests:
 //   tests/unit/training_kernels_test.cpp, tests/cuda/training_kernels_parity_test.cpp
 #pragma once
 
@@ -18,7 +18,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

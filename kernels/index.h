@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

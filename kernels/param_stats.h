@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "tamegrad/kernels/common.h"
-#include "tamegrad/kernels/grad_norm.h"
+#include "common.h"
+#include "grad_norm.h"
 
 namespace tg::kernels {
 

@@ -12,8 +12,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
-#include "tamegrad/kernels/philox.h"
+#include "common.h"
+#include "philox.h"
 
 namespace tg::kernels {
 

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

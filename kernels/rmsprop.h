@@ -3,21 +3,21 @@
 //   centered: a ← α·a + (1-α)·g,  d = sqrt(s - a²) + eps;  plain: d = sqrt(s) + eps
 //   momentum μ > 0: b ← μ·b + g/d, p ← p - lr·b;  else p ← p - lr·g/d
 //
-// Front-end: core/ops/update.cpp (optimizer: optim/rmsprop.cpp). Tests:
+// Front-end: core/ops/rmsprop.cpp (optimizer: optim/rmsprop.cpp). Tests:
 //   tests/unit/optimizer_test.cpp (float64 reference),
 //   tests/golden/optim_golden_test.cpp (PyTorch),
 //   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "tamegrad/kernels/update_common.h"
+#include "update_common.h"
 
 namespace tg::kernels {
 
-using optim::RmspropParams;
+using optim::RMSpropParams;
 
 template <typename T>
 TG_HOST_DEVICE void rmsprop_element(T& p, T g, T& square_avg, T* grad_avg, T* buffer,
-                                    const RmspropParams& h, T scale) {
+                                    const RMSpropParams& h, T scale) {
   using std::sqrt;
   g = regularized_grad(g, p, scale, h.regularization);
   p = decayed(p, T(h.lr), h.regularization);
@@ -37,7 +37,7 @@ TG_HOST_DEVICE void rmsprop_element(T& p, T g, T& square_avg, T* grad_avg, T* bu
   }
 }
 
-struct RmspropArgs {
+struct RMSpropArgs {
   DType dtype;
   int64_t n;
   void* params;
@@ -45,15 +45,15 @@ struct RmspropArgs {
   void* square_avg;       // (n,)
   void* grad_avg;         // (n,) when centered, else null
   void* momentum_buffer;  // (n,) when momentum > 0, else null
-  RmspropParams hyper;
+  RMSpropParams hyper;
   StepControl control;
 };
 
 namespace cpu {
-void rmsprop(const RmspropArgs& args);
+void rmsprop(const RMSpropArgs& args);
 }
 namespace cuda {
-void rmsprop(const RmspropArgs& args, void* stream);
+void rmsprop(const RMSpropArgs& args, void* stream);
 }
 
 }  // namespace tg::kernels

@@ -4,40 +4,40 @@
 //                     g ← g + μ·b (Nesterov) or g ← b
 //   p ← p - lr·g
 //
-// Front-end: core/ops/update.cpp (optimizer: optim/sgd.cpp). Tests:
+// Front-end: core/ops/sgd.cpp (optimizer: optim/sgd.cpp). Tests:
 //   tests/unit/optimizer_test.cpp (float64 reference),
 //   tests/golden/optim_golden_test.cpp (PyTorch),
 //   tests/cuda/training_kernels_parity_test.cpp (CUDA vs CPU)
 #pragma once
 
-#include "tamegrad/kernels/update_common.h"
+#include "update_common.h"
 
 namespace tg::kernels {
 
-using optim::SgdParams;
+using optim::SGDParams;
 
 // Per-step coefficients, from the host, so the element math has no branches:
 //   b ← buffer_decay·b + grad_weight·g      ((0, 1) on the first step: b starts as g)
 //   d = direction_grad·g + direction_buffer·b  ((1, μ) for Nesterov, (0, 1) otherwise)
-struct SgdStep {
-  SgdParams params;
+struct SGDStep {
+  SGDParams params;
   double buffer_decay, grad_weight;
   double direction_grad, direction_buffer;
 };
 
-TG_HOST_DEVICE SgdStep sgd_step(const SgdParams& h, bool first_step) {
+TG_HOST_DEVICE SGDStep sgd_step(const SGDParams& h, bool first_step) {
   return {h, first_step ? 0.0 : h.momentum, first_step ? 1.0 : 1.0 - h.dampening,
           h.nesterov ? 1.0 : 0.0, h.nesterov ? h.momentum : 1.0};
 }
 
 // The coefficients of step t (1-based): the buffer starts as g on the first.
-TG_HOST_DEVICE SgdStep step_at(const SgdStep& given, int64_t t) {
+TG_HOST_DEVICE SGDStep step_at(const SGDStep& given, int64_t t) {
   return sgd_step(given.params, t == 1);
 }
 
 template <typename T>
-TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale) {
-  const SgdParams& h = s.params;
+TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SGDStep& s, T scale) {
+  const SGDParams& h = s.params;
   g = regularized_grad(g, p, scale, h.regularization);
   p = decayed(p, T(h.lr), h.regularization);
   if (buffer != nullptr) {
@@ -47,21 +47,21 @@ TG_HOST_DEVICE void sgd_element(T& p, T g, T* buffer, const SgdStep& s, T scale)
   p = p - T(h.lr) * g;
 }
 
-struct SgdArgs {
+struct SGDArgs {
   DType dtype;
   int64_t n;
   void* params;
   const void* grads;
   void* momentum_buffer;  // (n,) when momentum != 0, else null
-  SgdStep step;
+  SGDStep step;
   StepControl control;
 };
 
 namespace cpu {
-void sgd(const SgdArgs& args);
+void sgd(const SGDArgs& args);
 }
 namespace cuda {
-void sgd(const SgdArgs& args, void* stream);
+void sgd(const SGDArgs& args, void* stream);
 }
 
 }  // namespace tg::kernels

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

@@ -2,14 +2,14 @@
 //   step_count ← step_count + 1, unless skip is set (a step skipped for a non-finite norm
 //   is not counted). One element; run after a step's updates, which read the old count.
 //
-// Front-end: core/ops/update.cpp (advance_step_count_). Tests:
+// Front-end: core/ops/step_count.cpp (advance_step_count_). Tests:
 //   tests/unit/training_kernels_test.cpp (Clipping.*),
 //   tests/cuda/training_kernels_parity_test.cpp
 #pragma once
 
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

@@ -18,7 +18,7 @@
 
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

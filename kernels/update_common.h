@@ -26,8 +26,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
-#include "tamegrad/optim/hyperparams.h"
+#include "../foundation/hyperparams.h"
+#include "common.h"
 
 namespace tg::kernels {
 

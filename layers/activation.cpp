@@ -1,8 +1,8 @@
-#include "tamegrad/layers/activation.h"
+#include "activation.h"
 
 #include <cmath>
 
-#include "tamegrad/core/ops.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 

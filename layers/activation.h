@@ -3,9 +3,9 @@
 // of the same name.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/layers/module.h"
+#include "../core/ops/elementwise.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,6 +1,6 @@
-#include "tamegrad/layers/checkpoint.h"
+#include "checkpoint.h"
 
-#include "tamegrad/core/autograd.h"
+#include "../core/autograd.h"
 
 namespace tg::layers {
 

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/layers/module.h"
+#include "../core/safetensors.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

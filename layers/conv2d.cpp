@@ -1,10 +1,10 @@
-#include "tamegrad/layers/conv2d.h"
+#include "conv2d.h"
 
 #include <cmath>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/init.h"
+#include "../core/factory.h"
+#include "../core/ops.h"
+#include "init.h"
 
 namespace tg::layers {
 

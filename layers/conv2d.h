@@ -3,8 +3,8 @@
 // uniform in ±1/sqrt(fan_in), fan_in = C_in / groups · kH · kW.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

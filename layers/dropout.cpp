@@ -1,6 +1,6 @@
-#include "tamegrad/layers/dropout.h"
+#include "dropout.h"
 
-#include "tamegrad/core/ops.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 

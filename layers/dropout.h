@@ -1,10 +1,10 @@
 // Dropout (Srivastava et al. 2014): in training, zeroes each element with probability p
 // and scales the rest by 1 / (1 - p); in eval, the identity. The mask comes from the
-// device's Philox generator (Note [dropout RNG], core/ops/dropout.h).
+// device's Philox generator (Note [dropout RNG], kernels/dropout.h).
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,8 +1,8 @@
 // average_predictions (layers/ensemble.h).
-#include "tamegrad/layers/ensemble.h"
+#include "ensemble.h"
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/ops.h"
+#include "../core/autograd.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 

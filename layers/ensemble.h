@@ -1,6 +1,6 @@
 // Prediction averaging: an ensemble's class probabilities are the mean of its members'
 // softmax outputs (each member as it is: put them in eval mode first). With
-// optim/averaging.h (EMA, SWA) and update_batch_norm (layers/batchnorm.h), the model-fusion
+// optim/averaging.h (EMA, SWA) and update_batch_norm (layers/batch_norm.h), the model-fusion
 // tools; examples/ensemble.cpp uses all three.
 //
 // Tests: tests/unit/averaging_test.cpp
@@ -8,8 +8,8 @@
 
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,11 +1,11 @@
 // Initialisers: the formulas of layers/init.h; orthogonal's QR is Householder in float64.
-#include "tamegrad/layers/init.h"
+#include "init.h"
 
 #include <cmath>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
 
 namespace tg::layers::init {
 

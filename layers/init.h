@@ -11,9 +11,9 @@
 
 #include <utility>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/generator.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

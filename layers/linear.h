@@ -2,8 +2,8 @@
 // PyTorch's do: uniform in ±1/sqrt(in) (kaiming_uniform_ with a = sqrt(5) for W).
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,6 +1,6 @@
-#include "tamegrad/layers/loss.h"
+#include "loss.h"
 
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
 
 namespace tg::layers {
 

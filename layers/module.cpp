@@ -1,13 +1,13 @@
 // Module's registry: names, traversal, device moves, state dicts and the summary.
-#include "tamegrad/layers/module.h"
+#include "module.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/state_dict.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
+#include "../core/state_dict.h"
 
 namespace tg::layers {
 
@@ -192,7 +192,7 @@ void Module::describe(const std::string& prefix, int depth, std::vector<std::str
   describe_children(prefix, depth + 1, rows);
 }
 
-Tensor Module::summarise(const Tensor& x, const std::string& prefix, int depth,
+Tensor Module::summarize(const Tensor& x, const std::string& prefix, int depth,
                          std::vector<std::string>& rows) {
   Tensor y = forward(x);
   add_row(prefix, depth, to_string(y.shape()), rows);
@@ -227,7 +227,7 @@ std::string Module::summary(const Shape& input_shape) {
       explicit Record(std::map<const Module*, Shape>* shapes) { summary_shapes = shapes; }
       ~Record() { summary_shapes = nullptr; }
     } record(&shapes);
-    summarise(zeros(input_shape, options), "", 0, rows);
+    summarize(zeros(input_shape, options), "", 0, rows);
   }
   std::string out;
   for (const std::string& r : rows) out += r + "\n";

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/state_dict.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/state_dict.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 
@@ -86,7 +86,7 @@ class Module {
   // then its children's (describe). Containers (Sequential, a friend) run their children's
   // instead, so each row follows from the one before.
   friend class Sequential;
-  virtual Tensor summarise(const Tensor& x, const std::string& prefix, int depth,
+  virtual Tensor summarize(const Tensor& x, const std::string& prefix, int depth,
                            std::vector<std::string>& rows);
   // This module's row, with the output shape recorded in summary()'s run, and its children's.
   void describe(const std::string& prefix, int depth, std::vector<std::string>& rows) const;

@@ -1,6 +1,6 @@
-#include "tamegrad/layers/sequential.h"
+#include "sequential.h"
 
-#include "tamegrad/core/ops.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 
@@ -28,12 +28,12 @@ Tensor Sequential::forward(const Tensor& x) {
   return y;
 }
 
-Tensor Sequential::summarise(const Tensor& x, const std::string& prefix, int depth,
+Tensor Sequential::summarize(const Tensor& x, const std::string& prefix, int depth,
                              std::vector<std::string>& rows) {
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const std::string name = prefix.empty() ? std::to_string(i) : prefix + "." + std::to_string(i);
-    y = layers_[i]->summarise(y, name, depth, rows);
+    y = layers_[i]->summarize(y, name, depth, rows);
   }
   return y;
 }

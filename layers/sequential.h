@@ -6,8 +6,8 @@
 #include <initializer_list>
 #include <memory>
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 
@@ -24,7 +24,7 @@ class Sequential : public Module {
   const std::shared_ptr<Module>& operator[](size_t i) const;
 
  protected:
-  Tensor summarise(const Tensor& x, const std::string& prefix, int depth,
+  Tensor summarize(const Tensor& x, const std::string& prefix, int depth,
                    std::vector<std::string>& rows) override;
 
  private:

@@ -1,4 +1,4 @@
-#include "tamegrad/optim/adagrad.h"
+#include "adagrad.h"
 
 namespace tg::optim {
 

@@ -1,8 +1,8 @@
 // AdaGrad (kernels/adagrad.h has the formula).
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/optim/optimizer.h"
+#include "../foundation/config.h"
+#include "optimizer.h"
 
 TG_API_BEGIN
 

@@ -1,4 +1,4 @@
-#include "tamegrad/optim/adam.h"
+#include "adam.h"
 
 namespace tg::optim {
 

@@ -4,8 +4,8 @@
 // Adam a decoupled decay, AdamW a coupled L2 penalty. AMSGrad is an option of both.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/optim/optimizer.h"
+#include "../foundation/config.h"
+#include "optimizer.h"
 
 TG_API_BEGIN
 

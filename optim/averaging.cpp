@@ -1,9 +1,9 @@
 // AveragedWeights (optim/averaging.h, Note [weight averaging]).
-#include "tamegrad/optim/averaging.h"
+#include "averaging.h"
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/ops.h"
+#include "../core/autograd.h"
+#include "../core/ops.h"
+#include "../foundation/error.h"
 
 namespace tg::optim {
 

@@ -16,8 +16,8 @@
 
 #include <cstdint>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/state_dict.h"
+#include "../core/state_dict.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

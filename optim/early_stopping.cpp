@@ -1,10 +1,10 @@
 // EarlyStopping (optim/early_stopping.h).
-#include "tamegrad/optim/early_stopping.h"
+#include "early_stopping.h"
 
 #include <cmath>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/error.h"
+#include "../core/autograd.h"
+#include "../foundation/error.h"
 
 namespace tg::optim {
 

@@ -13,8 +13,8 @@
 
 #include <limits>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/state_dict.h"
+#include "../core/state_dict.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 

@@ -1,11 +1,11 @@
 // GradientMonitor (optim/monitor.h).
-#include "tamegrad/optim/monitor.h"
+#include "monitor.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "tamegrad/core/error.h"
+#include "../foundation/error.h"
 
 namespace tg::optim {
 

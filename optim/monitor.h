@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/optim/telemetry.h"
+#include "../foundation/config.h"
+#include "telemetry.h"
 
 TG_API_BEGIN
 

@@ -2,13 +2,13 @@
 // gradient telemetry and monitor.
 #pragma once
 
-#include "tamegrad/optim/adagrad.h"
-#include "tamegrad/optim/adam.h"
-#include "tamegrad/optim/averaging.h"
-#include "tamegrad/optim/early_stopping.h"
-#include "tamegrad/optim/monitor.h"
-#include "tamegrad/optim/optimizer.h"
-#include "tamegrad/optim/rmsprop.h"
-#include "tamegrad/optim/schedule.h"
-#include "tamegrad/optim/sgd.h"
-#include "tamegrad/optim/telemetry.h"
+#include "adagrad.h"
+#include "adam.h"
+#include "averaging.h"
+#include "early_stopping.h"
+#include "monitor.h"
+#include "optimizer.h"
+#include "rmsprop.h"
+#include "schedule.h"
+#include "sgd.h"
+#include "telemetry.h"

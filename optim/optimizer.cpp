@@ -1,5 +1,5 @@
 // Optimizer: building the flat groups, zero_grad, clipping, the step and state dicts.
-#include "tamegrad/optim/optimizer.h"
+#include "optimizer.h"
 
 #include <cmath>
 #include <map>
@@ -7,8 +7,8 @@
 #include <tuple>
 #include <type_traits>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
 
 namespace tg::optim {
 
@@ -353,8 +353,8 @@ void OptimizerWith<Hyper>::set_hyper_values(size_t group, const std::vector<doub
 }
 
 template class OptimizerWith<AdamParams>;
-template class OptimizerWith<SgdParams>;
+template class OptimizerWith<SGDParams>;
 template class OptimizerWith<AdagradParams>;
-template class OptimizerWith<RmspropParams>;
+template class OptimizerWith<RMSpropParams>;
 
 }  // namespace tg::optim

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/ops/update.h"
-#include "tamegrad/core/state_dict.h"
-#include "tamegrad/core/tensor.h"
+#include "../core/ops/update.h"
+#include "../core/state_dict.h"
+#include "../core/tensor.h"
+#include "../foundation/config.h"
 
 TG_API_BEGIN
 
@@ -156,7 +156,7 @@ class Optimizer {
   Tensor last_skip_;
 };
 
-// The optimizers' common part: a Hyper (AdamParams, SgdParams, ...) per group, checked by
+// The optimizers' common part: a Hyper (AdamParams, SGDParams, ...) per group, checked by
 // `Check`, with a state layout from `Layout`.
 template <typename Hyper>
 class OptimizerWith : public Optimizer {

@@ -1,4 +1,4 @@
-#include "tamegrad/optim/schedule.h"
+#include "schedule.h"
 
 #include <algorithm>
 #include <cmath>

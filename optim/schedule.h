@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/optim/optimizer.h"
+#include "../foundation/config.h"
+#include "optimizer.h"
 
 TG_API_BEGIN
 

@@ -1,10 +1,10 @@
-#include "tamegrad/optim/sgd.h"
+#include "sgd.h"
 
 namespace tg::optim {
 
 namespace {
 
-void check(const SgdParams& h) {
+void check(const SGDParams& h) {
   TG_CHECK(h.lr >= 0 && h.momentum >= 0 && h.dampening >= 0,
            "SGD: need lr, momentum and dampening >= 0, got lr ", h.lr, ", momentum ", h.momentum,
            ", dampening ", h.dampening);
@@ -13,17 +13,17 @@ void check(const SgdParams& h) {
            h.momentum, ", dampening ", h.dampening);
 }
 
-std::vector<StateBuffer> layout(const SgdParams& h) {
+std::vector<StateBuffer> layout(const SGDParams& h) {
   if (h.momentum == 0) return {};
   return {{"momentum_buffer", 0}};
 }
 
 }  // namespace
 
-SGD::SGD(const std::vector<Tensor>& params, const SgdParams& hyper)
-    : SGD(std::vector<ParamGroup<SgdParams>>{{params, hyper}}) {}
+SGD::SGD(const std::vector<Tensor>& params, const SGDParams& hyper)
+    : SGD(std::vector<ParamGroup<SGDParams>>{{params, hyper}}) {}
 
-SGD::SGD(const std::vector<ParamGroup<SgdParams>>& groups) : OptimizerWith(groups, check, layout) {}
+SGD::SGD(const std::vector<ParamGroup<SGDParams>>& groups) : OptimizerWith(groups, check, layout) {}
 
 void SGD::update(FlatGroup& flat, const ClipState* control) {
   sgd_update_(flat.params, flat.grads, flat.state.empty() ? Tensor() : flat.state[0],

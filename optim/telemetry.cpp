@@ -1,10 +1,10 @@
 // GradientTelemetry (optim/telemetry.h).
-#include "tamegrad/optim/telemetry.h"
+#include "telemetry.h"
 
 #include <cmath>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
 
 namespace tg::optim {
 

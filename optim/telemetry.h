@@ -25,11 +25,11 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/ops/param_stats.h"
-#include "tamegrad/core/readback.h"
-#include "tamegrad/core/state_dict.h"
-#include "tamegrad/optim/optimizer.h"
+#include "../core/ops/param_stats.h"
+#include "../core/readback.h"
+#include "../core/state_dict.h"
+#include "../foundation/config.h"
+#include "optimizer.h"
 
 TG_API_BEGIN
 

@@ -1,9 +1,9 @@
 // Front-end of the augmentation (kernels/augment.h).
-#include "tamegrad/core/ops/augment.h"
+#include "augment.h"
 
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/augment.h"
+#include "../../kernels/augment.h"
+#include "../dispatch.h"
+#include "op_support.h"
 
 namespace tg {
 

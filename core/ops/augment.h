@@ -5,9 +5,9 @@
 
 #include <cstdint>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../generator.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

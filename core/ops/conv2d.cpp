@@ -1,10 +1,10 @@
 // Front-end of conv2d: checks, the kernels' three passes, bias through broadcasting add.
-#include "tamegrad/core/ops/conv2d.h"
+#include "conv2d.h"
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/conv2d.h"
+#include "../../kernels/conv2d.h"
+#include "../context.h"
+#include "elementwise.h"
+#include "op_support.h"
 
 namespace tg {
 
@@ -47,11 +47,10 @@ kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride,
   TG_CHECK(g.stride_h > 0 && g.stride_w > 0 && g.dil_h > 0 && g.dil_w > 0 && g.pad_h >= 0 &&
                g.pad_w >= 0 && g.kh > 0 && g.kw > 0,
            "conv2d: need positive stride, dilation and kernel, non-negative padding");
-  const int64_t span_h = g.dil_h * (g.kh - 1) + 1, span_w = g.dil_w * (g.kw - 1) + 1;
-  TG_CHECK(g.h + 2 * g.pad_h >= span_h && g.w + 2 * g.pad_w >= span_w, "conv2d: kernel ", w.shape(),
-           " (dilation ", g.dil_h, ", ", g.dil_w, ") is larger than the padded input ", x.shape());
-  g.out_h = ops::window_outputs(g.h, span_h, g.stride_h, g.pad_h);
-  g.out_w = ops::window_outputs(g.w, span_w, g.stride_w, g.pad_w);
+  const Size2 out =
+      ops::window_outputs("conv2d", {g.h, g.w}, {g.kh, g.kw}, stride, padding, dilation);
+  g.out_h = out[0];
+  g.out_w = out[1];
   return g;
 }
 

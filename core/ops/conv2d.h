@@ -2,8 +2,8 @@
 // optional bias (C_out), differentiable in all three.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

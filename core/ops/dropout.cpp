@@ -1,10 +1,10 @@
 // Front-end of dropout (kernels/dropout.h): one kernel for forward and backward, the mask
 // regenerated from the generator's (seed, offset) (Note [dropout RNG]).
-#include "tamegrad/core/ops/dropout.h"
+#include "dropout.h"
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/dropout.h"
+#include "../../kernels/dropout.h"
+#include "../context.h"
+#include "op_support.h"
 
 namespace tg {
 

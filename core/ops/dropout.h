@@ -1,9 +1,9 @@
 // Dropout as a differentiable op (layers hold the rate and the training flag).
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../generator.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

@@ -1,11 +1,11 @@
 // Front-ends of the elementwise ops: checks, broadcasting, dispatch, autograd.
 // Binary backward passes are compositions of forward ops, reduced back to each input's
 // shape with sum_to.
-#include "tamegrad/core/ops/elementwise.h"
+#include "elementwise.h"
 
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/kernels/elementwise.h"
+#include "../../kernels/elementwise.h"
+#include "op_support.h"
+#include "reduce.h"
 
 namespace tg {
 

@@ -2,8 +2,8 @@
 // Binary ops broadcast as NumPy does; scalar variants broadcast a 0-d tensor.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

@@ -1,8 +1,8 @@
 // Front-ends of the index and shape ops.
-#include "tamegrad/core/ops/index.h"
+#include "index.h"
 
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/index.h"
+#include "../../kernels/index.h"
+#include "op_support.h"
 
 namespace tg {
 

@@ -1,12 +1,12 @@
 // Front-ends of the losses: compositions of softmax, gather and the elementwise ops.
-#include "tamegrad/core/ops/loss.h"
+#include "loss.h"
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/core/ops/index.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/core/ops/softmax.h"
+#include "../factory.h"
+#include "elementwise.h"
+#include "index.h"
+#include "op_support.h"
+#include "reduce.h"
+#include "softmax.h"
 
 namespace tg {
 

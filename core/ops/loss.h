@@ -3,8 +3,8 @@
 // cross-entropy on logits. Differentiable; compositions of softmax and elementwise ops.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

@@ -1,11 +1,11 @@
-#include "tamegrad/core/ops/op_support.h"
+#include "op_support.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/storage.h"
+#include "../context.h"
+#include "../storage.h"
 
 namespace tg::ops {
 
@@ -98,5 +98,20 @@ std::vector<std::string>& registry() {
 OpRegistration::OpRegistration(const char* name) { registry().emplace_back(name); }
 
 const std::vector<std::string>& registered_ops() { return registry(); }
+
+Size2 window_outputs(const char* op, Size2 in, Size2 kernel, Size2 stride, Size2 padding,
+                     Size2 dilation, bool ceil_mode) {
+  Size2 out{};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t span = dilation[i] * (kernel[i] - 1) + 1;
+    TG_CHECK(in[i] + 2 * padding[i] >= span, op, ": kernel (", kernel[0], ", ", kernel[1],
+             ") with dilation (", dilation[0], ", ", dilation[1], ") and padding (", padding[0],
+             ", ", padding[1], ") is larger than the padded input (", in[0], ", ", in[1], ")");
+    const int64_t room = in[i] + 2 * padding[i] - span;
+    out[i] = (ceil_mode ? (room + stride[i] - 1) / stride[i] : room / stride[i]) + 1;
+    if (ceil_mode && (out[i] - 1) * stride[i] >= in[i] + padding[i]) --out[i];
+  }
+  return out;
+}
 
 }  // namespace tg::ops

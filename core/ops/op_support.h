@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/tensor.h"
-#include "tamegrad/kernels/common.h"
+#include "../../kernels/common.h"
+#include "../autograd.h"
+#include "../dispatch.h"
+#include "../factory.h"
+#include "../tensor.h"
 
 namespace tg::ops {
 
@@ -26,12 +26,14 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 void broadcast_strides(const Tensor& t, const Shape& shape, int64_t* strides);
 void copy_shape(const Shape& shape, int* ndim, int64_t* sizes);
 
-// Outputs along one spatial axis of a sliding window (convolution, pooling): `span` is
-// the window's extent (dilation·(kernel - 1) + 1), the caller has checked
-// in + 2·pad >= span and stride > 0.
-inline int64_t window_outputs(int64_t in, int64_t span, int64_t stride, int64_t pad) {
-  return (in + 2 * pad - span) / stride + 1;
-}
+// The output height and width of a 2-D sliding window (convolution, pooling) over an
+// input of `in` = (height, width): per axis, with the window's extent
+// span = dilation·(kernel - 1) + 1, (in + 2·pad - span) / stride + 1, rounded up with
+// ceil_mode (pooling only; a last window starting in the right padding is dropped, as in
+// PyTorch). Throws, naming `op`, when a window is larger than the padded input. The caller
+// has checked kernel, stride and dilation > 0 and pad >= 0.
+Size2 window_outputs(const char* op, Size2 in, Size2 kernel, Size2 stride, Size2 padding,
+                     Size2 dilation, bool ceil_mode = false);
 
 // Wraps a possibly negative dim into [0, ndim); an error names the op, the range and,
 // when given, the shape. The one definition, used by Tensor's methods too (tensor.cpp).

@@ -1,10 +1,10 @@
 // Front-end of the per-tensor parameter statistics: checks and dispatch.
-#include "tamegrad/core/ops/param_stats.h"
+#include "param_stats.h"
 
-#include "tamegrad/core/dispatch.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/param_stats.h"
+#include "../../kernels/param_stats.h"
+#include "../dispatch.h"
+#include "../factory.h"
+#include "op_support.h"
 
 namespace tg {
 

@@ -1,21 +1,12 @@
 // Front-ends of max_pool2d and avg_pool2d.
-#include "tamegrad/core/ops/pool.h"
+#include "pool.h"
 
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/pool.h"
+#include "../../kernels/pool.h"
+#include "op_support.h"
 
 namespace tg {
 
 namespace {
-
-// Output size along one axis, PyTorch's rule (kernels/pool.h).
-int64_t pooled_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
-                    bool ceil_mode) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
-  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
-}
 
 kernels::Pool2dArgs pool_shape(const char* op, const Tensor& x, Size2 kernel, Size2 stride,
                                Size2 padding, Size2 dilation, bool ceil_mode) {
@@ -43,12 +34,10 @@ kernels::Pool2dArgs pool_shape(const char* op, const Tensor& x, Size2 kernel, Si
            ", ", dilation[1], ")");
   a.dil_h = dilation[0];
   a.dil_w = dilation[1];
-  const int64_t span_h = (a.kernel_h - 1) * a.dil_h + 1, span_w = (a.kernel_w - 1) * a.dil_w + 1;
-  TG_CHECK(a.in_h + 2 * a.pad_h >= span_h && a.in_w + 2 * a.pad_w >= span_w, op, ": kernel (",
-           kernel[0], ", ", kernel[1], ") with dilation (", dilation[0], ", ", dilation[1],
-           ") is larger than the padded input ", x.shape());
-  a.out_h = pooled_size(a.in_h, a.kernel_h, a.stride_h, a.pad_h, a.dil_h, ceil_mode);
-  a.out_w = pooled_size(a.in_w, a.kernel_w, a.stride_w, a.pad_w, a.dil_w, ceil_mode);
+  const Size2 out =
+      ops::window_outputs(op, {a.in_h, a.in_w}, kernel, stride, padding, dilation, ceil_mode);
+  a.out_h = out[0];
+  a.out_w = out[1];
   return a;
 }
 

@@ -4,8 +4,8 @@
 
 #include <array>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

@@ -1,13 +1,13 @@
 // Front-ends of the reductions: move the reduced dims last, reduce rows with the kernel,
 // put the kept dims back. mean, var and the L1 norm are compositions.
-#include "tamegrad/core/ops/reduce.h"
+#include "reduce.h"
 
 #include <algorithm>
 
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/core/ops/index.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/reduce.h"
+#include "../../kernels/reduce.h"
+#include "elementwise.h"
+#include "index.h"
+#include "op_support.h"
 
 namespace tg {
 

@@ -1,11 +1,11 @@
 // Front-ends of softmax and log_softmax (kernels/softmax.h); the losses built on them are
 // in loss.cpp.
-#include "tamegrad/core/ops/softmax.h"
+#include "softmax.h"
 
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/kernels/softmax.h"
+#include "../../kernels/softmax.h"
+#include "elementwise.h"
+#include "op_support.h"
+#include "reduce.h"
 
 namespace tg {
 

@@ -1,4 +1,4 @@
-#include "common/checkpoint.h"
+#include "checkpoint.h"
 
 #include <cstring>
 

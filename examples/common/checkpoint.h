@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tamegrad/tamegrad.h"
+#include "../../tamegrad.h"
 
 namespace tg::examples {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/distributed/process_group.h"
+#include "../../core/context.h"
+#include "../../core/device.h"
+#include "../../distributed/process_group.h"
 
 namespace tg::examples {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/progress.h"
-#include "tamegrad/optim/monitor.h"
-#include "tamegrad/optim/telemetry.h"
+#include "../../optim/monitor.h"
+#include "../../optim/telemetry.h"
+#include "progress.h"
 
 namespace tg::examples {
 

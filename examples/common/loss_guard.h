@@ -13,8 +13,8 @@
 #include <string>
 #include <utility>
 
-#include "tamegrad/core/readback.h"
-#include "tamegrad/tamegrad.h"
+#include "../../core/readback.h"
+#include "../../tamegrad.h"
 
 namespace tg::examples {
 

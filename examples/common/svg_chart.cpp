@@ -1,5 +1,5 @@
 // svg_line_chart (examples/common/svg_chart.h).
-#include "common/svg_chart.h"
+#include "svg_chart.h"
 
 #include <algorithm>
 #include <cmath>

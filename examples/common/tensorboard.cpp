@@ -1,4 +1,4 @@
-#include "common/tensorboard.h"
+#include "tensorboard.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 // CPU launcher of the fused AdaGrad update (kernels/adagrad.h).
-#include "tamegrad/kernels/adagrad.h"
-#include "tamegrad/kernels/cpu/update_loop.h"
+#include "../adagrad.h"
+#include "update_loop.h"
 
 namespace tg::kernels::cpu {
 

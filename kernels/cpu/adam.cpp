@@ -1,7 +1,7 @@
 // CPU launcher of the fused Adam/AdamW update (kernels/adam.h). AMSGrad is a template
 // parameter and each element works on local copies, so the loop vectorises.
-#include "tamegrad/kernels/adam.h"
-#include "tamegrad/kernels/cpu/update_loop.h"
+#include "../adam.h"
+#include "update_loop.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,6 +1,6 @@
 // CPU launcher of the augmentation (kernels/augment.h): one sample per iteration, its draw
 // made once.
-#include "tamegrad/kernels/augment.h"
+#include "../augment.h"
 
 namespace tg::kernels::cpu {
 

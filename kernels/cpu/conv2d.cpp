@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/kernels/cpu/conv2d_onednn.h"
-#include "tamegrad/kernels/gemm.h"
+#include "../conv2d.h"
+#include "../matmul.h"
+#include "conv2d_onednn.h"
 
 namespace tg::kernels::cpu {
 

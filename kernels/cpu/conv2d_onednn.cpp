@@ -20,8 +20,8 @@
 
 #include <vector>
 
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/kernels/cpu/conv2d_onednn.h"
+#include "../conv2d.h"
+#include "conv2d_onednn.h"
 
 namespace tg::kernels::cpu::onednn {
 

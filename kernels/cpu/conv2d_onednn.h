@@ -4,7 +4,7 @@
 // caller then runs its own im2col + GEMM.
 #pragma once
 
-#include "tamegrad/kernels/conv2d.h"
+#include "../conv2d.h"
 
 namespace tg::kernels::cpu::onednn {
 

@@ -1,8 +1,8 @@
 // CPU launcher of the strided copy (kernels/copy.h): coalesced runs
 // (Note [coalesced iteration]), with a plain loop for a run contiguous on both sides.
-#include "tamegrad/kernels/copy.h"
+#include "../copy.h"
 
-#include "tamegrad/kernels/cpu/strided_loop.h"
+#include "strided_loop.h"
 
 namespace tg::kernels::cpu {
 

@@ -2,7 +2,7 @@
 // iteration; whole blocks in a threaded, vectorisable loop (lanes are blocks), then the tail.
 #include <algorithm>
 
-#include "tamegrad/kernels/dropout.h"
+#include "../dropout.h"
 
 namespace tg::kernels::cpu {
 

@@ -5,8 +5,8 @@
 // one operand a scalar broadcast along the run (a bias over a batch, a per-channel term).
 #include <type_traits>
 
-#include "tamegrad/kernels/cpu/strided_loop.h"
-#include "tamegrad/kernels/elementwise.h"
+#include "../elementwise.h"
+#include "strided_loop.h"
 
 namespace tg::kernels::cpu {
 

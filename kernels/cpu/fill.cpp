@@ -1,5 +1,5 @@
 // CPU launcher of fill and arange (kernels/fill.h).
-#include "tamegrad/kernels/fill.h"
+#include "../fill.h"
 
 namespace tg::kernels::cpu {
 

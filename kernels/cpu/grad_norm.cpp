@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tamegrad/kernels/grad_norm.h"
+#include "../grad_norm.h"
 
 namespace tg::kernels::cpu {
 

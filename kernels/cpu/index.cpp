@@ -1,5 +1,5 @@
 // CPU launchers of the index ops (kernels/index.h): OpenMP over output elements.
-#include "tamegrad/kernels/index.h"
+#include "../index.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,6 +1,6 @@
 // CPU launcher of the per-tensor parameter statistics (kernels/param_stats.h): one
 // parallel loop over the pieces, each summing its range in order.
-#include "tamegrad/kernels/param_stats.h"
+#include "../param_stats.h"
 
 namespace tg::kernels::cpu {
 

@@ -3,7 +3,7 @@
 // output's gradient onto its window (the argmax, for max pooling) instead of the CUDA side's
 // gather: a plane belongs to one thread, and every input element still receives its
 // contributions in increasing output order, so the sums have the same bits as the gather.
-#include "tamegrad/kernels/pool.h"
+#include "../pool.h"
 
 #include <cstdint>
 #include <cstring>

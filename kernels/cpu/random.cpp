@@ -1,6 +1,6 @@
 // CPU launcher of the random draws (kernels/random.h): one Philox block per iteration,
 // OpenMP over blocks. The values match kernels/cuda/random.cu bit for bit.
-#include "tamegrad/kernels/random.h"
+#include "../random.h"
 
 #include <algorithm>
 

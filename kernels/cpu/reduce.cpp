@@ -1,7 +1,7 @@
 // CPU launchers of the row reductions and the column sum (kernels/reduce.h): OpenMP over
 // rows, or over the chunks of a few long rows (Note [long rows]), or over blocks of
 // columns; sums accumulated in double.
-#include "tamegrad/kernels/reduce.h"
+#include "../reduce.h"
 
 #include <algorithm>
 #include <vector>

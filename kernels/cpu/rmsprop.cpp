@@ -1,13 +1,13 @@
 // CPU launcher of the fused RMSProp update (kernels/rmsprop.h); centered and momentum are
 // template parameters so the loop vectorises.
-#include "tamegrad/kernels/rmsprop.h"
-#include "tamegrad/kernels/cpu/update_loop.h"
+#include "../rmsprop.h"
+#include "update_loop.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
 template <typename T, bool kCentered, bool kMomentum>
-void rmsprop_typed(const RmspropArgs& a) {
+void rmsprop_typed(const RMSpropArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   T* __restrict__ p = static_cast<T*>(a.params);
@@ -15,7 +15,7 @@ void rmsprop_typed(const RmspropArgs& a) {
   T* __restrict__ square_avg = static_cast<T*>(a.square_avg);
   T* __restrict__ grad_avg = static_cast<T*>(a.grad_avg);
   T* __restrict__ buffer = static_cast<T*>(a.momentum_buffer);
-  const RmspropParams hyper = a.hyper;
+  const RMSpropParams hyper = a.hyper;
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {
@@ -31,7 +31,7 @@ void rmsprop_typed(const RmspropArgs& a) {
 }
 
 template <typename T, bool kCentered>
-void with_momentum_choice(const RmspropArgs& a) {
+void with_momentum_choice(const RMSpropArgs& a) {
   if (a.momentum_buffer != nullptr) {
     rmsprop_typed<T, kCentered, true>(a);
   } else {
@@ -40,7 +40,7 @@ void with_momentum_choice(const RmspropArgs& a) {
 }
 }  // namespace
 
-void rmsprop(const RmspropArgs& a) {
+void rmsprop(const RMSpropArgs& a) {
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     if (a.grad_avg != nullptr) {

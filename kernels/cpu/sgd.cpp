@@ -1,19 +1,19 @@
 // CPU launcher of the fused SGD update (kernels/sgd.h); momentum is a template parameter
 // so the loop vectorises.
-#include "tamegrad/kernels/sgd.h"
-#include "tamegrad/kernels/cpu/update_loop.h"
+#include "../sgd.h"
+#include "update_loop.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
 template <typename T, bool kMomentum>
-void sgd_typed(const SgdArgs& a) {
+void sgd_typed(const SGDArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   T* __restrict__ p = static_cast<T*>(a.params);
   const T* __restrict__ g = static_cast<const T*>(a.grads);
   T* __restrict__ buffer = static_cast<T*>(a.momentum_buffer);
-  const SgdStep step = launch_step(a.step, a.control);
+  const SGDStep step = launch_step(a.step, a.control);
   const int64_t n = a.n;
 #pragma omp parallel for simd schedule(static) if (n > kUpdateParallelAbove)
   for (int64_t i = 0; i < n; ++i) {
@@ -25,7 +25,7 @@ void sgd_typed(const SgdArgs& a) {
 }
 }  // namespace
 
-void sgd(const SgdArgs& a) {
+void sgd(const SGDArgs& a) {
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     if (a.momentum_buffer != nullptr) {

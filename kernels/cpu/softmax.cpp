@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tamegrad/kernels/softmax.h"
+#include "../softmax.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,5 +1,5 @@
 // CPU launcher of the step-count advance (kernels/step_count.h).
-#include "tamegrad/kernels/step_count.h"
+#include "../step_count.h"
 
 namespace tg::kernels::cpu {
 

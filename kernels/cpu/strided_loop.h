@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "tamegrad/kernels/strided.h"
+#include "../strided.h"
 
 namespace tg::kernels::cpu {
 

@@ -4,7 +4,7 @@
 // reached through a lambda keeps reloading its captured pointers and does not vectorise.
 #pragma once
 
-#include "tamegrad/kernels/update_common.h"
+#include "../update_common.h"
 
 namespace tg::kernels::cpu {
 

@@ -1,7 +1,7 @@
 // CUDA launcher of the fused AdaGrad update (kernels/adagrad.h); the CPU twin is
 // kernels/cpu/adagrad.cpp.
-#include "tamegrad/kernels/adagrad.h"
-#include "tamegrad/kernels/cuda/update_loop.cuh"
+#include "../adagrad.h"
+#include "update_loop.cuh"
 
 namespace tg::kernels::cuda {
 

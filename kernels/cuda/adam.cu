@@ -1,7 +1,7 @@
 // CUDA launcher of the fused Adam/AdamW update (kernels/adam.h); the CPU twin is
 // kernels/cpu/adam.cpp. One launch updates a whole flat parameter group.
-#include "tamegrad/kernels/adam.h"
-#include "tamegrad/kernels/cuda/update_loop.cuh"
+#include "../adam.h"
+#include "update_loop.cuh"
 
 namespace tg::kernels::cuda {
 

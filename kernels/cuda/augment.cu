@@ -1,8 +1,8 @@
 // CUDA launcher of the augmentation (kernels/augment.h); the CPU twin is
 // kernels/cpu/augment.cpp. One thread per output element, each computing its sample's
 // draw (one Philox block: cheaper than a second pass to share it).
-#include "tamegrad/kernels/augment.h"
-#include "tamegrad/kernels/cuda/launch.h"
+#include "../augment.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

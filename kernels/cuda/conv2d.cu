@@ -7,9 +7,9 @@
 #include <tuple>
 #include <vector>
 
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/plan_cache.h"
+#include "../conv2d.h"
+#include "../plan_cache.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 
@@ -150,87 +150,113 @@ bool empty_problem(const Conv2dGeometry& g) {
   return g.n == 0 || g.c_out == 0 || g.out_h * g.out_w == 0;
 }
 
+// What differs between the three passes: cuDNN's ranking query and its call, and what an
+// empty problem leaves to zero (its output's bytes: nothing for the forward pass, whose
+// output then has no elements).
+template <Pass P>
+struct PassCalls;
+
+template <>
+struct PassCalls<kForward> {
+  using Perf = cudnnConvolutionFwdAlgoPerf_t;
+  static constexpr int kAlgorithms = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+  static constexpr const char* kName = "forward";
+  static cudnnStatus_t rank(cudnnHandle_t h, const Descriptors& d, int* returned, Perf* perf) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, kAlgorithms, returned,
+                                                  perf);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const Conv2dArgs& a, const Descriptors& d, int algo,
+                           void* ws, size_t ws_bytes, const void* one, const void* zero) {
+    return cudnnConvolutionForward(h, one, d.x, a.x, d.w, a.weight, d.conv,
+                                   static_cast<cudnnConvolutionFwdAlgo_t>(algo), ws, ws_bytes, zero,
+                                   d.y, a.out);
+  }
+  static int64_t empty_elements(const Conv2dGeometry&) { return 0; }
+};
+
+template <>
+struct PassCalls<kBackwardData> {
+  using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+  static constexpr int kAlgorithms = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+  static constexpr const char* kName = "backward-data";
+  static cudnnStatus_t rank(cudnnHandle_t h, const Descriptors& d, int* returned, Perf* perf) {
+    return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, kAlgorithms,
+                                                       returned, perf);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const Conv2dArgs& a, const Descriptors& d, int algo,
+                           void* ws, size_t ws_bytes, const void* one, const void* zero) {
+    return cudnnConvolutionBackwardData(h, one, d.w, a.weight, d.y, a.grad_out, d.conv,
+                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), ws,
+                                        ws_bytes, zero, d.x, a.out);
+  }
+  static int64_t empty_elements(const Conv2dGeometry& g) { return g.n * g.c_in * g.h * g.w; }
+};
+
+template <>
+struct PassCalls<kBackwardFilter> {
+  using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  static constexpr int kAlgorithms = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+  static constexpr const char* kName = "backward-filter";
+  static cudnnStatus_t rank(cudnnHandle_t h, const Descriptors& d, int* returned, Perf* perf) {
+    return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, kAlgorithms,
+                                                         returned, perf);
+  }
+  static cudnnStatus_t run(cudnnHandle_t h, const Conv2dArgs& a, const Descriptors& d, int algo,
+                           void* ws, size_t ws_bytes, const void* one, const void* zero) {
+    return cudnnConvolutionBackwardFilter(h, one, d.x, a.x, d.y, a.grad_out, d.conv,
+                                          static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), ws,
+                                          ws_bytes, zero, d.w, a.out);
+  }
+  static int64_t empty_elements(const Conv2dGeometry& g) {
+    return g.c_out * (g.c_in / g.groups) * g.kh * g.kw;
+  }
+};
+
+// One pass: an empty problem zeroes the output it owns; otherwise the plan's algorithm for
+// this pass (ranked once: Note [algorithm cache]) runs with its workspace from `scratch`.
+template <Pass P>
+void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
+              const ScratchAllocator& scratch) {
+  using Calls = PassCalls<P>;
+  check_conv2d_geometry(a.g);
+  if (empty_problem(a.g)) {
+    const int64_t elements = Calls::empty_elements(a.g);
+    if (elements > 0) {
+      TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, elements * (a.dtype == DType::Float64 ? 8 : 4),
+                                    as_stream(stream)));
+    }
+    return;
+  }
+  cudnnHandle_t h = bind(cudnn, stream);
+  const std::shared_ptr<Plan> plan = planned(cudnn, P, a, [&](const Descriptors& desc) {
+    std::vector<typename Calls::Perf> ranked(Calls::kAlgorithms);
+    int returned = 0;
+    TG_CUDA_CHECK(Calls::rank(h, desc, &returned, ranked.data()));
+    const auto& best = pick(ranked, returned, Calls::kName);
+    return Choice{static_cast<int>(best.algo), best.memory};
+  });
+  const Choice choice = plan->choice[P];
+  ScratchBuffer ws(scratch, choice.workspace);
+  const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
+  TG_CUDA_CHECK(
+      Calls::run(h, a, plan->desc, choice.algo, ws.data(), ws.bytes(), one.get(), zero.get()));
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                     const ScratchAllocator& scratch) {
-  check_conv2d_geometry(a.g);
-  if (empty_problem(a.g)) return;
-  cudnnHandle_t h = bind(cudnn, stream);
-  const std::shared_ptr<Plan> plan = planned(cudnn, kForward, a, [&](const Descriptors& desc) {
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> ranked(CUDNN_CONVOLUTION_FWD_ALGO_COUNT);
-    int returned = 0;
-    TG_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
-        h, desc.x, desc.w, desc.conv, desc.y, int(ranked.size()), &returned, ranked.data()));
-    const auto& best = pick(ranked, returned, "forward");
-    return Choice{static_cast<int>(best.algo), best.memory};
-  });
-  const Descriptors& desc = plan->desc;
-  const Choice choice = plan->choice[kForward];
-  ScratchBuffer ws(scratch, choice.workspace);
-  const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(cudnnConvolutionForward(h, one.get(), desc.x, a.x, desc.w, a.weight, desc.conv,
-                                        static_cast<cudnnConvolutionFwdAlgo_t>(choice.algo),
-                                        ws.data(), ws.bytes(), zero.get(), desc.y, a.out));
+  run_pass<kForward>(a, stream, cudnn, scratch);
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                           const ScratchAllocator& scratch) {
-  check_conv2d_geometry(a.g);
-  if (empty_problem(a.g)) {
-    TG_CUDA_CHECK(cudaMemsetAsync(
-        a.out, 0, a.g.n * a.g.c_in * a.g.h * a.g.w * (a.dtype == DType::Float64 ? 8 : 4),
-        as_stream(stream)));
-    return;
-  }
-  cudnnHandle_t h = bind(cudnn, stream);
-  const std::shared_ptr<Plan> plan = planned(cudnn, kBackwardData, a, [&](const Descriptors& desc) {
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> ranked(CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT);
-    int returned = 0;
-    TG_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-        h, desc.w, desc.y, desc.conv, desc.x, int(ranked.size()), &returned, ranked.data()));
-    const auto& best = pick(ranked, returned, "backward-data");
-    return Choice{static_cast<int>(best.algo), best.memory};
-  });
-  const Descriptors& desc = plan->desc;
-  const Choice choice = plan->choice[kBackwardData];
-  ScratchBuffer ws(scratch, choice.workspace);
-  const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(
-      cudnnConvolutionBackwardData(h, one.get(), desc.w, a.weight, desc.y, a.grad_out, desc.conv,
-                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo),
-                                   ws.data(), ws.bytes(), zero.get(), desc.x, a.out));
+  run_pass<kBackwardData>(a, stream, cudnn, scratch);
 }
 
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                             const ScratchAllocator& scratch) {
-  check_conv2d_geometry(a.g);
-  if (empty_problem(a.g)) {
-    TG_CUDA_CHECK(cudaMemsetAsync(
-        a.out, 0,
-        a.g.c_out * (a.g.c_in / a.g.groups) * a.g.kh * a.g.kw * (a.dtype == DType::Float64 ? 8 : 4),
-        as_stream(stream)));
-    return;
-  }
-  cudnnHandle_t h = bind(cudnn, stream);
-  const std::shared_ptr<Plan> plan =
-      planned(cudnn, kBackwardFilter, a, [&](const Descriptors& desc) {
-        std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> ranked(
-            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT);
-        int returned = 0;
-        TG_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-            h, desc.x, desc.y, desc.conv, desc.w, int(ranked.size()), &returned, ranked.data()));
-        const auto& best = pick(ranked, returned, "backward-filter");
-        return Choice{static_cast<int>(best.algo), best.memory};
-      });
-  const Descriptors& desc = plan->desc;
-  const Choice choice = plan->choice[kBackwardFilter];
-  ScratchBuffer ws(scratch, choice.workspace);
-  const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(
-      cudnnConvolutionBackwardFilter(h, one.get(), desc.x, a.x, desc.y, a.grad_out, desc.conv,
-                                     static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo),
-                                     ws.data(), ws.bytes(), zero.get(), desc.w, a.out));
+  run_pass<kBackwardFilter>(a, stream, cudnn, scratch);
 }
 
 size_t conv2d_plan_count() { return plan_cache().size(); }

@@ -1,8 +1,8 @@
 // CUDA launcher of the strided copy (kernels/copy.h); the CPU twin is kernels/cpu/copy.cpp.
 // Both sides are coalesced first (Note [coalesced iteration]).
-#include "tamegrad/kernels/copy.h"
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/strided.h"
+#include "../copy.h"
+#include "../strided.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

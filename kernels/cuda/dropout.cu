@@ -2,9 +2,9 @@
 // One thread per Philox block of 4 elements, which it reads and writes as one 16-byte
 // vector when the buffers are aligned; the keep test is dropout_keep's, so masks match the
 // CPU's bit for bit.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/cuda/vector_access.cuh"
-#include "tamegrad/kernels/dropout.h"
+#include "../dropout.h"
+#include "launch.h"
+#include "vector_access.cuh"
 
 namespace tg::kernels::cuda {
 

@@ -2,9 +2,9 @@
 // kernels/cpu/elementwise.cpp. Grid-stride loops, one element per thread per step; strided
 // operands are coalesced first (Note [coalesced iteration]), so each element divides once
 // per remaining dimension.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/elementwise.h"
-#include "tamegrad/kernels/strided.h"
+#include "../elementwise.h"
+#include "../strided.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -1,8 +1,8 @@
 // CUDA launcher of fill and arange (kernels/fill.h); the CPU twin is kernels/cpu/fill.cpp.
 #include <cmath>
 
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/fill.h"
+#include "../fill.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

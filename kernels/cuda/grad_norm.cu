@@ -4,9 +4,9 @@
 // 16-byte vectors (float4 / double2) with four independent accumulators, then a fixed
 // warp-shuffle tree and a fixed tree over the warps. Stage 2 runs in the last block of the
 // last buffer's launch (Note [last block finishes]). No float atomics: reruns repeat.
-#include "tamegrad/kernels/cuda/block_sum.cuh"
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/grad_norm.h"
+#include "../grad_norm.h"
+#include "block_sum.cuh"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -1,7 +1,7 @@
 // CUDA launchers of the index ops (kernels/index.h); the CPU twin is kernels/cpu/index.cpp.
 // One thread per output element, grid-stride.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/index.h"
+#include "../index.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

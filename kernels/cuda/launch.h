@@ -1,36 +1,15 @@
-// What every CUDA file shares: TG_CUDA_CHECK over cudaError_t / cublasStatus_t /
-// cudnnStatus_t, the launch check that follows every <<<>>>, the grid-stride loop (its
-// grid size, and grid_stride(n) to walk it), and scratch buffers (ScratchBuffer).
+// What every CUDA file shares: the launch check that follows every <<<>>> (on
+// TG_CUDA_CHECK, foundation/cuda_check.h), the grid-stride loop (its grid size, and
+// grid_stride(n) to walk it), and scratch buffers (ScratchBuffer).
 #pragma once
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <cudnn.h>
 
 #include <algorithm>
 #include <cstdint>
 
-#include "tamegrad/core/error.h"
-#include "tamegrad/kernels/common.h"
-
-namespace tg::detail {
-
-inline bool status_ok(cudaError_t status) { return status == cudaSuccess; }
-inline const char* status_text(cudaError_t status) { return cudaGetErrorString(status); }
-inline bool status_ok(cublasStatus_t status) { return status == CUBLAS_STATUS_SUCCESS; }
-inline const char* status_text(cublasStatus_t status) { return cublasGetStatusString(status); }
-inline bool status_ok(cudnnStatus_t status) { return status == CUDNN_STATUS_SUCCESS; }
-inline const char* status_text(cudnnStatus_t status) { return cudnnGetErrorString(status); }
-
-}  // namespace tg::detail
-
-#define TG_CUDA_CHECK(expr)                                                              \
-  do {                                                                                   \
-    const auto tg_status_ = (expr);                                                      \
-    if (!::tg::detail::status_ok(tg_status_))                                            \
-      ::tg::detail::throw_error("CUDA failure", __FILE__, __LINE__, #expr, " returned ", \
-                                ::tg::detail::status_text(tg_status_));                  \
-  } while (0)
+#include "../../foundation/cuda_check.h"
+#include "../common.h"
 
 // After every kernel launch: reports a bad configuration at once (no synchronisation).
 #define TG_CUDA_CHECK_LAUNCH() TG_CUDA_CHECK(cudaGetLastError())
@@ -46,7 +25,7 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(std::clamp<int64_t>(wanted, 1, 1 << 16));
 }
 
-#if defined(__CUDACC__)  // device code: not for core/cuda_backend.cpp, which includes this
+#if defined(__CUDACC__)  // device code: only for .cu files
 // for (const int64_t i : grid_stride(n)) { ... } visits this thread's share of [0, n):
 // i = blockIdx.x·blockDim.x + threadIdx.x, then steps of gridDim.x·blockDim.x. I is the
 // index type (int64_t, or 32-bit where the caller knows n < 2^31).

@@ -2,9 +2,9 @@
 // twin is kernels/cpu/param_stats.cpp. One block per piece (Note [stat pieces]): its threads
 // stride the piece, then four fixed-order block sums write the piece's row. One launch per
 // flat group; nothing waits.
-#include "tamegrad/kernels/cuda/block_sum.cuh"
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/param_stats.h"
+#include "../param_stats.h"
+#include "block_sum.cuh"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

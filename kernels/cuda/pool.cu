@@ -1,6 +1,6 @@
 // CUDA launchers of 2-D pooling (kernels/pool.h); the CPU twin is kernels/cpu/pool.cpp.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/pool.h"
+#include "../pool.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

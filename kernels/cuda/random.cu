@@ -1,7 +1,7 @@
 // CUDA launcher of the random draws (kernels/random.h); the CPU twin is
 // kernels/cpu/random.cpp and both produce the same bits. One thread per Philox block.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/random.h"
+#include "../random.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -4,8 +4,8 @@
 // rows]); each thread walks its strided share of the range, then a fixed shared-memory tree
 // combines the threads, so the result does not depend on timing. Sums accumulate in the
 // accumulator type (float for float32), values and indices of extremes together.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/reduce.h"
+#include "../reduce.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

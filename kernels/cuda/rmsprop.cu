@@ -1,7 +1,7 @@
 // CUDA launcher of the fused RMSProp update (kernels/rmsprop.h); the CPU twin is
 // kernels/cpu/rmsprop.cpp.
-#include "tamegrad/kernels/cuda/update_loop.cuh"
-#include "tamegrad/kernels/rmsprop.h"
+#include "../rmsprop.h"
+#include "update_loop.cuh"
 
 namespace tg::kernels::cuda {
 
@@ -9,7 +9,7 @@ namespace {
 template <typename T, bool kFour>
 __global__ void rmsprop_kernel(T* __restrict__ p, const T* __restrict__ g,
                                T* __restrict__ square_avg, T* __restrict__ grad_avg,
-                               T* __restrict__ buffer, int64_t n, RmspropParams hyper,
+                               T* __restrict__ buffer, int64_t n, RMSpropParams hyper,
                                StepControl control) {
   T scale;
   if (!step_enabled(control, &scale)) return;
@@ -31,7 +31,7 @@ __global__ void rmsprop_kernel(T* __restrict__ p, const T* __restrict__ g,
 }
 }  // namespace
 
-void rmsprop(const RmspropArgs& a, void* stream) {
+void rmsprop(const RMSpropArgs& a, void* stream) {
   if (a.n == 0) return;
   const bool four =
       aligned_for_four({a.params, a.grads, a.square_avg, a.grad_avg, a.momentum_buffer});

@@ -1,16 +1,16 @@
 // CUDA launcher of the fused SGD update (kernels/sgd.h); the CPU twin is kernels/cpu/sgd.cpp.
-#include "tamegrad/kernels/cuda/update_loop.cuh"
-#include "tamegrad/kernels/sgd.h"
+#include "../sgd.h"
+#include "update_loop.cuh"
 
 namespace tg::kernels::cuda {
 
 namespace {
 template <typename T, bool kFour>
 __global__ void sgd_kernel(T* __restrict__ p, const T* __restrict__ g, T* __restrict__ buffer,
-                           int64_t n, SgdStep given_step, StepControl control) {
+                           int64_t n, SGDStep given_step, StepControl control) {
   T scale;
   if (!step_enabled(control, &scale)) return;
-  const SgdStep step = block_step(given_step, control);
+  const SGDStep step = block_step(given_step, control);
   for_each_element<kFour>(n, [&](auto width, int64_t i) {
     constexpr int W = decltype(width)::value;
     T pv[W], gv[W], bv[W];
@@ -25,7 +25,7 @@ __global__ void sgd_kernel(T* __restrict__ p, const T* __restrict__ g, T* __rest
 }
 }  // namespace
 
-void sgd(const SgdArgs& a, void* stream) {
+void sgd(const SGDArgs& a, void* stream) {
   if (a.n == 0) return;
   const bool four = aligned_for_four({a.params, a.grads, a.momentum_buffer});
   visit_float_dtype(a.dtype, [&](auto tag) {

@@ -1,7 +1,7 @@
 // CUDA launcher of softmax / log-softmax (kernels/softmax.h); the CPU twin is
 // kernels/cpu/softmax.cpp. One block per row: a max tree, a sum tree, then the outputs.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/softmax.h"
+#include "../softmax.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -1,8 +1,8 @@
 // CUDA launcher of the step-count advance (kernels/step_count.h); the CPU twin is
 // kernels/cpu/step_count.cpp. One thread: the count stays on the device, so a step (and a
 // replayed CUDA graph of it) never waits for the host.
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/step_count.h"
+#include "../step_count.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

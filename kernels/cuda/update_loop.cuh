@@ -6,9 +6,9 @@
 
 #include <type_traits>
 
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/cuda/vector_access.cuh"
-#include "tamegrad/kernels/update_common.h"
+#include "../update_common.h"
+#include "launch.h"
+#include "vector_access.cuh"
 
 namespace tg::kernels::cuda {
 

@@ -10,12 +10,12 @@
 #include <cstdio>
 
 int main() {
-  const tg::optim::SgdParams sgd{0.1};
-  const tg::optim::SgdParams nesterov{.lr = 0.05, .momentum = 0.9, .nesterov = true};
+  const tg::optim::SGDParams sgd{0.1};
+  const tg::optim::SGDParams nesterov{.lr = 0.05, .momentum = 0.9, .nesterov = true};
   const tg::optim::AdamParams adam{.lr = 3e-4};
   const tg::optim::AdamWParams adamw{1e-3, 0.9};
   const tg::optim::AdagradParams adagrad{.lr = 0.01};
-  const tg::optim::RmspropParams rmsprop{.lr = 1e-3, .centered = true};
+  const tg::optim::RMSpropParams rmsprop{.lr = 1e-3, .centered = true};
   const tg::optim::Regularization l2{0.01};
   const tg::optim::EarlyStoppingOptions early{3};
   const tg::optim::PlateauOptions plateau{.factor = 0.5};
@@ -26,7 +26,7 @@ int main() {
   const tg::data::LoaderOptions loader{.batch_size = 64, .shuffle = false};
   const tg::ClassLossOptions loss{.label_smoothing = 0.1};
   tg::Tensor w = tg::zeros({2}).requires_grad_();
-  const tg::optim::ParamGroup<tg::optim::SgdParams> group{{w}};
+  const tg::optim::ParamGroup<tg::optim::SGDParams> group{{w}};
   tg::optim::SGD opt({group});
   const bool ok = sgd.lr == 0.1 && nesterov.nesterov && adam.beta1 == 0.9 &&
                   adamw.weight_decay == 1e-2 && adagrad.eps == 1e-10 && rmsprop.alpha == 0.99 &&

@@ -15,8 +15,9 @@ function(run_step)
 endfunction()
 
 run_step(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
-# The package exports one include root and the public API only.
-foreach(internal kernels core/dispatch.h core/cuda_backend.h core/tensor_impl.h core/ops/op_support.h)
+# The package exports <prefix>/include and the public API only (Note [includes]).
+foreach(internal kernels core/dispatch.h core/cuda_backend.h core/tensor_impl.h core/ops/op_support.h
+    core/ops/update_support.h foundation/cuda_check.h)
   if(EXISTS "${WORK_DIR}/prefix/include/tamegrad/${internal}")
     message(FATAL_ERROR "the installed package holds the internal include/tamegrad/${internal}")
   endif()

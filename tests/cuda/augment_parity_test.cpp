@@ -2,9 +2,9 @@
 // the same batch bit for bit, on sizes 0, 1, odd and large.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/augment.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/ops/augment.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

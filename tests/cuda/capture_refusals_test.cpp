@@ -7,15 +7,15 @@
 
 #include <string>
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_graph.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/readback.h"
-#include "tamegrad/data/dataloader.h"
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/cuda_graph.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../core/readback.h"
+#include "../../data/dataloader.h"
+#include "../../foundation/config.h"
+#include "../../kernels/conv2d.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

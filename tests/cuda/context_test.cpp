@@ -1,11 +1,11 @@
 // The CUDA device context: stream, library handles, pool allocation, copies both ways.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../core/storage.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

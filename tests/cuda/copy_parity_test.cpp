@@ -3,8 +3,8 @@
 // inside guard-filled buffers (so an out-of-bounds write shows as a changed guard).
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/ops.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

@@ -5,10 +5,10 @@
 // (tests/cuda/random_parity_test.cpp).
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../layers/layers.h"
+#include "../support/parity.h"
 
 namespace tg::layers {
 namespace {

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <set>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/tests/ops/op_cases.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/context.h"
+#include "../../core/storage.h"
+#include "../ops/op_cases.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

@@ -1,8 +1,8 @@
 // The optimizer keeps its parameters under PyTorch's habits, on a GPU: the checks of
 // tests/support/optimizer_habits.h, plus Module::to(cpu) of a model whose optimizer lives on
 // the GPU.
-#include "tamegrad/tests/support/optimizer_habits.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../support/optimizer_habits.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

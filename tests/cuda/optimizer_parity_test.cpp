@@ -5,11 +5,11 @@
 
 #include <cmath>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../optim/optim.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "tamegrad/kernels/philox.h"
+#include "../../kernels/philox.h"
 
 namespace tg::testing {
 

@@ -1,5 +1,5 @@
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/tests/cuda/philox_device.h"
+#include "../../kernels/cuda/launch.h"
+#include "philox_device.h"
 
 namespace tg::testing {
 

@@ -2,10 +2,10 @@
 // host on many counters.
 #include <gtest/gtest.h>
 
-#include "tamegrad/config.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../foundation/config.h"
+#include "../support/parity.h"
 #if TG_WITH_CUDA
-#include "tamegrad/tests/cuda/philox_device.h"
+#include "philox_device.h"
 #endif
 
 namespace tg {

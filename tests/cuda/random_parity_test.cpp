@@ -2,9 +2,9 @@
 // distribution and dtype, at sizes around Philox block, warp and thread-block boundaries.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -8,12 +8,12 @@
 #include <cmath>
 #include <limits>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/kernels/reduce.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops/reduce.h"
+#include "../../kernels/reduce.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

@@ -4,11 +4,11 @@
 
 #include <cstdlib>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/safetensors.h"
+#include "../../layers/layers.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

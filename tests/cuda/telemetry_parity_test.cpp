@@ -6,10 +6,10 @@
 
 #include <cmath>
 
-#include "tamegrad/core/readback.h"
-#include "tamegrad/optim/telemetry.h"
-#include "tamegrad/tests/support/parity.h"
-#include "tamegrad/tests/support/telemetry_case.h"
+#include "../../core/readback.h"
+#include "../../optim/telemetry.h"
+#include "../support/parity.h"
+#include "../support/telemetry_case.h"
 
 namespace tg {
 namespace {

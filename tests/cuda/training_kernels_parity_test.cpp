@@ -6,19 +6,19 @@
 #include <cmath>
 #include <memory>
 
-#include "tamegrad/config.h"
+#include "../../foundation/config.h"
 
 #if TG_WITH_CUDA
 #include <cuda_runtime.h>
 #endif
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/cuda_graph.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/context.h"
+#include "../../core/cuda_graph.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../optim/optim.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {
@@ -96,7 +96,7 @@ TEST(TrainingKernelsCuda, OptimizerUpdatesMatchCpu) {
     compare_update(
         "sgd nesterov", 1,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          optim::SgdParams h;
+          optim::SGDParams h;
           h.momentum = 0.9;
           h.nesterov = true;
           h.regularization = all;
@@ -116,7 +116,7 @@ TEST(TrainingKernelsCuda, OptimizerUpdatesMatchCpu) {
     compare_update(
         "rmsprop centered momentum", 3,
         [&](const std::vector<Tensor>& b, const ClipState* c) {
-          optim::RmspropParams h;
+          optim::RMSpropParams h;
           h.centered = true;
           h.momentum = 0.5;
           h.regularization = all;

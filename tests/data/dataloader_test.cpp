@@ -6,10 +6,10 @@
 #include <memory>
 #include <set>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/data/dataloader.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../data/dataloader.h"
+#include "../support/parity.h"
 
 namespace tg::data {
 namespace {
@@ -34,7 +34,7 @@ std::vector<int64_t> epoch_labels(DataLoader& loader, int64_t epoch) {
   return out;
 }
 
-TEST(DataLoader, BatchesNormalisesAndShufflesReproducibly) {
+TEST(DataLoader, BatchesNormalizesAndShufflesReproducibly) {
   auto [images, labels] = tiny_set();
   LoaderOptions options;
   options.batch_size = 4;

@@ -11,12 +11,12 @@
 #include <cmath>
 #include <functional>
 
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/data/idx.h"
-#include "tamegrad/data/mnist.h"
-#include "tamegrad/tests/data/idx_files.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../data/idx.h"
+#include "../../data/mnist.h"
+#include "../../foundation/error.h"
+#include "../support/parity.h"
+#include "idx_files.h"
 
 namespace tg::data {
 namespace {
@@ -218,7 +218,7 @@ TEST(Idx, ABombOrAnOverstatedHeaderCostsAtMostTheDeclaredData) {
             std::string::npos);
 }
 
-TEST(Mnist, TheDataSetIsRecognisedFromItsImagesNotItsDirectoryName) {
+TEST(Mnist, TheDataSetIsRecognizedFromItsImagesNotItsDirectoryName) {
   // Noise: neither data set, so its own statistics, rounded to 4 decimals.
   const Tensor noise = full({10, 28, 28}, 51.0, DType::UInt8);
   noise.view({-1}).slice(0, 0, 3920).fill_(102.0);
@@ -239,7 +239,7 @@ TEST(Mnist, TheDataSetIsRecognisedFromItsImagesNotItsDirectoryName) {
 // Fashion-MNIST is recognised from its training images in a directory whose name says
 // nothing (it was once picked by the name, and normalised with MNIST's values elsewhere); its
 // published constants are the measured ones to the digits given.
-TEST(Mnist, FashionMnistIsRecognisedUnderAnyDirectoryName) {
+TEST(Mnist, FashionMnistIsRecognizedUnderAnyDirectoryName) {
   const std::string dir = "/usr/share/datasets/fashion-mnist";
   struct stat info {};
   if (::stat(dir.c_str(), &info) != 0)

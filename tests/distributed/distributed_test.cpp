@@ -12,15 +12,15 @@
 #include <memory>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/data/dataloader.h"
-#include "tamegrad/distributed/data_parallel.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/optim/sgd.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../data/dataloader.h"
+#include "../../distributed/data_parallel.h"
+#include "../../layers/layers.h"
+#include "../../optim/sgd.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {
@@ -138,7 +138,7 @@ struct Trainee {
                             layers::make<layers::ReLU>(), layers::make<layers::Linear>(12, 3)});
     NoGradGuard no_grad;
     for (Tensor p : model->parameters()) p.copy_(add(p, perturb));
-    optim::SgdParams hyper;
+    optim::SGDParams hyper;
     hyper.lr = 0.2;
     hyper.momentum = 0.9;
     opt = std::make_unique<optim::SGD>(model->parameters(), hyper);

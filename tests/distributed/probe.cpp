@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/distributed/process_group.h"
+#include "../../core/factory.h"
+#include "../../distributed/process_group.h"
 
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";

@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "tamegrad/tests/data/idx_files.h"
-#include "tamegrad/tests/examples/program_runner.h"
+#include "../data/idx_files.h"
+#include "program_runner.h"
 
 namespace tg {
 namespace {

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/tests/data/idx_files.h"
-#include "tamegrad/tests/examples/program_runner.h"
+#include "../../core/factory.h"
+#include "../../core/safetensors.h"
+#include "../data/idx_files.h"
+#include "program_runner.h"
 
 namespace tg {
 namespace {
@@ -223,7 +223,7 @@ TEST_F(Resume, FromACheckpointThatIsWrongIsRefusedNamingTheEntry) {
 
 // Fashion-MNIST in a directory whose name says nothing is still normalised with its own
 // statistics (it once got MNIST's).
-TEST(MnistTrainNormalisation, IsDecidedByTheDataNotTheDirectoryName) {
+TEST(MnistTrainNormalization, IsDecidedByTheDataNotTheDirectoryName) {
   const std::string installed = "/usr/share/datasets/fashion-mnist";
   struct stat info {};
   if (::stat(installed.c_str(), &info) != 0)

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/tests/data/idx_files.h"
-#include "tamegrad/tests/examples/program_runner.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/device.h"
+#include "../../core/safetensors.h"
+#include "../data/idx_files.h"
+#include "../support/parity.h"
+#include "program_runner.h"
 
 namespace tg {
 namespace {
@@ -147,7 +147,7 @@ TEST(MnistTrain, AccumulatingKBatchesIsOneStepOfKTimesTheBatch) {
 // The inputs are normalised with the data set's statistics (measured on these generated
 // images, which are neither Fashion-MNIST nor MNIST) unless --norm-mean/--norm-std say
 // otherwise; the schedule is cosine unless --schedule says otherwise.
-TEST(MnistTrain, NormalisationAndScheduleDefaultsAndFlags) {
+TEST(MnistTrain, NormalizationAndScheduleDefaultsAndFlags) {
   ScratchDir data;
   testing::write_mnist(data, 300, 100);
   const std::string flags =

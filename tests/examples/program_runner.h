@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/tests/data/idx_files.h"
+#include "../data/idx_files.h"
 
 namespace tg::testing {
 

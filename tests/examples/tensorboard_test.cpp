@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "common/tensorboard.h"
+#include "../../examples/common/tensorboard.h"
 
 namespace tg::examples {
 namespace {

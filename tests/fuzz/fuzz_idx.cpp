@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tamegrad/core/error.h"
-#include "tamegrad/data/idx.h"
+#include "../../data/idx.h"
+#include "../../foundation/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/safetensors.h"
+#include "../../core/safetensors.h"
+#include "../../foundation/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -5,9 +5,9 @@
 
 #include <functional>
 
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/support/golden.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/ops.h"
+#include "../support/golden.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

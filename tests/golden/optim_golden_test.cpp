@@ -8,11 +8,11 @@
 #include <functional>
 #include <memory>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/support/golden.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../optim/optim.h"
+#include "../support/golden.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {
@@ -71,21 +71,21 @@ optim::Regularization l2(double v) {
   return r;
 }
 
-TEST(OptimGolden, Sgd) {
+TEST(OptimGolden, SGD) {
   replay_everywhere("sgd", [](const Tensor& p) {
-    optim::SgdParams h;
+    optim::SGDParams h;
     h.lr = 0.05;
     return std::make_unique<optim::SGD>(std::vector<Tensor>{p}, h);
   });
   replay_everywhere("sgd_momentum", [](const Tensor& p) {
-    optim::SgdParams h;
+    optim::SGDParams h;
     h.lr = 0.05;
     h.momentum = 0.9;
     h.dampening = 0.1;
     return std::make_unique<optim::SGD>(std::vector<Tensor>{p}, h);
   });
   replay_everywhere("sgd_nesterov_l2", [](const Tensor& p) {
-    optim::SgdParams h;
+    optim::SGDParams h;
     h.lr = 0.05;
     h.momentum = 0.8;
     h.nesterov = true;
@@ -105,9 +105,9 @@ TEST(OptimGolden, Adagrad) {
   });
 }
 
-TEST(OptimGolden, Rmsprop) {
+TEST(OptimGolden, RMSprop) {
   replay_everywhere("rmsprop", [](const Tensor& p) {
-    optim::RmspropParams h;
+    optim::RMSpropParams h;
     h.lr = 0.01;
     return std::make_unique<optim::RMSprop>(std::vector<Tensor>{p}, h);
   });
@@ -118,7 +118,7 @@ TEST(OptimGolden, Rmsprop) {
   replay_everywhere(
       "rmsprop_centered_momentum",
       [](const Tensor& p) {
-        optim::RmspropParams h;
+        optim::RMSpropParams h;
         h.lr = 0.01;
         h.centered = true;
         h.momentum = 0.5;

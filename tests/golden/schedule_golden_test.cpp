@@ -6,10 +6,10 @@
 #include <functional>
 #include <memory>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/support/golden.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../optim/optim.h"
+#include "../support/golden.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {
@@ -18,7 +18,7 @@ using Make = std::function<std::unique_ptr<optim::LrSchedule>(optim::Optimizer&)
 
 std::unique_ptr<optim::Optimizer> sgd(double lr = 0.1) {
   Tensor p = zeros({1}).requires_grad_();
-  optim::SgdParams h;
+  optim::SGDParams h;
   h.lr = lr;
   return std::make_unique<optim::SGD>(std::vector<Tensor>{p}, h);
 }

@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <string>
 
-#include "mnist_models.h"
-#include "tamegrad/tamegrad.h"
+#include "../../examples/mnist_models.h"
+#include "../../tamegrad.h"
 
 namespace {
 

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../layers/layers.h"
+#include "../support/parity.h"
 
 namespace tg::layers {
 namespace {

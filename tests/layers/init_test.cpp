@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/layers/init.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../layers/init.h"
 
 namespace tg::layers::init {
 namespace {
@@ -47,7 +47,7 @@ TEST(Init, GainsAndFansArePytorchs) {
   EXPECT_THROW(fans(empty({10})), Error);
 }
 
-TEST(Init, EveryRandomInitialiserHasItsMoments) {
+TEST(Init, EveryRandomInitializerHasItsMoments) {
   manual_seed(3);
   const Tensor w = empty({512, 256});  // fan_in 256, fan_out 512
   const double in = 256, out = 512;

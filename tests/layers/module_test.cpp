@@ -4,12 +4,12 @@
 
 #include <cmath>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../layers/layers.h"
+#include "../support/parity.h"
 
 namespace tg::layers {
 namespace {
@@ -234,7 +234,7 @@ TEST(Module, ToDtypeKeepsLeavesThatRequireGradAndMembersFollow) {
   EXPECT_THROW(linear->to(DType::Int64), Error);
 }
 
-TEST(Module, DefaultInitialisationIsPytorchs) {
+TEST(Module, DefaultInitializationIsPytorchs) {
   manual_seed(0);
   Linear linear(400, 30);
   const double bound = 1.0 / std::sqrt(400.0);

@@ -4,8 +4,8 @@
 
 #include <set>
 
-#include "tamegrad/core/gradcheck.h"
-#include "tamegrad/tests/ops/op_cases.h"
+#include "../../core/gradcheck.h"
+#include "op_cases.h"
 
 namespace tg::testing {
 namespace {

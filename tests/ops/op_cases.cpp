@@ -1,8 +1,8 @@
 // The op-case table: the families of op_families.h, one call per op, and the inputs.
-#include "tamegrad/tests/ops/op_cases.h"
+#include "op_cases.h"
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/ops/op_families.h"
+#include "../../core/factory.h"
+#include "op_families.h"
 
 namespace tg::testing {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/gradcheck.h"
-#include "tamegrad/core/tensor.h"
+#include "../../core/gradcheck.h"
+#include "../../core/tensor.h"
 
 namespace tg::testing {
 

@@ -1,8 +1,8 @@
 // The op-case table, part: softmax, log_softmax and the losses (class-index and
 // probability cross-entropy with their options, NLL, MSE, BCE with logits).
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/ops/op_families.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "op_families.h"
 
 namespace tg::testing {
 

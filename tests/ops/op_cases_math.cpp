@@ -1,6 +1,6 @@
 // Op-table families for elementwise ops, reductions and matrix products.
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/ops/op_families.h"
+#include "../../core/factory.h"
+#include "op_families.h"
 
 namespace tg::testing {
 

@@ -1,7 +1,7 @@
 // Op-table families for network ops: convolution, pooling (with PyTorch's options), index
 // ops, dropout and batch normalisation. Softmax and the losses: op_cases_loss.cpp.
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/ops/op_families.h"
+#include "../../core/factory.h"
+#include "op_families.h"
 
 namespace tg::testing {
 

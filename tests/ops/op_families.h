@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/ops/op_cases.h"
+#include "../../core/ops.h"
+#include "op_cases.h"
 
 namespace tg::testing {
 

@@ -5,9 +5,9 @@
 #include <map>
 #include <set>
 
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/tests/ops/op_cases.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/ops/op_support.h"
+#include "../support/parity.h"
+#include "op_cases.h"
 
 namespace tg::testing {
 namespace {

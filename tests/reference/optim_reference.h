@@ -20,7 +20,7 @@ inline double penalized(double g, double p, double scale, const Penalties& r) {
   return g * scale + r.l2 * p + r.l1 * sign_of(p);
 }
 
-struct SgdRef {
+struct SGDRef {
   double lr, momentum = 0, dampening = 0;
   bool nesterov = false;
   Penalties pen{};
@@ -59,7 +59,7 @@ struct AdagradRef {
   }
 };
 
-struct RmspropRef {
+struct RMSpropRef {
   double lr, alpha = 0.99, eps = 1e-8, momentum = 0;
   bool centered = false;
   Penalties pen{};

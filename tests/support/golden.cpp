@@ -1,10 +1,10 @@
-#include "tamegrad/tests/support/golden.h"
+#include "golden.h"
 
 #include <fstream>
 #include <sstream>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
+#include "../../core/factory.h"
 
 namespace tg::testing {
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "tamegrad/core/tensor.h"
+#include "../../core/tensor.h"
 
 namespace tg::testing {
 

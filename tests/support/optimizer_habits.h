@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/optim/optim.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../../layers/layers.h"
+#include "../../optim/optim.h"
 
 namespace tg::testing {
 
@@ -85,7 +85,7 @@ inline void check_module_zero_grad_is_followed(const Device& device) {
       << "gradients set to none (the next backward makes fresh tensors)";
   // A gradient cleared after backward counts as zero, not as the buffer's stale values.
   HabitModel m(device);
-  optim::SGD opt(m.net->parameters(), optim::SgdParams{0.5});
+  optim::SGD opt(m.net->parameters(), optim::SGDParams{0.5});
   m.loss().backward();
   const Tensor first_weight = m.net->parameters().front();
   first_weight.set_grad(Tensor());
@@ -143,7 +143,7 @@ inline void check_module_to_is_refused(const Device& device, const Device& other
 inline void check_second_optimizer_is_refused(const Device& device) {
   HabitModel m(device);
   optim::Adam first(m.net->parameters());
-  optim::SGD second(m.net->parameters(), optim::SgdParams{0.1});
+  optim::SGD second(m.net->parameters(), optim::SGDParams{0.1});
   second.zero_grad();
   m.loss().backward();
   const auto before = m.weights();

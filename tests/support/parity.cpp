@@ -1,11 +1,11 @@
-#include "tamegrad/tests/support/parity.h"
+#include "parity.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
 
-#include "tamegrad/core/device.h"
+#include "../../core/device.h"
 
 namespace tg::testing {
 

@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "tamegrad/core/error.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/tensor.h"
+#include "../../core/factory.h"
+#include "../../core/tensor.h"
+#include "../../foundation/error.h"
 
 namespace tg::testing {
 

@@ -7,11 +7,11 @@
 #include <memory>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/state_dict.h"
-#include "tamegrad/optim/sgd.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../../core/state_dict.h"
+#include "../../optim/sgd.h"
 
 namespace tg::testing {
 
@@ -31,11 +31,11 @@ struct TelemetryCase {
     }
     const Tensor u = rand({90, 100}, TensorOptions(dtype), &g);
     mask = gt(u, full({}, 0.3, TensorOptions(dtype))).to(dtype).to(device);
-    optim::SgdParams first, second;
+    optim::SGDParams first, second;
     first.lr = 0.1;
     first.momentum = 0.9;
     second.lr = 0.05;
-    opt = std::make_unique<optim::SGD>(std::vector<optim::ParamGroup<optim::SgdParams>>{
+    opt = std::make_unique<optim::SGD>(std::vector<optim::ParamGroup<optim::SGDParams>>{
         {{params[0], params[1], params[2]}, first}, {{params[3], params[4]}, second}});
   }
   void backward(double poison = 1.0) {

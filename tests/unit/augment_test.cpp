@@ -5,10 +5,10 @@
 
 #include <set>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/augment.h"
-#include "tamegrad/kernels/augment.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/ops/augment.h"
+#include "../../kernels/augment.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -2,13 +2,13 @@
 // and gradients flowing through views.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/gradcheck.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/storage.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/gradcheck.h"
+#include "../../core/ops.h"
+#include "../../core/storage.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

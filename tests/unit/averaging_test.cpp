@@ -5,13 +5,13 @@
 #include <cmath>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/optim/averaging.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../../layers/layers.h"
+#include "../../optim/averaging.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

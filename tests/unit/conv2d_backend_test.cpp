@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/device.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -1,9 +1,9 @@
 // Device names, parsing, and what a build says about CUDA.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/device.h"
-#include "tamegrad/core/error.h"
+#include "../../core/context.h"
+#include "../../core/device.h"
+#include "../../foundation/error.h"
 
 namespace tg {
 namespace {

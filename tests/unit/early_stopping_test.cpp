@@ -5,11 +5,11 @@
 #include <cmath>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/layers/layers.h"
-#include "tamegrad/optim/early_stopping.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../layers/layers.h"
+#include "../../optim/early_stopping.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -3,10 +3,10 @@
 // mismatch), and leaves nothing half-done.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -1,8 +1,8 @@
 // Factory functions on the CPU: shapes, dtypes and values.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -6,9 +6,9 @@
 #include <climits>
 #include <string>
 
-#include "tamegrad/kernels/conv2d.h"
-#include "tamegrad/kernels/gemm.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../kernels/conv2d.h"
+#include "../../kernels/matmul.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -4,12 +4,12 @@
 // README) compiles and trains.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/generator.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../../optim/optim.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "tamegrad/optim/monitor.h"
-#include "tamegrad/optim/telemetry.h"
-#include "tamegrad/tests/support/parity.h"
-#include "tamegrad/tests/support/telemetry_case.h"
+#include "../../optim/monitor.h"
+#include "../../optim/telemetry.h"
+#include "../support/parity.h"
+#include "../support/telemetry_case.h"
 
 namespace tg {
 namespace {

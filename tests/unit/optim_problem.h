@@ -9,9 +9,9 @@
 #include <functional>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/optim.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../optim/optim.h"
 
 namespace tg {
 

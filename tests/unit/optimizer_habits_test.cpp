@@ -1,7 +1,7 @@
 // The optimizer keeps its parameters under PyTorch's habits, on the CPU: Module::zero_grad
 // (and gradients set to none) followed, Module::to and a second optimizer refused by name
 // (tests/support/optimizer_habits.h; the CUDA twin is tests/cuda/optimizer_habits_cuda_test.cpp).
-#include "tamegrad/tests/support/optimizer_habits.h"
+#include "../support/optimizer_habits.h"
 
 namespace tg {
 namespace {

@@ -7,10 +7,10 @@
 #include <cmath>
 #include <memory>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/tests/reference/optim_reference.h"
-#include "tamegrad/tests/support/parity.h"
-#include "tamegrad/tests/unit/optim_problem.h"
+#include "../../core/autograd.h"
+#include "../reference/optim_reference.h"
+#include "../support/parity.h"
+#include "optim_problem.h"
 
 namespace tg {
 namespace {
@@ -51,17 +51,17 @@ TEST(OptimizerGroups, EachGroupKeepsItsOwnRateAndDecay) {
   expect_same_trajectory(opt, problem, two_groups(ref_a, ref_b));
 }
 
-TEST(OptimizerGroups, SgdGroupsWithMomentumInOneOnly) {
+TEST(OptimizerGroups, SGDGroupsWithMomentumInOneOnly) {
   Problem problem;
-  optim::SgdParams heavy;
+  optim::SGDParams heavy;
   heavy.lr = 0.05;
   heavy.momentum = 0.9;
   heavy.regularization.l2_penalty = 0.01;
-  optim::SgdParams plain;
+  optim::SGDParams plain;
   plain.lr = 0.02;
   optim::SGD opt({{{problem.b}, plain}, {{problem.a}, heavy}});
-  reference::SgdRef ref_a{0.05, 0.9, 0, false, {0.01, 0, 0}};
-  reference::SgdRef ref_b{0.02};
+  reference::SGDRef ref_a{0.05, 0.9, 0, false, {0.01, 0, 0}};
+  reference::SGDRef ref_b{0.02};
   expect_same_trajectory(opt, problem, two_groups(ref_a, ref_b));
   const NamedTensors state = opt.state_dict();
   // Parameters are numbered in the order given: b is 0 (no state), a is 1.
@@ -79,14 +79,14 @@ std::vector<std::function<std::unique_ptr<optim::Optimizer>(Problem&)>> every_op
         return std::make_unique<optim::Adam>(std::vector<Tensor>{p.a, p.b}, h);
       },
       [](Problem& p) {
-        optim::SgdParams h;
+        optim::SGDParams h;
         h.lr = 0.05;
         h.momentum = 0.9;
         h.dampening = 0.5;
         return std::make_unique<optim::SGD>(std::vector<Tensor>{p.a, p.b}, h);
       },
       [](Problem& p) {
-        optim::RmspropParams h;
+        optim::RMSpropParams h;
         h.centered = true;
         h.momentum = 0.5;
         return std::make_unique<optim::RMSprop>(std::vector<Tensor>{p.a, p.b}, h);
@@ -250,7 +250,7 @@ TEST(OptimizerState, ASkippedStepIsExactlyAsIfItNeverHappened) {
 
 TEST(OptimizerStats, StayOnTheDeviceUntilRead) {
   Problem problem;
-  optim::SGD opt({problem.a, problem.b}, optim::SgdParams{});
+  optim::SGD opt({problem.a, problem.b}, optim::SGDParams{});
   opt.zero_grad();
   problem.loss().backward();
   // Nothing asked for: nothing measured.
@@ -282,7 +282,7 @@ TEST(OptimizerStats, StayOnTheDeviceUntilRead) {
 
 TEST(OptimizerGroups, SchedulesScaleEachGroupFromItsOwnBase) {
   Problem problem;
-  optim::SgdParams fast, slow;
+  optim::SGDParams fast, slow;
   fast.lr = 0.1;
   slow.lr = 0.01;
   optim::SGD opt({{{problem.a}, fast}, {{problem.b}, slow}});

@@ -4,13 +4,13 @@
 
 #include <memory>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/reference/optim_reference.h"
-#include "tamegrad/tests/support/parity.h"
-#include "tamegrad/tests/unit/optim_problem.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../optim/optim.h"
+#include "../reference/optim_reference.h"
+#include "../support/parity.h"
+#include "optim_problem.h"
 
 namespace tg {
 namespace {
@@ -21,7 +21,7 @@ struct Options {
 const Options kPenalties[] = {
     {0, 0, 0}, {0.01, 0, 0}, {0, 0.02, 0}, {0, 0, 0.05}, {0.01, 0.02, 0.05}};
 
-TEST(Optimizer, SgdMatchesReference) {
+TEST(Optimizer, SGDMatchesReference) {
   for (const Options& o : kPenalties) {
     for (auto [momentum, dampening, nesterov] :
          {std::tuple{0.0, 0.0, false}, std::tuple{0.9, 0.0, false}, std::tuple{0.9, 0.1, false},
@@ -30,14 +30,14 @@ TEST(Optimizer, SgdMatchesReference) {
                    << "momentum " << momentum << " dampening " << dampening << " nesterov "
                    << nesterov << " penalties " << o.l2 << "/" << o.l1 << "/" << o.decoupled);
       Problem problem;
-      optim::SgdParams h;
+      optim::SGDParams h;
       h.lr = 0.05;
       h.momentum = momentum;
       h.dampening = dampening;
       h.nesterov = nesterov;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::SGD opt({problem.a, problem.b}, h);
-      reference::SgdRef ref{h.lr,
+      reference::SGDRef ref{h.lr,
                             h.momentum,
                             h.dampening,
                             nesterov,
@@ -69,18 +69,18 @@ TEST(Optimizer, AdagradMatchesReference) {
   }
 }
 
-TEST(Optimizer, RmspropMatchesReference) {
+TEST(Optimizer, RMSpropMatchesReference) {
   for (const Options& o : kPenalties) {
     for (auto [centered, momentum] : {std::pair{false, 0.0}, std::pair{true, 0.0},
                                       std::pair{false, 0.9}, std::pair{true, 0.5}}) {
       Problem problem;
-      optim::RmspropParams h;
+      optim::RMSpropParams h;
       h.lr = 0.01;
       h.centered = centered;
       h.momentum = momentum;
       h.regularization = regularization(o.l2, o.l1, o.decoupled);
       optim::RMSprop opt({problem.a, problem.b}, h);
-      reference::RmspropRef ref{h.lr,
+      reference::RMSpropRef ref{h.lr,
                                 h.alpha,
                                 h.eps,
                                 h.momentum,
@@ -149,7 +149,7 @@ TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
   Tensor b = randn({5}, DType::Float64).requires_grad_();
   Tensor c = randn({2, 2}).requires_grad_();  // float32: a second group
   const std::vector<double> a_before = {a.select(0, 1).select(0, 2).item<double>()};
-  optim::SGD opt({a, b, c}, optim::SgdParams{});
+  optim::SGD opt({a, b, c}, optim::SGDParams{});
   ASSERT_EQ(opt.flat_groups().size(), 2u);
   const optim::FlatGroup& g64 =
       opt.flat_groups()[0].dtype == DType::Float64 ? opt.flat_groups()[0] : opt.flat_groups()[1];
@@ -167,10 +167,10 @@ TEST(Optimizer, ParametersBecomeViewsOfOneFlatBufferPerGroup) {
 
 TEST(Optimizer, BadConstructionIsRefused) {
   Tensor a = randn({3}).requires_grad_();
-  EXPECT_THROW(optim::SGD({}, optim::SgdParams{}), Error);
-  EXPECT_THROW(optim::SGD({a, a}, optim::SgdParams{}), Error);
-  EXPECT_THROW(optim::SGD({randn({3})}, optim::SgdParams{}), Error);  // needs requires_grad
-  optim::SgdParams nesterov;
+  EXPECT_THROW(optim::SGD({}, optim::SGDParams{}), Error);
+  EXPECT_THROW(optim::SGD({a, a}, optim::SGDParams{}), Error);
+  EXPECT_THROW(optim::SGD({randn({3})}, optim::SGDParams{}), Error);  // needs requires_grad
+  optim::SGDParams nesterov;
   nesterov.nesterov = true;
   EXPECT_THROW(optim::SGD({randn({3}).requires_grad_()}, nesterov), Error);
   optim::AdamParams bad;
@@ -180,10 +180,10 @@ TEST(Optimizer, BadConstructionIsRefused) {
 
 TEST(Optimizer, LearningRateCanChangeBetweenSteps) {
   Problem problem;
-  optim::SgdParams h;
+  optim::SGDParams h;
   h.lr = 0.1;
   optim::SGD opt({problem.a, problem.b}, h);
-  reference::SgdRef ref{0.1};
+  reference::SGDRef ref{0.1};
   int t = 0;
   expect_same_trajectory(
       opt, problem,

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "tamegrad/tests/support/parity.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

@@ -2,7 +2,7 @@
 // (kat_vectors, "philox4x32 10"), and the counter layout of Note [random streams].
 #include <gtest/gtest.h>
 
-#include "tamegrad/kernels/philox.h"
+#include "../../kernels/philox.h"
 
 namespace tg::kernels {
 namespace {

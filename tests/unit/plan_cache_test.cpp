@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "tamegrad/kernels/plan_cache.h"
+#include "../../kernels/plan_cache.h"
 
 namespace tg::kernels {
 namespace {

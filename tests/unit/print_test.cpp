@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "tamegrad/core/factory.h"
+#include "../../core/factory.h"
 
 namespace tg {
 namespace {

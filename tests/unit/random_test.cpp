@@ -4,10 +4,10 @@
 
 #include <cmath>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/kernels/random.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/context.h"
+#include "../../core/factory.h"
+#include "../../kernels/random.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

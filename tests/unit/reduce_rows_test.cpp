@@ -9,9 +9,9 @@
 #include <limits>
 #include <vector>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/kernels/reduce.h"
+#include "../../core/factory.h"
+#include "../../core/ops/reduce.h"
+#include "../../kernels/reduce.h"
 
 namespace tg::kernels {
 namespace {

@@ -13,9 +13,9 @@
 #include <cstdio>
 #include <string>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/safetensors.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <string>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/safetensors.h"
-#include "tamegrad/core/safetensors_hook.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../../core/safetensors.h"
+#include "../../core/safetensors_hook.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/ops/op_support.h"
+#include "../../core/context.h"
+#include "../../core/ops/op_support.h"
 
 namespace tg {
 namespace {

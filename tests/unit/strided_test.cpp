@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/kernels/copy.h"
-#include "tamegrad/kernels/elementwise.h"
-#include "tamegrad/kernels/strided.h"
+#include "../../kernels/copy.h"
+#include "../../kernels/elementwise.h"
+#include "../../kernels/strided.h"
 
 namespace tg::kernels {
 namespace {

@@ -8,16 +8,16 @@
 #include <memory>
 #include <vector>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/core/ops/param_stats.h"
-#include "tamegrad/core/readback.h"
-#include "tamegrad/kernels/param_stats.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/optim/telemetry.h"
-#include "tamegrad/tests/support/parity.h"
-#include "tamegrad/tests/support/telemetry_case.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../core/ops/param_stats.h"
+#include "../../core/readback.h"
+#include "../../kernels/param_stats.h"
+#include "../../optim/optim.h"
+#include "../../optim/telemetry.h"
+#include "../support/parity.h"
+#include "../support/telemetry_case.h"
 
 namespace tg {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

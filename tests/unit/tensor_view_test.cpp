@@ -1,8 +1,8 @@
 // Views share storage and change only shape, strides and offset.
 #include <gtest/gtest.h>
 
-#include "tamegrad/core/factory.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/factory.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {

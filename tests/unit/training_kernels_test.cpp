@@ -5,14 +5,14 @@
 #include <cmath>
 #include <cstring>
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
-#include "tamegrad/kernels/dropout.h"
-#include "tamegrad/layers/batchnorm.h"
-#include "tamegrad/optim/optim.h"
-#include "tamegrad/tests/reference/optim_reference.h"
-#include "tamegrad/tests/support/parity.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../kernels/dropout.h"
+#include "../../layers/batch_norm.h"
+#include "../../optim/optim.h"
+#include "../reference/optim_reference.h"
+#include "../support/parity.h"
 
 namespace tg {
 namespace {
@@ -147,7 +147,7 @@ void skip_first_step(optim::Optimizer& opt, Tensor& p) {
 TEST(Clipping, SkippedStepIsNotCounted) {
   {
     Tensor p = zeros({1}, DType::Float64).requires_grad_();
-    optim::SgdParams h;
+    optim::SGDParams h;
     h.lr = 1;
     h.momentum = 0.9;
     h.dampening = 0.5;
@@ -182,7 +182,7 @@ TEST(Clipping, ClipGradValueClampsInPlace) {
   EXPECT_TRUE(
       testing::tensors_bitwise_equal(g, from_vector(std::vector<float>{-1, -0.5, 0, 0.5, 1})));
   EXPECT_THROW(clip_grad_value_({g}, -1.0), Error);
-  EXPECT_THROW(optim::SGD({g.requires_grad_()}, optim::SgdParams{}).clip_grad_norm(0.0), Error);
+  EXPECT_THROW(optim::SGD({g.requires_grad_()}, optim::SGDParams{}).clip_grad_norm(0.0), Error);
 }
 
 TEST(Dropout, KeepRateWithinSixSigma) {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tamegrad/config.h"
+#include "config.h"
 
 TG_API_BEGIN
 

@@ -1,7 +1,7 @@
-// CPU launcher of the matrix product (kernels/gemm.h): oneDNN's sgemm for float32 when the
+// CPU launcher of the matrix product (kernels/matmul.h): oneDNN's sgemm for float32 when the
 // build has it, OpenBLAS's CBLAS otherwise and for float64; one call per batch entry (each
 // library threads a call itself, with OpenMP).
-#include "tamegrad/kernels/gemm.h"
+#include "../matmul.h"
 
 #include <omp.h>
 

@@ -1,11 +1,11 @@
-// CUDA launcher of the matrix product (kernels/gemm.h); the CPU twin is kernels/cpu/gemm.cpp.
+// CUDA launcher of the matrix product (kernels/matmul.h); the CPU twin is kernels/cpu/matmul.cpp.
 // cuBLAS is column-major: a row-major matrix read column-major is its transpose, so
 // C = op(A)·op(B) (row-major) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (column-major), i.e. with
 // the operands swapped and the same transpose flags.
 #include <algorithm>
 
-#include "tamegrad/kernels/cuda/launch.h"
-#include "tamegrad/kernels/gemm.h"
+#include "../matmul.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -11,7 +11,7 @@
 // reductions are split into (channel, chunk) partials merged in a fixed order, so results
 // are deterministic and a small C still spreads over every SM.
 //
-// Front-end: core/ops/batchnorm.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
+// Front-end: core/ops/batch_norm.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
 //   tests/cuda/op_parity_test.cpp)
 #pragma once
@@ -19,7 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

@@ -1,10 +1,10 @@
 // The optimizers' hyperparameters: plain structs of doubles with PyTorch's defaults, shared
-// by the optimizers (optim/), the update front-ends (core/ops/update.h) and the fused
-// kernels (kernels/<optimizer>.h), which include this header as they include dtype.h.
+// by the optimizers (optim/), the update front-ends (core/ops/<optimizer>.h) and the fused
+// kernels (kernels/<optimizer>.h): foundation, so that no floor includes a higher one.
 // Doubles, not floats: float fields made float64 parameter groups drift from PyTorch.
 #pragma once
 
-#include "tamegrad/config.h"
+#include "config.h"
 
 namespace tg::optim {
 
@@ -39,7 +39,7 @@ struct AdamWParams {
   double l1_penalty = 0;       // coupled L1, as in the other optimizers
 };
 
-struct SgdParams {
+struct SGDParams {
   double lr = 1e-2;
   double momentum = 0;
   double dampening = 0;
@@ -55,7 +55,7 @@ struct AdagradParams {
   Regularization regularization{};
 };
 
-struct RmspropParams {
+struct RMSpropParams {
   double lr = 1e-2;
   double alpha = 0.99;
   double eps = 1e-8;
@@ -82,7 +82,7 @@ void for_each_field(AdamParams& h, F&& f) {
   for_each_field(h.regularization, f);
 }
 template <typename F>
-void for_each_field(SgdParams& h, F&& f) {
+void for_each_field(SGDParams& h, F&& f) {
   f("lr", h.lr);
   f("momentum", h.momentum);
   f("dampening", h.dampening);
@@ -98,7 +98,7 @@ void for_each_field(AdagradParams& h, F&& f) {
   for_each_field(h.regularization, f);
 }
 template <typename F>
-void for_each_field(RmspropParams& h, F&& f) {
+void for_each_field(RMSpropParams& h, F&& f) {
   f("lr", h.lr);
   f("alpha", h.alpha);
   f("eps", h.eps);

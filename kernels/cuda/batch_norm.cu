@@ -1,5 +1,5 @@
-// CUDA launchers of batch normalisation (kernels/batchnorm.h); the CPU twin is
-// kernels/cpu/batchnorm.cpp.
+// CUDA launchers of batch normalisation (kernels/batch_norm.h); the CPU twin is
+// kernels/cpu/batch_norm.cpp.
 //   statistics: grid (chunks, C); each block summarises one chunk of one channel
 //               (Welford per thread, Chan merges in a fixed tree) into a partial; then one
 //               thread per channel merges that channel's partials in chunk order.
@@ -9,8 +9,8 @@
 // Index math runs in 32-bit unsigned integers (template parameter I) whenever the tensor
 // has fewer than 2^31 elements: a 64-bit division is a long software routine on the GPU,
 // and the per-element channel lookups were the passes' bottleneck.
-#include "tamegrad/kernels/batchnorm.h"
-#include "tamegrad/kernels/cuda/launch.h"
+#include "../batch_norm.h"
+#include "launch.h"
 
 namespace tg::kernels::cuda {
 

@@ -1,5 +1,5 @@
 // Formatting helpers for error messages.
-#include "tamegrad/core/error.h"
+#include "error.h"
 
 namespace tg {
 

@@ -2,8 +2,8 @@
 // broadcast), and linear = x·Wᵀ + b.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 
@@ -11,7 +11,7 @@ namespace tg {
 
 // (m, k)·(k, n) → (m, n); (k)·(k) → (); (k)·(..., k, n) → (..., n); (..., m, k)·(k) → (..., m);
 // (..., m, k)·(..., k, n) → (broadcast(...), m, n), e.g. (1, m, k)·(3, k, n) → (3, m, n)
-// (Note [matmul rules] in core/ops/linalg.cpp). float32 products use TF32 on the GPU only
+// (Note [matmul rules] in core/ops/matmul.cpp). float32 products use TF32 on the GPU only
 // when context(device).allow_tf32().
 Tensor matmul(const Tensor& a, const Tensor& b);
 

@@ -2,8 +2,8 @@
 // buffers and the training flag).
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/core/tensor.h"
+#include "../../foundation/config.h"
+#include "../tensor.h"
 
 TG_API_BEGIN
 

@@ -1,6 +1,6 @@
-#include "tamegrad/layers/pooling.h"
+#include "pool.h"
 
-#include "tamegrad/core/ops.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 

@@ -1,12 +1,12 @@
 // Front-ends of matmul and linear. Strided operands that are row-major or transposed
 // matrices go to BLAS as they are (with a transpose flag); others are made contiguous.
-#include "tamegrad/core/ops/linalg.h"
+#include "matmul.h"
 
-#include "tamegrad/core/context.h"
-#include "tamegrad/core/ops/elementwise.h"
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/core/ops/reduce.h"
-#include "tamegrad/kernels/gemm.h"
+#include "../../kernels/matmul.h"
+#include "../context.h"
+#include "elementwise.h"
+#include "op_support.h"
+#include "reduce.h"
 
 namespace tg {
 

@@ -3,8 +3,8 @@
 // PyTorch's defaults and argument order. The stride defaults to the kernel size.
 #pragma once
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,10 +1,10 @@
-// Front-end of batch_norm (kernels/batchnorm.h): checks, running statistics, autograd.
-#include "tamegrad/core/ops/batchnorm.h"
+// Front-end of batch_norm (kernels/batch_norm.h): checks, running statistics, autograd.
+#include "batch_norm.h"
 
 #include <array>
 
-#include "tamegrad/core/ops/op_support.h"
-#include "tamegrad/kernels/batchnorm.h"
+#include "../../kernels/batch_norm.h"
+#include "op_support.h"
 
 namespace tg {
 

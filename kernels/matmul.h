@@ -4,7 +4,7 @@
 // A batch stride of 0 reuses one matrix for every batch entry. oneDNN (float32) and
 // OpenBLAS (float64) on the CPU, cuBLAS on the GPU (TF32 tensor cores only when allowed).
 //
-// Front-end: core/ops/linalg.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
+// Front-end: core/ops/matmul.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
 //   tests/cuda/op_parity_test.cpp), tests/golden/golden_test.cpp,
 //   tests/unit/kernel_args_test.cpp
@@ -15,7 +15,7 @@
 #include <string>
 #include <utility>
 
-#include "tamegrad/kernels/common.h"
+#include "common.h"
 
 namespace tg::kernels {
 

@@ -1,9 +1,9 @@
-// CPU launchers of batch normalisation (kernels/batchnorm.h): OpenMP over channels, each
+// CPU launchers of batch normalisation (kernels/batch_norm.h): OpenMP over channels, each
 // channel's statistics in double (two passes: mean, then squared deviations). A channel is
 // walked as N contiguous runs of HW elements, its sums in interleaved lanes (channel_sum).
 #include <cmath>
 
-#include "tamegrad/kernels/batchnorm.h"
+#include "../batch_norm.h"
 
 namespace tg::kernels::cpu {
 

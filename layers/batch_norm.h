@@ -8,8 +8,8 @@
 
 #include <functional>
 
-#include "tamegrad/config.h"
-#include "tamegrad/layers/module.h"
+#include "../foundation/config.h"
+#include "module.h"
 
 TG_API_BEGIN
 

@@ -1,8 +1,8 @@
-#include "tamegrad/layers/batchnorm.h"
+#include "batch_norm.h"
 
-#include "tamegrad/core/autograd.h"
-#include "tamegrad/core/factory.h"
-#include "tamegrad/core/ops.h"
+#include "../core/autograd.h"
+#include "../core/factory.h"
+#include "../core/ops.h"
 
 namespace tg::layers {
 

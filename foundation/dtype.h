@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <ostream>
 
-#include "tamegrad/config.h"
+#include "config.h"
 
 TG_API_BEGIN
 
