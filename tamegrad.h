@@ -25,3 +25,4 @@
 #include "foundation/version.h"
 #include "layers/layers.h"
 #include "optim/optim.h"
+#include "train/train.h"

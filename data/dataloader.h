@@ -68,6 +68,7 @@ class DataLoader {
 
   int64_t size() const { return count_; }  // examples in the data set (all shards)
   int64_t batches() const;                 // per epoch
+  const LoaderOptions& options() const { return options_; }
   // Images in global batch i over all shards (its size with shard_count 1).
   int64_t global_batch_images(int64_t i) const;
   // Fixes the order of epoch `epoch` and starts preparing its first batch.

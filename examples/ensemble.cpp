@@ -19,14 +19,13 @@
 
 #include "../tamegrad.h"
 #include "common/flags.h"
-#include "common/progress.h"
 #include "mnist_recipe.h"
 
 namespace {
 
 using namespace tg;
-using tg::examples::Evaluation;
 using tg::examples::Flags;
+using tg::examples::Result;
 
 struct Options {
   Flags recipe;  // model, epochs, data, limit, seed, threads, device (Adam, lr 1e-3, batch 128)
@@ -36,8 +35,8 @@ struct Options {
 };
 
 // The ensemble's test loss and accuracy: the mean of the members' softmax outputs.
-Evaluation evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>& models,
-                             data::DataLoader& loader) {
+Result evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>& models,
+                         data::DataLoader& loader) {
   std::vector<layers::Module*> members;
   for (const auto& m : models) {
     m->eval();
@@ -63,17 +62,14 @@ Evaluation evaluate_ensemble(const std::vector<std::shared_ptr<layers::Module>>&
 
 // A fresh model holding `average`'s weights (and `source`'s buffers), with its BatchNorm
 // statistics recomputed on up to 50 training batches.
-Evaluation evaluate_average(const Flags& f, const Device& device, const layers::Module& source,
-                            const optim::AveragedWeights& average, data::DataLoader& train,
-                            data::DataLoader& test) {
+Result evaluate_average(const Flags& f, const Device& device, const layers::Module& source,
+                        const optim::AveragedWeights& average, data::DataLoader& train_loader,
+                        data::DataLoader& test) {
   std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
   model->to(device);
-  model->load_state_dict(source.state_dict());
-  average.copy_to(model->named_parameters());
-  train.start_epoch(0);
-  const int64_t batches = std::min<int64_t>(train.batches(), 50);
-  layers::update_batch_norm(*model, batches, [&](int64_t b) { return train.batch(b).x; });
-  return tg::examples::evaluate(*model, test);
+  train::WeightAveraging::apply(average, source, *model, train_loader);
+  const train::ClassificationMetrics m = train::evaluate(*model, test);
+  return {m.loss(), m.accuracy()};
 }
 
 int run(const Options& o) {
@@ -82,7 +78,6 @@ int run(const Options& o) {
   if (f.threads > 0) omp_set_num_threads(f.threads);
   std::vector<std::shared_ptr<layers::Module>> models;
   std::vector<double> accuracies;
-  std::unique_ptr<optim::AveragedWeights> ema, swa;
   std::shared_ptr<data::DataLoader> test_loader;
   std::string dataset;
   for (int k = 0; k < o.members; ++k) {
@@ -94,29 +89,28 @@ int run(const Options& o) {
     std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
     model->to(device);
     std::unique_ptr<optim::Optimizer> opt = tg::examples::make_optimizer(f, model->parameters());
-    if (k == 0) {
-      ema = std::make_unique<optim::AveragedWeights>(
-          optim::AveragedWeights::ema(model->named_parameters(), o.ema_decay));
-      swa = std::make_unique<optim::AveragedWeights>(
-          optim::AveragedWeights::swa(model->named_parameters()));
-    }
-    data::DataLoader& train = *loaders.train;
-    for (int epoch = 1; epoch <= f.epochs; ++epoch) {
-      tg::examples::train_epoch(*model, *opt, train, epoch, [&] {
-        if (k == 0) ema->update();
-      });
-      if (k == 0 && epoch >= o.swa_from) swa->update();
-    }
-    const Evaluation e = tg::examples::evaluate(*model, *test_loader);
+    // The first member also keeps its EMA (every step) and SWA (epoch ends from --swa-from).
+    train::TrainerOptions options;
+    options.epochs = f.epochs;
+    train::Trainer trainer(*model, *opt, train::cross_entropy_loss(), options);
+    auto averages =
+        std::make_shared<train::WeightAveraging>(train::AveragingOptions{o.ema_decay, o.swa_from});
+    if (k == 0) trainer.add(averages);
+    data::DataLoader& train_loader = *loaders.train;
+    trainer.fit(train_loader);
+    const train::ClassificationMetrics m = trainer.evaluate(*test_loader);
+    const Result e{m.loss(), m.accuracy()};
     std::printf("member %d (seed %llu): test accuracy %.4f, test loss %.4f\n", k + 1,
                 static_cast<unsigned long long>(seed), e.accuracy, e.loss);
     accuracies.push_back(e.accuracy);
     if (k == 0) {
-      const Evaluation ema_eval = evaluate_average(f, device, *model, *ema, train, *test_loader);
-      const Evaluation swa_eval = evaluate_average(f, device, *model, *swa, train, *test_loader);
+      const Result ema_eval =
+          evaluate_average(f, device, *model, *averages->ema(), train_loader, *test_loader);
+      const Result swa_eval =
+          evaluate_average(f, device, *model, *averages->swa(), train_loader, *test_loader);
       std::printf("member 1 EMA (decay %g): test accuracy %.4f\n", o.ema_decay, ema_eval.accuracy);
       std::printf("member 1 SWA (%lld epoch ends): test accuracy %.4f\n",
-                  static_cast<long long>(swa->updates()), swa_eval.accuracy);
+                  static_cast<long long>(averages->swa()->updates()), swa_eval.accuracy);
       accuracies.push_back(ema_eval.accuracy);
       accuracies.push_back(swa_eval.accuracy);
     }
@@ -127,22 +121,22 @@ int run(const Options& o) {
   for (int k = 0; k < o.members; ++k) {
     const double a = accuracies[k == 0 ? 0 : k + 2];
     mean_member += a / o.members;
-    member_list += (k ? ", " : "") + tg::examples::json_number(a);
+    member_list += (k ? ", " : "") + train::json_number(a);
   }
-  const Evaluation together = evaluate_ensemble(models, *test_loader);
+  const Result together = evaluate_ensemble(models, *test_loader);
   std::printf("mean member: %.4f; averaged predictions of %d: %.4f (test loss %.4f)\n", mean_member,
               o.members, together.accuracy, together.loss);
-  std::printf("%s\n", tg::examples::json_object(
-                          {{"members", "[" + member_list + "]"},
-                           {"mean_member_accuracy", tg::examples::json_number(mean_member)},
-                           {"ensemble_accuracy", tg::examples::json_number(together.accuracy)},
-                           {"ema_accuracy", tg::examples::json_number(accuracies[1])},
-                           {"swa_accuracy", tg::examples::json_number(accuracies[2])},
-                           {"model", tg::examples::json_string(f.model)},
-                           {"epochs", std::to_string(f.epochs)},
-                           {"dataset", tg::examples::json_string(dataset)},
-                           {"device", tg::examples::json_string(device.str())}})
-                          .c_str());
+  std::printf("%s\n",
+              train::json_object({{"members", "[" + member_list + "]"},
+                                  {"mean_member_accuracy", train::json_number(mean_member)},
+                                  {"ensemble_accuracy", train::json_number(together.accuracy)},
+                                  {"ema_accuracy", train::json_number(accuracies[1])},
+                                  {"swa_accuracy", train::json_number(accuracies[2])},
+                                  {"model", train::json_string(f.model)},
+                                  {"epochs", std::to_string(f.epochs)},
+                                  {"dataset", train::json_string(dataset)},
+                                  {"device", train::json_string(device.str())}})
+                  .c_str());
   return 0;
 }
 

@@ -25,16 +25,14 @@
 
 #include "../tamegrad.h"
 #include "common/flags.h"
-#include "common/gradient_watch.h"
-#include "common/progress.h"
 #include "common/svg_chart.h"
 #include "mnist_recipe.h"
 
 namespace {
 
 using namespace tg;
-using tg::examples::json_number;
-using tg::examples::json_string;
+using train::json_number;
+using train::json_string;
 
 struct Options {
   tg::examples::Flags recipe;  // data, limit, batch, seed, threads, device
@@ -113,8 +111,28 @@ struct RunResult {
   std::string first_alarm = "-";
 };
 
-// One run; the loaders are shared by every run (each starts again at epoch 0, whose order
-// depends on the seed alone, so every run sees the same batches).
+// Each optimizer step's loss (the mean over its batches), read as the steps come, and the
+// end of the run after `steps` steps.
+struct StepLosses : train::Callback {
+  explicit StepLosses(int steps) : steps(steps) {}
+  void after_backward(train::TrainState& state) override {
+    sum += state.loss.item<double>();
+    ++batches;
+  }
+  void after_step(train::TrainState& state) override {
+    losses.push_back(sum / batches);
+    sum = 0;
+    batches = 0;
+    if (state.step >= steps) state.stop_now = true;
+  }
+  int steps;
+  double sum = 0;
+  int batches = 0;
+  std::vector<double> losses;
+};
+
+// One run of the Trainer; the loaders are shared by every run (each starts again at epoch 1,
+// whose order depends on the seed alone, so every run sees the same batches).
 RunResult train_one(const Options& o, const std::string& remedy, const Device& device,
                     tg::examples::MnistLoaders& loaders, std::ofstream& jsonl) {
   manual_seed(o.recipe.seed);
@@ -124,36 +142,24 @@ RunResult train_one(const Options& o, const std::string& remedy, const Device& d
   hyper.lr = remedy == "lower_lr" ? o.lr / 10 : o.lr;
   hyper.momentum = o.momentum;
   optim::SGD opt(net->parameters(), hyper);
-  optim::MonitorOptions monitor;  // non-finite stops the run; the rest is logged
-  tg::examples::GradientWatch watch("grad_explosion", opt, net->named_parameters(), monitor);
-  watch.keep_records(true);
+  train::TrainerOptions options;
+  options.accumulate = remedy == "accumulate" ? o.accumulate : 1;
+  options.clip_norm = remedy == "clip" ? o.clip : 0;
+  options.epochs = 1 + static_cast<int>(o.steps * options.accumulate / loaders.train->batches());
+  train::Trainer trainer(*net, opt, train::cross_entropy_loss(), options);
+  // Non-finite stops the run; the rest is logged.
+  auto watch = std::make_shared<train::GradientMonitor>("grad_explosion", optim::MonitorOptions{},
+                                                        /*keep_records=*/true);
+  auto steps = std::make_shared<StepLosses>(o.steps);
+  trainer.add(watch).add(steps);
+  trainer.fit(*loaders.train);
+  watch->drain();
 
   RunResult r;
   r.remedy = remedy;
-  const int k = remedy == "accumulate" ? o.accumulate : 1;
-  data::DataLoader& loader = *loaders.train;
-  int64_t batch_index = 0, epoch = 0;
-  auto next_batch = [&] {
-    if (batch_index % loader.batches() == 0) loader.start_epoch(epoch++);
-    return loader.batch(batch_index++ % loader.batches());
-  };
-  for (int step = 0; step < o.steps && !watch.stop_requested(); ++step) {
-    opt.zero_grad();
-    double loss_sum = 0;
-    for (int i = 0; i < k; ++i) {
-      const data::Batch batch = next_batch();
-      const Tensor loss = cross_entropy((*net)(batch.x), batch.y);
-      (k == 1 ? loss : mul(loss, 1.0 / k)).backward();
-      loss_sum += loss.item<double>();
-    }
-    if (remedy == "clip") opt.clip_grad_norm(o.clip);
-    opt.step();
-    watch.after_step(step);
-    watch.drain();  // every step: the curves and the stop come in step order on any device
-    r.loss.push_back(loss_sum / k);
-    r.steps = step + 1;
-  }
-  for (const optim::GradientStats& s : watch.records()) {
+  r.loss = steps->losses;
+  r.steps = static_cast<int>(r.loss.size());
+  for (const optim::GradientStats& s : watch->records()) {
     std::vector<double> norms;
     r.layers.clear();
     for (const optim::TensorStats& t : s.tensors) {
@@ -164,26 +170,26 @@ RunResult train_one(const Options& o, const std::string& remedy, const Device& d
     r.grad_norm.push_back(s.grad_norm);
     r.layer_norms.push_back(norms);
   }
-  for (size_t step = 0; step < r.loss.size(); ++step) {
+  for (size_t step = 0; step < std::min(r.loss.size(), r.layer_norms.size()); ++step) {
     std::string layers = "[";
     for (size_t l = 0; l < r.layer_norms[step].size(); ++l)
       layers += (l ? ", " : "") + json_number(r.layer_norms[step][l]);
-    jsonl << tg::examples::json_object({{"remedy", json_string(remedy)},
-                                        {"step", std::to_string(step)},
-                                        {"loss", json_number(r.loss[step])},
-                                        {"grad_norm", json_number(r.grad_norm[step])},
-                                        {"layer_grad_norms", layers + "]"}})
+    jsonl << train::json_object({{"remedy", json_string(remedy)},
+                                 {"step", std::to_string(step)},
+                                 {"loss", json_number(r.loss[step])},
+                                 {"grad_norm", json_number(r.grad_norm[step])},
+                                 {"layer_grad_norms", layers + "]"}})
           << "\n";
   }
   // The final loss: the mean of the last 10 steps' (NaN when the run went non-finite).
   const size_t tail = std::min<size_t>(10, r.loss.size());
   for (size_t i = r.loss.size() - tail; i < r.loss.size(); ++i) r.final_loss += r.loss[i] / tail;
-  if (!watch.alarms().empty()) {
-    const optim::Alarm& a = watch.alarms().front();
+  if (!watch->alarms().empty()) {
+    const optim::Alarm& a = watch->alarms().front();
     r.first_alarm = std::string(optim::alarm_kind_name(a.kind)) + " @" + std::to_string(a.step) +
                     " " + a.tensor;
   }
-  r.accuracy = tg::examples::evaluate(*net, *loaders.test).accuracy;
+  r.accuracy = train::evaluate(*net, *loaders.test).accuracy();
   return r;
 }
 
@@ -284,8 +290,7 @@ int run(const Options& o) {
   std::string summary = "{\"runs\": [";
   for (size_t i = 0; i < results.size(); ++i) {
     const RunResult& r = results[i];
-    summary +=
-        (i ? ", " : "") + tg::examples::json_object({{"remedy", json_string(r.remedy)},
+    summary += (i ? ", " : "") + train::json_object({{"remedy", json_string(r.remedy)},
                                                      {"steps", std::to_string(r.steps)},
                                                      {"final_loss", json_number(r.final_loss)},
                                                      {"test_accuracy", json_number(r.accuracy)},

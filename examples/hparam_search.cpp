@@ -23,7 +23,6 @@
 #include "../data/mnist.h"
 #include "../tamegrad.h"
 #include "common/flags.h"
-#include "common/progress.h"
 #include "mnist_recipe.h"
 
 namespace {
@@ -70,6 +69,20 @@ std::vector<Trial> plan(const Options& o) {
   return trials;
 }
 
+// Keeps a trial's numbers of its best epoch (early stopping's tracker says which it is).
+struct BestEpoch : train::Callback {
+  BestEpoch(Trial& t, const train::EarlyStopping& early) : t(t), early(early) {}
+  void on_epoch_end(train::TrainState& state) override {
+    t.epochs = state.epoch;
+    if (early.tracker().best_epoch() != state.epoch) return;
+    t.val_loss = state.logs.get("val_loss");
+    t.val_accuracy = state.logs.get("val_accuracy");
+    t.best_epoch = state.epoch;
+  }
+  Trial& t;
+  const train::EarlyStopping& early;
+};
+
 // One trial: train with early stopping on the validation loss, keep the best epoch's numbers.
 void run_trial(const Options& o, const Device& device, const data::MnistSplit& train_set,
                const data::MnistSplit& val_set, const data::PixelStats& inputs, Trial& t) {
@@ -84,7 +97,7 @@ void run_trial(const Options& o, const Device& device, const data::MnistSplit& t
   options.seed = f.seed;
   options.device = device;
   options.resident = device.is_cuda();
-  data::DataLoader train(train_set.images, train_set.labels, options);
+  data::DataLoader train_loader(train_set.images, train_set.labels, options);
   options.shuffle = false;
   options.batch_size = 1000;
   data::DataLoader val(val_set.images, val_set.labels, options);
@@ -92,19 +105,14 @@ void run_trial(const Options& o, const Device& device, const data::MnistSplit& t
   std::shared_ptr<layers::Module> model = tg::examples::make_model(f);
   model->to(device);
   std::unique_ptr<optim::Optimizer> opt = tg::examples::make_optimizer(f, model->parameters());
-  optim::EarlyStopping early({o.patience, 0.0, false});
-  for (int epoch = 1; epoch <= f.epochs; ++epoch) {
-    tg::examples::train_epoch(*model, *opt, train, epoch);
-    const tg::examples::Evaluation e = tg::examples::evaluate(*model, val);
-    t.epochs = epoch;
-    const bool stop = early.update(e.loss);
-    if (early.best_epoch() == epoch) {
-      t.val_loss = e.loss;
-      t.val_accuracy = e.accuracy;
-      t.best_epoch = epoch;
-    }
-    if (stop) break;
-  }
+  train::TrainerOptions run;
+  run.epochs = f.epochs;
+  run.validation_name = "val";
+  train::Trainer trainer(*model, *opt, train::cross_entropy_loss(), run);
+  auto early = std::make_shared<train::EarlyStopping>(
+      train::EarlyStoppingOptions{"val_loss", o.patience, 0.0, false, ""});
+  trainer.add(early).add(std::make_shared<BestEpoch>(t, *early));
+  trainer.fit(train_loader, &val);
   if (t.best_epoch == 0) t.val_loss = std::nan("");  // never finite
 }
 
@@ -167,16 +175,15 @@ int run(const Options& o) {
     if (!(out << csv)) throw tg::examples::FlagError("--csv " + o.csv + ": cannot write it");
   }
   const Trial& best = trials.front();
-  using tg::examples::json_number;
-  std::printf("%s\n",
-              tg::examples::json_object({{"best_lr", json_number(best.lr)},
-                                         {"best_weight_decay", json_number(best.weight_decay)},
-                                         {"best_dropout", json_number(best.dropout)},
-                                         {"best_val_loss", json_number(best.val_loss)},
-                                         {"best_val_accuracy", json_number(best.val_accuracy)},
-                                         {"trials", std::to_string(trials.size())},
-                                         {"search", tg::examples::json_string(o.search)}})
-                  .c_str());
+  using train::json_number;
+  std::printf("%s\n", train::json_object({{"best_lr", json_number(best.lr)},
+                                          {"best_weight_decay", json_number(best.weight_decay)},
+                                          {"best_dropout", json_number(best.dropout)},
+                                          {"best_val_loss", json_number(best.val_loss)},
+                                          {"best_val_accuracy", json_number(best.val_accuracy)},
+                                          {"trials", std::to_string(trials.size())},
+                                          {"search", train::json_string(o.search)}})
+                          .c_str());
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "mnist_recipe.h"
 
-#include <CLI/CLI.hpp>
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -92,7 +93,7 @@ Device pick_device(const std::string& spec) {
   return device;
 }
 
-// --schedule: step and plateau act once per epoch, cosine and onecycle once per batch.
+// --schedule: step and plateau act once per epoch, cosine and onecycle once per step.
 std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
                                                  int64_t batches) {
   const int64_t total = static_cast<int64_t>(f.epochs) * batches;
@@ -134,160 +135,6 @@ void initialize(layers::Module& model, const std::string& scheme) {
       layers::init::orthogonal_(p, layers::init::calculate_gain(layers::init::Nonlinearity::ReLU));
     }
   }
-}
-
-int parse_flags(int argc, char** argv, Flags& f) {
-  CLI::App app{"Train an MLP or a CNN on MNIST-format data (Fashion-MNIST by default)."};
-  app.add_option("--model", f.model, "mlp | cnn")
-      ->check(CLI::IsMember({"mlp", "cnn"}))
-      ->capture_default_str();
-  app.add_option("--optimizer", f.optimizer,
-                 "sgd | momentum | nesterov | adagrad | rmsprop | adam | adamw")
-      ->check(CLI::IsMember({"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}))
-      ->capture_default_str();
-  app.add_option("--lr", f.lr,
-                 "learning rate [default: 1e-3 for adam, adamw, rmsprop; 1e-2 for adagrad; "
-                 "0.05 for sgd, momentum, nesterov]")
-      ->check(positive_number());
-  app.add_option("--epochs", f.epochs, "passes over the training set")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--batch", f.batch, "batch size")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--clip-norm", f.clip_norm, "clip the global gradient norm to this [default: off]")
-      ->check(positive_number());
-  app.add_option("--clip-value", f.clip_value,
-                 "clamp every gradient element to [-v, v] (before --clip-norm) [default: off]")
-      ->check(positive_number());
-  app.add_option("--init", f.init,
-                 "default (PyTorch's) | xavier (uniform) | kaiming (normal, fan_in, relu) | "
-                 "orthogonal (gain of relu); biases 0 unless default")
-      ->check(CLI::IsMember({"default", "xavier", "kaiming", "orthogonal"}))
-      ->capture_default_str();
-  app.add_option("--early-stop", f.early_stop,
-                 "stop when the test loss has not improved for this many epochs [default: off]")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--min-delta", f.min_delta,
-                 "an improvement of the test loss must exceed this (with --early-stop)")
-      ->check(non_negative_number())
-      ->capture_default_str();
-  app.add_flag("--restore-best", f.restore_best,
-               "end with the weights of the epoch with the best test loss (evaluated again)");
-  app.add_option("--accumulate", f.accumulate,
-                 "accumulate gradients over this many batches per optimizer step (one step of "
-                 "K x --batch images)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--weight-decay", f.weight_decay,
-                 "decoupled in adamw, coupled L2 elsewhere [default: 0.01 for adamw, else 0]")
-      ->check(non_negative_number());
-  app.add_option("--l1", f.l1, "coupled L1 penalty")
-      ->check(non_negative_number())
-      ->capture_default_str();
-  app.add_option("--l2", f.l2, "coupled L2 penalty")
-      ->check(non_negative_number())
-      ->capture_default_str();
-  app.add_option("--dropout", f.dropout,
-                 "dropout probability in [0, 1) [default: mlp 0.2, cnn 0.5]")
-      ->check(finite_number(0, 1, false, /*hi_open=*/true));
-  app.add_option("--norm-mean", f.norm_mean,
-                 "inputs are (pixel / 255 - mean) / std [default: the data set's, recognised "
-                 "from its training images: Fashion-MNIST 0.2860, MNIST 0.1307, others "
-                 "their measured mean]")
-      ->check(non_negative_number());
-  app.add_option("--norm-std", f.norm_std,
-                 "[default: the data set's: Fashion-MNIST 0.3530, MNIST 0.3081, others their "
-                 "measured std]")
-      ->check(positive_number());
-  app.add_option("--schedule", f.schedule,
-                 "none (constant --lr) | step (x0.1 every epochs/3) | cosine (per batch, from "
-                 "--lr to 0 at the last batch) | onecycle (per batch, peak --lr) | plateau (x0.3 "
-                 "after 1 epoch without test-loss gain)")
-      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle", "plateau"}))
-      ->capture_default_str();
-  app.add_option("--warmup", f.warmup, "epochs of linear warm-up before the cosine schedule")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--metrics", f.metrics, "write one JSON object per epoch to this file")
-      ->check(non_empty());
-  app.add_option("--augment", f.augment,
-                 "training-set augmentation on the training device: crop (random shift by up "
-                 "to 2 pixels, zeros fill in), flip (horizontal, for Fashion-MNIST, not "
-                 "digits), both")
-      ->check(CLI::IsMember({"none", "crop", "flip", "both"}))
-      ->capture_default_str();
-  app.add_flag("--distributed", f.distributed,
-               "data-parallel training over the processes that mpirun started (mpirun -np N "
-               "mnist_train --distributed ...): --batch images per process, gradients summed "
-               "over MPI (CPU) or NCCL (GPU, one per process); rank 0 prints and writes files");
-  app.add_flag("--sync-bn", f.sync_bn,
-               "with --distributed, average the BatchNorm running statistics over the "
-               "processes before each evaluation (they stay local otherwise)");
-  app.add_option("--dist-timeout", f.dist_timeout,
-                 "with --distributed, seconds an MPI collective may wait for the other "
-                 "processes before the run ends with an error")
-      ->check(positive_number())
-      ->capture_default_str();
-  app.add_flag("--monitor", f.monitor,
-               "measure every tensor's gradient, weight and update norms each step and raise "
-               "alarms (non-finite: stops the run; explosion, vanishing, dead units: logged), "
-               "printed on stderr and written to --metrics");
-  app.add_option("--max-grad-norm", f.max_grad_norm,
-                 "with --monitor, an explosion alarm when the global gradient norm exceeds "
-                 "this [default: off]")
-      ->check(positive_number());
-  app.add_option("--tensorboard", f.tensorboard,
-                 "write each epoch's metrics as TensorBoard scalars into this directory")
-      ->check(non_empty());
-  app.add_option("--checkpoint", f.checkpoint,
-                 "after every epoch, save the whole training state to this safetensors file "
-                 "(atomically: an interrupted save keeps the previous one)")
-      ->check(non_empty());
-  app.add_option("--stop-after", f.stop_after,
-                 "stop after this epoch as if interrupted (schedules still span --epochs); "
-                 "with --checkpoint, a later --resume continues the run")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--resume", f.resume,
-                 "continue from a --checkpoint file, with the same flags (a flag that shapes "
-                 "the run and differs from the checkpoint's is refused, naming both values); "
-                 "--epochs counts the epochs already done and may grow only with --schedule "
-                 "none or plateau, whose rates do not depend on it")
-      ->check(non_empty());
-  add_run_flags(app, f, "seed of the model, the shuffling and dropout");
-  // Flags that mean nothing without another are refused rather than ignored.
-  app.get_option("--max-grad-norm")->needs("--monitor");
-  app.get_option("--sync-bn")->needs("--distributed");
-  app.get_option("--dist-timeout")->needs("--distributed");
-  app.get_option("--min-delta")->needs("--early-stop");
-  return parse_command_line(app, argc, argv, "mnist_train");
-}
-
-void add_run_flags(CLI::App& app, Flags& f, const char* seed_help, const char* limit_help) {
-  app.add_option("--data", f.data,
-                 "directory of the IDX files [default: $TG_DATA, else data/mnist when it holds "
-                 "MNIST, else /usr/share/datasets/fashion-mnist]")
-      ->check(non_empty());
-  app.add_option("--limit", f.limit, std::string(limit_help) + " (0: all)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--seed", f.seed, seed_help)->check(unsigned_64())->capture_default_str();
-  app.add_option("--threads", f.threads, "OpenMP threads on the CPU [default: OpenMP's]")
-      ->check(thread_count());
-  app.add_option("--device", f.device, "cpu | cuda | cuda:N | auto (a GPU when present)")
-      ->capture_default_str();
-}
-
-int parse_command_line(CLI::App& app, int argc, char** argv, const char* program) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "%s: %s\n", program, e.what());
-    return 2;
-  }
-  return -1;
 }
 
 MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, int64_t shard_rank,
@@ -344,27 +191,6 @@ MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed, i
   return loaders;
 }
 
-Evaluation evaluate(layers::Module& model, data::DataLoader& loader) {
-  NoGradGuard no_grad;
-  model.eval();
-  loader.start_epoch(0);
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t b = 0; b < loader.batches(); ++b) {
-    const data::Batch batch = loader.batch(b);
-    const Tensor logits = model(batch.x);
-    loss_sum += cross_entropy(logits, batch.y, Reduction::Sum).item<double>();
-    const Tensor predicted = argmax(logits, 1).to(Device::cpu());
-    const Tensor truth = batch.y.to(Device::cpu());
-    const int64_t* p = predicted.data_ptr<int64_t>();
-    const int64_t* t = truth.data_ptr<int64_t>();
-    for (int64_t i = 0; i < truth.numel(); ++i) correct += p[i] == t[i];
-  }
-  model.train();
-  const double n = static_cast<double>(loader.size());
-  return {loss_sum / n, static_cast<double>(correct) / n};
-}
-
 int run_reporting_errors(const char* program, const std::function<int()>& body) {
   try {
     return body();
@@ -382,16 +208,71 @@ std::shared_ptr<layers::Module> make_model(const Flags& f) {
   return mnist_mlp(f.dropout >= 0 ? f.dropout : 0.2);
 }
 
-void train_epoch(layers::Module& model, optim::Optimizer& opt, data::DataLoader& loader, int epoch,
-                 const std::function<void()>& after_step) {
-  loader.start_epoch(epoch);
-  for (int64_t b = 0; b < loader.batches(); ++b) {
-    const data::Batch batch = loader.batch(b);
-    opt.zero_grad();
-    cross_entropy(model(batch.x), batch.y).backward();
-    opt.step();
-    if (after_step) after_step();
+std::shared_ptr<train::LrScheduler> make_scheduler(const Flags& f, optim::Optimizer& opt,
+                                                   int64_t steps_per_epoch) {
+  std::unique_ptr<optim::LrSchedule> schedule = make_schedule(f, opt, steps_per_epoch);
+  if (!schedule) return nullptr;
+  const bool per_step = f.schedule == "cosine" || f.schedule == "onecycle";
+  return std::make_shared<train::LrScheduler>(
+      std::move(schedule),
+      per_step ? train::ScheduleTiming::PerStep : train::ScheduleTiming::PerEpoch,
+      f.schedule == "plateau" ? "test_loss" : "");
+}
+
+Setup make_setup(const Flags& f, const Device& device) {
+  Setup s;
+  manual_seed(f.seed);  // the model's initial values come from the CPU generator
+  s.model = make_model(f);
+  initialize(*s.model, f.init);
+  s.model->to(device);
+  if (!f.init_from.empty()) {
+    train::WeightsOptions options;
+    options.rename = train::parse_rename(f.init_rename.empty() ? "=" : f.init_rename);
+    if (f.init_rename.empty()) options.rename.clear();
+    train::load_weights(*s.model, f.init_from, options);
   }
+  s.opt = make_optimizer(f, s.model->parameters());
+  return s;
+}
+
+train::TrainerOptions trainer_options(const Flags& f) {
+  train::TrainerOptions o;
+  o.epochs = f.epochs;
+  o.accumulate = f.accumulate;
+  o.clip_norm = f.clip_norm;
+  o.clip_value = f.clip_value;
+  o.sync_buffers = f.sync_bn;
+  o.validation_name = "test";
+  return o;
+}
+
+void print_header(const Flags& f, const layers::Module& model, const optim::Optimizer& opt,
+                  const MnistLoaders& loaders, const Device& device) {
+  std::printf(
+      "mnist_train: %s, %s (lr %g), %s on %s: %lld training / %lld test images, %lld "
+      "parameters, %d OpenMP threads\n",
+      f.model.c_str(), opt.name().c_str(), opt.lr(), loaders.dataset.c_str(), device.str().c_str(),
+      static_cast<long long>(loaders.train->size()), static_cast<long long>(loaders.test->size()),
+      static_cast<long long>(model.parameter_count()), omp_get_max_threads());
+  std::printf("mnist_train: inputs (pixel / 255 - %.4f) / %.4f (%s), learning-rate schedule %s\n",
+              loaders.inputs.mean, loaders.inputs.std, loaders.inputs_from.c_str(),
+              f.schedule.c_str());
+  if (device.is_cpu())
+    std::printf("mnist_train: CPU backend: %s\n", cpu_backend_description().c_str());
+  std::fflush(stdout);
+}
+
+int report_evaluation(const Flags& f, layers::Module& model, data::DataLoader& test,
+                      const Device& device) {
+  const train::ClassificationMetrics m = train::evaluate(model, test);
+  std::printf("%s\n", train::json_object({{"test_accuracy", train::json_number(m.accuracy())},
+                                          {"test_loss", train::json_number(m.loss())},
+                                          {"top5_accuracy", train::json_number(m.top_k_accuracy())},
+                                          {"weights", train::json_string(f.init_from)},
+                                          {"model", train::json_string(f.model)},
+                                          {"device", train::json_string(device.str())}})
+                          .c_str());
+  return 0;
 }
 
 }  // namespace tg::examples

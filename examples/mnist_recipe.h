@@ -1,7 +1,8 @@
-// mnist_train's recipe: its flags (Flags, parsed with CLI11, `--help` lists them with
-// their defaults) and what they build: the device, the data loaders, the initialisation,
-// the optimizer and the learning-rate schedule; and the evaluation. The training loop is
-// examples/mnist_train.cpp; examples/ensemble.cpp shares the rest.
+// mnist_train's recipe: its flags (Flags, parsed with CLI11 in mnist_flags.cpp, `--help`
+// lists them with their defaults) and what they build: the device, the data loaders, the
+// model with its initialisation, the optimizer, the learning-rate schedule and the
+// Trainer's options. The training loop is the library's (train/trainer.h); every example
+// program builds on these.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,10 @@ struct Flags {
   double dist_timeout = 300;     // --distributed: seconds a collective may wait
   bool monitor = false;          // gradient telemetry and alarms (optim/monitor.h)
   double max_grad_norm = 0;      // --monitor: explosion alarm above this global norm (0: off)
+  std::string save_model;        // the final weights, a plain state dict
+  std::string init_from;         // weights to start from
+  std::string init_rename;       // from=to,... key prefixes of init_from renamed
+  bool evaluate = false;         // evaluate init_from on the test set only
 };
 
 struct FlagError : std::runtime_error {
@@ -78,20 +83,13 @@ struct MnistLoaders {
 MnistLoaders make_loaders(const Flags& f, const Device& device, uint64_t seed,
                           int64_t shard_rank = 0, int64_t shard_count = 1);
 
-// Test loss (mean cross-entropy) and accuracy of `model` over `loader`, in eval mode (the
-// model is put back in training mode).
-struct Evaluation {
+// A test loss (mean cross-entropy) and accuracy.
+struct Result {
   double loss = 0, accuracy = 0;
 };
-Evaluation evaluate(layers::Module& model, data::DataLoader& loader);
 
 // The --model network (mnist_models.h) with --dropout (or the model's default), on the CPU.
 std::shared_ptr<layers::Module> make_model(const Flags& f);
-
-// One epoch of plain steps (zero_grad, cross-entropy, backward, step) over `loader`,
-// calling after_step() after each step when given.
-void train_epoch(layers::Module& model, optim::Optimizer& opt, data::DataLoader& loader, int epoch,
-                 const std::function<void()>& after_step = nullptr);
 
 // Runs a program's body, mapping what it throws to exit codes as every example does: a
 // FlagError (a bad flag, named in its message) gives 2, any other exception 1, each printed
@@ -119,5 +117,24 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, const std::vect
 // `steps_per_epoch`: optimizer steps in an epoch (batches / --accumulate, rounded up).
 std::unique_ptr<optim::LrSchedule> make_schedule(const Flags& f, optim::Optimizer& opt,
                                                  int64_t steps_per_epoch);
+// The --schedule as a callback stepping at its timing (none: null).
+std::shared_ptr<train::LrScheduler> make_scheduler(const Flags& f, optim::Optimizer& opt,
+                                                   int64_t steps_per_epoch);
+
+// The model (--model, --dropout, seeded by --seed, --init, moved to `device`, --init-from
+// weights) and its optimizer (--optimizer, --lr, decay and penalties).
+struct Setup {
+  std::shared_ptr<layers::Module> model;
+  std::unique_ptr<optim::Optimizer> opt;
+};
+Setup make_setup(const Flags& f, const Device& device);
+// The Trainer's options from the flags (validation logs named "test").
+train::TrainerOptions trainer_options(const Flags& f);
+// mnist_train's first lines: the run, the inputs' normalisation, the CPU backend.
+void print_header(const Flags& f, const layers::Module& model, const optim::Optimizer& opt,
+                  const MnistLoaders& loaders, const Device& device);
+// --evaluate: the --init-from weights' test metrics as the summary line.
+int report_evaluation(const Flags& f, layers::Module& model, data::DataLoader& test,
+                      const Device& device);
 
 }  // namespace tg::examples

@@ -142,16 +142,4 @@ void check_resume_configuration(const std::string& path, const Metadata& saved, 
                     differences);
 }
 
-double metadata_number(const std::string& path, const Metadata& metadata, const std::string& key) {
-  bool found = false;
-  const std::string text = value_of(metadata, key, &found);
-  TG_CHECK(found, path, ": metadata '", key, "' is missing");
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text.c_str(), &end);
-  TG_CHECK(!text.empty() && end == text.c_str() + text.size() && errno != ERANGE, path,
-           ": metadata '", key, "' must be a number, got '", text, "'");
-  return v;
-}
-
 }  // namespace tg::examples

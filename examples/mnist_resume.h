@@ -27,8 +27,4 @@ Metadata run_configuration(const Flags& f, const std::string& dataset,
 void check_resume_configuration(const std::string& path, const Metadata& saved, const Metadata& now,
                                 const std::string& schedule);
 
-// A number from a checkpoint's metadata: throws naming the file and the key when it is
-// missing or not a number (std::stod once said only "stod").
-double metadata_number(const std::string& path, const Metadata& metadata, const std::string& key);
-
 }  // namespace tg::examples

@@ -156,6 +156,18 @@ Tensor Optimizer::clip_grad_norm(double max_norm) {
   return in_parameter_dtype(clip_.norm);
 }
 
+void Optimizer::clip_grad_value(double value) {
+  TG_CHECK(value > 0 && std::isfinite(value), name(),
+           ".clip_grad_value: value must be finite and "
+           "> 0, got ",
+           value);
+  check_members("clip_grad_value", false);
+  NoGradGuard no_grad;
+  std::vector<Tensor> grads;
+  for (const FlatGroup& g : flat_) grads.push_back(g.grads);
+  clip_grad_value_(grads, value);
+}
+
 Tensor Optimizer::grad_norm() {
   check_members("grad_norm", false);
   std::vector<Tensor> grads;

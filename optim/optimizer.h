@@ -91,6 +91,9 @@ class Optimizer {
   Tensor clip_grad_norm(double max_norm);
   // The global gradient norm without clipping.
   Tensor grad_norm();
+  // Clamps every gradient element to [-value, value], in place, one pass per flat buffer
+  // (PyTorch's clip_grad_value_). Before clip_grad_norm when both are used.
+  void clip_grad_value(double value);
   // With `on`, a step without clip_grad_norm measures the global gradient norm for its
   // statistics (one extra reduction); off by default.
   void measure_grad_norm(bool on) { measure_ = on; }

@@ -37,6 +37,12 @@ class LrSchedule {
   virtual ~LrSchedule() = default;
   // Advances one step and sets the optimizer's learning rate.
   virtual void step();
+  // The same for a schedule that reads a metric at each step (ReduceLROnPlateau); the others
+  // ignore it. What a caller that drives any schedule calls (train::LrScheduler).
+  virtual void step_on(double metric) {
+    (void)metric;
+    step();
+  }
   double base_lr(size_t group = 0) const { return base_lrs_.at(group); }
   int64_t steps() const { return step_; }
   virtual ScheduleState state() const { return {step_, {}}; }
@@ -143,6 +149,7 @@ class ReduceLROnPlateau : public LrSchedule {
   // improvement (waits for nothing on the device: the metric is a host value).
   void step(double metric);
   void step() override;  // throws: needs a metric
+  void step_on(double metric) override { step(metric); }
   ScheduleState state() const override;
   void load_state(const ScheduleState& state) override;
 

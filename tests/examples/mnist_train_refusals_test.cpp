@@ -189,7 +189,7 @@ TEST_F(Resume, FromACheckpointThatIsWrongIsRefusedNamingTheEntry) {
        {resume + edited([](NamedTensors& t, Metadata&) {
           replace(t, "progress.epoch", full({}, 4294967296.0, DType::Int64));
         }),
-        "'progress.epoch' is 4294967296, past --epochs 3"},
+        "'progress.epoch' is 4294967296, past the run's 3 epochs"},
        {resume + edited([](NamedTensors& t, Metadata&) {
           replace(t, "model.1.weight", full({512, 784}, std::nan(""), DType::Float32));
         }),

@@ -1,4 +1,4 @@
-// The TensorBoard event writer (examples/common/tensorboard.h): CRC-32C against its
+// The TensorBoard event writer (train/tensorboard.h): CRC-32C against its
 // published check values, and every record of a written file framed and checksummed as
 // TFRecord readers expect. TensorBoard's own reader checks the values (python_interop).
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 #include <sstream>
 #include <string>
 
-#include "../../examples/common/tensorboard.h"
+#include "../../train/tensorboard.h"
 
-namespace tg::examples {
+namespace tg::train {
 namespace {
 
 uint32_t masked(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
@@ -59,4 +59,4 @@ TEST(TensorBoard, EveryRecordIsFramedAndChecksummed) {
 }
 
 }  // namespace
-}  // namespace tg::examples
+}  // namespace tg::train

@@ -1,8 +1,15 @@
+// Training checkpoints (checkpoint.h): writing, reading back with every check, and the
+// ModelCheckpoint callback.
 #include "checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 
-namespace tg::examples {
+#include "../core/context.h"
+#include "../core/factory.h"
+#include "../foundation/version.h"
+
+namespace tg::train {
 
 namespace {
 
@@ -217,4 +224,28 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
   return epoch.item<int64_t>();
 }
 
-}  // namespace tg::examples
+ModelCheckpoint::ModelCheckpoint(std::string path, CheckpointOptions options)
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      best_(options_.maximize ? -std::numeric_limits<double>::infinity()
+                              : std::numeric_limits<double>::infinity()) {
+  TG_CHECK(!path_.empty() && options_.every >= 1,
+           "ModelCheckpoint: needs a path and every >= 1, got '", path_, "' and ", options_.every);
+}
+
+void ModelCheckpoint::on_epoch_end(TrainState& state) {
+  if (!state.primary) return;
+  if (options_.best_only) {
+    const double value = state.logs.get(options_.monitor);
+    const bool better = options_.maximize ? value > best_ : value < best_;  // NaN: never
+    if (!better) return;
+    best_ = value;
+  } else if (state.epoch % options_.every != 0) {
+    return;
+  }
+  save_training_checkpoint(path_, *state.model, *state.optimizer, state.schedule, state.epoch,
+                           state.checkpoint_metadata);
+  saved_epoch_ = state.epoch;
+}
+
+}  // namespace tg::train

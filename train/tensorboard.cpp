@@ -8,7 +8,9 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace tg::examples {
+#include "../foundation/error.h"
+
+namespace tg::train {
 
 namespace {
 
@@ -75,8 +77,7 @@ uint32_t crc32c(const void* data, size_t size) {
 
 EventWriter::EventWriter(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    throw std::runtime_error("--tensorboard " + dir +
-                             ": cannot create it: " + std::strerror(errno));
+    TG_THROW("TensorBoard log directory ", dir, ": cannot create it: ", std::strerror(errno));
   }
   char host[256] = "localhost";
   (void)::gethostname(host, sizeof host - 1);
@@ -84,7 +85,7 @@ EventWriter::EventWriter(const std::string& dir) {
           "." + host;
   file_ = std::fopen(path_.c_str(), "wb");
   if (file_ == nullptr) {
-    throw std::runtime_error("--tensorboard: cannot write " + path_ + ": " + std::strerror(errno));
+    TG_THROW("TensorBoard log: cannot write ", path_, ": ", std::strerror(errno));
   }
   std::string first = event_header(now_seconds(), 0);
   length_delimited(first, 3, "brain.Event:2");
@@ -120,10 +121,19 @@ void EventWriter::record(const std::string& event) {
   r += event;
   fixed(r, &data_crc, 4);
   if (std::fwrite(r.data(), 1, r.size(), file_) != r.size()) {
-    throw std::runtime_error("--tensorboard: cannot write " + path_ + ": " + std::strerror(errno));
+    TG_THROW("TensorBoard log: cannot write ", path_, ": ", std::strerror(errno));
   }
 }
 
 void EventWriter::flush() { std::fflush(file_); }
 
-}  // namespace tg::examples
+void TensorBoard::on_epoch_end(TrainState& state) {
+  if (!state.primary) return;
+  if (!writer_) writer_ = std::make_unique<EventWriter>(dir_);
+  for (const Logs::Entry& e : state.logs.entries()) {
+    if (e.json.empty()) writer_->scalar(e.name, state.epoch, e.value);
+  }
+  writer_->flush();
+}
+
+}  // namespace tg::train

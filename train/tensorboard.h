@@ -4,13 +4,21 @@
 // endian) — each holding one `Event` protocol buffer, encoded by hand: the first names
 // the file version ("brain.Event:2"), each later one carries a wall time, a step and a
 // Summary with one simple_value under a tag.
+//
+// The TensorBoard callback writes each epoch's numeric logs as scalars at step = epoch.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
-namespace tg::examples {
+#include "../foundation/config.h"
+#include "callback.h"
+
+TG_API_BEGIN
+
+namespace tg::train {
 
 class EventWriter {
  public:
@@ -34,4 +42,17 @@ class EventWriter {
 // CRC-32C (Castagnoli), as TFRecords use it; exposed for its known-answer test.
 uint32_t crc32c(const void* data, size_t size);
 
-}  // namespace tg::examples
+class TensorBoard : public Callback {
+ public:
+  // The directory is made (one level) on the first epoch's end, on rank 0 only.
+  explicit TensorBoard(std::string dir) : dir_(std::move(dir)) {}
+  void on_epoch_end(TrainState& state) override;
+
+ private:
+  std::string dir_;
+  std::unique_ptr<EventWriter> writer_;
+};
+
+}  // namespace tg::train
+
+TG_API_END
