@@ -227,8 +227,7 @@ Setup make_setup(const Flags& f, const Device& device) {
   s.model->to(device);
   if (!f.init_from.empty()) {
     train::WeightsOptions options;
-    options.rename = train::parse_rename(f.init_rename.empty() ? "=" : f.init_rename);
-    if (f.init_rename.empty()) options.rename.clear();
+    if (!f.init_rename.empty()) options.rename = train::parse_rename(f.init_rename);
     train::load_weights(*s.model, f.init_from, options);
   }
   s.opt = make_optimizer(f, s.model->parameters());

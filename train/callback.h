@@ -48,9 +48,9 @@ class Logs {
   void clear() { entries_.clear(); }
 
   struct Entry {
-    std::string name;
+    std::string name{};
     double value = 0;
-    std::string json;  // a raw JSON value instead of the number, when not empty
+    std::string json{};  // a raw JSON value instead of the number, when not empty
   };
   const std::vector<Entry>& entries() const { return entries_; }
 
@@ -73,22 +73,22 @@ struct TrainState {
   int64_t batches = 0;                  // batches in this epoch
   int64_t batch_size = 0;               // images in a batch of this process
   int64_t steps_per_epoch = 0;
-  int64_t step = 0;          // optimizer steps of this run (skipped ones too)
-  int64_t images = 0;        // training images in an epoch, over every rank
-  Tensor loss;               // () the batch's mean loss, on the device
-  Tensor loss_sum;           // () the epoch's loss summed over its images so far, on the device
-  std::string resumed_from;  // the checkpoint Trainer::resume read ("" for a new run)
-  bool primary = true;       // this process prints and writes files (rank 0)
-  int world_size = 1;        // processes of a data-parallel run
-  Logs logs;                 // the epoch's results (on_epoch_end)
+  int64_t step = 0;            // optimizer steps of this run (skipped ones too)
+  int64_t images = 0;          // training images in an epoch, over every rank
+  Tensor loss{};               // () the batch's mean loss, on the device
+  Tensor loss_sum{};           // () the epoch's loss summed over its images so far, on the device
+  std::string resumed_from{};  // the checkpoint Trainer::resume read ("" for a new run)
+  bool primary = true;         // this process prints and writes files (rank 0)
+  int world_size = 1;          // processes of a data-parallel run
+  Logs logs{};                 // the epoch's results (on_epoch_end)
   // What a training checkpoint stores beside the weights: the run's configuration and what
   // callbacks need back on a resume (early stopping's best), by key.
-  Metadata checkpoint_metadata;
+  Metadata checkpoint_metadata{};
   // Set by a callback to end the run: after the current epoch, or (stop_now) after the
   // current batch; stop_reason says why ("early_stop", an alarm's kind, ...).
   bool stop = false;
   bool stop_now = false;
-  std::string stop_reason;
+  std::string stop_reason{};
 
   // Sets key in checkpoint_metadata (replacing a value already there).
   void set_checkpoint_metadata(const std::string& key, const std::string& value);

@@ -37,7 +37,7 @@ struct EarlyStoppingOptions {
   int patience = 0;
   double min_delta = 0;
   bool restore_best = false;
-  std::string announce;  // a program name: print "<announce>: early stop after ..." (""= quiet)
+  std::string announce{};  // a program name: print "<announce>: early stop after ..." (""= quiet)
 };
 
 class EarlyStopping : public Callback {

@@ -99,7 +99,7 @@ void Trainer::finish_group(int64_t b, Tensor& grad_norm) {
 
 Tensor Trainer::run_epoch(data::DataLoader& train) {
   const int64_t k = options_.accumulate;
-  state_.loss_sum = zeros({}, TensorOptions(DType::Float32).device(state_.device));
+  state_.loss_sum = Tensor();  // made at the first batch, in the loss's dtype
   Tensor grad_norm;
   for (int64_t b = 0; b < state_.batches && !state_.stop_now; ++b) {
     state_.batch = b;
@@ -122,6 +122,8 @@ Tensor Trainer::run_epoch(data::DataLoader& train) {
     if (b == group_last) finish_group(b, grad_norm);
     {
       NoGradGuard no_grad;
+      if (!state_.loss_sum.defined())
+        state_.loss_sum = zeros({}, TensorOptions(state_.loss.dtype()).device(state_.device));
       state_.loss_sum =
           tg::add(state_.loss_sum, mul(state_.loss.detach(), static_cast<double>(batch.y.numel())));
     }
@@ -136,6 +138,8 @@ void Trainer::end_epoch(data::DataLoader& train, data::DataLoader* validation, d
                         const Tensor& grad_norm) {
   Logs& logs = state_.logs;
   logs.clear();
+  if (!state_.loss_sum.defined())  // an epoch without batches
+    state_.loss_sum = zeros({}, TensorOptions(DType::Float32).device(state_.device));
   if (parallel_ != nullptr) parallel_->group().all_reduce(state_.loss_sum);
   logs.set("train_loss", state_.loss_sum.item<double>() / static_cast<double>(train.size()));
   if (validation != nullptr) {

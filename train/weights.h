@@ -23,7 +23,7 @@ void save_weights(const layers::Module& model, const std::string& path,
 struct WeightsOptions {
   // Each file key starting with `first` has it replaced by `second` (the first rule that
   // matches; "" as `second` strips the prefix).
-  std::vector<std::pair<std::string, std::string>> rename;
+  std::vector<std::pair<std::string, std::string>> rename{};
   bool strict = true;             // every key of the model, and no other
   bool allow_non_finite = false;  // refuse NaN or infinite values (they train to chance)
 };

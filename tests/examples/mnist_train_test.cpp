@@ -280,6 +280,27 @@ TEST(MnistTrain, BadFlagsExitWithCodeTwoNamingTheFlag) {
   EXPECT_EQ(run(data, "--help").exit_code, 0);
 }
 
+// --save-model writes the final weights; --init-from with --evaluate reads them back and
+// gives the run's own test numbers.
+TEST(MnistTrain, SavedWeightsEvaluateToTheRunsOwnNumbers) {
+  ScratchDir data;
+  testing::write_mnist(data, 300, 100);
+  const std::string base = "--device cpu --data " + data.path();
+  const Outcome trained =
+      run(data, "--epochs 2 --batch 50 --save-model " + data.file("w.safetensors") + " " + base);
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const Outcome evaluated =
+      run(data, "--evaluate --init-from " + data.file("w.safetensors") + " " + base);
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  for (const char* key : {"test_accuracy", "test_loss"}) {
+    EXPECT_EQ(metric_text(evaluated.out, key), metric_text(trained.out, key)) << key;
+  }
+  EXPECT_NE(evaluated.out.find("\"top5_accuracy\": "), std::string::npos) << evaluated.out;
+  const Outcome alone = run(data, "--evaluate " + base);
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_NE(alone.err.find("--evaluate requires --init-from"), std::string::npos) << alone.err;
+}
+
 TEST(MnistTrain, BadDataExitsWithCodeOneNamingTheFile) {
   ScratchDir data;
   testing::write_mnist(data, 20, 10);

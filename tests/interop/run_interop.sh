@@ -2,7 +2,8 @@
 # The interoperability test (CTest: python_interop). Creates a Python virtual environment
 # in WORK (once; it sees the system's packages, e.g. Debian's python3-torch when
 # installed), installs `safetensors`, `numpy` and `tensorboard` from PyPI into it, and runs
-# check_safetensors.py against TOOL and check_tensorboard.py against MNIST_TRAIN. Fails,
+# check_safetensors.py against TOOL, check_tensorboard.py and check_init_from.py (weights
+# trained by PyTorch into mnist_train) against MNIST_TRAIN. Fails,
 # saying why, when the environment cannot be made (no python3-venv, PyPI unreachable): a
 # check that did not run is not a pass.
 # Usage: run_interop.sh TOOL MNIST_TRAIN WORK
@@ -31,3 +32,4 @@ fi
 "$venv/bin/python" -c "import safetensors, tensorboard; print('run_interop: safetensors', safetensors.__version__, '/ tensorboard', tensorboard.__version__)"
 "$venv/bin/python" "$here/check_safetensors.py" "$tool" "$work"
 "$venv/bin/python" "$here/check_tensorboard.py" "$mnist_train" "$work"
+"$venv/bin/python" "$here/check_init_from.py" "$mnist_train" "$work"
