@@ -9,7 +9,7 @@
 # picks its kernels from a CPU model table; OPENBLAS_CORETYPE is set for the PyTorch side
 # to the core matching the CPU's ISA (SkylakeX with AVX-512, Haswell with AVX2), since on
 # these VMs that is several times faster than what it picks alone. Our side needs no
-# variable (Note [cpu gemm backend] in kernels/cpu/matmul.cpp).
+# variable (Note [cpu matmul backend] in kernels/cpu/matmul.cpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/cpu}

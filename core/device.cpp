@@ -50,7 +50,7 @@ std::string cuda_device_description(int index) {
 std::string cuda_library_versions() { return cuda_backend::library_versions(); }
 
 std::string cpu_backend_description() {
-  return kernels::cpu::gemm_backend_description() + "; " +
+  return kernels::cpu::matmul_backend_description() + "; " +
          kernels::cpu::conv2d_backend_description();
 }
 

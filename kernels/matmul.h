@@ -19,7 +19,7 @@
 
 namespace tg::kernels {
 
-struct GemmArgs {
+struct MatmulArgs {
   DType dtype;  // float32 or float64
   bool trans_a, trans_b;
   int64_t m, n, k;
@@ -36,23 +36,23 @@ struct GemmArgs {
 
 // Both launchers check first: BLAS and cuBLAS take int sizes, leading dimensions and (cuBLAS)
 // batch count, so a larger value is refused, by name, before any is narrowed.
-inline void check_gemm_args(const GemmArgs& g) {
+inline void check_matmul_args(const MatmulArgs& g) {
   const std::pair<const char*, int64_t> fields[] = {
       {"m", g.m},     {"n", g.n},     {"k", g.k},        {"lda", g.lda},
       {"ldb", g.ldb}, {"ldc", g.ldc}, {"batch", g.batch}};
   for (const auto& [name, value] : fields) {
-    TG_CHECK(value >= 0 && value <= INT_MAX, "gemm: ", name, " = ", value,
+    TG_CHECK(value >= 0 && value <= INT_MAX, "matmul: ", name, " = ", value,
              " is outside what BLAS takes (0 to ", INT_MAX, ")");
   }
 }
 
 namespace cpu {
-void gemm(const GemmArgs& args);
-// Which libraries and ISA the CPU products run on (Note [cpu gemm backend]).
-std::string gemm_backend_description();
+void matmul(const MatmulArgs& args);
+// Which libraries and ISA the CPU products run on (Note [cpu matmul backend]).
+std::string matmul_backend_description();
 }  // namespace cpu
 namespace cuda {
-void gemm(const GemmArgs& args, void* stream, void* cublas_handle);
+void matmul(const MatmulArgs& args, void* stream, void* cublas_handle);
 }
 
 }  // namespace tg::kernels

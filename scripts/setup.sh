@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-openmp-dev   # OpenBLAS threaded with OpenMP, like our own loops (float64 GEMM)
-  libdnnl-dev             # oneDNN: float32 GEMM on the CPU (Note [cpu gemm backend])
+  libdnnl-dev             # oneDNN: float32 GEMM on the CPU (Note [cpu matmul backend])
   zlib1g-dev
   libcli11-dev            # mnist_train's flags
   nlohmann-json3-dev      # safetensors headers (core/safetensors*.cpp)

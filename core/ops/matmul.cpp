@@ -55,27 +55,27 @@ void product_into(const Tensor& a, const Tensor& b, Tensor& out, double beta) {
   const Tensor da = a.detach(), db = b.detach();
   const MatrixOperand oa = matrix_operand(da), ob = matrix_operand(db);
   DeviceContext& ctx = context(a.device());
-  const kernels::GemmArgs args{a.dtype(),
-                               oa.transposed,
-                               ob.transposed,
-                               m,
-                               n,
-                               k,
-                               batch,
-                               oa.data,
-                               oa.ld,
-                               oa.batch_stride,
-                               ob.data,
-                               ob.ld,
-                               ob.batch_stride,
-                               out.raw_data_ptr(),
-                               n,
-                               m * n,
-                               1.0,
-                               beta,
-                               ctx.allow_tf32()};
-  TG_ON_DEVICE(a.device(), kernels::cpu::gemm(args), stream,
-               kernels::cuda::gemm(args, stream, ctx.cublas_handle()));
+  const kernels::MatmulArgs args{a.dtype(),
+                                 oa.transposed,
+                                 ob.transposed,
+                                 m,
+                                 n,
+                                 k,
+                                 batch,
+                                 oa.data,
+                                 oa.ld,
+                                 oa.batch_stride,
+                                 ob.data,
+                                 ob.ld,
+                                 ob.batch_stride,
+                                 out.raw_data_ptr(),
+                                 n,
+                                 m * n,
+                                 1.0,
+                                 beta,
+                                 ctx.allow_tf32()};
+  TG_ON_DEVICE(a.device(), kernels::cpu::matmul(args), stream,
+               kernels::cuda::matmul(args, stream, ctx.cublas_handle()));
 }
 
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {

@@ -102,11 +102,11 @@ void col2im(const Conv2dGeometry& g, const T* columns, int64_t ld, T* image) {
   }
 }
 
-GemmArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                 const void* a, int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc,
-                 double beta) {
-  return GemmArgs{dtype, trans_a, trans_b, m, n,   k, 1,   a,    lda,  0,
-                  b,     ldb,     0,       c, ldc, 0, 1.0, beta, false};
+MatmulArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                   const void* a, int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc,
+                   double beta) {
+  return MatmulArgs{dtype, trans_a, trans_b, m, n,   k, 1,   a,    lda,  0,
+                    b,     ldb,     0,       c, ldc, 0, 1.0, beta, false};
 }
 
 // Note [cpu conv2d]
@@ -202,9 +202,9 @@ void forward(const Conv2dArgs& a) {
     }
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       // Y_g (oc, b·L) = W_g (oc, k) · columns_g (k, b·L)
-      gemm(product(a.dtype, false, false, d.oc, b * d.l, d.k, weight + gi * d.oc * d.k, d.k,
-                   buf.columns + gi * d.k * buf.ld, buf.ld, buf.staged + gi * d.oc * buf.ld, buf.ld,
-                   0.0));
+      matmul(product(a.dtype, false, false, d.oc, b * d.l, d.k, weight + gi * d.oc * d.k, d.k,
+                     buf.columns + gi * d.k * buf.ld, buf.ld, buf.staged + gi * d.oc * buf.ld,
+                     buf.ld, 0.0));
     }
     unstage(buf.staged, buf.ld, b, g.c_out, d.l, y + first * g.c_out * d.l);
   });
@@ -221,9 +221,9 @@ void backward_data(const Conv2dArgs& a) {
     stage(grad + first * g.c_out * d.l, b, g.c_out, d.l, buf.staged, buf.ld);
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       // columns_g (k, b·L) = W_gᵀ (k, oc) · dY_g (oc, b·L)
-      gemm(product(a.dtype, true, false, d.k, b * d.l, d.oc, weight + gi * d.oc * d.k, d.k,
-                   buf.staged + gi * d.oc * buf.ld, buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld,
-                   0.0));
+      matmul(product(a.dtype, true, false, d.k, b * d.l, d.oc, weight + gi * d.oc * d.k, d.k,
+                     buf.staged + gi * d.oc * buf.ld, buf.ld, buf.columns + gi * d.k * buf.ld,
+                     buf.ld, 0.0));
     }
     for (int64_t s = 0; s < b; ++s) {
       col2im(g, buf.columns + s * d.l, buf.ld, grad_x + (first + s) * g.c_in * g.h * g.w);
@@ -253,9 +253,9 @@ void backward_filter(const Conv2dArgs& a) {
     T* partial = partials.data() + block * filter_size;
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       // dW_g (oc, k) of the block = dY_g (oc, b·L) · columns_gᵀ (b·L, k)
-      gemm(product(a.dtype, false, true, d.oc, d.k, b * d.l, buf.staged + gi * d.oc * buf.ld,
-                   buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld, partial + gi * d.oc * d.k, d.k,
-                   0.0));
+      matmul(product(a.dtype, false, true, d.oc, d.k, b * d.l, buf.staged + gi * d.oc * buf.ld,
+                     buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld, partial + gi * d.oc * d.k,
+                     d.k, 0.0));
     }
   });
 #pragma omp parallel for schedule(static) if (filter_size * blocks.count > (1 << 15))

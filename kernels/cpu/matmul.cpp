@@ -25,7 +25,7 @@ char* openblas_get_corename(void);
 char* openblas_get_config(void);
 }
 
-// Note [cpu gemm backend]
+// Note [cpu matmul backend]
 // Float32 products (every training step) go to oneDNN's sgemm; float64 products (the
 // gradient checks and references) to OpenBLAS, since oneDNN has no dgemm. Why not OpenBLAS
 // for both: OpenBLAS 0.3.21 (Debian 12) is built with DYNAMIC_ARCH and chooses its kernels
@@ -37,7 +37,7 @@ char* openblas_get_config(void);
 // CPU for convolutions. Measured on a 2-core AMD EPYC (Zen 4, which OpenBLAS does detect,
 // as Cooperlake): oneDNN's sgemm was 1.07-1.35x OpenBLAS's at the MLP's shapes
 // (128x512x784: 213 vs 182 GFLOP/s). Both libraries use OpenMP, so both follow
-// omp_set_num_threads. gemm_backend_description() says which is used and on what ISA.
+// omp_set_num_threads. matmul_backend_description() says which is used and on what ISA.
 
 namespace tg::kernels::cpu {
 
@@ -47,7 +47,7 @@ constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 // (BLAS and oneDNN reject a leading dimension below 1 even when k = 0: hence the max.)
 
 #if TG_WITH_ONEDNN
-void sgemm(const GemmArgs& g, const float* a, const float* b, float* c) {
+void sgemm(const MatmulArgs& g, const float* a, const float* b, float* c) {
   const dnnl_status_t status = dnnl_sgemm(
       g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', g.m, g.n, g.k, static_cast<float>(g.alpha), a,
       std::max<int64_t>(g.lda, 1), b, std::max<int64_t>(g.ldb, 1), static_cast<float>(g.beta), c,
@@ -70,7 +70,7 @@ const char* isa_name(dnnl_cpu_isa_t isa) {
   }
 }
 #else
-void sgemm(const GemmArgs& g, const float* a, const float* b, float* c) {
+void sgemm(const MatmulArgs& g, const float* a, const float* b, float* c) {
   cblas_sgemm(kRowMajor, g.trans_a ? kTrans : kNoTrans, g.trans_b ? kTrans : kNoTrans,
               static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k),
               static_cast<float>(g.alpha), a, static_cast<int>(std::max<int64_t>(g.lda, 1)), b,
@@ -79,7 +79,7 @@ void sgemm(const GemmArgs& g, const float* a, const float* b, float* c) {
 }
 #endif
 
-void dgemm(const GemmArgs& g, const double* a, const double* b, double* c) {
+void dgemm(const MatmulArgs& g, const double* a, const double* b, double* c) {
   cblas_dgemm(kRowMajor, g.trans_a ? kTrans : kNoTrans, g.trans_b ? kTrans : kNoTrans,
               static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), g.alpha, a,
               static_cast<int>(std::max<int64_t>(g.lda, 1)), b,
@@ -89,8 +89,8 @@ void dgemm(const GemmArgs& g, const double* a, const double* b, double* c) {
 
 }  // namespace
 
-void gemm(const GemmArgs& g) {
-  check_gemm_args(g);
+void matmul(const MatmulArgs& g) {
+  check_matmul_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   for (int64_t i = 0; i < g.batch; ++i) {
     if (g.dtype == DType::Float32) {
@@ -106,7 +106,7 @@ void gemm(const GemmArgs& g) {
   }
 }
 
-std::string gemm_backend_description() {
+std::string matmul_backend_description() {
   std::string text;
 #if TG_WITH_ONEDNN
   const dnnl_version_t* v = dnnl_version();

@@ -9,8 +9,8 @@
 
 namespace tg::kernels::cuda {
 
-void gemm(const GemmArgs& g, void* stream, void* cublas_handle) {
-  check_gemm_args(g);
+void matmul(const MatmulArgs& g, void* stream, void* cublas_handle) {
+  check_matmul_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   auto handle = static_cast<cublasHandle_t>(cublas_handle);
   TG_CUDA_CHECK(cublasSetStream(handle, as_stream(stream)));

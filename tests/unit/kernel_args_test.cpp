@@ -1,4 +1,4 @@
-// The argument checks that both launchers of gemm and conv2d run before narrowing sizes to
+// The argument checks that both launchers of matmul and conv2d run before narrowing sizes to
 // int for BLAS, cuBLAS and cuDNN: a size past INT_MAX is refused by name, on the CPU here
 // exactly as on a GPU (the launchers call the same check before touching any pointer).
 #include <gtest/gtest.h>
@@ -17,28 +17,28 @@ constexpr int64_t kPastInt = int64_t{INT_MAX} + 1;
 
 using testing::error_of;
 
-kernels::GemmArgs small_gemm() {
-  kernels::GemmArgs g{};
+kernels::MatmulArgs small_matmul() {
+  kernels::MatmulArgs g{};
   g.dtype = DType::Float32;
   g.m = g.n = g.k = g.lda = g.ldb = g.ldc = g.batch = 1;
   return g;
 }
 
 TEST(KernelArgs, GemmRefusesEverySizePastInt) {
-  EXPECT_NO_THROW(kernels::check_gemm_args(small_gemm()));
-  for (int64_t kernels::GemmArgs::*field :
-       {&kernels::GemmArgs::m, &kernels::GemmArgs::n, &kernels::GemmArgs::k,
-        &kernels::GemmArgs::lda, &kernels::GemmArgs::ldb, &kernels::GemmArgs::ldc,
-        &kernels::GemmArgs::batch}) {
-    kernels::GemmArgs g = small_gemm();
+  EXPECT_NO_THROW(kernels::check_matmul_args(small_matmul()));
+  for (int64_t kernels::MatmulArgs::*field :
+       {&kernels::MatmulArgs::m, &kernels::MatmulArgs::n, &kernels::MatmulArgs::k,
+        &kernels::MatmulArgs::lda, &kernels::MatmulArgs::ldb, &kernels::MatmulArgs::ldc,
+        &kernels::MatmulArgs::batch}) {
+    kernels::MatmulArgs g = small_matmul();
     g.*field = kPastInt;
     const std::string message =
-        error_of([&] { kernels::cpu::gemm(g); });  // null operands never read
+        error_of([&] { kernels::cpu::matmul(g); });  // null operands never read
     EXPECT_NE(message.find(" = 2147483648 is outside"), std::string::npos) << message;
   }
-  kernels::GemmArgs g = small_gemm();
+  kernels::MatmulArgs g = small_matmul();
   g.batch = kPastInt;
-  EXPECT_NE(error_of([&] { kernels::cpu::gemm(g); }).find("batch = "), std::string::npos);
+  EXPECT_NE(error_of([&] { kernels::cpu::matmul(g); }).find("batch = "), std::string::npos);
 }
 
 kernels::Conv2dArgs small_conv() {
