@@ -9,6 +9,7 @@
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/index.h"
+#include "ops/layer_norm.h"
 #include "ops/loss.h"
 #include "ops/matmul.h"
 #include "ops/pool.h"

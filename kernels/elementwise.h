@@ -43,6 +43,7 @@ enum class UnaryOp : uint8_t {
   Softplus,  // log(1 + e^x), linear above x = 20 as in PyTorch
   Pow,       // x^a
   Clamp,     // min(max(x, a), b)
+  Elu,       // b·(x > 0 ? x : a·(e^x − 1)): ELU (a = alpha, b = 1) and SELU's constants
 };
 
 // f(x) for one element; a and b are the op's parameters (see UnaryOp).
@@ -65,6 +66,7 @@ TG_HOST_DEVICE T unary_element(UnaryOp op, T x, T a, T b) {
     case UnaryOp::Softplus: return x > T(20) ? x : log1p(exp(x));
     case UnaryOp::Pow: return pow(x, a);
     case UnaryOp::Clamp: return x < a ? a : (x > b ? b : x);
+    case UnaryOp::Elu: return x > T(0) ? b * x : b * a * (exp(x) - T(1));
   }
   return x;
 }
@@ -104,6 +106,7 @@ TG_HOST_DEVICE T unary_backward_element(UnaryOp op, T x, T grad, T a, T b) {
     case UnaryOp::Softplus: return x > T(20) ? grad : grad / (T(1) + exp(-x));
     case UnaryOp::Pow: return a == T(0) ? T(0) : grad * a * pow(x, a - T(1));
     case UnaryOp::Clamp: return (x >= a && x <= b) ? grad : T(0);
+    case UnaryOp::Elu: return x > T(0) ? b * grad : b * a * exp(x) * grad;
   }
   return grad;
 }

@@ -17,6 +17,14 @@ std::string LeakyReLU::extra_repr() const {
   return "negative_slope=" + std::to_string(negative_slope_);
 }
 
+ELU::ELU(double alpha) : Module("ELU"), alpha_(alpha) {
+  TG_CHECK(std::isfinite(alpha), "ELU: alpha must be finite, got ", alpha);
+}
+Tensor ELU::forward(const Tensor& x) { return elu(x, alpha_); }
+std::string ELU::extra_repr() const { return "alpha=" + std::to_string(alpha_); }
+
+Tensor SELU::forward(const Tensor& x) { return selu(x); }
+
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor GELU::forward(const Tensor& x) { return gelu(x, approximate_); }

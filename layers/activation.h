@@ -1,6 +1,6 @@
-// Elementwise activations as layers: ReLU, LeakyReLU (negative slope, default 0.01),
-// Sigmoid, Tanh, GELU (erf form, or PyTorch's tanh approximation). Each only calls the op
-// of the same name.
+// Elementwise activations as layers: ReLU, LeakyReLU (negative slope, default 0.01), ELU
+// (alpha, default 1), SELU (self-normalising nets, with LeCun-normal weights), Sigmoid, Tanh,
+// GELU (erf form, or PyTorch's tanh approximation). Each only calls the op of the same name.
 #pragma once
 
 #include "../core/ops/elementwise.h"
@@ -25,6 +25,22 @@ class LeakyReLU : public Module {
 
  private:
   double negative_slope_;
+};
+
+class ELU : public Module {
+ public:
+  explicit ELU(double alpha = 1.0);
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override;
+
+ private:
+  double alpha_;
+};
+
+class SELU : public Module {
+ public:
+  SELU() : Module("SELU") {}
+  Tensor forward(const Tensor& x) override;
 };
 
 class Sigmoid : public Module {

@@ -58,6 +58,7 @@ AdamParams adam_params(const AdamWParams& w) {
   p.amsgrad = w.amsgrad;
   p.regularization.decoupled_weight_decay = w.weight_decay;
   p.regularization.l1_penalty = w.l1_penalty;
+  p.unit_clip = w.unit_clip;
   return p;
 }
 

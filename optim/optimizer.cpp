@@ -22,6 +22,32 @@ std::string group_key(size_t group, const std::string& field) {
   return "param_groups." + std::to_string(group) + "." + field;
 }
 
+void check_unit_clip(const UnitClip& c) {
+  TG_CHECK(
+      c.agc_lambda >= 0 && std::isfinite(c.agc_lambda) && c.agc_eps > 0 && std::isfinite(c.agc_eps),
+      "optimizer: unit_clip needs agc_lambda >= 0 (0: off) and agc_eps > 0, finite; got ",
+      c.agc_lambda, " and ", c.agc_eps);
+}
+
+// The recorded history of a state dict, read on the host: counts whole and >= 0, norms
+// finite and >= 0, the moments finite with var >= 0.
+void check_history_state(const std::string& who, const NamedTensors& state) {
+  const double seen = find_state(state, "clip_history.seen").to(DType::Float64).item<double>();
+  const double mean = find_state(state, "clip_history.mean").to(DType::Float64).item<double>();
+  const double var = find_state(state, "clip_history.var").to(DType::Float64).item<double>();
+  TG_CHECK(seen >= 0 && seen == std::floor(seen), who,
+           ": clip_history.seen must be a whole number >= 0, got ", seen);
+  TG_CHECK(std::isfinite(mean) && std::isfinite(var) && var >= 0, who,
+           ": clip_history.mean and var must be finite, var >= 0; got ", mean, " and ", var);
+  const Tensor norms =
+      find_state(state, "clip_history.norms").to(Device::cpu()).to(DType::Float64).contiguous();
+  for (int64_t i = 0; i < norms.numel(); ++i) {
+    const double v = norms.data_ptr<double>()[i];
+    TG_CHECK(std::isfinite(v) && v >= 0, who, ": clip_history.norms[", i,
+             "] must be a finite norm >= 0, got ", v);
+  }
+}
+
 }  // namespace
 
 Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
@@ -77,8 +103,13 @@ Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
   }
   for (FlatGroup& group : flat) {
     int64_t offset = 0;
+    std::vector<int64_t> unit_starts{0};
     for (const Tensor& p : group.members) {
       const int64_t n = p.numel();
+      // Units of adaptive clipping (kernels/agc.h): rows over dims 1.. of a weight, the
+      // whole of a vector or scalar.
+      const int64_t units = n == 0 ? 0 : (p.dim() >= 2 ? p.size(0) : 1);
+      for (int64_t u = 1; u <= units; ++u) unit_starts.push_back(offset + u * (n / units));
       Tensor values = group.params.slice(0, offset, offset + n).view(p.shape());
       Tensor grad = group.grads.slice(0, offset, offset + n).view(p.shape());
       values.copy_(p.detach());
@@ -89,6 +120,7 @@ Optimizer::Optimizer(const std::vector<std::vector<Tensor>>& groups,
       group.grad_slices.push_back(grad);
       offset += n;
     }
+    group.unit_starts = from_vector(unit_starts).to(group.device);
   }
   flat_ = std::move(flat);
 }
@@ -142,49 +174,6 @@ void Optimizer::zero_grad() {
   for (FlatGroup& g : flat_) g.grads.fill_(0.0);
 }
 
-Tensor Optimizer::clip_grad_norm(double max_norm) {
-  TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
-  check_members("clip_grad_norm", false);
-  std::vector<Tensor> grads;
-  for (const FlatGroup& g : flat_) {
-    TG_CHECK(g.device == flat_.front().device, "clip_grad_norm: parameters on ", g.device, " and ",
-             flat_.front().device, "; the global norm needs one device");
-    grads.push_back(g.grads);
-  }
-  global_grad_norm_(grads, max_norm, clip_);  // reuses clip_'s buffers after the first call
-  clip_pending_ = true;
-  return in_parameter_dtype(clip_.norm);
-}
-
-void Optimizer::clip_grad_value(double value) {
-  TG_CHECK(value > 0 && std::isfinite(value), name(),
-           ".clip_grad_value: value must be finite and "
-           "> 0, got ",
-           value);
-  check_members("clip_grad_value", false);
-  NoGradGuard no_grad;
-  std::vector<Tensor> grads;
-  for (const FlatGroup& g : flat_) grads.push_back(g.grads);
-  clip_grad_value_(grads, value);
-}
-
-Tensor Optimizer::grad_norm() {
-  check_members("grad_norm", false);
-  std::vector<Tensor> grads;
-  for (const FlatGroup& g : flat_) grads.push_back(g.grads);
-  global_grad_norm_(grads, 0.0, measure_state_);
-  return in_parameter_dtype(measure_state_.norm);
-}
-
-// The float64 norm (Note [clip scalars]) in the parameters' dtype, as PyTorch returns it;
-// float64 when the groups mix dtypes. A device-side conversion: nothing waits.
-Tensor Optimizer::in_parameter_dtype(const Tensor& norm) const {
-  for (const FlatGroup& g : flat_) {
-    if (g.params.dtype() != flat_.front().params.dtype()) return norm;
-  }
-  return norm.to(flat_.front().params.dtype());
-}
-
 StepStats Optimizer::step() {
   check_members("step", false);
   NoGradGuard no_grad;
@@ -197,6 +186,7 @@ StepStats Optimizer::step() {
     }
     stats = {measure_state_.norm, measure_state_.scale, not_skipped_};
   }
+  clip_units();
   const ClipState* control = clip_pending_ ? &clip_ : nullptr;
   if (control != nullptr) stats = {clip_.norm, clip_.scale, clip_.skip};
   for (FlatGroup& g : flat_) {
@@ -256,11 +246,29 @@ NamedTensors Optimizer::state_dict() const {
       out.emplace_back(group_key(g, field), full({}, value, DType::Float64));
     }
   }
+  if (history_on_) {
+    out.emplace_back("clip_history.norms", history_.norms);
+    out.emplace_back("clip_history.seen", history_.seen);
+    out.emplace_back("clip_history.mean", history_.mean);
+    out.emplace_back("clip_history.var", history_.var);
+    out.emplace_back("clip_history.threshold", history_.threshold);
+  }
   return out;
 }
 
-void Optimizer::load_state_dict(const NamedTensors& state) {
+void Optimizer::load_state_dict(const NamedTensors& given) {
   const NamedTensors own = state_dict();
+  // A state dict from before adaptive clipping has neither of its fields: it was off.
+  NamedTensors state = given;
+  for (size_t g = 0; g < group_count_; ++g) {
+    if (find_state(state, group_key(g, "agc_lambda")).defined() ||
+        find_state(state, group_key(g, "agc_eps")).defined() ||
+        !find_state(state, group_key(g, "lr")).defined())
+      continue;
+    const UnitClip off;
+    state.emplace_back(group_key(g, "agc_lambda"), full({}, off.agc_lambda, DType::Float64));
+    state.emplace_back(group_key(g, "agc_eps"), full({}, off.agc_eps, DType::Float64));
+  }
   // Strict, so pairs[i] is own[i]'s.
   const auto pairs = match_state(name(), own, state);
   // Every value is checked before anything changes.
@@ -274,9 +282,12 @@ void Optimizer::load_state_dict(const NamedTensors& state) {
     }
     check_hyper_values(g, values[g]);
   }
+  if (history_on_) check_history_state(name(), state);
   NoGradGuard no_grad;
   for (size_t i = 0; i < own.size(); ++i) {
-    if (own[i].first.rfind("state.", 0) == 0) Tensor(pairs[i].first).copy_(pairs[i].second);
+    const std::string& key = own[i].first;
+    if (key.rfind("state.", 0) == 0 || key.rfind("clip_history.", 0) == 0)
+      Tensor(pairs[i].first).copy_(pairs[i].second);
   }
   // A group's step count lives in each of its flat groups.
   for (FlatGroup& flat : flat_) {
@@ -296,6 +307,7 @@ OptimizerWith<Hyper>::OptimizerWith(const std::vector<ParamGroup<Hyper>>& groups
             std::vector<std::vector<Tensor>> params;
             for (const ParamGroup<Hyper>& g : groups) {
               check(g.hyper);
+              check_unit_clip(g.hyper.unit_clip);
               params.push_back(g.params);
             }
             return params;
@@ -352,6 +364,7 @@ void OptimizerWith<Hyper>::check_hyper_values(size_t group,
                                               const std::vector<double>& values) const {
   const Hyper h = with_values(group, values);
   check_(h);
+  check_unit_clip(h.unit_clip);
   std::string now, then;
   for (const StateBuffer& b : layout_(hypers_[group])) now += " " + b.name;
   for (const StateBuffer& b : layout_(h)) then += " " + b.name;

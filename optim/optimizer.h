@@ -40,6 +40,10 @@ struct FlatGroup {
   std::vector<Tensor> members;    // the parameters, views into `params`
   std::vector<size_t> positions;  // each member's index in the optimizer's parameter order
   Tensor step_count;              // () int64 on `device`: steps taken, skipped ones not counted
+  // (units + 1,) int64 on `device`: where each unit of adaptive clipping starts in the
+  // buffers (kernels/agc.h): one per output row of each member of 2 or more dims, one per
+  // member of 0 or 1 dim; empty members have none.
+  Tensor unit_starts;
   // Each member's slice of `params` and of `grads`, in its shape: what the member and its
   // .grad must stay views of (Note [parameters leave the flat buffer], optimizer.cpp).
   std::vector<Tensor> value_slices, grad_slices;
@@ -94,11 +98,28 @@ class Optimizer {
   // Clamps every gradient element to [-value, value], in place, one pass per flat buffer
   // (PyTorch's clip_grad_value_). Before clip_grad_norm when both are used.
   void clip_grad_value(double value);
+  // History-based clipping (HistoryClipOptions, foundation/hyperparams.h: AutoClip's
+  // percentile of the recent norms, or a ZClip-style z-score): set_history_clip makes its
+  // state on the parameters' device (a part of state_dict from then on: clip_history.*);
+  // clip_grad_norm_auto then takes the global norm, records it, and makes the next step
+  // scale the gradients by min(1, threshold / (norm + 1e-6)): two reductions and one
+  // one-block launch, nothing read back. Returns the norm, as clip_grad_norm.
+  void set_history_clip(const HistoryClipOptions& options);
+  const HistoryClipOptions* history_clip() const {
+    return history_on_ ? &history_options_ : nullptr;
+  }
+  Tensor clip_grad_norm_auto();
+  // () float64 on the device: the threshold of the last clip_grad_norm_auto (+inf while a
+  // ZScore rule warms up or lets the norm through).
+  Tensor clip_threshold() const { return history_.threshold; }
+
   // With `on`, a step without clip_grad_norm measures the global gradient norm for its
   // statistics (one extra reduction); off by default.
   void measure_grad_norm(bool on) { measure_ = on; }
 
-  // Updates every flat group, then counts the step on the device (Note [device step
+  // Clips unit-wise first where a group's unit_clip.agc_lambda > 0 (kernels/agc.h; not
+  // together with a global-norm clip in the same step: AGC takes its place). Then updates
+  // every flat group, and counts the step on the device (Note [device step
   // count], kernels/update_common.h): a step skipped for a non-finite norm is not counted.
   // Returns its statistics; nothing waits for the device.
   StepStats step();
@@ -120,11 +141,13 @@ class Optimizer {
   //                             parameters' order over all groups, sharing storage
   //   param_groups.<g>.step     () int64: steps taken by group g
   //   param_groups.<g>.<field>  () float64: each hyperparameter (lr, beta1, amsgrad, ...)
+  //   clip_history.<buffer>     with set_history_clip: norms, seen, mean, var, threshold
   NamedTensors state_dict() const;
   // Loads a state_dict() of an optimizer of the same kind, parameter shapes and options
-  // that shape its state (amsgrad, centered, momentum). Strict: any missing, unexpected
-  // or misshaped key, or a hyperparameter out of range, throws naming each, and nothing is
-  // loaded.
+  // that shape its state (amsgrad, centered, momentum, a history clip's window). Strict:
+  // any missing, unexpected or misshaped key, or a hyperparameter out of range, throws
+  // naming each, and nothing is loaded. (A state dict written before adaptive clipping
+  // existed, without agc_lambda and agc_eps, loads with it off.)
   void load_state_dict(const NamedTensors& state);
 
   const std::vector<FlatGroup>& flat_groups() const { return flat_; }
@@ -141,6 +164,7 @@ class Optimizer {
   // throws when out of range or when they would change the state layout.
   virtual void check_hyper_values(size_t group, const std::vector<double>& values) const = 0;
   virtual void set_hyper_values(size_t group, const std::vector<double>& values) = 0;
+  virtual UnitClip unit_clip(size_t group) const = 0;
 
  private:
   std::vector<FlatGroup> flat_;
@@ -157,6 +181,11 @@ class Optimizer {
   void check_members(const char* op, bool fresh_grads);
   Tensor not_skipped_;  // () uint8 zero: the skipped flag of an unclipped step
   Tensor last_skip_;
+  bool history_on_ = false;
+  HistoryClipOptions history_options_{};
+  ClipHistory history_;
+  std::vector<Tensor> all_grads(const char* op);  // every flat gradient buffer, checked
+  void clip_units();
 };
 
 // The optimizers' common part: a Hyper (AdamParams, SGDParams, ...) per group, checked by
@@ -178,6 +207,7 @@ class OptimizerWith : public Optimizer {
   std::vector<std::pair<std::string, double>> hyper_values(size_t group) const override;
   void check_hyper_values(size_t group, const std::vector<double>& values) const override;
   void set_hyper_values(size_t group, const std::vector<double>& values) override;
+  UnitClip unit_clip(size_t group) const override { return hypers_.at(group).unit_clip; }
 
   std::vector<Hyper> hypers_;
 

@@ -234,6 +234,15 @@ TG_REGISTER_OP("leaky_relu");
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return unary_op("leaky_relu", "LeakyReluBackward", UnaryOp::LeakyRelu, x, negative_slope);
 }
+TG_REGISTER_OP("elu");
+Tensor elu(const Tensor& x, double alpha) {
+  return unary_op("elu", "EluBackward", UnaryOp::Elu, x, alpha, 1.0);
+}
+TG_REGISTER_OP("selu");
+Tensor selu(const Tensor& x) {
+  return unary_op("selu", "SeluBackward", UnaryOp::Elu, x, 1.6732632423543772848170429916717,
+                  1.0507009873554804934193349852946);
+}
 TG_REGISTER_OP("sigmoid");
 Tensor sigmoid(const Tensor& x) {
   return unary_op("sigmoid", "SigmoidBackward", UnaryOp::Sigmoid, x);

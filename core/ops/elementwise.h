@@ -43,6 +43,11 @@ Tensor pow(const Tensor& x, double exponent);
 Tensor clamp(const Tensor& x, double min, double max);
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// ELU (Clevert et al. 2016): x for x > 0, alpha·(e^x − 1) below; and SELU (Klambauer et al.
+// 2017), scale·elu(x, alpha) with the self-normalising constants alpha = 1.6732632…,
+// scale = 1.0507009…, as PyTorch's F.elu and F.selu.
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor selu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 // approximate: GeluApproximation::None is x·Φ(x) (exact), Tanh PyTorch's tanh form.

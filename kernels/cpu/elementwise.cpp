@@ -36,6 +36,7 @@ void visit_unary_op(UnaryOp op, F&& f) {
     case UnaryOp::Softplus: return f(UnaryConstant<UnaryOp::Softplus>{});
     case UnaryOp::Pow: return f(UnaryConstant<UnaryOp::Pow>{});
     case UnaryOp::Clamp: return f(UnaryConstant<UnaryOp::Clamp>{});
+    case UnaryOp::Elu: return f(UnaryConstant<UnaryOp::Elu>{});
   }
   TG_ASSERT(false, "unknown unary op ", static_cast<int>(op));
 }

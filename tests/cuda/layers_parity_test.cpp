@@ -14,12 +14,15 @@ namespace tg::layers {
 namespace {
 
 std::shared_ptr<Sequential> every_layer() {
-  return sequential({make<Conv2d>(2, 6, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
-                     make<BatchNorm2d>(6), make<LeakyReLU>(0.1), make<MaxPool2d>(Size2{2, 2}),
-                     make<Conv2d>(6, 4, Size2{3, 3}, Conv2dOptions{{2, 2}, {1, 1}, {1, 1}, 2}),
-                     make<GELU>(), make<AvgPool2d>(Size2{2, 2}, Size2{1, 1}), make<Flatten>(),
-                     make<Linear>(16, 8), make<BatchNorm1d>(8), make<Tanh>(), make<Linear>(8, 5),
-                     make<ReLU>(), make<Sigmoid>()});
+  return sequential(
+      {make<Conv2d>(2, 6, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}), make<BatchNorm2d>(6),
+       make<LeakyReLU>(0.1), make<MaxPool2d>(Size2{2, 2}),
+       make<Conv2d>(6, 4, Size2{3, 3}, Conv2dOptions{{2, 2}, {1, 1}, {1, 1}, 2}), make<GELU>(),
+       make<AvgPool2d>(Size2{2, 2}, Size2{1, 1}), make<Flatten>(), make<Linear>(16, 8),
+       make<BatchNorm1d>(8), make<Tanh>(),
+       make<Residual>(sequential({make<Linear>(8, 8), make<ELU>(0.5)})), make<LayerNorm>(Shape{8}),
+       make<SELU>(), make<Residual>(make<Linear>(8, 6), make<Linear>(8, 6, false)),
+       make<LayerNorm>(Shape{6}, 1e-5, false), make<Linear>(6, 5), make<ReLU>(), make<Sigmoid>()});
 }
 
 TEST(LayersCuda, EveryLayerMatchesTheCpu) {

@@ -77,6 +77,16 @@ TEST(Golden, GeluTanh) {
   });
 }
 
+// The remedies for vanishing gradients: layer_norm (affine, over two trailing dims), elu
+// with alpha 0.7, selu.
+TEST(Golden, LayerNormEluSelu) {
+  check_everywhere("layer_norm", {"x", "weight", "bias"}, [](const auto& a) {
+    return layer_norm(a.at("x"), {4, 5}, a.at("weight"), a.at("bias"), 1e-5);
+  });
+  check_everywhere("elu", {"x"}, [](const auto& a) { return elu(mul(a.at("x"), 2.0), 0.7); });
+  check_everywhere("selu", {"x"}, [](const auto& a) { return selu(mul(a.at("x"), 2.0)); });
+}
+
 TEST(Golden, BatchNormOnSequences) {
   check_everywhere("batch_norm_ncl", {"x", "gamma", "beta"}, [](const auto& a) {
     return batch_norm(a.at("x"), Tensor(), Tensor(), a.at("gamma"), a.at("beta"), true);

@@ -157,6 +157,23 @@ def main():
     data.update(with_grads(F.avg_pool2d(x, 2, stride=2, padding=1, ceil_mode=True), [x], ["x"]))
     write("avg_pool2d_ceil_include_pad", data)
 
+    # The remedies for vanishing gradients (issue 30): layer_norm over the last two dims with
+    # an affine transform, elu and selu.
+    x, w, b = leaf(3, 4, 5), leaf(4, 5), leaf(4, 5)
+    data = {"x": x, "weight": w, "bias": b}
+    data.update(with_grads(F.layer_norm(x, (4, 5), w, b, eps=1e-5), [x, w, b], ["x", "weight", "bias"]))
+    write("layer_norm", data)
+
+    x = leaf(4, 7)
+    data = {"x": x}
+    data.update(with_grads(F.elu(x * 2, alpha=0.7), [x], ["x"]))
+    write("elu", data)
+
+    x = leaf(4, 7)
+    data = {"x": x}
+    data.update(with_grads(F.selu(x * 2), [x], ["x"]))
+    write("selu", data)
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ Table build() {
   unary_family(t, "clamp", Fill::Normal, [](const Tensor& x) { return clamp(x, -0.5, 0.7); });
   unary_family(t, "relu", Fill::Normal, [](const Tensor& x) { return relu(x); });
   unary_family(t, "leaky_relu", Fill::Normal, [](const Tensor& x) { return leaky_relu(x, 0.1); });
+  unary_family(t, "elu", Fill::Normal, [](const Tensor& x) { return elu(x, 0.7); });
+  unary_family(t, "selu", Fill::Normal, [](const Tensor& x) { return selu(x); });
   unary_family(t, "sigmoid", Fill::Normal, [](const Tensor& x) { return sigmoid(x); });
   unary_family(t, "tanh", Fill::Normal, [](const Tensor& x) { return tanh(x); });
   unary_family(t, "gelu", Fill::Normal, [](const Tensor& x) { return gelu(x); });

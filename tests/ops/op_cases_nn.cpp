@@ -1,5 +1,7 @@
 // Op-table families for network ops: convolution, pooling (with PyTorch's options), index
 // ops, dropout and batch normalisation. Softmax and the losses: op_cases_loss.cpp.
+#include <algorithm>
+
 #include "../../core/factory.h"
 #include "op_families.h"
 
@@ -335,6 +337,23 @@ void normalization_families(Table& t) {
         {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
         [](const Inputs& in) { return batch_norm(in[0], in[3], in[4], in[1], in[2], false); },
         small);
+  }
+  // layer_norm over the last one or two dims, with and without the affine transform.
+  for (const Shape& s : shapes) {
+    for (size_t k = 1; k <= std::min<size_t>(s.size(), 2); ++k) {
+      const Shape normalized(s.end() - static_cast<std::ptrdiff_t>(k), s.end());
+      const bool small = shape_numel(s) <= 24;
+      t.add(
+          "layer_norm", shape_text(s) + " over " + shape_text(normalized) + ", affine",
+          {{s}, {normalized}, {normalized}},
+          [normalized](const Inputs& in) {
+            return layer_norm(in[0], normalized, in[1], in[2], 1e-5);
+          },
+          small);
+    }
+    t.add(
+        "layer_norm", shape_text(s) + " over its last dim, no affine", {{s}},
+        [n = s.back()](const Inputs& in) { return layer_norm(in[0], {n}); }, shape_numel(s) <= 24);
   }
   t.add(
       "batch_norm", "[4, 3] training, no affine", {{{4, 3}}},

@@ -171,7 +171,9 @@ TEST(OptimizerState, KeysFollowPytorchsStructure) {
                                           "param_groups.0.amsgrad",
                                           "param_groups.0.l2_penalty",
                                           "param_groups.0.l1_penalty",
-                                          "param_groups.0.decoupled_weight_decay"};
+                                          "param_groups.0.decoupled_weight_decay",
+                                          "param_groups.0.agc_lambda",
+                                          "param_groups.0.agc_eps"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(find_state(opt.state_dict(), "state.0.exp_avg").shape(), (Shape{2, 3}));
 }
