@@ -32,6 +32,28 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_option("--clip-value", f.clip_value,
                  "clamp every gradient element to [-v, v] (before --clip-norm) [default: off]")
       ->check(positive_number());
+  app.add_option("--clip", f.clip,
+                 "clip the global norm to a threshold from its own history: auto[:P] (AutoClip: "
+                 "the P-th percentile of the last 1000 norms, P default 10) | zscore[:Z] (norms "
+                 "over Z standard deviations above their moving mean, Z default 2.5) | off")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              history_clip_of(text);
+            } catch (const FlagError& e) {
+              return e.what();
+            }
+            return "";
+          },
+          "off|auto[:P]|zscore[:Z]"))
+      ->capture_default_str()
+      ->excludes("--clip-norm");
+  app.add_option("--agc", f.agc,
+                 "adaptive gradient clipping, unit-wise (NFNets): each output unit's gradient "
+                 "at most LAMBDA x its weights' norm, e.g. 0.01 [default: off]")
+      ->check(positive_number())
+      ->excludes("--clip-norm")
+      ->excludes("--clip");
   app.add_option("--init", f.init,
                  "default (PyTorch's) | xavier (uniform) | kaiming (normal, fan_in, relu) | "
                  "orthogonal (gain of relu); biases 0 unless default")

@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "../data/mnist.h"
 #include "common/flags.h"
@@ -45,6 +47,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
     }
     optim::AdamWParams h;
     h.lr = lr;
+    h.unit_clip.agc_lambda = f.agc;
     h.weight_decay = decay;
     h.l1_penalty = f.l1;
     return std::make_unique<optim::AdamW>(params, h);
@@ -52,27 +55,55 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f,
   if (f.optimizer == "adam") {
     optim::AdamParams h;
     h.lr = lr;
+    h.unit_clip.agc_lambda = f.agc;
     h.regularization = reg;
     return std::make_unique<optim::Adam>(params, h);
   }
   if (f.optimizer == "rmsprop") {
     optim::RMSpropParams h;
     h.lr = lr;
+    h.unit_clip.agc_lambda = f.agc;
     h.regularization = reg;
     return std::make_unique<optim::RMSprop>(params, h);
   }
   if (f.optimizer == "adagrad") {
     optim::AdagradParams h;
     h.lr = lr;
+    h.unit_clip.agc_lambda = f.agc;
     h.regularization = reg;
     return std::make_unique<optim::Adagrad>(params, h);
   }
   optim::SGDParams h;
   h.lr = lr;
+  h.unit_clip.agc_lambda = f.agc;
   h.regularization = reg;
   h.momentum = f.optimizer == "sgd" ? 0.0 : 0.9;
   h.nesterov = f.optimizer == "nesterov";
   return std::make_unique<optim::SGD>(params, h);
+}
+
+std::optional<optim::HistoryClipOptions> history_clip_of(const std::string& spec) {
+  if (spec == "off") return std::nullopt;
+  const size_t colon = spec.find(':');
+  const std::string rule = spec.substr(0, colon);
+  if (rule != "auto" && rule != "zscore")
+    throw FlagError("must be off, auto[:PERCENTILE] or zscore[:Z], got '" + spec + "'");
+  optim::HistoryClipOptions o;
+  o.rule = rule == "auto" ? optim::HistoryRule::Percentile : optim::HistoryRule::ZScore;
+  if (colon == std::string::npos) return o;
+  const std::string text = spec.substr(colon + 1);
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  const bool number = !text.empty() && end == text.c_str() + text.size() && std::isfinite(v);
+  if (rule == "auto") {
+    if (!number || v < 0 || v > 100)
+      throw FlagError("auto:P takes a percentile P in [0, 100], got '" + text + "'");
+    o.percentile = v;
+  } else {
+    if (!number || v <= 0) throw FlagError("zscore:Z takes Z > 0, got '" + text + "'");
+    o.z = v;
+  }
+  return o;
 }
 
 Device pick_device(const std::string& spec) {
@@ -240,6 +271,7 @@ train::TrainerOptions trainer_options(const Flags& f) {
   o.accumulate = f.accumulate;
   o.clip_norm = f.clip_norm;
   o.clip_value = f.clip_value;
+  o.clip_auto = history_clip_of(f.clip);
   o.sync_buffers = f.sync_bn;
   o.validation_name = "test";
   return o;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ struct Flags {
   int threads = 0;  // 0: OpenMP's default
   double clip_norm = 0;
   double clip_value = 0;
+  std::string clip = "off";  // off | auto[:PERCENTILE] | zscore[:Z] (history_clip_of)
+  double agc = 0;            // unit-wise adaptive clipping's lambda (0: off)
   std::string init = "default";
   int early_stop = 0;         // patience in epochs (0: off)
   double min_delta = 0;       // --early-stop's minimum improvement of the test loss
@@ -111,6 +114,10 @@ int parse_command_line(CLI::App& app, int argc, char** argv, const char* program
 Device pick_device(const std::string& spec);
 // --lr, or the optimizer's default when not given.
 double resolved_lr(const Flags& f);
+// --clip's rule: none for "off"; "auto[:P]" AutoClip's percentile P of the last 1000
+// norms (default 10); "zscore[:Z]" the z-score rule (default 2.5). Throws FlagError naming
+// what is wrong.
+std::optional<optim::HistoryClipOptions> history_clip_of(const std::string& spec);
 // --init on every Linear and Conv2d weight of `model`.
 void initialize(layers::Module& model, const std::string& scheme);
 std::unique_ptr<optim::Optimizer> make_optimizer(const Flags& f, const std::vector<Tensor>& params);

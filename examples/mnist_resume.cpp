@@ -103,6 +103,8 @@ Metadata run_configuration(const Flags& f, const std::string& dataset,
           {"config.--l2", number(f.l2)},
           {"config.--clip-norm", number(f.clip_norm)},
           {"config.--clip-value", number(f.clip_value)},
+          {"config.--clip", f.clip},
+          {"config.--agc", f.agc > 0 ? number(f.agc) : "off"},
           {"config.--accumulate", std::to_string(f.accumulate)},
           {"config.--augment", f.augment},
           {"config.--norm-mean", number(inputs.mean)},
@@ -120,6 +122,8 @@ void check_resume_configuration(const std::string& path, const Metadata& saved, 
     const std::string before = value_of(saved, key, &found);
     any_saved = any_saved || found;
     const std::string flag = key.substr(7);  // after "config."
+    // A flag added after the checkpoint was written is at its default there: "off".
+    if (!found && value == "off") continue;
     if (!found) {
       differences += "\n  " + flag + ": not in the checkpoint";
       continue;

@@ -251,7 +251,6 @@ NamedTensors Optimizer::state_dict() const {
     out.emplace_back("clip_history.seen", history_.seen);
     out.emplace_back("clip_history.mean", history_.mean);
     out.emplace_back("clip_history.var", history_.var);
-    out.emplace_back("clip_history.threshold", history_.threshold);
   }
   return out;
 }

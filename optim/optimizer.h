@@ -141,7 +141,7 @@ class Optimizer {
   //                             parameters' order over all groups, sharing storage
   //   param_groups.<g>.step     () int64: steps taken by group g
   //   param_groups.<g>.<field>  () float64: each hyperparameter (lr, beta1, amsgrad, ...)
-  //   clip_history.<buffer>     with set_history_clip: norms, seen, mean, var, threshold
+  //   clip_history.<buffer>     with set_history_clip: norms, seen, mean, var
   NamedTensors state_dict() const;
   // Loads a state_dict() of an optimizer of the same kind, parameter shapes and options
   // that shape its state (amsgrad, centered, momentum, a history clip's window). Strict:

@@ -83,7 +83,8 @@ void save_training_checkpoint(const std::string& path, const layers::Module& mod
 
 int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
                                  optim::Optimizer& optimizer, optim::LrSchedule* schedule,
-                                 Metadata* metadata) {
+                                 Metadata* metadata,
+                                 const std::function<void(const Metadata&)>& check) {
   const SafetensorsContents file = load_safetensors(path);
   const auto meta = [&](const std::string& key) {
     for (const auto& [k, v] : file.metadata) {
@@ -97,6 +98,7 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
            ": a training checkpoint of format version '", meta("format_version"),
            "'; this tamegrad reads version ", kCheckpointVersion,
            " (version 1 held no run configuration to check a resume against)");
+  if (check) check(file.metadata);
   TG_CHECK(meta("optimizer") == optimizer.name(), path, ": saved with optimizer ",
            meta("optimizer"), ", resumed with ", optimizer.name());
   // Split by prefix, renaming the optimizer's per-parameter keys back to indices.
@@ -107,7 +109,8 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
   for (const auto& [key, t] : file.tensors) {
     if (key.rfind("model.", 0) == 0) {
       model_state.emplace_back(key.substr(6), t);
-    } else if (key.rfind("optimizer.param_groups.", 0) == 0) {
+    } else if (key.rfind("optimizer.param_groups.", 0) == 0 ||
+               key.rfind("optimizer.clip_history.", 0) == 0) {
       optimizer_state.emplace_back(key.substr(10), t);
     } else if (key.rfind("optimizer.", 0) == 0) {
       const std::string rest = key.substr(10);

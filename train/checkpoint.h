@@ -4,6 +4,7 @@
 //   optimizer.<param>.<buffer>      each parameter's optimizer state, under the
 //                                   model's name for that parameter (exp_avg, ...)
 //   optimizer.param_groups.<g>.*    each group's step count and hyperparameters
+//   optimizer.clip_history.*        a history-based clip's recorded norms (if set)
 //   schedule.step, schedule.values  the learning-rate schedule's counters (if any)
 //   generator.<device>              int64 [seed, offset] of each device's generator
 //   progress.epoch                  epochs completed (the loader's order of epoch e
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -43,9 +45,12 @@ void save_training_checkpoint(const std::string& path, const layers::Module& mod
 // (generator.cpu and the model's device's generator are required), a NaN or infinity in
 // the model's or the optimizer's state, state that does not fit (named by the model's
 // parameter names).
+// `check`, when given, sees the file's metadata before anything else is compared or
+// loaded (a run's configuration, to refuse another run's checkpoint by what differs).
 int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
                                  optim::Optimizer& optimizer, optim::LrSchedule* schedule,
-                                 Metadata* metadata = nullptr);
+                                 Metadata* metadata = nullptr,
+                                 const std::function<void(const Metadata&)>& check = nullptr);
 
 // Saves the training checkpoint after epochs (on rank 0 only), with the run's state and
 // TrainState::checkpoint_metadata as metadata:

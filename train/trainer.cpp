@@ -27,6 +27,10 @@ Trainer::Trainer(layers::Module& model, optim::Optimizer& optimizer, LossFunctio
   TG_CHECK(options.clip_norm >= 0 && options.clip_value >= 0,
            "Trainer: clip_norm and clip_value must be >= 0 (0: off), got ", options.clip_norm,
            " and ", options.clip_value);
+  TG_CHECK(!(options.clip_auto && options.clip_norm > 0), "Trainer: clip_norm (", options.clip_norm,
+           ") and clip_auto both clip the global "
+           "norm; give one");
+  if (options.clip_auto) optimizer.set_history_clip(*options.clip_auto);
   TG_CHECK(loss_ != nullptr, "Trainer: a null loss function");
   state_.model = &model_;
   state_.optimizer = &optimizer_;
@@ -73,8 +77,8 @@ Metadata Trainer::resume(const std::string& path, const data::DataLoader& train,
                          const std::function<void(const Metadata&)>& check) {
   prepare(train);
   Metadata saved;
-  const int64_t done = load_training_checkpoint(path, model_, optimizer_, state_.schedule, &saved);
-  if (check) check(saved);
+  const int64_t done =
+      load_training_checkpoint(path, model_, optimizer_, state_.schedule, &saved, check);
   TG_CHECK(done <= options_.epochs, path, ": 'progress.epoch' is ", done, ", past the run's ",
            options_.epochs, " epochs");
   state_.resumed_from = path;
@@ -89,7 +93,11 @@ Metadata Trainer::resume(const std::string& path, const data::DataLoader& train,
 void Trainer::finish_group(int64_t b, Tensor& grad_norm) {
   if (parallel_ != nullptr) parallel_->reduce_gradients();
   if (options_.clip_value > 0) optimizer_.clip_grad_value(options_.clip_value);
-  grad_norm = options_.clip_norm > 0 ? optimizer_.clip_grad_norm(options_.clip_norm) : Tensor();
+  if (options_.clip_auto) {
+    grad_norm = optimizer_.clip_grad_norm_auto();
+  } else {
+    grad_norm = options_.clip_norm > 0 ? optimizer_.clip_grad_norm(options_.clip_norm) : Tensor();
+  }
   if (b + 1 == state_.batches && !grad_norm.defined() && options_.measure_grad_norm)
     grad_norm = optimizer_.grad_norm();
   optimizer_.step();

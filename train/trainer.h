@@ -6,13 +6,15 @@
 // the group's images (over every rank of a data-parallel run), so the group's summed
 // gradient is the mean over its images, as one batch of them would give; at the group's
 // last batch the gradients are reduced over the ranks (DataParallel), clipped by value,
-// then by global norm (folded into the update, on the device), and the optimizer steps.
+// then by global norm, fixed or from the norms' history (folded into the update, on the
+// device), and the optimizer steps (clipping unit-wise first where a group asks).
 // The epoch's loss is summed on the device and read once, at the epoch's end; nothing else
 // in a step waits for the device unless a callback reads a device value.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,10 @@ struct TrainerOptions {
   int accumulate = 1;     // batches per optimizer step (>= 1)
   double clip_norm = 0;   // clip the global gradient norm to this (0: off)
   double clip_value = 0;  // clamp every gradient element to [-v, v] first (0: off)
+  // Clip the global norm to a threshold from the run's own history instead (AutoClip's
+  // percentile or a z-score: HistoryClipOptions); the Trainer sets it on the optimizer,
+  // whose state (and so the training checkpoints) then holds the history.
+  std::optional<optim::HistoryClipOptions> clip_auto{};
   // Measure the global gradient norm at the epoch's last step (one reduction) when no
   // clipping measures it: logs["grad_norm"].
   bool measure_grad_norm = true;

@@ -34,7 +34,7 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
 ClipState global_grad_norm(const std::vector<Tensor>& grads, double max_norm);
 
 // The device state of history-based clipping: made by make_clip_history on the gradients'
-// device, saved with the optimizer (optimizer.h: clip_history.*).
+// device, saved with the optimizer (optimizer.h: clip_history.*, all but the threshold).
 struct ClipHistory {
   Tensor norms;      // (window,) float64: the ring of recorded norms
   Tensor seen;       // () int64: norms recorded

@@ -54,6 +54,12 @@ TEST(MnistTrainRefuses, FlagsThatOnceCrashedOrWereTakenWrongly) {
       // once the default rate, the largest seed, a run from scratch and the default data
       {base + "--lr nan", "--lr: must be a finite number, got nan"},
       {base + "--clip-norm inf", "--clip-norm: must be a finite number, got inf"},
+      {base + "--clip auto:150", "--clip: auto:P takes a percentile P in [0, 100], got '150'"},
+      {base + "--clip zscore:-1", "--clip: zscore:Z takes Z > 0, got '-1'"},
+      {base + "--clip 5", "--clip: must be off, auto[:PERCENTILE] or zscore[:Z], got '5'"},
+      {base + "--clip auto --clip-norm 1", "--clip-norm excludes --clip"},
+      {base + "--agc 0.01 --clip-norm 1", "--clip-norm excludes --agc"},
+      {base + "--agc 0", "--agc: must be in (0, inf), got 0"},
       {base + "--seed -1", "--seed: must be a whole number >= 0, got '-1'"},
       {base + "--seed 99999999999999999999999", "--seed: must be at most 2^64 - 1"},
       {base + "--resume ''", "--resume: must not be empty"},
@@ -147,7 +153,9 @@ TEST_F(Resume, WithOtherFlagsIsRefusedNamingEachFlagAndBothValues) {
         "checkpoint's: 0.20000000000000001)"},
        {flags_ + " --schedule step" + resume, "--schedule step (the checkpoint's: cosine)"},
        {flags_ + " --norm-mean 0.5" + resume, "--norm-mean 0.5 (the checkpoint's: "},
-       {flags_ + " --accumulate 2 --clip-norm 1" + resume, "--clip-norm 1 (the checkpoint's: 0)"}},
+       {flags_ + " --accumulate 2 --clip-norm 1" + resume, "--clip-norm 1 (the checkpoint's: 0)"},
+       {flags_ + " --clip auto:20" + resume, "--clip auto:20 (the checkpoint's: off)"},
+       {flags_ + " --agc 0.02" + resume, "--agc 0.02 (the checkpoint's: off)"}},
       2);
   // Every difference at once.
   const Outcome both = run(data_, "--epochs 3 --batch 32 --seed 9 --lr 0.002 " + others);

@@ -169,30 +169,72 @@ struct StopAt : Callback {
   int epoch;
 };
 
+// Each way of clipping: a fixed global norm; a history of norms (its state travels in the
+// checkpoint: a resumed run without it would clip differently); unit-wise AGC.
+enum class Clipping { Norm, History, Agc };
+
 TEST(Trainer, AResumedRunIsBitForBitTheUninterruptedOne) {
+  for (Clipping clipping : {Clipping::Norm, Clipping::History, Clipping::Agc}) {
+    SCOPED_TRACE("clipping " + std::to_string(static_cast<int>(clipping)));
+    ScratchDir dir;
+    const auto run = [&](int stop_at, const std::string& resume_from) {
+      auto model = dropout_model();
+      optim::AdamParams hyper;
+      if (clipping == Clipping::Agc) hyper.unit_clip.agc_lambda = 0.01;
+      optim::Adam opt(model->parameters(), hyper);
+      TrainerOptions options;
+      options.epochs = 4;
+      if (clipping == Clipping::Norm) options.clip_norm = 1.0;
+      if (clipping == Clipping::History) {
+        optim::HistoryClipOptions history;
+        history.percentile = 25;
+        history.window = 7;  // wraps within the run
+        options.clip_auto = history;
+      }
+      Trainer trainer(*model, opt, cross_entropy_loss(), options);
+      auto train = tiny_loader(40, 8, 9);
+      trainer.add(std::make_shared<LrScheduler>(
+          std::make_unique<optim::CosineAnnealingLR>(opt, 4 * 5), ScheduleTiming::PerStep));
+      trainer.add(std::make_shared<EarlyStopping>(EarlyStoppingOptions{"train_loss", 0}));
+      trainer.add(std::make_shared<ModelCheckpoint>(dir.file("ck.st")));
+      if (stop_at > 0) trainer.add(std::make_shared<StopAt>(stop_at));
+      if (!resume_from.empty()) trainer.resume(resume_from, *train);
+      trainer.fit(*train);
+      return weights_of(*model);
+    };
+    const auto straight = run(0, "");
+    run(2, "");
+    const SafetensorsContents saved = load_safetensors(dir.file("ck.st"));
+    EXPECT_EQ(find_state(saved.tensors, "progress.epoch").item<int64_t>(), 2);
+    EXPECT_EQ(find_state(saved.tensors, "optimizer.clip_history.seen").defined(),
+              clipping == Clipping::History);
+    EXPECT_EQ(run(0, dir.file("ck.st")), straight);
+  }
+}
+
+TEST(Trainer, ACheckpointOfAnotherRunIsRefusedBeforeAnythingLoads) {
   ScratchDir dir;
-  const auto run = [&](int stop_at, const std::string& resume_from) {
-    auto model = dropout_model();
-    optim::Adam opt(model->parameters());
-    TrainerOptions options;
-    options.epochs = 4;
-    options.clip_norm = 1.0;
-    Trainer trainer(*model, opt, cross_entropy_loss(), options);
-    auto train = tiny_loader(40, 8, 9);
-    trainer.add(std::make_shared<LrScheduler>(
-        std::make_unique<optim::CosineAnnealingLR>(opt, 4 * 5), ScheduleTiming::PerStep));
-    trainer.add(std::make_shared<EarlyStopping>(EarlyStoppingOptions{"train_loss", 0}));
-    trainer.add(std::make_shared<ModelCheckpoint>(dir.file("ck.st")));
-    if (stop_at > 0) trainer.add(std::make_shared<StopAt>(stop_at));
-    if (!resume_from.empty()) trainer.resume(resume_from, *train);
-    trainer.fit(*train);
-    return weights_of(*model);
-  };
-  const auto straight = run(0, "");
-  run(2, "");
-  const SafetensorsContents saved = load_safetensors(dir.file("ck.st"));
-  EXPECT_EQ(find_state(saved.tensors, "progress.epoch").item<int64_t>(), 2);
-  EXPECT_EQ(run(0, dir.file("ck.st")), straight);
+  auto model = tiny_model(5);
+  optim::Adam adam(model->parameters());
+  save_training_checkpoint(dir.file("ck.st"), *model, adam, nullptr, 1, {{"config.run", "a"}});
+  auto train = tiny_loader(40, 8, 9);
+  auto other = tiny_model(5);
+  const auto before = weights_of(*other);
+  optim::SGD sgd(other->parameters());
+  Trainer trainer(*other, sgd, cross_entropy_loss(), TrainerOptions{3});
+  EXPECT_NE(testing::error_of([&] {
+              trainer.resume(dir.file("ck.st"), *train);
+            }).find(dir.file("ck.st") + ": saved with optimizer Adam, resumed with SGD"),
+            std::string::npos);
+  // The caller's check sees the metadata first.
+  EXPECT_NE(testing::error_of([&] {
+              trainer.resume(dir.file("ck.st"), *train, [](const Metadata& m) {
+                for (const auto& [key, value] : m)
+                  TG_CHECK(key != "config.run" || value == "b", "another run: ", value);
+              });
+            }).find("another run: a"),
+            std::string::npos);
+  EXPECT_EQ(weights_of(*other), before);
 }
 
 TEST(Trainer, BestOnlyCheckpointsKeepTheBestEpoch) {
