@@ -2,7 +2,7 @@
 // under another, each with a log-scale y axis (decade grid lines), a linear x axis and a
 // legend. Points that are not finite or not positive cannot be drawn on a log axis: they
 // end the current line segment (a run that went to NaN stops where it went). Used by
-// grad_explosion; its test parses the file as XML.
+// grad_explosion and grad_vanish (common/gradient_demo.h); their tests parse it as XML.
 #pragma once
 
 #include <string>
