@@ -1,10 +1,10 @@
 // bench_kernels: the training kernels (fused optimizer updates, global norm, full sum and
-// max, clip + Adam, dropout, batchnorm) at 1M, 10M and 100M float32 elements, on the CPU
-// and on every CUDA device. Each row gives the best time, the effective bandwidth from the fewest
-// bytes the work must move (e.g. 28 B per parameter for Adam: p, m, v read and written, g read) and
-// that bandwidth as a fraction of the device's measured copy bandwidth (CPU: multi-threaded
-// memcpy; GPU: device-to-device copy), both counting bytes read plus bytes written.
-// bench/torch_peer.py times the same work in PyTorch.
+// max, clip + Adam (fixed and history-based), unit-wise adaptive clipping, dropout, batchnorm) at
+// 1M, 10M and 100M float32 elements, on the CPU and on every CUDA device. Each row gives the best
+// time, the effective bandwidth from the fewest bytes the work must move (e.g. 28 B per parameter
+// for Adam: p, m, v read and written, g read) and that bandwidth as a fraction of the device's
+// measured copy bandwidth (CPU: multi-threaded memcpy; GPU: device-to-device copy), both counting
+// bytes read plus bytes written. bench/torch_peer.py times the same work in PyTorch.
 //
 // Each time is the median of many runs (100 on a GPU, each timed with CUDA events).
 //
@@ -132,6 +132,24 @@ void bench_device(const Flags& flags, const Device& device) {
     run("clip_adam", 32, [&] {
       global_grad_norm_({g}, 1.0, clip);
       adam_update_(p, g, s1, s2, Tensor(), adam, taken, &clip);
+    });
+    // History-based clipping adds one one-block launch to clip_adam (a window of 1000 norms).
+    ClipHistory history = make_clip_history({}, device);
+    run("clip_auto_adam", 32, [&] {
+      global_grad_norm_({g}, 0.0, clip);
+      history_clip_(clip, history, {});
+      adam_update_(p, g, s1, s2, Tensor(), adam, taken, &clip);
+    });
+    // Unit-wise adaptive clipping over units of 1024 (Linear rows): a step where no unit
+    // clips reads weights and gradients (8 B); one where every unit clips also writes the
+    // gradients, timed after a copy that restores them (8 + 12 B).
+    std::vector<int64_t> starts;
+    for (int64_t u = 0; u <= n / 1024; ++u) starts.push_back(u * 1024);
+    const Tensor units = from_vector(starts).to(device), g_work = empty({n}, f32);
+    run("agc_within", 8, [&] { unit_clip_(p, g, units, optim::UnitClip{1e6, 1e-3}); });
+    run("copy_agc_clip", 20, [&] {
+      Tensor(g_work).copy_(g);
+      unit_clip_(p, g_work, units, optim::UnitClip{0.01, 1e-3});
     });
     // Dropout's backward is the same kernel on the gradient (Note [dropout RNG]).
     run("dropout_fwd", 8, [&] { dropout(p, 0.1, true, &gen); });
