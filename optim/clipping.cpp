@@ -20,17 +20,15 @@ std::vector<Tensor> Optimizer::all_grads(const char* op) {
 
 Tensor Optimizer::clip_grad_norm(double max_norm) {
   TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
-  global_grad_norm_(all_grads("clip_grad_norm"), max_norm,
-                    clip_);  // reuses clip_'s buffers after the first call
+  // clip_'s buffers are reused after the first call.
+  global_grad_norm_(all_grads("clip_grad_norm"), max_norm, clip_);
   clip_pending_ = true;
   return in_parameter_dtype(clip_.norm);
 }
 
 void Optimizer::clip_grad_value(double value) {
   TG_CHECK(value > 0 && std::isfinite(value), name(),
-           ".clip_grad_value: value must be finite and "
-           "> 0, got ",
-           value);
+           ".clip_grad_value: value must be finite and > 0, got ", value);
   check_members("clip_grad_value", false);
   NoGradGuard no_grad;
   std::vector<Tensor> grads;

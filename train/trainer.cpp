@@ -28,8 +28,7 @@ Trainer::Trainer(layers::Module& model, optim::Optimizer& optimizer, LossFunctio
            "Trainer: clip_norm and clip_value must be >= 0 (0: off), got ", options.clip_norm,
            " and ", options.clip_value);
   TG_CHECK(!(options.clip_auto && options.clip_norm > 0), "Trainer: clip_norm (", options.clip_norm,
-           ") and clip_auto both clip the global "
-           "norm; give one");
+           ") and clip_auto both clip the global norm; give one");
   if (options.clip_auto) optimizer.set_history_clip(*options.clip_auto);
   TG_CHECK(loss_ != nullptr, "Trainer: a null loss function");
   state_.model = &model_;
