@@ -8,6 +8,7 @@
 #include "ops/conv2d.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
+#include "ops/embedding.h"
 #include "ops/index.h"
 #include "ops/layer_norm.h"
 #include "ops/loss.h"

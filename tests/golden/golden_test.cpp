@@ -87,6 +87,13 @@ TEST(Golden, LayerNormEluSelu) {
   check_everywhere("selu", {"x"}, [](const auto& a) { return selu(mul(a.at("x"), 2.0)); });
 }
 
+TEST(Golden, Embedding) {
+  check_everywhere("embedding", {"weight"},
+                   [](const auto& a) { return embedding(a.at("weight"), a.at("indices")); });
+  check_everywhere("embedding_padding", {"weight"},
+                   [](const auto& a) { return embedding(a.at("weight"), a.at("indices"), 7); });
+}
+
 TEST(Golden, BatchNormOnSequences) {
   check_everywhere("batch_norm_ncl", {"x", "gamma", "beta"}, [](const auto& a) {
     return batch_norm(a.at("x"), Tensor(), Tensor(), a.at("gamma"), a.at("beta"), true);

@@ -174,6 +174,25 @@ def main():
     data.update(with_grads(F.selu(x * 2), [x], ["x"]))
     write("selu", data)
 
+    embedding_cases()
+
+
+def embedding_cases():
+    """Embedding (issue 31): rows picked by a 2-D index tensor with repeats, with and without
+    padding_idx (whose row reads as any other and gets no gradient; here it is non-zero).
+    Seeded on its own, so running it alone writes the same files."""
+    torch.manual_seed(31)
+    w = leaf(10, 4)
+    idx = torch.tensor([[1, 2, 0, 9], [9, 0, 3, 3], [7, 7, 7, 1]])
+    data = {"weight": w, "indices": idx}
+    data.update(with_grads(F.embedding(idx, w, padding_idx=7), [w], ["weight"]))
+    write("embedding_padding", data)
+    w = leaf(6, 3)
+    idx = torch.tensor([5, 0, 5, 2, 1])
+    data = {"weight": w, "indices": idx}
+    data.update(with_grads(F.embedding(idx, w), [w], ["weight"]))
+    write("embedding", data)
+
 
 if __name__ == "__main__":
     main()

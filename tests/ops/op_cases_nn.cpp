@@ -1,5 +1,6 @@
 // Op-table families for network ops: convolution, pooling (with PyTorch's options), index
-// ops, dropout and batch normalisation. Softmax and the losses: op_cases_loss.cpp.
+// ops and embedding, dropout, batch and layer normalisation. Softmax and the losses:
+// op_cases_loss.cpp.
 #include <algorithm>
 
 #include "../../core/factory.h"
@@ -217,6 +218,26 @@ void index_families(Table& t) {
         {{xs}, {{count}, Fill::Classes, xs[dim]}},
         [dim = dim](const Inputs& in) { return index_select(in[0], dim, in[1]); },
         shape_numel(xs) <= 24);
+  }
+  // embedding: tables of 1 to 1025 rows (one of 0 columns), index tensors of 0 to 3 dims
+  // with repeats, without padding and with a padding row (first, last, negative).
+  const std::vector<std::pair<Shape, Shape>> lookups = {
+      {{1, 1}, {1}},        {{3, 4}, {5}},        {{10, 7}, {2, 3}},  {{6, 2}, {2, 2, 2}},
+      {{33, 65}, {17}},     {{1025, 3}, {64}},    {{5, 0}, {4}},      {{4, 5}, {0}},
+      {{2, 1}, {9}},        {{7, 9}, {3, 1}},     {{16, 16}, {4, 4}}, {{100, 2}, {250}},
+      {{9, 33}, {1, 1, 1}}, {{12, 5}, {6, 2, 3}}, {{3, 4097}, {2}},   {{50, 8}, {7, 7}}};
+  for (const auto& [ws, is] : lookups) {
+    const bool small = shape_numel(ws) <= 24;
+    t.add(
+        "embedding", shape_text(ws) + " by " + shape_text(is), {{ws}, {is, Fill::Classes, ws[0]}},
+        [](const Inputs& in) { return embedding(in[0], in[1]); }, small);
+    // The padding row is read but gets no gradient by design (PyTorch's too), which finite
+    // differences would contradict: these are parity cases; the golden test has PyTorch's.
+    const int64_t pad = ws[0] == 1 ? 0 : (ws[0] % 2 == 0 ? -1 : 1);
+    t.add(
+        "embedding", shape_text(ws) + " by " + shape_text(is) + ", padding " + std::to_string(pad),
+        {{ws}, {is, Fill::Classes, ws[0]}},
+        [pad](const Inputs& in) { return embedding(in[0], in[1], pad); }, false);
   }
   for (const auto& [n, c] : kRowShapes) {
     t.add(
