@@ -2,6 +2,7 @@
 #include "autograd.h"
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "factory.h"
@@ -78,7 +79,31 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
   return sum(grad, dims, /*keepdim=*/true).reshape(shape);
 }
 
+// Reaches into a tensor's state for the engine: a leaf's identity and hooks.
+struct TensorAccess {
+  static const void* key(const Tensor& t) { return t.impl_.get(); }
+  static const std::vector<std::shared_ptr<GradHook>>& hooks(const Tensor& t) {
+    return t.impl_->hooks;
+  }
+};
+
 namespace {
+
+// Runs the hooks in order; each may replace the gradient with one of the same kind.
+Tensor run_hooks(const std::vector<std::shared_ptr<GradHook>>& hooks, Tensor grad) {
+  for (const auto& hook : hooks) {
+    if (!*hook) continue;  // removed
+    Tensor replaced = (*hook)(grad);
+    if (!replaced.defined()) continue;
+    TG_CHECK(replaced.shape() == grad.shape() && replaced.dtype() == grad.dtype() &&
+                 replaced.device() == grad.device(),
+             "register_hook: a hook returned a gradient of ", replaced.dtype(), " ",
+             replaced.shape(), " on ", replaced.device(), " for one of ", grad.dtype(), " ",
+             grad.shape(), " on ", grad.device());
+    grad = replaced;
+  }
+  return grad;
+}
 
 void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   TG_ASSERT(grad.shape() == leaf.shape(), "gradient of shape ", grad.shape(),
@@ -94,78 +119,274 @@ void accumulate_into_leaf(const Tensor& leaf, const Tensor& grad) {
   }
 }
 
-void add_pending(std::unordered_map<Node*, Tensor>& pending, Node* node, const Tensor& grad) {
-  auto found = pending.find(node);
-  if (found == pending.end()) {
-    pending.emplace(node, grad);
-  } else {
-    found->second = add(found->second, grad);
+void add_into(Tensor& sum, const Tensor& grad) { sum = sum.defined() ? add(sum, grad) : grad; }
+
+// One run of the graph below some roots. Without targets it is a backward: gradients
+// accumulate into the leaves' .grad. With targets (autograd::grad) it only collects the
+// gradient reaching each target, and runs only the nodes that lead to one.
+class GraphTask {
+ public:
+  GraphTask(bool retain_graph, const std::vector<Tensor>* targets)
+      : retain_graph_(retain_graph),
+        targets_(targets),
+        captured_(targets != nullptr ? targets->size() : 0) {}
+
+  void run(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) {
+    for (const Tensor& root : roots) {
+      if (root.grad_fn()) count_dependencies(root.grad_fn().get());
+    }
+    if (targets_ != nullptr) mark_needed();
+    std::vector<Node*> ready;
+    for (size_t i = 0; i < roots.size(); ++i) {
+      if (roots[i].is_leaf()) {
+        ++leaf_dependencies_[TensorAccess::key(roots[i])];
+        deliver_to_leaf(roots[i], grads[i]);
+      } else {
+        add_into(pending_[roots[i].grad_fn().get()], grads[i]);
+      }
+    }
+    for (const Tensor& root : roots) {
+      Node* node = root.grad_fn().get();
+      if (node != nullptr && dependencies_[node] == 0 && !queued_.count(node)) {
+        queued_.insert(node);
+        ready.push_back(node);
+      }
+    }
+    while (!ready.empty()) {
+      Node* node = ready.back();
+      ready.pop_back();
+      run_node(node, ready);
+    }
   }
+
+  // The gradient that reached each target (undefined where none did).
+  std::vector<Tensor> take_captured() { return std::move(captured_); }
+
+ private:
+  void count_dependencies(Node* root) {
+    if (!dependencies_.emplace(root, 0).second) return;
+    std::vector<Node*> stack{root};
+    while (!stack.empty()) {
+      Node* node = stack.back();
+      stack.pop_back();
+      order_.push_back(node);
+      for (const Edge& edge : node->next_edges()) {
+        if (edge.node) {
+          if (dependencies_.emplace(edge.node.get(), 0).second) stack.push_back(edge.node.get());
+          ++dependencies_[edge.node.get()];
+        } else if (edge.leaf.defined()) {
+          ++leaf_dependencies_[TensorAccess::key(edge.leaf)];
+        }
+      }
+    }
+  }
+
+  int target_index_of_node(const Node* node) const {
+    for (size_t i = 0; i < targets_->size(); ++i) {
+      if ((*targets_)[i].grad_fn().get() == node) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  bool is_target_leaf(const Tensor& leaf) const {
+    for (const Tensor& t : *targets_) {
+      if (t.is_same(leaf)) return true;
+    }
+    return false;
+  }
+
+  // A node is needed when a target lies at or below it. Parents are visited before their
+  // children in order_ (a depth-first discovery order is not topological), so iterate to a
+  // fixed point; graphs are shallow in the number of passes this takes.
+  void mark_needed() {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+        Node* node = *it;
+        if (needed_.count(node)) continue;
+        bool needed = target_index_of_node(node) >= 0;
+        for (const Edge& edge : node->next_edges()) {
+          if (needed) break;
+          needed = (edge.node && needed_.count(edge.node.get())) ||
+                   (edge.leaf.defined() && is_target_leaf(edge.leaf));
+        }
+        if (needed) changed = needed_.insert(node).second || changed;
+      }
+    }
+  }
+
+  bool children_needed(const Node* node) const {
+    for (const Edge& edge : node->next_edges()) {
+      if ((edge.node && needed_.count(edge.node.get())) ||
+          (edge.leaf.defined() && is_target_leaf(edge.leaf))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void run_node(Node* node, std::vector<Node*>& ready) {
+    std::vector<Tensor> input_grads;
+    auto found = pending_.find(node);
+    // autograd::grad skips, hooks included, what leads to no target.
+    const bool wanted = targets_ == nullptr || needed_.count(node) > 0;
+    if (found != pending_.end() && wanted) {
+      Tensor grad = run_hooks(node->hooks(), found->second);
+      pending_.erase(found);
+      if (targets_ == nullptr) {
+        if (node->retain()) node->retain()(grad);
+      } else {
+        for (size_t i = 0; i < targets_->size(); ++i) {
+          if ((*targets_)[i].grad_fn().get() == node) captured_[i] = grad;
+        }
+      }
+      if (targets_ == nullptr || children_needed(node)) {
+        input_grads = node->apply(grad);
+        if (!retain_graph_) node->release();
+        TG_ASSERT(input_grads.size() == node->next_edges().size(), node->name(), " returned ",
+                  input_grads.size(), " gradients for ", node->next_edges().size(), " inputs");
+      }
+    }
+    for (size_t i = 0; i < node->next_edges().size(); ++i) {
+      const Edge& edge = node->next_edges()[i];
+      const Tensor grad = i < input_grads.size() ? input_grads[i] : Tensor();
+      if (edge.node) {
+        if (grad.defined()) add_into(pending_[edge.node.get()], grad);
+        if (--dependencies_[edge.node.get()] == 0 && queued_.insert(edge.node.get()).second) {
+          ready.push_back(edge.node.get());
+        }
+      } else if (edge.leaf.defined()) {
+        deliver_to_leaf(edge.leaf, grad);
+      }
+    }
+  }
+
+  // Sums a leaf's gradient over its uses; the last one runs its hooks and hands it on.
+  void deliver_to_leaf(const Tensor& leaf, const Tensor& grad) {
+    const void* key = TensorAccess::key(leaf);
+    Tensor& sum = leaf_pending_[key];
+    if (grad.defined()) add_into(sum, grad);
+    if (--leaf_dependencies_[key] > 0) return;
+    const Tensor total = sum;
+    leaf_pending_.erase(key);
+    if (!total.defined()) return;
+    const Tensor hooked = run_hooks(TensorAccess::hooks(leaf), total);
+    if (targets_ == nullptr) {
+      accumulate_into_leaf(leaf, hooked);
+      return;
+    }
+    for (size_t i = 0; i < targets_->size(); ++i) {
+      if ((*targets_)[i].is_same(leaf)) captured_[i] = hooked;
+    }
+  }
+
+  bool retain_graph_;
+  const std::vector<Tensor>* targets_;
+  std::unordered_map<Node*, int> dependencies_;
+  std::unordered_map<const void*, int> leaf_dependencies_;
+  std::vector<Node*> order_;
+  std::unordered_set<Node*> needed_, queued_;
+  std::unordered_map<Node*, Tensor> pending_;
+  std::unordered_map<const void*, Tensor> leaf_pending_;
+  std::vector<Tensor> captured_;
+};
+
+// grad_output, or ones for a one-element output; checked against the output.
+Tensor seed_gradient(const char* op, const Tensor& output, const Tensor& grad_output) {
+  TG_CHECK(output.defined() && output.requires_grad(), op, ": the tensor (shape ",
+           output.defined() ? output.shape() : Shape{},
+           ") does not require grad and has no grad_fn");
+  if (!grad_output.defined()) {
+    TG_CHECK(output.numel() == 1, op,
+             ": grad_output can be left out only for a one-element output, not shape ",
+             output.shape());
+    return ones(output.shape(), TensorOptions(output.dtype()).device(output.device()));
+  }
+  TG_CHECK(grad_output.shape() == output.shape() && grad_output.device() == output.device() &&
+               grad_output.dtype() == output.dtype(),
+           op, ": grad_output (", grad_output.dtype(), " ", grad_output.shape(), " on ",
+           grad_output.device(), ") does not match the output (", output.dtype(), " ",
+           output.shape(), " on ", output.device(), ")");
+  return grad_output;
 }
 
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
-  TG_CHECK(root.requires_grad(), "backward: the tensor (shape ", root.shape(),
-           ") does not require grad and has no grad_fn");
-  Tensor grad = grad_output;
-  if (!grad.defined()) {
-    TG_CHECK(root.numel() == 1,
-             "backward: grad_output can be left out only for a one-element "
-             "output, not shape ",
-             root.shape());
-    grad = ones(root.shape(), TensorOptions(root.dtype()).device(root.device()));
-  }
-  TG_CHECK(grad.shape() == root.shape() && grad.device() == root.device() &&
-               grad.dtype() == root.dtype(),
-           "backward: grad_output (", grad.dtype(), " ", grad.shape(), " on ", grad.device(),
-           ") does not match the output (", root.dtype(), " ", root.shape(), " on ", root.device(),
-           ")");
+  const Tensor grad = seed_gradient("backward", root, grad_output);
   NoGradGuard no_grad;
-  if (root.is_leaf()) {
-    accumulate_into_leaf(root, grad);
-    return;
+  GraphTask(retain_graph, nullptr).run({root}, {grad});
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, bool retain_graph,
+                         bool allow_unused) {
+  TG_CHECK(!outputs.empty(), "autograd::grad: no outputs given");
+  TG_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(),
+           "autograd::grad: ", grad_outputs.size(), " grad_outputs for ", outputs.size(),
+           " outputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TG_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "autograd::grad: input ", i,
+             " (shape ", inputs[i].defined() ? inputs[i].shape() : Shape{},
+             ") does not require grad");
   }
-  // Count, for every reachable node, how many edges point at it.
-  std::unordered_map<Node*, int> dependencies;
-  std::vector<Node*> stack{root.grad_fn().get()};
-  dependencies[root.grad_fn().get()] = 0;
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    for (const Edge& edge : node->next_edges()) {
-      if (!edge.node) continue;
-      if (dependencies.emplace(edge.node.get(), 0).second) stack.push_back(edge.node.get());
-      ++dependencies[edge.node.get()];
-    }
+  std::vector<Tensor> seeds;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    seeds.push_back(seed_gradient("autograd::grad", outputs[k],
+                                  grad_outputs.empty() ? Tensor() : grad_outputs[k]));
   }
-  // Run each node once all its consumers have delivered their gradient.
-  std::unordered_map<Node*, Tensor> pending{{root.grad_fn().get(), grad}};
-  std::vector<Node*> ready{root.grad_fn().get()};
-  while (!ready.empty()) {
-    Node* node = ready.back();
-    ready.pop_back();
-    std::vector<Tensor> input_grads;
-    auto found = pending.find(node);
-    if (found != pending.end()) {
-      input_grads = node->apply(found->second);
-      pending.erase(found);
-      if (!retain_graph) node->release();
-      TG_ASSERT(input_grads.size() == node->next_edges().size(), node->name(), " returned ",
-                input_grads.size(), " gradients for ", node->next_edges().size(), " inputs");
-    }
-    for (size_t i = 0; i < node->next_edges().size(); ++i) {
-      const Edge& edge = node->next_edges()[i];
-      const bool has_grad = i < input_grads.size() && input_grads[i].defined();
-      if (edge.node) {
-        if (has_grad) add_pending(pending, edge.node.get(), input_grads[i]);
-        if (--dependencies[edge.node.get()] == 0) ready.push_back(edge.node.get());
-      } else if (edge.leaf.defined() && has_grad) {
-        accumulate_into_leaf(edge.leaf, input_grads[i]);
-      }
-    }
+  NoGradGuard no_grad;
+  GraphTask task(retain_graph, &inputs);
+  task.run(outputs, seeds);
+  std::vector<Tensor> result = task.take_captured();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TG_CHECK(allow_unused || result[i].defined(), "autograd::grad: input ", i, " (shape ",
+             inputs[i].shape(),
+             ") is not used in the graph of the outputs; pass allow_unused=true to get an "
+             "undefined tensor for it");
+    // A fresh tensor, as backward gives a leaf: the gradient may alias a grad_output.
+    if (result[i].defined()) result[i] = result[i].clone();
   }
+  return result;
 }
 
 }  // namespace autograd
+
+HookHandle Tensor::register_hook(GradHook hook) const {
+  const Impl& t = impl("register_hook");
+  TG_CHECK(t.requires_grad, "register_hook: the tensor (shape ", t.shape,
+           ") does not require grad, so no gradient would reach the hook");
+  TG_CHECK(hook != nullptr, "register_hook: the hook is empty");
+  auto shared = std::make_shared<GradHook>(std::move(hook));
+  if (t.grad_fn) {
+    t.grad_fn->add_hook(shared);
+  } else {
+    impl_->hooks.push_back(shared);
+  }
+  return HookHandle([weak = std::weak_ptr<GradHook>(shared)] {
+    if (auto hook = weak.lock()) *hook = nullptr;
+  });
+}
+
+void Tensor::retain_grad() const {
+  const Impl& t = impl("retain_grad");
+  TG_CHECK(t.requires_grad, "retain_grad: the tensor (shape ", t.shape,
+           ") does not require grad, so it has no gradient to keep");
+  if (!t.grad_fn || t.retains_grad) return;
+  impl_->retains_grad = true;
+  // A weak reference: the node must not keep the tensor it made alive (a cycle).
+  std::weak_ptr<Impl> weak = impl_;
+  t.grad_fn->set_retain([weak](const Tensor& grad) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!self->grad.defined()) {
+      self->grad = grad.clone();
+    } else {
+      add_(self->grad, grad);
+    }
+  });
+}
+
+bool Tensor::retains_grad() const { return impl("retains_grad").retains_grad; }
+
 }  // namespace tg

@@ -56,12 +56,20 @@ class Node {
   std::vector<Tensor> apply(const Tensor& grad_output);
   // Frees the saved tensors (they live in the function's captures).
   void release() { fn_ = nullptr; }
+  // Gradient hooks of the tensor this node made (Tensor::register_hook on a non-leaf), and
+  // where a retained gradient goes (Tensor::retain_grad).
+  void add_hook(std::shared_ptr<GradHook> hook) { hooks_.push_back(std::move(hook)); }
+  const std::vector<std::shared_ptr<GradHook>>& hooks() const { return hooks_; }
+  void set_retain(std::function<void(const Tensor&)> retain) { retain_ = std::move(retain); }
+  const std::function<void(const Tensor&)>& retain() const { return retain_; }
 
  private:
   friend Tensor record(const char*, Tensor, const std::vector<Tensor>&, BackwardFn);
   const char* name_;
   BackwardFn fn_;
   std::vector<Edge> edges_;
+  std::vector<std::shared_ptr<GradHook>> hooks_;
+  std::function<void(const Tensor&)> retain_;
 };
 
 // A tensor saved for backward: a detached alias (so a saved output does not keep its own
@@ -89,6 +97,18 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
+
+// The gradients of `outputs` with respect to each of `inputs` (torch.autograd.grad, first
+// order): sum over k of d outputs[k] / d input, each output weighted by grad_outputs[k]
+// (which may be left out for one-element outputs). Leaves' .grad is left untouched and
+// only the part of the graph that leads to an input runs; hooks on the inputs and on the
+// tensors between run as in backward. An input that the outputs do not depend on is an
+// error, or an undefined tensor with allow_unused. Without retain_graph the graph is freed.
+// The gradients themselves are not recorded (no create_graph: higher-order gradients are
+// not supported yet).
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool allow_unused = false);
 
 }  // namespace autograd
 }  // namespace tg

@@ -12,6 +12,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../foundation/config.h"
@@ -31,9 +32,31 @@ class Storage;
 class Tensor;
 namespace autograd {
 class Node;
+struct TensorAccess;
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
               std::function<std::vector<Tensor>(const Tensor&)> fn);
 }  // namespace autograd
+
+// A gradient hook (Tensor::register_hook): called with the gradient of the tensor it was
+// registered on; it may return a replacement (same shape, dtype and device) or an undefined
+// tensor to keep the gradient as it is.
+using GradHook = std::function<Tensor(const Tensor& grad)>;
+
+// Returned by the register_*hook functions: remove() unregisters the hook (once; a no-op
+// after that, or when what it was registered on is gone).
+class HookHandle {
+ public:
+  HookHandle() = default;
+  explicit HookHandle(std::function<void()> remove) : remove_(std::move(remove)) {}
+  void remove() {
+    std::function<void()> remove = std::move(remove_);
+    remove_ = nullptr;
+    if (remove) remove();
+  }
+
+ private:
+  std::function<void()> remove_;
+};
 
 // What a new tensor is made of. Converts from a DType or a Device, so
 // zeros({2, 3}, DType::Float64) and zeros({2, 3}, Device::cuda()) both read naturally;
@@ -82,6 +105,8 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const;
   // Same storage, shape, strides and offset: the same view.
   bool is_alias_of(const Tensor& other) const;
+  // The same tensor: handles to one state (its copies), not merely equal views.
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
   // Address of the first element. data_ptr<T> checks that T is the tensor's dtype.
   void* raw_data_ptr() const;
@@ -140,6 +165,15 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   // Backpropagates from this tensor. grad_output defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
+  // Calls `hook` with this tensor's gradient each time a backward (or autograd::grad)
+  // computes it, before it is accumulated into a leaf's .grad or passed on to the op that
+  // made this tensor; a returned tensor replaces the gradient. Hooks run in registration
+  // order; the tensor must require grad.
+  HookHandle register_hook(GradHook hook) const;
+  // A non-leaf keeps its gradient in .grad after each backward (accumulating, as a leaf's
+  // does); for a leaf it changes nothing. Not filled by autograd::grad.
+  void retain_grad() const;
+  bool retains_grad() const;
   // The same data without history: shares storage and version counter, needs no grad.
   Tensor detach() const;
   // Makes this leaf (and every handle to it) a view of `target`'s storage; target must have
@@ -182,6 +216,7 @@ class Tensor {
 
  private:
   struct Impl;
+  friend struct autograd::TensorAccess;
   friend Tensor autograd::record(const char*, Tensor, const std::vector<Tensor>&,
                                  std::function<std::vector<Tensor>(const Tensor&)>);
   void check_element_type(DType wanted, const char* what) const;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "storage.h"
 #include "tensor.h"
@@ -20,6 +21,9 @@ struct Tensor::Impl {
   bool requires_grad = false;
   Tensor grad;
   std::shared_ptr<autograd::Node> grad_fn;
+  // A leaf's gradient hooks (a non-leaf's live on its grad_fn); removed ones are empty.
+  std::vector<std::shared_ptr<GradHook>> hooks;
+  bool retains_grad = false;
 };
 
 }  // namespace tg

@@ -157,8 +157,80 @@ thread_local std::map<const Module*, Shape>* summary_shapes = nullptr;
 
 }  // namespace
 
-Tensor Module::operator()(const Tensor& x) {
+namespace {
+
+// Registers `hook` in `hooks`; the handle empties it (operator() skips empty ones).
+template <typename Hook>
+HookHandle add_hook(std::vector<std::shared_ptr<Hook>>& hooks, Hook hook) {
+  TG_CHECK(hook != nullptr, "Module: the hook is empty");
+  auto shared = std::make_shared<Hook>(std::move(hook));
+  hooks.push_back(shared);
+  return HookHandle([weak = std::weak_ptr<Hook>(shared)] {
+    if (auto found = weak.lock()) *found = nullptr;
+  });
+}
+
+// A new handle on x's data whose backward is `fn`: how a module's backward hooks see the
+// gradients at its input and output (PyTorch's BackwardHookFunction).
+Tensor hook_identity(const Tensor& x, std::function<Tensor(const Tensor&)> fn) {
+  Tensor alias(x.storage(), x.shape(), x.strides(), x.offset(), x.dtype());
+  return autograd::record(
+      "BackwardHookFunctionBackward", alias, {x},
+      [fn = std::move(fn)](const Tensor& g) { return std::vector<Tensor>{fn(g)}; });
+}
+
+}  // namespace
+
+HookHandle Module::register_forward_pre_hook(ForwardPreHook hook) {
+  return add_hook(forward_pre_hooks_, std::move(hook));
+}
+HookHandle Module::register_forward_hook(ForwardHook hook) {
+  return add_hook(forward_hooks_, std::move(hook));
+}
+HookHandle Module::register_full_backward_hook(BackwardHook hook) {
+  return add_hook(backward_hooks_, std::move(hook));
+}
+
+Tensor Module::operator()(const Tensor& input) {
+  Tensor x = input;
+  for (const auto& hook : forward_pre_hooks_) {
+    if (!*hook) continue;
+    const Tensor replaced = (*hook)(*this, x);
+    if (replaced.defined()) x = replaced;
+  }
+  // Backward hooks: the output's gradient is kept when it arrives, then handed with the
+  // input's gradient to the hooks (at once when the input needs none).
+  const bool hook_backward =
+      grad_mode_enabled() &&
+      std::any_of(backward_hooks_.begin(), backward_hooks_.end(), [](const auto& h) { return *h; });
+  auto grad_output = std::make_shared<Tensor>();
+  const bool input_needs_grad = x.defined() && x.requires_grad();
+  auto run_backward_hooks = [this](Tensor grad_input, const Tensor& grad_out) {
+    for (const auto& hook : backward_hooks_) {
+      if (!*hook) continue;
+      const Tensor replaced = (*hook)(*this, grad_input, grad_out);
+      if (replaced.defined()) grad_input = replaced;
+    }
+    return grad_input;
+  };
+  if (hook_backward && input_needs_grad) {
+    x = hook_identity(x, [grad_output, run_backward_hooks](const Tensor& g) {
+      return run_backward_hooks(g, *grad_output);
+    });
+  }
   Tensor y = forward(x);
+  for (const auto& hook : forward_hooks_) {
+    if (!*hook) continue;
+    const Tensor replaced = (*hook)(*this, x, y);
+    if (replaced.defined()) y = replaced;
+  }
+  if (hook_backward && y.requires_grad()) {
+    y = hook_identity(y, [grad_output, input_needs_grad, run_backward_hooks](const Tensor& g) {
+      *grad_output = g;
+      if (!input_needs_grad) run_backward_hooks(Tensor(), g);
+      return g;
+    });
+  }
   if (summary_shapes != nullptr) (*summary_shapes)[this] = y.shape();
   return y;
 }

@@ -9,6 +9,7 @@
 // lives behind a std::shared_ptr (Sequential holds its children that way).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,8 +33,25 @@ class Module {
   Module& operator=(const Module&) = delete;
 
   virtual Tensor forward(const Tensor& x) = 0;
-  // forward(x); call children this way in a forward so that summary() sees their outputs.
+  // forward(x) with this module's hooks around it; call children this way in a forward so
+  // that summary() sees their outputs and their hooks run.
   Tensor operator()(const Tensor& x);
+
+  // Hooks (PyTorch's nn.Module hooks), run by operator() in registration order. Each may
+  // return a tensor to replace what it was given, or an undefined one to keep it:
+  // - a forward pre-hook sees the input before forward (and may replace it);
+  // - a forward hook sees input and output after forward (and may replace the output);
+  // - a full backward hook sees, during backward, the gradient with respect to the input
+  //   (undefined when the input needs none) and to the output, and may replace the
+  //   former. It is recorded only when the call is made with grad mode on; the module
+  //   must outlive the backward.
+  using ForwardPreHook = std::function<Tensor(Module&, const Tensor& input)>;
+  using ForwardHook = std::function<Tensor(Module&, const Tensor& input, const Tensor& output)>;
+  using BackwardHook =
+      std::function<Tensor(Module&, const Tensor& grad_input, const Tensor& grad_output)>;
+  HookHandle register_forward_pre_hook(ForwardPreHook hook);
+  HookHandle register_forward_hook(ForwardHook hook);
+  HookHandle register_full_backward_hook(BackwardHook hook);
 
   // "Linear", "Conv2d", ...; extra_repr() adds the arguments: "in=784, out=512".
   const std::string& type_name() const { return type_name_; }
@@ -105,6 +123,9 @@ class Module {
   bool training_ = true;
   std::vector<std::pair<std::string, Tensor*>> parameters_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<std::shared_ptr<ForwardPreHook>> forward_pre_hooks_;
+  std::vector<std::shared_ptr<ForwardHook>> forward_hooks_;
+  std::vector<std::shared_ptr<BackwardHook>> backward_hooks_;
 };
 
 }  // namespace tg::layers

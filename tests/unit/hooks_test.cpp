@@ -1,0 +1,221 @@
+// Gradients with respect to chosen inputs (autograd::grad), tensor hooks, retain_grad and
+// module hooks: what each sees and changes, against hand-derived gradients.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../layers/activation.h"
+#include "../../layers/linear.h"
+#include "../../layers/sequential.h"
+#include "../support/parity.h"
+
+namespace tg {
+namespace {
+
+using testing::tensors_close;
+
+Tensor leaf(std::vector<double> values) {
+  Tensor t = from_vector(values, {static_cast<int64_t>(values.size())});
+  t.requires_grad_();
+  return t;
+}
+Tensor values(std::vector<double> v) { return from_vector(v, {static_cast<int64_t>(v.size())}); }
+
+TEST(AutogradGrad, GradientsWithRespectToLeavesAndIntermediatesLeaveDotGradAlone) {
+  Tensor x = leaf({1, 2, 3});
+  Tensor w = leaf({0.5, -1, 2});
+  const Tensor h = mul(x, w);       // h = x·w
+  const Tensor z = sum(mul(h, h));  // z = Σ h²
+  const auto grads = autograd::grad({z}, {x, h}, {}, /*retain_graph=*/true);
+  // dz/dx = 2h·w = 2x·w², dz/dh = 2h
+  EXPECT_TRUE(tensors_close(grads[0], values({0.5, 4, 24}), 1e-12, 0));
+  EXPECT_TRUE(tensors_close(grads[1], values({1, -4, 12}), 1e-12, 0));
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_FALSE(w.grad().defined());
+  // The graph was kept: a backward still works and fills .grad as usual.
+  z.backward();
+  EXPECT_TRUE(tensors_close(x.grad(), values({0.5, 4, 24}), 1e-12, 0));
+}
+
+TEST(AutogradGrad, SumsOverOutputsWeightedByGradOutputsAndOverRepeatedUses) {
+  Tensor x = leaf({1, -2});
+  const Tensor a = mul(x, x);    // x²
+  const Tensor b = mul(x, 3.0);  // 3x
+  const auto grads = autograd::grad({a, b}, {x}, {values({1, 1}), values({2, 0})});
+  // 2x·1 + 3·(2, 0)
+  EXPECT_TRUE(tensors_close(grads[0], values({8, -4}), 1e-12, 0));
+}
+
+TEST(AutogradGrad, UnusedInputsAreAnErrorUnlessAllowed) {
+  Tensor x = leaf({1});
+  Tensor unused = leaf({2});
+  Tensor y = mul(x, 2.0);
+  try {
+    autograd::grad({y}, {x, unused}, {}, true);
+    FAIL() << "an unused input was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("allow_unused"), std::string::npos) << e.what();
+  }
+  const auto grads = autograd::grad({y}, {x, unused}, {}, false, /*allow_unused=*/true);
+  EXPECT_TRUE(tensors_close(grads[0], values({2}), 0, 0));
+  EXPECT_FALSE(grads[1].defined());
+  EXPECT_THROW(autograd::grad({y}, {values({1})}), Error);  // an input without grad
+  EXPECT_THROW(autograd::grad({mul(x, x)}, {x}, {values({1, 2})}), Error);
+}
+
+TEST(AutogradGrad, WithoutRetainGraphTheGraphIsFreed) {
+  Tensor x = leaf({1, 2});
+  const Tensor y = sum(mul(x, x));
+  autograd::grad({y}, {x});
+  EXPECT_THROW(y.backward(), Error);
+}
+
+TEST(AutogradGrad, OnlyTheNodesLeadingToAnInputRun) {
+  // The branch through `other` must not run: its hook would count.
+  Tensor x = leaf({1, 2});
+  Tensor other = leaf({3, 4});
+  int other_calls = 0;
+  const Tensor branch = mul(other, other);
+  branch.register_hook([&](const Tensor&) {
+    ++other_calls;
+    return Tensor();
+  });
+  const Tensor y = sum(add(mul(x, 2.0), branch));
+  const auto grads = autograd::grad({y}, {x});
+  EXPECT_TRUE(tensors_close(grads[0], values({2, 2}), 0, 0));
+  EXPECT_EQ(other_calls, 0);
+}
+
+TEST(TensorHooks, SeeAndReplaceTheGradientOfANonLeaf) {
+  Tensor x = leaf({1, 2, 3});
+  const Tensor h = mul(x, 2.0);
+  Tensor seen;
+  h.register_hook([&](const Tensor& g) {
+    seen = g.clone();
+    return Tensor();
+  });
+  h.register_hook([](const Tensor& g) { return mul(g, 10.0); });  // runs second
+  sum(mul(h, h)).backward();
+  EXPECT_TRUE(tensors_close(seen, values({4, 8, 12}), 0, 0));  // 2h
+  // The replaced gradient flows on: x.grad = 2·(10·2h)
+  EXPECT_TRUE(tensors_close(x.grad(), values({80, 160, 240}), 0, 0));
+}
+
+TEST(TensorHooks, LeafHooksSeeTheSumOverAllUsesOnceAndCanBeRemoved) {
+  Tensor x = leaf({1, 2});
+  int calls = 0;
+  Tensor seen;
+  HookHandle handle = x.register_hook([&](const Tensor& g) {
+    ++calls;
+    seen = g.clone();
+    return mul(g, 0.5);
+  });
+  sum(add(mul(x, 3.0), mul(x, x))).backward();  // d/dx = 3 + 2x
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(tensors_close(seen, values({5, 7}), 0, 0));
+  EXPECT_TRUE(tensors_close(x.grad(), values({2.5, 3.5}), 0, 0));
+  handle.remove();
+  handle.remove();  // twice is harmless
+  sum(mul(x, 3.0)).backward();
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(tensors_close(x.grad(), values({5.5, 6.5}), 0, 0));
+}
+
+TEST(TensorHooks, RefusesTensorsWithoutGradAndReplacementsOfAnotherShape) {
+  EXPECT_THROW(values({1}).register_hook([](const Tensor&) { return Tensor(); }), Error);
+  Tensor x = leaf({1, 2});
+  const Tensor h = mul(x, 1.0);
+  h.register_hook([](const Tensor&) { return values({1, 2, 3}); });
+  try {
+    sum(h).backward();
+    FAIL() << "a hook's replacement of another shape was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("register_hook"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TensorHooks, RetainGradKeepsANonLeafsGradientAcrossBackwards) {
+  Tensor x = leaf({1, 2});
+  const Tensor h = mul(x, x);
+  h.retain_grad();
+  EXPECT_TRUE(h.retains_grad());
+  const Tensor y = sum(mul(h, 3.0));
+  y.backward(Tensor(), /*retain_graph=*/true);
+  EXPECT_TRUE(tensors_close(h.grad(), values({3, 3}), 0, 0));
+  y.backward();
+  EXPECT_TRUE(tensors_close(h.grad(), values({6, 6}), 0, 0));
+  const Tensor unretained = mul(x, 2.0);
+  sum(unretained).backward();
+  EXPECT_FALSE(unretained.grad().defined());
+}
+
+TEST(ModuleHooks, ForwardHooksSeeAndReplaceInputAndOutput) {
+  layers::Linear linear(3, 2, true, DType::Float64);
+  const Tensor x = from_vector(std::vector<double>{1, 2, 3}, {1, 3});
+  std::vector<std::string> calls;
+  linear.register_forward_pre_hook([&](layers::Module& m, const Tensor& input) {
+    calls.push_back("pre " + m.type_name());
+    return mul(input, 2.0);
+  });
+  HookHandle after =
+      linear.register_forward_hook([&](layers::Module&, const Tensor& input, const Tensor& output) {
+        calls.push_back("after");
+        EXPECT_TRUE(tensors_close(input, mul(x, 2.0), 0, 0));
+        return mul(output, 0.0);
+      });
+  const Tensor y = linear(x);
+  EXPECT_EQ(calls, (std::vector<std::string>{"pre Linear", "after"}));
+  EXPECT_TRUE(tensors_close(y, zeros({1, 2}, DType::Float64), 0, 0));
+  after.remove();
+  const Tensor direct = linear.forward(mul(x, 2.0));
+  EXPECT_TRUE(tensors_close(linear(x), direct, 0, 0));
+}
+
+TEST(ModuleHooks, FullBackwardHooksSeeTheGradientsAtInputAndOutput) {
+  auto first = std::make_shared<layers::Linear>(4, 3, true, DType::Float64);
+  auto second = std::make_shared<layers::Linear>(3, 2, true, DType::Float64);
+  layers::Sequential net({first, std::make_shared<layers::Tanh>(), second});
+  const Tensor x = randn({5, 4}, DType::Float64);
+  Tensor second_in, second_out, first_in, first_out;
+  second->register_full_backward_hook([&](layers::Module&, const Tensor& gi, const Tensor& go) {
+    second_in = gi.clone();
+    second_out = go.clone();
+    return Tensor();
+  });
+  // The first layer sees data that needs no gradient: its grad_input is undefined.
+  first->register_full_backward_hook([&](layers::Module&, const Tensor& gi, const Tensor& go) {
+    first_in = gi;
+    first_out = go.clone();
+    return Tensor();
+  });
+  const Tensor g = randn({5, 2}, DType::Float64);
+  net(x).backward(g);
+  // Against autograd::grad on the same computation without hooks.
+  const Tensor a = first->forward(x);
+  const Tensor t = tanh(a);
+  const Tensor out = second->forward(t);
+  const auto expected = autograd::grad({out}, {t, a}, {g});
+  EXPECT_TRUE(tensors_close(second_out, g, 0, 0));
+  EXPECT_TRUE(tensors_close(second_in, expected[0], 1e-12, 0));
+  EXPECT_TRUE(tensors_close(first_out, expected[1], 1e-12, 0));
+  EXPECT_FALSE(first_in.defined());
+}
+
+TEST(ModuleHooks, ABackwardHookCanReplaceTheInputGradient) {
+  layers::Linear linear(2, 2, false, DType::Float64);
+  Tensor x = from_vector(std::vector<double>{1, 2}, {1, 2});
+  x.requires_grad_();
+  linear.register_full_backward_hook(
+      [](layers::Module&, const Tensor& gi, const Tensor&) { return mul(gi, 0.0); });
+  sum(linear(x)).backward();
+  EXPECT_TRUE(tensors_close(x.grad(), zeros({1, 2}, DType::Float64), 0, 0));
+  EXPECT_TRUE(linear.weight.grad().defined());  // the parameters' gradients are untouched
+}
+
+}  // namespace
+}  // namespace tg
