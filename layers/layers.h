@@ -15,5 +15,7 @@
 #include "loss.h"
 #include "module.h"
 #include "pool.h"
+#include "recurrent.h"
+#include "recurrent_cell.h"
 #include "residual.h"
 #include "sequential.h"

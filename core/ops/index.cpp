@@ -1,7 +1,11 @@
 // Front-ends of the index and shape ops.
 #include "index.h"
 
+#include <memory>
+
 #include "../../kernels/index.h"
+#include "../autograd.h"
+#include "../factory.h"
 #include "op_support.h"
 
 namespace tg {
@@ -205,6 +209,44 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
     expanded.push_back(tensors[i].unsqueeze(d));
   }
   return cat(expanded, d);
+}
+
+// Note [unbind]: a node makes one tensor, but unbind makes T. Each entry's node hands its
+// gradient to a shared buffer (written in place at its position) and passes a 0-d zero on
+// to one gather node, whose edge leads to x; the engine runs the gather node only after
+// every entry's node that received a gradient, so the buffer is complete when it hands it
+// to x (entries without a gradient leave zeros). The buffer is taken by the gather node,
+// so a retained graph starts from a fresh one.
+TG_REGISTER_OP("unbind");
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+  TG_CHECK(x.defined() && x.dim() > 0, "unbind: needs a tensor with at least one dimension, got ",
+           x.defined() ? x.shape() : Shape{});
+  const int64_t d = ops::wrap_dim("unbind", dim, x.dim());
+  std::vector<Tensor> out;
+  out.reserve(static_cast<size_t>(x.size(d)));
+  if (!autograd::any_requires_grad({x})) {
+    for (int64_t i = 0; i < x.size(d); ++i) out.push_back(x.select(d, i));
+    return out;
+  }
+  Tensor base = x.detach();
+  auto buffer = std::make_shared<Tensor>();
+  const Shape shape = x.shape();
+  const TensorOptions options = ops::options_of(x);
+  const Tensor token = autograd::record(
+      "UnbindBackward", zeros({}, options), {x}, [buffer, shape, options](const Tensor&) {
+        Tensor grad = buffer->defined() ? *buffer : zeros(shape, options);
+        *buffer = Tensor();
+        return std::vector<Tensor>{grad};
+      });
+  for (int64_t i = 0; i < x.size(d); ++i) {
+    out.push_back(autograd::record("UnbindEntryBackward", base.select(d, i), {token},
+                                   [buffer, shape, options, d, i](const Tensor& g) {
+                                     if (!buffer->defined()) *buffer = zeros(shape, options);
+                                     buffer->select(d, i).copy_(g);
+                                     return std::vector<Tensor>{zeros({}, options)};
+                                   }));
+  }
+  return out;
 }
 
 TG_REGISTER_OP("flatten");

@@ -25,6 +25,10 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = DType::F
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// The entries of x along dim, each a view with that dimension removed (torch.unbind).
+// Backward writes each entry's gradient into one gradient of x (Note [unbind]), so
+// unbinding T steps costs O(T) where T separate select()s would cost O(T²).
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim = 0);
 // Merges dims start_dim..end_dim into one.
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 

@@ -61,5 +61,40 @@ TEST(LayersCuda, EveryLayerMatchesTheCpu) {
       testing::tensors_close(gpu->forward(x.to(Device::cuda())), cpu->forward(x), 1e-10, 1e-10));
 }
 
+// The recurrent layers (composed of ops, so the same code on both devices): LSTM, GRU and
+// RNN in a row, two layers each, outputs, final states and every gradient through time.
+TEST(LayersCuda, RecurrentLayersMatchTheCpu) {
+  TG_REQUIRE_CUDA();
+  RecurrentOptions two;
+  two.num_layers = 2;
+  auto make = [&] {
+    return std::vector<std::shared_ptr<RecurrentBase>>{std::make_shared<LSTM>(3, 5, two),
+                                                       std::make_shared<GRU>(5, 4, two),
+                                                       std::make_shared<RNN>(4, 3, two)};
+  };
+  auto cpu = make(), gpu = make();
+  Generator g(5);
+  const Tensor x = randn({9, 4, 3}, DType::Float64, &g);
+  Tensor y_cpu = x, y_gpu = x.to(Device::cuda());
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    cpu[i]->to(DType::Float64);
+    gpu[i]->to(DType::Float64).to(Device::cuda());
+    gpu[i]->load_state_dict(cpu[i]->state_dict());
+    y_cpu = cpu[i]->forward(y_cpu);
+    y_gpu = gpu[i]->forward(y_gpu);
+  }
+  ASSERT_TRUE(testing::tensors_close(y_gpu, y_cpu, 1e-10, 1e-10));
+  const Tensor upstream = randn(y_cpu.shape(), DType::Float64, &g);
+  y_cpu.backward(upstream);
+  y_gpu.backward(upstream.to(Device::cuda()));
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const NamedTensors pc = cpu[i]->named_parameters(), pg = gpu[i]->named_parameters();
+    for (size_t k = 0; k < pc.size(); ++k) {
+      EXPECT_TRUE(testing::tensors_close(pg[k].second.grad(), pc[k].second.grad(), 1e-9, 1e-9))
+          << cpu[i]->type_name() << " " << pc[k].first;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tg::layers

@@ -296,6 +296,40 @@ void index_families(Table& t) {
           n > 0 && n <= 4);
     }
   }
+  // Each entry scaled by its position and stacked back: a misplaced gradient shows; only
+  // some entries used, so the zeros left for unused ones are checked too.
+  for (const auto& [shape, dim] : std::vector<std::pair<Shape, int64_t>>{{{5, 3}, 0},
+                                                                         {{2, 3, 4}, 1},
+                                                                         {{1}, 0},
+                                                                         {{3, 1, 2}, -1},
+                                                                         {{33, 65}, 1},
+                                                                         {{7, 0}, 0},
+                                                                         {{0, 4}, 1},
+                                                                         {{9}, 0},
+                                                                         {{1, 1, 1}, 2},
+                                                                         {{3, 5}, 1},
+                                                                         {{6, 2, 2}, 2},
+                                                                         {{64, 8}, 0},
+                                                                         {{300, 3}, 0},
+                                                                         {{2, 1025}, 1},
+                                                                         {{2, 2, 2, 2}, 3},
+                                                                         {{4, 3, 2}, 0}}) {
+    for (const bool all : {true, false}) {
+      t.add(
+          "unbind",
+          shape_text(shape) + " dim " + std::to_string(dim) + (all ? "" : ", odd entries"),
+          {{shape}},
+          [dim = dim, all](const Inputs& in) {
+            std::vector<Tensor> entries = unbind(in[0], dim);
+            std::vector<Tensor> used;
+            for (size_t i = 0; i < entries.size(); ++i) {
+              if (all || i % 2 == 1) used.push_back(mul(entries[i], static_cast<double>(i + 1)));
+            }
+            return used.empty() ? sum(in[0]) : stack(used, dim);
+          },
+          shape_numel(shape) <= 24);
+    }
+  }
   for (const Shape& s : std::vector<Shape>{{2, 3, 4}, {1}, {5, 1, 2}, {33, 65}, {2, 2, 2, 2}}) {
     for (const auto& [start, end] :
          std::vector<std::pair<int64_t, int64_t>>{{0, -1}, {1, -1}, {0, 0}}) {
