@@ -199,6 +199,7 @@ class Tensor {
   Tensor mean(const std::vector<int64_t>& dims = {}, bool keepdim = false) const;
   Tensor mean(int64_t dim, bool keepdim = false) const;
   Tensor max() const;  // of all elements; max(x, dim) gives values and indices
+  Tensor min() const;
   Tensor argmax(int64_t dim, bool keepdim = false) const;
   Tensor matmul(const Tensor& other) const;
   Tensor relu() const;

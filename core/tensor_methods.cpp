@@ -14,6 +14,7 @@ Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
 }
 Tensor Tensor::mean(int64_t dim, bool keepdim) const { return tg::mean(*this, {dim}, keepdim); }
 Tensor Tensor::max() const { return tg::max(*this); }
+Tensor Tensor::min() const { return tg::min(*this); }
 Tensor Tensor::argmax(int64_t dim, bool keepdim) const { return tg::argmax(*this, dim, keepdim); }
 Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
 Tensor Tensor::relu() const { return tg::relu(*this); }

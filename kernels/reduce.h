@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "common.h"
 
@@ -20,13 +21,39 @@ enum class ReduceOp : uint8_t { Sum, Max, Min };
 
 struct ReduceArgs {
   ReduceOp op;
-  DType dtype;  // float32 or float64
+  DType dtype;  // float32, float64 or int64
   int64_t outer;
   int64_t inner;     // > 0 for Max/Min
   const void* in;    // (outer, inner) contiguous
   void* out;         // (outer,)
   int64_t* indices;  // (outer,) for Max/Min: position of the first extreme in its row; or null
 };
+
+// The dtypes the reductions take: float32, float64 and int64 (int64 sums wrap around, as
+// PyTorch's do; front-ends widen uint8 to int64).
+template <typename F>
+void visit_reduce_dtype(DType dtype, F&& f) {
+  if (dtype == DType::Int64) {
+    f(int64_t{});
+    return;
+  }
+  visit_float_dtype(dtype, f);
+}
+
+// Sums accumulate in double on the CPU for floating types; integers in uint64, whose
+// wrap-around is defined (a signed overflow would not be).
+template <typename T>
+using SumAccumulator = std::conditional_t<std::is_integral_v<T>, uint64_t, double>;
+
+// a + b, wrapping for integers.
+template <typename T>
+TG_HOST_DEVICE T reduce_add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  } else {
+    return a + b;
+  }
+}
 
 // Whether `candidate` (at a larger index) replaces `best` for Max/Min: NaN wins over
 // numbers (and the first NaN stays), otherwise strictly better wins, so ties keep the
@@ -82,7 +109,7 @@ inline ReduceChunks reduce_chunks(int64_t outer, int64_t inner) {
 // without transposing it into rows first. Each column adds its rows in order, in the row
 // sum's accumulator type (double on the CPU, T on a GPU).
 struct ColumnSumArgs {
-  DType dtype;  // float32 or float64
+  DType dtype;  // float32, float64 or int64
   int64_t rows, cols;
   const void* in;  // (rows, cols) contiguous
   void* out;       // (cols,)

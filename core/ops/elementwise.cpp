@@ -86,6 +86,7 @@ Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x,
 
 TG_REGISTER_OP("add");
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("add", a, b)) return add(p.a, p.b);
   Tensor out = launch_binary("add", BinaryOp::Add, a, b);
   return autograd::record("AddBackward", out, {a, b},
                           [sa = a.shape(), sb = b.shape()](const Tensor& g) {
@@ -95,6 +96,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
 TG_REGISTER_OP("sub");
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("sub", a, b)) return sub(p.a, p.b);
   Tensor out = launch_binary("sub", BinaryOp::Sub, a, b);
   return autograd::record("SubBackward", out, {a, b},
                           [sa = a.shape(), sb = b.shape()](const Tensor& g) {
@@ -104,6 +106,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 TG_REGISTER_OP("mul");
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("mul", a, b)) return mul(p.a, p.b);
   Tensor out = launch_binary("mul", BinaryOp::Mul, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
   return autograd::record(
@@ -116,6 +119,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 TG_REGISTER_OP("div");
 Tensor div(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("div", a, b, /*floating=*/true)) return div(p.a, p.b);
   Tensor out = launch_binary("div", BinaryOp::Div, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
   return autograd::record(
@@ -148,24 +152,36 @@ Tensor extremum(const char* name, const char* node, BinaryOp op, BinaryOp wins, 
 
 TG_REGISTER_OP("maximum");
 Tensor maximum(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("maximum", a, b)) return maximum(p.a, p.b);
   return extremum("maximum", "MaximumBackward", BinaryOp::Maximum, BinaryOp::Gt, a, b);
 }
 TG_REGISTER_OP("minimum");
 Tensor minimum(const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("minimum", a, b)) return minimum(p.a, p.b);
   return extremum("minimum", "MinimumBackward", BinaryOp::Minimum, BinaryOp::Lt, a, b);
 }
 
-Tensor add(const Tensor& a, double b) { return add(a, ops::scalar_like(b, a)); }
-Tensor sub(const Tensor& a, double b) { return sub(a, ops::scalar_like(b, a)); }
-Tensor mul(const Tensor& a, double b) { return mul(a, ops::scalar_like(b, a)); }
-Tensor div(const Tensor& a, double b) { return div(a, ops::scalar_like(b, a)); }
+Tensor add(const Tensor& a, double b) { return add(a, ops::scalar_operand(b, a)); }
+Tensor sub(const Tensor& a, double b) { return sub(a, ops::scalar_operand(b, a)); }
+Tensor mul(const Tensor& a, double b) { return mul(a, ops::scalar_operand(b, a)); }
+Tensor div(const Tensor& a, double b) { return div(a, ops::scalar_operand(b, a)); }
 
-Tensor gt(const Tensor& a, const Tensor& b) { return launch_binary("gt", BinaryOp::Gt, a, b); }
-Tensor lt(const Tensor& a, const Tensor& b) { return launch_binary("lt", BinaryOp::Lt, a, b); }
-Tensor ge(const Tensor& a, const Tensor& b) { return launch_binary("ge", BinaryOp::Ge, a, b); }
-Tensor le(const Tensor& a, const Tensor& b) { return launch_binary("le", BinaryOp::Le, a, b); }
-Tensor eq(const Tensor& a, const Tensor& b) { return launch_binary("eq", BinaryOp::Eq, a, b); }
-Tensor ne(const Tensor& a, const Tensor& b) { return launch_binary("ne", BinaryOp::Ne, a, b); }
+namespace {
+// A comparison in the operands' result type (Note [type promotion]), never recorded.
+Tensor compare(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote(name, a, b)) {
+    return launch_binary(name, op, p.a.detach(), p.b.detach());
+  }
+  return launch_binary(name, op, a, b);
+}
+}  // namespace
+
+Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", BinaryOp::Gt, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", BinaryOp::Lt, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare("ge", BinaryOp::Ge, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare("le", BinaryOp::Le, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", BinaryOp::Eq, a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare("ne", BinaryOp::Ne, a, b); }
 
 namespace {
 // x != 0, as a uint8 mask.
@@ -178,6 +194,7 @@ Tensor ne_zero_mask(const Tensor& x) {
 
 TG_REGISTER_OP("where");
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  if (const ops::Promoted p = ops::promote("where", a, b)) return where(cond, p.a, p.b);
   ops::check_float_pair("where", a, b);
   TG_CHECK(cond.defined() && cond.device() == a.device(), "where: condition on ",
            cond.defined() ? cond.device().str() : "nothing", " but values on ", a.device());
@@ -260,12 +277,8 @@ Tensor softplus(const Tensor& x) {
   return unary_op("softplus", "SoftplusBackward", UnaryOp::Softplus, x);
 }
 
-Tensor operator-(double a, const Tensor& b) {
-  return sub(full({}, a, TensorOptions(b.dtype()).device(b.device())), b);
-}
-Tensor operator/(double a, const Tensor& b) {
-  return div(full({}, a, TensorOptions(b.dtype()).device(b.device())), b);
-}
+Tensor operator-(double a, const Tensor& b) { return sub(ops::scalar_operand(a, b), b); }
+Tensor operator/(double a, const Tensor& b) { return div(ops::scalar_operand(a, b), b); }
 
 Tensor& add_(Tensor& dst, const Tensor& src) {
   ops::check_float_pair("add_", dst, src);

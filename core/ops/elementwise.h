@@ -1,5 +1,8 @@
 // Elementwise ops, differentiable, on float32 and float64 tensors of one device.
-// Binary ops broadcast as NumPy does; scalar variants broadcast a 0-d tensor.
+// Binary ops broadcast as NumPy does; scalar variants broadcast a 0-d tensor. Operands of
+// different dtypes are promoted as PyTorch does (Note [type promotion], op_support.h):
+// int64 + float32 is float32, float32 + float64 float64 (the gradient flows back converted
+// to each operand's dtype), int64 / int64 a float32 true division.
 #pragma once
 
 #include "../../foundation/config.h"
@@ -20,9 +23,9 @@ Tensor sub(const Tensor& a, double b);
 Tensor mul(const Tensor& a, double b);
 Tensor div(const Tensor& a, double b);
 
-// Comparisons: 1 where true, else 0, in the inputs' dtype; not differentiable. These, add,
-// sub, mul, maximum and minimum also take int64 and uint8 tensors (integer arithmetic
-// wraps); div and the unary ops are floating-point only.
+// Comparisons: 1 where true, else 0, in the operands' result type; not differentiable.
+// These, add, sub, mul, maximum and minimum also take int64 and uint8 tensors (integer
+// arithmetic wraps); the unary ops are floating-point only.
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);

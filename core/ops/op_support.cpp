@@ -1,6 +1,7 @@
 #include "op_support.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,6 +28,38 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
            b.dtype(), " ", b.shape());
   TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(), " vs ",
            b.device(), " ", b.shape());
+}
+
+namespace {
+int category(DType dtype) { return is_floating(dtype) ? 2 : 1; }
+DType wider(DType x, DType y) {
+  if (category(x) != category(y)) return category(x) > category(y) ? x : y;
+  return element_size(x) >= element_size(y) ? x : y;
+}
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  if ((a.dim() == 0) == (b.dim() == 0)) return wider(a.dtype(), b.dtype());
+  const DType dimensioned = a.dim() == 0 ? b.dtype() : a.dtype();
+  const DType zero_dim = a.dim() == 0 ? a.dtype() : b.dtype();
+  return category(zero_dim) > category(dimensioned) ? zero_dim : dimensioned;
+}
+
+Promoted promote(const char* op, const Tensor& a, const Tensor& b, bool floating) {
+  TG_CHECK(a.defined() && b.defined(), op, ": undefined tensor");
+  DType to = result_type(a, b);
+  if (floating && !is_floating(to)) to = DType::Float32;
+  if (a.dtype() == to && b.dtype() == to) return {};
+  TG_CHECK(a.device() == b.device(), op, ": device mismatch: ", a.device(), " ", a.shape(), " vs ",
+           b.device(), " ", b.shape());
+  return {a.to(to), b.to(to)};
+}
+
+Tensor scalar_operand(double value, const Tensor& x) {
+  if (!is_floating(x.dtype()) && value != std::trunc(value)) {
+    return full({}, value, TensorOptions(DType::Float32).device(x.device()));
+  }
+  return scalar_like(value, x);
 }
 
 namespace {

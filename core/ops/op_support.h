@@ -17,6 +17,25 @@ namespace tg::ops {
 void check_float_pair(const char* op, const Tensor& a, const Tensor& b);
 // Both defined, of one dtype (any) and on one device.
 void check_pair(const char* op, const Tensor& a, const Tensor& b);
+
+// Note [type promotion]: PyTorch's result type of a binary op (torch.result_type). A
+// floating dtype outranks an integer one; within a category the wider wins (uint8 < int64,
+// float32 < float64). A 0-d tensor counts only when its category outranks every
+// dimensioned operand's: int64 [n] + float64 0-d gives float64, float32 [n] + float64 0-d
+// stays float32, uint8 [n] + int64 0-d stays uint8; two operands of equal standing promote
+// as above. A C++ scalar acts as a 0-d tensor of the other operand's dtype, except a
+// fractional one against an integer tensor, which acts as a float32 0-d (scalar_operand).
+DType result_type(const Tensor& a, const Tensor& b);
+// Both converted (through differentiable to(dtype)) to their result type, or to float32
+// when `floating` and that type is an integer (true division); undefined when both already
+// have it.
+struct Promoted {
+  Tensor a, b;
+  explicit operator bool() const { return a.defined(); }
+};
+Promoted promote(const char* op, const Tensor& a, const Tensor& b, bool floating = false);
+// The scalar operand of a binary op with tensor x (Note [type promotion]).
+Tensor scalar_operand(double value, const Tensor& x);
 void check_float(const char* op, const Tensor& x);
 
 // The shape a and b broadcast to (NumPy rules); throws naming both shapes.

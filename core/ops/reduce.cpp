@@ -1,5 +1,10 @@
 // Front-ends of the reductions: move the reduced dims last, reduce rows with the kernel,
 // put the kept dims back. mean, var and the L1 norm are compositions.
+//
+// Note [integer reductions]: sum, max, min and argmax also take int64 and uint8 tensors,
+// as PyTorch's: a sum of either is int64 (wrapping on overflow, exact below it, unlike a
+// float accumulator past 2^53), max and min keep the dtype. mean, var and norm refuse
+// integers, as PyTorch's do.
 #include "reduce.h"
 
 #include <algorithm>
@@ -129,9 +134,21 @@ ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const Reduce
   return result;
 }
 
+// Integer reductions (Note [integer reductions]): int64 as it is, uint8 widened to int64
+// (sums give int64 as PyTorch's; max and min narrow back, exactly). Floats pass through.
+Tensor reducible(const char* op_name, const Tensor& x) {
+  TG_CHECK(x.defined(), op_name, ": undefined tensor");
+  return x.dtype() == DType::UInt8 ? x.to(DType::Int64) : x;
+}
+// An extreme's values back in x's dtype (uint8 in, uint8 out).
+ValuesAndIndices narrowed(ValuesAndIndices r, DType dtype) {
+  if (r.values.dtype() != dtype) r.values = r.values.to(dtype);
+  return r;
+}
+
 ValuesAndIndices extreme_along(const char* op_name, const char* node, kernels::ReduceOp op,
-                               const Tensor& x, int64_t dim, bool keepdim) {
-  ops::check_float(op_name, x);
+                               const Tensor& x_in, int64_t dim, bool keepdim) {
+  const Tensor x = reducible(op_name, x_in);
   const int64_t ndim = std::max<int64_t>(x.dim(), 1);
   const int64_t d = ops::wrap_dim(op_name, dim, ndim);
   const Tensor input = x.dim() == 0 ? x.reshape({1}) : x;
@@ -145,15 +162,16 @@ ValuesAndIndices extreme_along(const char* op_name, const char* node, kernels::R
                        });
   ValuesAndIndices result{values.reshape(plan.out_shape), kept.indices.reshape(plan.out_shape)};
   if (x.dim() == 0) result = {result.values.reshape({}), result.indices.reshape({})};
-  return result;
+  return narrowed(result, x_in.dtype());
 }
 
-Tensor extreme_all(const char* op_name, const char* node, kernels::ReduceOp op, const Tensor& x) {
-  ops::check_float(op_name, x);
+Tensor extreme_all(const char* op_name, const char* node, kernels::ReduceOp op,
+                   const Tensor& x_in) {
+  const Tensor x = reducible(op_name, x_in);
   TG_CHECK(x.numel() > 0, op_name, ": the tensor (shape ", x.shape(), ") is empty");
   const ReducePlan plan = plan_reduction(op_name, x, {}, false);
   const Tensor value = reduce_rows(op, x, plan).values.reshape({});
-  if (!autograd::any_requires_grad({x})) return value;
+  if (!autograd::any_requires_grad({x})) return narrowed({value, Tensor()}, x_in.dtype()).values;
   return autograd::record(node, value, {x},
                           [saved = SavedTensor(x), value = value.detach(), node](const Tensor& g) {
                             const Tensor& x = saved.get(node);
@@ -165,8 +183,8 @@ Tensor extreme_all(const char* op_name, const char* node, kernels::ReduceOp op, 
 }  // namespace
 
 TG_REGISTER_OP("sum");
-Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  ops::check_float("sum", x);
+Tensor sum(const Tensor& x_in, const std::vector<int64_t>& dims, bool keepdim) {
+  const Tensor x = reducible("sum", x_in);
   const ReducePlan plan = plan_reduction("sum", x, dims, keepdim);
   const Tensor kept = reduce_rows(kernels::ReduceOp::Sum, x, plan).values;
   return autograd::record("SumBackward", kept, {x},
@@ -178,7 +196,9 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 
 TG_REGISTER_OP("mean");
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  ops::check_float("mean", x);
+  TG_CHECK(!x.defined() || is_floating(x.dtype()), "mean: needs a floating-point tensor, got ",
+           x.dtype(), " of shape ", x.shape(),
+           " (as PyTorch's; convert it first: mean(x.to(DType::Float32)))");
   const ReducePlan plan = plan_reduction("mean", x, dims, keepdim);
   return div(sum(x, dims, keepdim), static_cast<double>(plan.inner));
 }

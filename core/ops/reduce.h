@@ -1,4 +1,6 @@
 // Reductions over all dims (dims = {}) or the given ones, with keepdim, differentiable.
+// sum, max, min and argmax also take int64 and uint8 (a sum of either is int64; Note
+// [integer reductions] in reduce.cpp); mean, var and norm are floating-point only.
 #pragma once
 
 #include <vector>

@@ -1,6 +1,6 @@
 // CPU launchers of the row reductions and the column sum (kernels/reduce.h): OpenMP over
 // rows, or over the chunks of a few long rows (Note [long rows]), or over blocks of
-// columns; sums accumulated in double.
+// columns; sums accumulated in double (integers: in wrapping uint64).
 #include "../reduce.h"
 
 #include <algorithm>
@@ -14,7 +14,7 @@ namespace {
 // index in the row (the first of equals, the first NaN).
 template <typename T>
 struct Part {
-  double sum = 0;
+  SumAccumulator<T> sum = 0;
   T best{};
   int64_t position = -1;
 };
@@ -25,12 +25,12 @@ template <typename T>
 Part<T> reduce_part(ReduceOp op, const T* x, int64_t begin, int64_t end) {
   Part<T> part;
   if (op == ReduceOp::Sum) {
-    double s[kLanes] = {};
+    SumAccumulator<T> s[kLanes] = {};
     int64_t i = begin;
     for (; i + kLanes <= end; i += kLanes) {
-      for (int k = 0; k < kLanes; ++k) s[k] += x[i + k];
+      for (int k = 0; k < kLanes; ++k) s[k] += static_cast<SumAccumulator<T>>(x[i + k]);
     }
-    for (; i < end; ++i) s[0] += x[i];
+    for (; i < end; ++i) s[0] += static_cast<SumAccumulator<T>>(x[i]);
     for (int width = kLanes / 2; width > 0; width /= 2) {  // a fixed tree over the lanes
       for (int k = 0; k < width; ++k) s[k] += s[k + width];
     }
@@ -63,7 +63,7 @@ void write_part(const ReduceArgs& args, int64_t row, const Part<T>& part) {
 
 void reduce(const ReduceArgs& args) {
   const ReduceChunks chunks = reduce_chunks(args.outer, args.inner);
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_reduce_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* in = static_cast<const T*>(args.in);
     if (chunks.count == 1) {
@@ -98,7 +98,7 @@ void reduce(const ReduceArgs& args) {
 }
 
 void column_sum(const ColumnSumArgs& args) {
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_reduce_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* in = static_cast<const T*>(args.in);
     T* out = static_cast<T*>(args.out);
@@ -107,11 +107,11 @@ void column_sum(const ColumnSumArgs& args) {
 #pragma omp parallel for schedule(static) if (args.rows * args.cols > (1 << 15))
     for (int64_t block = 0; block < blocks; ++block) {
       const int64_t first = block * kBlock, width = std::min(kBlock, args.cols - first);
-      double total[kBlock];
+      SumAccumulator<T> total[kBlock];
       for (int64_t j = 0; j < width; ++j) total[j] = 0;
       for (int64_t r = 0; r < args.rows; ++r) {
         const T* row = in + r * args.cols + first;
-        for (int64_t j = 0; j < width; ++j) total[j] += row[j];
+        for (int64_t j = 0; j < width; ++j) total[j] += static_cast<SumAccumulator<T>>(row[j]);
       }
       for (int64_t j = 0; j < width; ++j) out[first + j] = static_cast<T>(total[j]);
     }

@@ -3,7 +3,8 @@
 // chunk of a few long rows and then one per row over the chunks' partials (Note [long
 // rows]); each thread walks its strided share of the range, then a fixed shared-memory tree
 // combines the threads, so the result does not depend on timing. Sums accumulate in the
-// accumulator type (float for float32), values and indices of extremes together.
+// accumulator type (float for float32; int64 wrapping), values and indices of extremes
+// together.
 #include "../reduce.h"
 #include "launch.h"
 
@@ -28,7 +29,7 @@ __device__ void block_reduce(ReduceOp op, int64_t begin, int64_t end, Item item,
     int64_t p;
     item(i, v, p);
     if (op == ReduceOp::Sum) {
-      value += v;
+      value = reduce_add(value, v);
     } else if (extreme_wins(op, v, p, value, position)) {
       value = v;
       position = p;
@@ -42,7 +43,7 @@ __device__ void block_reduce(ReduceOp op, int64_t begin, int64_t end, Item item,
       const T other = values[threadIdx.x + half];
       const int64_t other_position = positions[threadIdx.x + half];
       if (op == ReduceOp::Sum) {
-        values[threadIdx.x] += other;
+        values[threadIdx.x] = reduce_add(values[threadIdx.x], other);
       } else if (extreme_wins(op, other, other_position, values[threadIdx.x],
                               positions[threadIdx.x])) {
         values[threadIdx.x] = other;
@@ -116,7 +117,7 @@ __global__ void column_sum_kernel(const T* __restrict__ in, T* __restrict__ out,
   const int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (j >= cols) return;
   T total = T(0);
-  for (int64_t r = 0; r < rows; ++r) total += in[r * cols + j];
+  for (int64_t r = 0; r < rows; ++r) total = reduce_add(total, in[r * cols + j]);
   out[j] = total;
 }
 
@@ -124,7 +125,7 @@ __global__ void column_sum_kernel(const T* __restrict__ in, T* __restrict__ out,
 
 void column_sum(const ColumnSumArgs& args, void* stream) {
   if (args.cols == 0) return;
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_reduce_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     constexpr int kThreads = 256;
     const unsigned blocks = static_cast<unsigned>((args.cols + kThreads - 1) / kThreads);
@@ -137,7 +138,7 @@ void column_sum(const ColumnSumArgs& args, void* stream) {
 void reduce(const ReduceArgs& args, void* stream, const ScratchAllocator& scratch) {
   if (args.outer == 0) return;
   const ReduceChunks chunks = reduce_chunks(args.outer, args.inner);
-  visit_float_dtype(args.dtype, [&](auto tag) {
+  visit_reduce_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* in = static_cast<const T*>(args.in);
     T* out = static_cast<T*>(args.out);

@@ -1,6 +1,6 @@
-// The integer paths of the binary ops, index_select and gather on CUDA against the CPU
-// (tests/ops/integer_ops_test.cpp has their values), int64 and uint8, on sizes 0, 1, odd
-// and large, bit for bit.
+// The integer paths of the binary ops, the reductions, index_select and gather on CUDA against the
+// CPU (tests/ops/integer_ops_test.cpp has their values), int64 and uint8, on sizes 0, 1, odd and
+// large, bit for bit.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -41,7 +41,17 @@ TEST(IntegerOpsCuda, EveryIntegerOpMatchesTheCpu) {
       const Tensor rows = integers(3 * n, 256, dtype, 3).reshape({3, n});
       EXPECT_TRUE(
           tensors_bitwise_equal(eq(rows.to(Device::cuda()), gb).to(Device::cpu()), eq(rows, b)));
+      // Reductions: int64 sums (uint8 widened), max and min with their indices.
+      EXPECT_TRUE(tensors_bitwise_equal(sum(rows.to(Device::cuda()), {1}).to(Device::cpu()),
+                                        sum(rows, {1})));
+      EXPECT_TRUE(tensors_bitwise_equal(sum(rows.to(Device::cuda()), {0}).to(Device::cpu()),
+                                        sum(rows, {0})));
+      EXPECT_TRUE(tensors_bitwise_equal(sum(ga).to(Device::cpu()), sum(a)));
       if (n == 0) continue;
+      const ValuesAndIndices gm = max(rows.to(Device::cuda()), 1), cm = max(rows, 1);
+      EXPECT_TRUE(tensors_bitwise_equal(gm.values.to(Device::cpu()), cm.values));
+      EXPECT_TRUE(tensors_bitwise_equal(gm.indices.to(Device::cpu()), cm.indices));
+      EXPECT_TRUE(tensors_bitwise_equal(ga.min().to(Device::cpu()), a.min()));
       const Tensor idx = integers(n / 2 + 1, n, DType::Int64, 4);
       EXPECT_TRUE(tensors_bitwise_equal(
           index_select(ga, 0, idx.to(Device::cuda())).to(Device::cpu()), index_select(a, 0, idx)));

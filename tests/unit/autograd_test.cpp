@@ -170,7 +170,7 @@ TEST(OpErrors, MessagesNameTheOpAndShapes) {
   EXPECT_NE(m.find("add"), std::string::npos) << m;
   EXPECT_NE(m.find("[2, 3]"), std::string::npos) << m;
   EXPECT_NE(m.find("[4]"), std::string::npos) << m;
-  m = message([] { add(zeros({2}), zeros({2}, DType::Float64)); });
+  m = message([] { matmul(zeros({2, 2}), zeros({2, 2}, DType::Float64)); });
   EXPECT_NE(m.find("float32"), std::string::npos) << m;
   EXPECT_NE(m.find("float64"), std::string::npos) << m;
   m = message([] { add(zeros({2}), zeros({2}, Device::cuda())); });
