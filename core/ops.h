@@ -5,6 +5,7 @@
 
 #include "ops/augment.h"
 #include "ops/batch_norm.h"
+#include "ops/conv1d.h"
 #include "ops/conv2d.h"
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
@@ -15,5 +16,6 @@
 #include "ops/matmul.h"
 #include "ops/pool.h"
 #include "ops/reduce.h"
+#include "ops/resample.h"
 #include "ops/softmax.h"
 #include "ops/update.h"

@@ -1,7 +1,5 @@
 #include "conv2d.h"
 
-#include <cmath>
-
 #include "../core/factory.h"
 #include "../core/ops.h"
 #include "init.h"
@@ -22,13 +20,11 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel, const Co
            "Conv2d: groups (", conv.groups, ") must divide in_channels (", in_channels,
            ") and out_channels (", out_channels, ")");
   weight = empty({out_channels, in_channels / conv.groups, kernel[0], kernel[1]}, options);
-  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (conv.bias) bias = empty({out_channels}, options);
+  init::layer_default_(weight, bias);
   weight.requires_grad_();
   register_parameter("weight", &weight);
   if (conv.bias) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(init::fans(weight).first));
-    bias = empty({out_channels}, options);
-    init::uniform_(bias, -bound, bound);
     bias.requires_grad_();
     register_parameter("bias", &bias);
   }

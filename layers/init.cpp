@@ -87,6 +87,13 @@ void kaiming_uniform_(const Tensor& t, double a, FanMode mode, Nonlinearity nonl
   uniform_(t, -bound, bound, generator);
 }
 
+void layer_default_(const Tensor& weight, const Tensor& bias, Generator* generator) {
+  kaiming_uniform_(weight, std::sqrt(5.0), FanMode::FanIn, Nonlinearity::LeakyReLU, generator);
+  if (!bias.defined()) return;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fans(weight).first));
+  uniform_(bias, -bound, bound, generator);
+}
+
 void kaiming_normal_(const Tensor& t, double a, FanMode mode, Nonlinearity nonlinearity,
                      Generator* generator) {
   normal_(t, 0.0, calculate_gain(nonlinearity, a) / std::sqrt(fan(t, mode)), generator);

@@ -48,6 +48,11 @@ void lecun_normal_(const Tensor& t, Generator* generator = nullptr);
 // fewer), times gain.
 void orthogonal_(const Tensor& t, double gain = 1, Generator* generator = nullptr);
 
+// PyTorch's default for Linear and convolution layers (reset_parameters): the weight from
+// kaiming_uniform_ with a = sqrt(5), i.e. U(±1/sqrt(fan_in)), and the bias (if defined)
+// from U(±1/sqrt(fan_in)) with the weight's fan_in.
+void layer_default_(const Tensor& weight, const Tensor& bias, Generator* generator = nullptr);
+
 }  // namespace tg::layers::init
 
 TG_API_END

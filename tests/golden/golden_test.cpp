@@ -94,6 +94,41 @@ TEST(Golden, Embedding) {
                    [](const auto& a) { return embedding(a.at("weight"), a.at("indices"), 7); });
 }
 
+TEST(Golden, Conv1d) {
+  check_everywhere("conv1d", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv1d(a.at("x"), a.at("weight"), a.at("bias"), 2, 1, 2);
+  });
+  check_everywhere("conv1d_groups_unbatched", {"x", "weight", "bias"}, [](const auto& a) {
+    return conv1d(a.at("x"), a.at("weight"), a.at("bias"), 1, 2, 1, 2);
+  });
+}
+
+TEST(Golden, AdaptiveAvgPool2d) {
+  check_everywhere("adaptive_avg_pool2d", {"x"}, [](const auto& a) {
+    return adaptive_avg_pool2d(a.at("x"), {3, 4});
+  });
+  check_everywhere("adaptive_avg_pool2d_grow", {"x"}, [](const auto& a) {
+    return adaptive_avg_pool2d(a.at("x"), {3, 1});
+  });
+}
+
+TEST(Golden, Interpolate) {
+  auto by = [](Size2 size, std::array<double, 2> scale, InterpolateMode mode, bool corners) {
+    InterpolateOptions o;
+    o.size = size;
+    o.scale_factor = scale;
+    o.mode = mode;
+    o.align_corners = corners;
+    return [o](const std::map<std::string, Tensor>& a) { return interpolate(a.at("x"), o); };
+  };
+  using M = InterpolateMode;
+  check_everywhere("interpolate_nearest", {"x"}, by({7, 4}, {0, 0}, M::Nearest, false));
+  check_everywhere("interpolate_nearest_scale", {"x"}, by({0, 0}, {2.0, 1.5}, M::Nearest, false));
+  check_everywhere("interpolate_bilinear", {"x"}, by({7, 3}, {0, 0}, M::Bilinear, false));
+  check_everywhere("interpolate_bilinear_corners", {"x"}, by({4, 8}, {0, 0}, M::Bilinear, true));
+  check_everywhere("interpolate_bilinear_scale", {"x"}, by({0, 0}, {1.5, 0.5}, M::Bilinear, false));
+}
+
 TEST(Golden, BatchNormOnSequences) {
   check_everywhere("batch_norm_ncl", {"x", "gamma", "beta"}, [](const auto& a) {
     return batch_norm(a.at("x"), Tensor(), Tensor(), a.at("gamma"), a.at("beta"), true);

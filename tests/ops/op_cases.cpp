@@ -107,6 +107,7 @@ Table build() {
                    });
   index_families(t);
   normalization_families(t);
+  resample_families(t);
   return t;
 }
 
