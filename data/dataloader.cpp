@@ -6,6 +6,7 @@
 #include "../core/cuda_backend.h"
 #include "../core/factory.h"
 #include "../core/ops.h"
+#include "dataset.h"
 
 namespace tg::data {
 
@@ -35,17 +36,58 @@ DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& option
            labels_.defined() && is_floating(labels_.dtype())
                ? " (class indices: convert with labels.to(DType::Int64))"
                : "");
-  TG_CHECK(options.batch_size > 0, "DataLoader: batch_size must be positive, got ",
-           options.batch_size);
   TG_CHECK(options.std > 0, "DataLoader: std must be positive, got ", options.std);
   count_ = images_.size(0);
   example_shape_.assign(images_.shape().begin() + 1, images_.shape().end());
   if (example_shape_.size() == 2) example_shape_.insert(example_shape_.begin(), 1);  // channel
   example_size_ = shape_numel(example_shape_);
-  TG_CHECK(options.crop_pad >= 0, "DataLoader: crop_pad must be >= 0, got ", options.crop_pad);
   TG_CHECK((options.crop_pad == 0 && !options.flip) || example_shape_.size() == 3,
            "DataLoader: crop and flip need images (N, H, W) or (N, C, H, W), got shape ",
            images_.shape());
+  check_options();
+  full_order_.resize(static_cast<size_t>(count_));
+  std::iota(full_order_.begin(), full_order_.end(), 0);
+  order_ = full_order_;
+  if (options.resident) {
+    resident_images_ = images_.to(options.device);
+    resident_labels_ = labels_.to(options.device);
+  }
+}
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options)
+    : dataset_(std::move(dataset)), options_(options) {
+  TG_CHECK(dataset_ != nullptr, "DataLoader: no dataset given");
+  count_ = dataset_->size();
+  TG_CHECK(count_ >= 0, "DataLoader: the dataset's size is negative (", count_, ")");
+  example_size_ = 0;
+  if (count_ > 0 && (options.crop_pad > 0 || options.flip)) {
+    const Example first = dataset_->get(0);
+    TG_CHECK(!first.empty() && first[0].dim() == 3 && is_floating(first[0].dtype()),
+             "DataLoader: crop and flip need a floating (C, H, W) first tensor per example, got ",
+             first.empty() ? Shape{} : first[0].shape());
+  }
+  check_options();
+  full_order_.resize(static_cast<size_t>(count_));
+  std::iota(full_order_.begin(), full_order_.end(), 0);
+  order_ = full_order_;
+  if (options.resident && count_ > 0) {
+    // Every example read once, stacked, and kept on the device.
+    std::vector<int64_t> all(static_cast<size_t>(count_));
+    std::iota(all.begin(), all.end(), 0);
+    std::vector<Example> examples;
+    examples.reserve(all.size());
+    for (int64_t k : all) examples.push_back(dataset_->get(k));
+    for (const Tensor& t : collate(examples, all))
+      resident_tensors_.push_back(t.to(options.device));
+  }
+}
+
+// The checks both constructors share.
+void DataLoader::check_options() const {
+  const LoaderOptions& options = options_;
+  TG_CHECK(options.batch_size > 0, "DataLoader: batch_size must be positive, got ",
+           options.batch_size);
+  TG_CHECK(options.crop_pad >= 0, "DataLoader: crop_pad must be >= 0, got ", options.crop_pad);
   const int64_t w = options.shard_count;
   TG_CHECK(w >= 1 && options.shard_rank >= 0 && options.shard_rank < w,
            "DataLoader: shard_rank must be in [0, shard_count = ", w, "), got ",
@@ -59,13 +101,6 @@ DataLoader::DataLoader(Tensor images, Tensor labels, const LoaderOptions& option
              " examples for ", w,
              " shards, and every shard needs one (use drop_last, or another batch size or "
              "number of processes)");
-  }
-  full_order_.resize(static_cast<size_t>(count_));
-  std::iota(full_order_.begin(), full_order_.end(), 0);
-  order_ = full_order_;
-  if (options.resident) {
-    resident_images_ = images_.to(options.device);
-    resident_labels_ = labels_.to(options.device);
   }
 }
 
@@ -140,10 +175,41 @@ Batch DataLoader::batch(int64_t i) {
     pending_index_ = i + 1;
   }
   // The device copy is made here, on the caller's thread (the device's stream is its).
-  return augmented({out.x.to(options_.device), out.y.to(options_.device)}, i);
+  if (dataset_) {
+    for (Tensor& t : out.tensors) t = t.to(options_.device);
+    out.x = out.tensors[0];
+    out.y = out.tensors.size() > 1 ? out.tensors[1] : Tensor();
+    return augmented(out, i);
+  }
+  return augmented({out.x.to(options_.device), out.y.to(options_.device), {}}, i);
+}
+
+std::vector<int64_t> DataLoader::batch_indices(int64_t i) const {
+  const int64_t first = i * options_.batch_size;
+  const int64_t b = std::min(options_.batch_size, static_cast<int64_t>(order_.size()) - first);
+  return std::vector<int64_t>(order_.begin() + first, order_.begin() + first + b);
+}
+
+Batch DataLoader::build_from_dataset(int64_t i) const {
+  const std::vector<int64_t> indices = batch_indices(i);
+  Batch batch;
+  if (options_.resident) {
+    const Tensor idx = resident_order_.slice(
+        0, i * options_.batch_size, i * options_.batch_size + static_cast<int64_t>(indices.size()));
+    for (const Tensor& t : resident_tensors_) batch.tensors.push_back(index_select(t, 0, idx));
+  } else {
+    std::vector<Example> examples;
+    examples.reserve(indices.size());
+    for (int64_t k : indices) examples.push_back(dataset_->get(k));
+    batch.tensors = collate(examples, indices);
+  }
+  batch.x = batch.tensors[0];
+  batch.y = batch.tensors.size() > 1 ? batch.tensors[1] : Tensor();
+  return batch;
 }
 
 Batch DataLoader::build_resident(int64_t i) const {
+  if (dataset_) return build_from_dataset(i);
   const int64_t first = i * options_.batch_size;
   const int64_t b = std::min(options_.batch_size, static_cast<int64_t>(order_.size()) - first);
   const Tensor idx = resident_order_.slice(0, first, first + b);
@@ -153,7 +219,8 @@ Batch DataLoader::build_resident(int64_t i) const {
   const double scale = static_cast<float>(1.0 / (255.0 * options_.std));
   const double shift = static_cast<float>(options_.mean / options_.std);
   const Tensor pixels = index_select(resident_images_, 0, idx).to(DType::Float32);
-  return {sub(mul(pixels, scale), shift).reshape(x_shape), index_select(resident_labels_, 0, idx)};
+  return {
+      sub(mul(pixels, scale), shift).reshape(x_shape), index_select(resident_labels_, 0, idx), {}};
 }
 
 Batch DataLoader::augmented(Batch batch, int64_t i) const {
@@ -164,10 +231,12 @@ Batch DataLoader::augmented(Batch batch, int64_t i) const {
   const RandomState draws{splitmix64(state),
                           static_cast<uint64_t>(i * options_.shard_count + options_.shard_rank)};
   batch.x = random_crop_flip(batch.x, options_.crop_pad, options_.flip, draws);
+  if (!batch.tensors.empty()) batch.tensors[0] = batch.x;
   return batch;
 }
 
 Batch DataLoader::build(int64_t i) const {
+  if (dataset_) return build_from_dataset(i);
   const int64_t first = i * options_.batch_size;
   const int64_t b = std::min(options_.batch_size, static_cast<int64_t>(order_.size()) - first);
   Shape x_shape{b};
@@ -187,7 +256,7 @@ Batch DataLoader::build(int64_t i) const {
     for (int64_t e = 0; e < example_size_; ++e) to[e] = static_cast<float>(from[e]) * scale - shift;
     yd[r] = labels[k];
   }
-  return {x, y};
+  return {x, y, {}};
 }
 
 }  // namespace tg::data

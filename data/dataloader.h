@@ -1,7 +1,10 @@
 // DataLoader over an image data set held as uint8 (N, ...) with int64 labels (N,): seeded
 // shuffling, batching, drop_last, conversion to float32 (x / 255 - mean) / std, the batch
 // on the training device, and optional augmentation there (random crop with padding,
-// horizontal flip: core/ops/augment.h). Two modes:
+// horizontal flip: core/ops/augment.h). Or over any Dataset (data/dataset.h): examples of
+// any tensors, stacked into batch tensors as they come (no conversion or normalisation:
+// that is the dataset's transforms' job), with the same order, shards, background
+// preparation, residency and augmentation (of a float (B, C, H, W) first tensor). Two modes:
 //   host (default)  a background thread prepares batch i + 1 on the CPU while the caller
 //                   trains on batch i; the batch is then copied to the device;
 //   resident        the whole data set lives on the device as uint8 (copied once), each
@@ -28,6 +31,7 @@
 
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <vector>
 
 #include "../core/tensor.h"
@@ -57,11 +61,18 @@ struct LoaderOptions {
 struct Batch {
   Tensor x;  // (B, 1, rows, cols) float32 for (N, rows, cols) images; (B, ...) float32 otherwise
   Tensor y;  // (B,) int64
+  // A Dataset loader's batch: every stacked tensor, in the examples' order; x and y are the
+  // first two (y undefined for examples of one tensor).
+  std::vector<Tensor> tensors;
 };
+
+class Dataset;
 
 class DataLoader {
  public:
   DataLoader(Tensor images, Tensor labels, const LoaderOptions& options);
+  // Over a Dataset; options.mean and options.std are not used.
+  DataLoader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -77,12 +88,17 @@ class DataLoader {
   Batch batch(int64_t i);
 
  private:
+  void check_options() const;
   Batch build(int64_t i) const;
   Batch build_resident(int64_t i) const;
+  Batch build_from_dataset(int64_t i) const;
   Batch augmented(Batch batch, int64_t i) const;
+  std::vector<int64_t> batch_indices(int64_t i) const;  // this shard's examples of batch i
 
   Tensor images_, labels_;
   Tensor resident_images_, resident_labels_, resident_order_;  // on the device (resident)
+  std::shared_ptr<const Dataset> dataset_;
+  std::vector<Tensor> resident_tensors_;  // the dataset's, stacked, on the device (resident)
   int64_t epoch_ = 0;
   LoaderOptions options_;
   int64_t count_, example_size_;
