@@ -17,6 +17,8 @@ thread_local bool grad_mode = true;
 
 NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(grad_mode) { grad_mode = true; }
+EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
 bool grad_mode_enabled() { return grad_mode; }
 
 namespace autograd {
@@ -29,7 +31,9 @@ std::vector<Tensor> Node::apply(const Tensor& grad_output) {
 }
 
 SavedTensor::SavedTensor(const Tensor& tensor)
-    : tensor_(tensor.defined() ? tensor.detach() : Tensor()),
+    : tensor_(!tensor.defined()        ? Tensor()
+              : tensor.requires_grad() ? tensor
+                                       : tensor.detach()),
       version_(tensor.defined() ? tensor.version() : 0) {}
 
 const Tensor& SavedTensor::get(const char* node) const {
@@ -66,6 +70,13 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
   output.impl_->requires_grad = true;
   output.impl_->grad_fn = std::move(node);
   return output;
+}
+
+Tensor record_composed(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+                       BackwardFn fn) {
+  Tensor out = record(name, std::move(output), inputs, std::move(fn));
+  if (out.grad_fn()) out.grad_fn()->set_composed();
+  return out;
 }
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {
@@ -126,8 +137,9 @@ void add_into(Tensor& sum, const Tensor& grad) { sum = sum.defined() ? add(sum, 
 // gradient reaching each target, and runs only the nodes that lead to one.
 class GraphTask {
  public:
-  GraphTask(bool retain_graph, const std::vector<Tensor>* targets)
-      : retain_graph_(retain_graph),
+  GraphTask(bool retain_graph, const std::vector<Tensor>* targets, bool create_graph = false)
+      : retain_graph_(retain_graph || create_graph),
+        create_graph_(create_graph),
         targets_(targets),
         captured_(targets != nullptr ? targets->size() : 0) {}
 
@@ -241,6 +253,13 @@ class GraphTask {
         }
       }
       if (targets_ == nullptr || children_needed(node)) {
+        TG_CHECK(!create_graph_ || node->composed(),
+                 "autograd::grad(create_graph=true): the "
+                 "backward of ",
+                 node->name(),
+                 " runs a kernel of its own, not ops that can be "
+                 "recorded, so a gradient through it cannot be differentiated again (Note "
+                 "[double backward] in core/autograd.h lists the ops that can)");
         input_grads = node->apply(grad);
         if (!retain_graph_) node->release();
         TG_ASSERT(input_grads.size() == node->next_edges().size(), node->name(), " returned ",
@@ -280,7 +299,7 @@ class GraphTask {
     }
   }
 
-  bool retain_graph_;
+  bool retain_graph_, create_graph_;
   const std::vector<Tensor>* targets_;
   std::unordered_map<Node*, int> dependencies_;
   std::unordered_map<const void*, int> leaf_dependencies_;
@@ -320,7 +339,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, bool retain_graph,
-                         bool allow_unused) {
+                         bool create_graph, bool allow_unused) {
   TG_CHECK(!outputs.empty(), "autograd::grad: no outputs given");
   TG_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(),
            "autograd::grad: ", grad_outputs.size(), " grad_outputs for ", outputs.size(),
@@ -335,10 +354,18 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     seeds.push_back(seed_gradient("autograd::grad", outputs[k],
                                   grad_outputs.empty() ? Tensor() : grad_outputs[k]));
   }
-  NoGradGuard no_grad;
-  GraphTask task(retain_graph, &inputs);
-  task.run(outputs, seeds);
-  std::vector<Tensor> result = task.take_captured();
+  std::vector<Tensor> result;
+  if (create_graph) {
+    EnableGradGuard record_gradients;
+    GraphTask task(retain_graph, &inputs, /*create_graph=*/true);
+    task.run(outputs, seeds);
+    result = task.take_captured();
+  } else {
+    NoGradGuard no_grad;
+    GraphTask task(retain_graph, &inputs);
+    task.run(outputs, seeds);
+    result = task.take_captured();
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     TG_CHECK(allow_unused || result[i].defined(), "autograd::grad: input ", i, " (shape ",
              inputs[i].shape(),

@@ -35,6 +35,20 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Enables graph recording in its scope, even inside a NoGradGuard (torch.enable_grad):
+// for code that must differentiate whatever its caller's mode, such as a loss that takes
+// autograd::grad of its input.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 bool grad_mode_enabled();
 
 namespace autograd {
@@ -62,6 +76,9 @@ class Node {
   const std::vector<std::shared_ptr<GradHook>>& hooks() const { return hooks_; }
   void set_retain(std::function<void(const Tensor&)> retain) { retain_ = std::move(retain); }
   const std::function<void(const Tensor&)>& retain() const { return retain_; }
+  // Whether the backward is itself composed of recorded ops (Note [double backward]).
+  bool composed() const { return composed_; }
+  void set_composed() { composed_ = true; }
 
  private:
   friend Tensor record(const char*, Tensor, const std::vector<Tensor>&, BackwardFn);
@@ -70,10 +87,14 @@ class Node {
   std::vector<Edge> edges_;
   std::vector<std::shared_ptr<GradHook>> hooks_;
   std::function<void(const Tensor&)> retain_;
+  bool composed_ = false;
 };
 
-// A tensor saved for backward: a detached alias (so a saved output does not keep its own
-// node alive in a cycle) and the storage version it had.
+// A tensor saved for backward, with the storage version it had. A tensor that requires grad
+// when saved (an op's input) is kept as it is, so a backward composed of ops can carry the
+// graph through it (Note [double backward]); any other (an op's output, saved before the
+// op records its node) as a detached alias, so a saved output does not keep its own node
+// alive in a cycle.
 class SavedTensor {
  public:
   SavedTensor() = default;
@@ -90,6 +111,20 @@ class SavedTensor {
 // requires grad, produced by a node running `fn`. Returns output either way.
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn fn);
 
+// Note [double backward]: autograd::grad with create_graph runs the backward functions with
+// grad mode on, so the ops they call record a graph of the gradient itself, which can be
+// differentiated again (gradient penalties, Hessian-vector products). That works through a
+// node whose backward is composed of recorded ops and reads its inputs as saved (attached);
+// such a node is recorded with record_composed. A node whose backward runs a kernel of its
+// own (conv2d, softmax, batch_norm, pooling, losses, ...) is refused by name when a
+// create_graph run reaches it. Composed: add, sub, mul, div, maximum, minimum, where, the
+// unary ops neg, exp, log, sqrt, abs, sign, pow, clamp, relu, leaky_relu, elu, selu,
+// sigmoid, tanh, softplus (their derivatives composed of ops when grad mode is on, the
+// fused kernel otherwise), matmul, linear, sum (and so mean and var), cat, the views
+// (view/reshape, permute/transpose, unsqueeze, squeeze, expand), clone and to().
+Tensor record_composed(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+                       BackwardFn fn);
+
 // Whether record() would record for these inputs.
 bool any_requires_grad(const std::vector<Tensor>& inputs);
 
@@ -98,17 +133,18 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
 
-// The gradients of `outputs` with respect to each of `inputs` (torch.autograd.grad, first
-// order): sum over k of d outputs[k] / d input, each output weighted by grad_outputs[k]
-// (which may be left out for one-element outputs). Leaves' .grad is left untouched and
-// only the part of the graph that leads to an input runs; hooks on the inputs and on the
-// tensors between run as in backward. An input that the outputs do not depend on is an
-// error, or an undefined tensor with allow_unused. Without retain_graph the graph is freed.
-// The gradients themselves are not recorded (no create_graph: higher-order gradients are
-// not supported yet).
+// The gradients of `outputs` with respect to each of `inputs` (torch.autograd.grad): sum
+// over k of d outputs[k] / d input, each output weighted by grad_outputs[k] (which may be
+// left out for one-element outputs). Leaves' .grad is left untouched and only the part of
+// the graph that leads to an input runs; hooks on the inputs and on the tensors between run
+// as in backward. An input that the outputs do not depend on is an error, or an undefined
+// tensor with allow_unused. Without retain_graph (or create_graph) the graph is freed.
+// With create_graph the gradients are recorded as a graph of their own, to differentiate
+// again (Note [double backward]); a node on the way whose backward is not composed of
+// recorded ops is an error that names it.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
-                         bool allow_unused = false);
+                         bool create_graph = false, bool allow_unused = false);
 
 }  // namespace autograd
 }  // namespace tg

@@ -152,7 +152,7 @@ Tensor Tensor::view(const Shape& requested) const {
            t.numel, " elements (shape ", t.shape, ")");
   TG_CHECK(is_contiguous(), "view: the tensor of shape ", t.shape, " strides ", t.strides,
            " is not contiguous; use reshape() or contiguous()");
-  return autograd::record(
+  return autograd::record_composed(
       "ViewBackward", Tensor(t.storage, shape, contiguous_strides(shape), t.offset, t.dtype),
       {*this},
       [in_shape = t.shape](const Tensor& g) { return std::vector<Tensor>{g.reshape(in_shape)}; });
@@ -178,7 +178,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   }
   std::vector<int64_t> inverse(ndim);
   for (int64_t i = 0; i < ndim; ++i) inverse[ops::wrap_dim("permute", dims[i], ndim, &t.shape)] = i;
-  return autograd::record(
+  return autograd::record_composed(
       "PermuteBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype), {*this},
       [inverse](const Tensor& g) { return std::vector<Tensor>{g.permute(inverse)}; });
 }
@@ -249,9 +249,9 @@ Tensor Tensor::unsqueeze(int64_t d) const {
   const int64_t stride = d < dim() ? t.strides[d] * t.shape[d] : 1;
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
-  return autograd::record("UnsqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this},
-                          [d](const Tensor& g) { return std::vector<Tensor>{g.squeeze(d)}; });
+  return autograd::record_composed(
+      "UnsqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype), {*this},
+      [d](const Tensor& g) { return std::vector<Tensor>{g.squeeze(d)}; });
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
@@ -262,9 +262,9 @@ Tensor Tensor::squeeze(int64_t d) const {
   Shape shape = t.shape, strides = t.strides;
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
-  return autograd::record("SqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this},
-                          [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
+  return autograd::record_composed(
+      "SqueezeBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype), {*this},
+      [d](const Tensor& g) { return std::vector<Tensor>{g.unsqueeze(d)}; });
 }
 
 Tensor Tensor::expand(const Shape& requested) const {
@@ -287,10 +287,11 @@ Tensor Tensor::expand(const Shape& requested) const {
     shape[d] = want == -1 ? have : want;
     strides[d] = (have == 1 && shape[d] != 1) ? 0 : t.strides[own];
   }
-  return autograd::record("ExpandBackward", Tensor(t.storage, shape, strides, t.offset, t.dtype),
-                          {*this}, [in_shape = t.shape](const Tensor& g) {
-                            return std::vector<Tensor>{autograd::sum_to(g, in_shape)};
-                          });
+  return autograd::record_composed("ExpandBackward",
+                                   Tensor(t.storage, shape, strides, t.offset, t.dtype), {*this},
+                                   [in_shape = t.shape](const Tensor& g) {
+                                     return std::vector<Tensor>{autograd::sum_to(g, in_shape)};
+                                   });
 }
 
 // ---- autograd state ----

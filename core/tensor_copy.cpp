@@ -96,8 +96,8 @@ Tensor& Tensor::fill_(double value) {
 Tensor Tensor::clone() const {
   Tensor copy = empty(shape(), TensorOptions(dtype()).device(device()));
   copy.copy_(detach());
-  return autograd::record("CloneBackward", copy, {*this},
-                          [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  return autograd::record_composed("CloneBackward", copy, {*this},
+                                   [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
@@ -106,9 +106,9 @@ Tensor Tensor::to(const Device& target) const {
   if (device() == target) return *this;
   Tensor moved = empty(shape(), TensorOptions(dtype()).device(target));
   moved.copy_(detach());
-  return autograd::record("ToDeviceBackward", moved, {*this}, [source = device()](const Tensor& g) {
-    return std::vector<Tensor>{g.to(source)};
-  });
+  return autograd::record_composed(
+      "ToDeviceBackward", moved, {*this},
+      [source = device()](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }
 
 Tensor Tensor::to(DType target) const {
@@ -116,7 +116,7 @@ Tensor Tensor::to(DType target) const {
   Tensor converted = empty(shape(), TensorOptions(target).device(device()));
   converted.copy_(detach());
   if (!is_floating(target)) return converted;  // no gradient flows into integers
-  return autograd::record(
+  return autograd::record_composed(
       "ToDtypeBackward", converted, {*this},
       [source = dtype()](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }

@@ -71,15 +71,58 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& grad, double a,
   return out;
 }
 
-// A differentiable unary op: the kernel forward, the derivative kernel backward.
 Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x, double a = 0,
-                double b = 0) {
+                double b = 0);
+
+// grad · f'(x) composed of recorded ops, for a backward run with grad mode on (Note [double
+// backward] in core/autograd.h); undefined for an op without one (gelu).
+Tensor composed_derivative(UnaryOp op, const Tensor& x, const Tensor& g, double a, double b) {
+  // Comparisons give 1 or 0 in x's dtype and are not recorded: constants of the graph.
+  const Tensor zero = ops::scalar_like(0.0, x);
+  switch (op) {
+    case UnaryOp::Neg: return neg(g);
+    case UnaryOp::Exp: return mul(g, exp(x));
+    case UnaryOp::Log: return div(g, x);
+    case UnaryOp::Sqrt: return div(g, mul(sqrt(x), 2.0));
+    case UnaryOp::Abs: return mul(g, sign(x));
+    case UnaryOp::Sign: return mul(g, 0.0);
+    case UnaryOp::Pow: return mul(g, mul(pow(x, a - 1), a));
+    case UnaryOp::Clamp:
+      return mul(g, mul(ge(x, ops::scalar_like(a, x)), le(x, ops::scalar_like(b, x))));
+    case UnaryOp::Relu: return mul(g, gt(x, zero));
+    case UnaryOp::LeakyRelu: return where(gt(x, zero), g, mul(g, a));
+    case UnaryOp::Elu:  // b·(x > 0 ? 1 : a·e^x)
+      return where(gt(x, zero), mul(g, b), mul(g, mul(exp(x), a * b)));
+    case UnaryOp::Sigmoid: {
+      const Tensor s = sigmoid(x);
+      return mul(g, mul(s, 1.0 - s));
+    }
+    case UnaryOp::Tanh: {
+      const Tensor t = tanh(x);
+      return mul(g, 1.0 - mul(t, t));
+    }
+    case UnaryOp::Softplus: return mul(g, sigmoid(x));
+    default: return Tensor();
+  }
+}
+
+// A differentiable unary op: the kernel forward, the derivative kernel backward (or, under
+// grad mode, the composed derivative).
+Tensor unary_op(const char* name, const char* node, UnaryOp op, const Tensor& x, double a,
+                double b) {
   Tensor out = launch_unary(name, op, x, a, b);
   if (!autograd::any_requires_grad({x})) return out;
-  return autograd::record(
-      node, out, {x}, [saved = SavedTensor(x), op, a, b, node](const Tensor& g) {
-        return std::vector<Tensor>{unary_backward(op, saved.get(node), g, a, b)};
-      });
+  auto fn = [saved = SavedTensor(x), op, a, b, node](const Tensor& g) {
+    const Tensor& x = saved.get(node);
+    if (grad_mode_enabled()) {
+      const Tensor composed = composed_derivative(op, x, g, a, b);
+      if (composed.defined()) return std::vector<Tensor>{composed};
+    }
+    return std::vector<Tensor>{unary_backward(op, x, g, a, b)};
+  };
+  const bool composed = op != UnaryOp::Gelu && op != UnaryOp::GeluTanh;
+  return composed ? autograd::record_composed(node, out, {x}, fn)
+                  : autograd::record(node, out, {x}, fn);
 }
 
 }  // namespace
@@ -88,20 +131,20 @@ TG_REGISTER_OP("add");
 Tensor add(const Tensor& a, const Tensor& b) {
   if (const ops::Promoted p = ops::promote("add", a, b)) return add(p.a, p.b);
   Tensor out = launch_binary("add", BinaryOp::Add, a, b);
-  return autograd::record("AddBackward", out, {a, b},
-                          [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-                            return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
-                          });
+  return autograd::record_composed("AddBackward", out, {a, b},
+                                   [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                                     return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
+                                   });
 }
 
 TG_REGISTER_OP("sub");
 Tensor sub(const Tensor& a, const Tensor& b) {
   if (const ops::Promoted p = ops::promote("sub", a, b)) return sub(p.a, p.b);
   Tensor out = launch_binary("sub", BinaryOp::Sub, a, b);
-  return autograd::record("SubBackward", out, {a, b},
-                          [sa = a.shape(), sb = b.shape()](const Tensor& g) {
-                            return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
-                          });
+  return autograd::record_composed("SubBackward", out, {a, b},
+                                   [sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                                     return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
+                                   });
 }
 
 TG_REGISTER_OP("mul");
@@ -109,7 +152,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   if (const ops::Promoted p = ops::promote("mul", a, b)) return mul(p.a, p.b);
   Tensor out = launch_binary("mul", BinaryOp::Mul, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record(
+  return autograd::record_composed(
       "MulBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
         const Tensor& a = sa.get("MulBackward");
         const Tensor& b = sb.get("MulBackward");
@@ -122,7 +165,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   if (const ops::Promoted p = ops::promote("div", a, b, /*floating=*/true)) return div(p.a, p.b);
   Tensor out = launch_binary("div", BinaryOp::Div, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record(
+  return autograd::record_composed(
       "DivBackward", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
         const Tensor& a = sa.get("DivBackward");
         const Tensor& b = sb.get("DivBackward");
@@ -138,7 +181,7 @@ Tensor extremum(const char* name, const char* node, BinaryOp op, BinaryOp wins, 
                 const Tensor& b) {
   Tensor out = launch_binary(name, op, a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record(
+  return autograd::record_composed(
       node, out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), wins, node](const Tensor& g) {
         const Tensor& a = sa.get(node);
         const Tensor& b = sb.get(node);
@@ -216,12 +259,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   args.b.data = b.raw_data_ptr();
   ops::broadcast_strides(b, shape, args.b.strides);
   TG_ON_DEVICE(out.device(), kernels::cpu::where(args), stream, kernels::cuda::where(args, stream));
-  return autograd::record("WhereBackward", out, {a, b},
-                          [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) {
-                            const Tensor zero = ops::scalar_like(0.0, g);
-                            return std::vector<Tensor>{sum_to(where(mask, g, zero), sa),
-                                                       sum_to(where(mask, zero, g), sb)};
-                          });
+  return autograd::record_composed("WhereBackward", out, {a, b},
+                                   [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) {
+                                     const Tensor zero = ops::scalar_like(0.0, g);
+                                     return std::vector<Tensor>{sum_to(where(mask, g, zero), sa),
+                                                                sum_to(where(mask, zero, g), sb)};
+                                   });
 }
 
 TG_REGISTER_OP("neg");

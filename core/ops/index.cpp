@@ -185,7 +185,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     start += t.size(d);
     sizes.push_back(t.size(d));
   }
-  return autograd::record("CatBackward", out, tensors, [d, sizes](const Tensor& g) {
+  return autograd::record_composed("CatBackward", out, tensors, [d, sizes](const Tensor& g) {
     std::vector<Tensor> grads;
     int64_t begin = 0;
     for (int64_t size : sizes) {

@@ -105,7 +105,7 @@ bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 Tensor matmul_core(const Tensor& a, const Tensor& b) {
   Tensor out = matmul_forward(a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record(
+  return autograd::record_composed(
       "MatmulBackward", out, {a, b},
       [sa = SavedTensor(a), sb = SavedTensor(b), need_a = wants_grad(a),
        need_b = wants_grad(b)](const Tensor& g) {
@@ -184,7 +184,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   std::vector<Tensor> inputs{rows, weight};
   if (bias.defined()) inputs.push_back(bias);
   if (autograd::any_requires_grad(inputs)) {
-    y = autograd::record(
+    y = autograd::record_composed(
         "LinearBackward", y, inputs,
         [sx = SavedTensor(rows), sw = SavedTensor(weight), need_x = wants_grad(rows),
          need_w = wants_grad(weight), has_bias = bias.defined(),

@@ -187,10 +187,11 @@ Tensor sum(const Tensor& x_in, const std::vector<int64_t>& dims, bool keepdim) {
   const Tensor x = reducible("sum", x_in);
   const ReducePlan plan = plan_reduction("sum", x, dims, keepdim);
   const Tensor kept = reduce_rows(kernels::ReduceOp::Sum, x, plan).values;
-  return autograd::record("SumBackward", kept, {x},
-                          [in_shape = x.shape(), kept_shape = plan.kept_shape](const Tensor& g) {
-                            return std::vector<Tensor>{g.reshape(kept_shape).expand(in_shape)};
-                          })
+  return autograd::record_composed(
+             "SumBackward", kept, {x},
+             [in_shape = x.shape(), kept_shape = plan.kept_shape](const Tensor& g) {
+               return std::vector<Tensor>{g.reshape(kept_shape).expand(in_shape)};
+             })
       .reshape(plan.out_shape);
 }
 

@@ -1,12 +1,16 @@
-// Gradients with respect to chosen inputs (autograd::grad), tensor hooks, retain_grad and
-// module hooks: what each sees and changes, against hand-derived gradients.
+// Gradients with respect to chosen inputs (autograd::grad, first and second order: a
+// gradient penalty), tensor hooks, retain_grad and module hooks: what each sees and
+// changes, against hand-derived gradients and finite differences.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "../../core/autograd.h"
 #include "../../core/factory.h"
+#include "../../core/gradcheck.h"
 #include "../../core/ops.h"
 #include "../../layers/activation.h"
 #include "../../layers/linear.h"
@@ -61,7 +65,8 @@ TEST(AutogradGrad, UnusedInputsAreAnErrorUnlessAllowed) {
     EXPECT_NE(std::string(e.what()).find("input 1"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("allow_unused"), std::string::npos) << e.what();
   }
-  const auto grads = autograd::grad({y}, {x, unused}, {}, false, /*allow_unused=*/true);
+  const auto grads =
+      autograd::grad({y}, {x, unused}, {}, false, /*create_graph=*/false, /*allow_unused=*/true);
   EXPECT_TRUE(tensors_close(grads[0], values({2}), 0, 0));
   EXPECT_FALSE(grads[1].defined());
   EXPECT_THROW(autograd::grad({y}, {values({1})}), Error);  // an input without grad
@@ -89,6 +94,115 @@ TEST(AutogradGrad, OnlyTheNodesLeadingToAnInputRun) {
   const auto grads = autograd::grad({y}, {x});
   EXPECT_TRUE(tensors_close(grads[0], values({2, 2}), 0, 0));
   EXPECT_EQ(other_calls, 0);
+}
+
+TEST(DoubleBackward, SecondDerivativesOfComposedOps) {
+  Tensor x = leaf({0.5, -1.0, 2.0});
+  // y = Σ x³ + Σ tanh(x): dy/dx = 3x² + 1 − tanh²(x); d²y/dx² = 6x − 2·tanh(x)·(1 − tanh²(x)).
+  const Tensor y = add(sum(mul(mul(x, x), x)), sum(tanh(x)));
+  const Tensor dy = autograd::grad({y}, {x}, {}, false, /*create_graph=*/true)[0];
+  EXPECT_TRUE(dy.requires_grad());
+  const auto d2 = autograd::grad({sum(dy)}, {x})[0];
+  std::vector<double> expected;
+  for (double v : {0.5, -1.0, 2.0}) {
+    const double t = std::tanh(v);
+    expected.push_back(6 * v - 2 * t * (1 - t * t));
+  }
+  EXPECT_TRUE(tensors_close(d2, values(expected), 1e-12, 1e-12));
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(DoubleBackward, AGradientPenaltyTrainsThroughAnMlp) {
+  // WGAN-GP's penalty: ‖∂D(x)/∂x‖² for D = Linear → Tanh → Linear, differentiated with
+  // respect to D's parameters, against finite differences (gradcheck in float64).
+  layers::Linear first(3, 4, true, DType::Float64), second(4, 1, true, DType::Float64);
+  const Tensor x = randn({5, 3}, DType::Float64);
+  std::vector<Tensor> params{first.weight, first.bias, second.weight, second.bias};
+  const auto result = gradcheck(
+      [&](const std::vector<Tensor>& p) {
+        EnableGradGuard enable;  // gradcheck's finite differences run without grad mode
+        Tensor input = x.detach();
+        input.requires_grad_();
+        const Tensor d =
+            add(matmul(tanh(add(matmul(input, p[0].transpose(0, 1)), p[1])), p[2].transpose(0, 1)),
+                p[3]);
+        const Tensor g = autograd::grad({sum(d)}, {input}, {}, false, /*create_graph=*/true)[0];
+        return sum(mul(g, g));
+      },
+      params);
+  EXPECT_TRUE(result.ok) << result.message;
+  // Through the layers themselves (linear's own backward is composed too).
+  Tensor input = x.detach();
+  input.requires_grad_();
+  const Tensor g = autograd::grad({sum(second(tanh(first(input))))}, {input}, {}, false, true)[0];
+  sum(mul(g, g)).backward();
+  EXPECT_TRUE(first.weight.grad().defined());
+  EXPECT_GT(first.weight.grad().abs().sum().item<double>(), 0);
+}
+
+TEST(DoubleBackward, EveryComposedUnaryDerivativeMatchesFiniteDifferences) {
+  // f(x) = Σ w · ∂(Σ op(x))/∂x: its gradient is w · op''(x), from the composed derivative.
+  const Tensor w = randn({6}, DType::Float64);
+  const Tensor positive = add(abs(randn({6}, DType::Float64)), 0.5);
+  // Both branches of the piecewise ops, away from their kinks.
+  const Tensor mixed = mul(positive, from_vector(std::vector<double>{1, -1, 1, -1, 1, -1}));
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"exp", [](const Tensor& x) { return exp(x); }},
+      {"log", [](const Tensor& x) { return log(x); }},
+      {"sqrt", [](const Tensor& x) { return sqrt(x); }},
+      {"pow", [](const Tensor& x) { return pow(x, 3.0); }},
+      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
+      {"tanh", [](const Tensor& x) { return tanh(x); }},
+      {"softplus", [](const Tensor& x) { return softplus(x); }},
+      {"elu", [](const Tensor& x) { return elu(x, 0.7); }},
+      {"selu", [](const Tensor& x) { return selu(x); }},
+      {"relu", [](const Tensor& x) { return mul(relu(x), x); }},
+      {"leaky_relu", [](const Tensor& x) { return mul(leaky_relu(x, 0.2), x); }},
+      {"abs", [](const Tensor& x) { return mul(abs(x), x); }},
+      {"clamp", [](const Tensor& x) { return mul(clamp(x, 0.8, 1.6), x); }},
+      {"neg", [](const Tensor& x) { return mul(neg(x), x); }},
+      {"div", [](const Tensor& x) { return div(x, add(mul(x, x), 1.0)); }},
+      {"maximum", [](const Tensor& x) { return mul(maximum(x, mul(x, 0.5)), x); }}};
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    const std::string op_name = name;
+    const Tensor input = op_name == "log" || op_name == "sqrt" ? positive : mixed;
+    const auto result = gradcheck(
+        [&, op = op](const std::vector<Tensor>& in) {
+          EnableGradGuard enable;
+          Tensor x = in[0];
+          if (!x.requires_grad()) {
+            x = x.detach();
+            x.requires_grad_();
+          }
+          const Tensor g = autograd::grad({sum(op(x))}, {x}, {}, false, true)[0];
+          return sum(mul(g, w));
+        },
+        {input.clone()});
+    EXPECT_TRUE(result.ok) << result.message;
+    // The composed first derivative is the kernel's (which the op table checks).
+    Tensor x = input.clone();
+    x.requires_grad_();
+    const Tensor composed = autograd::grad({sum(op(x))}, {x}, {}, false, true)[0];
+    const Tensor kernel = autograd::grad({sum(op(x))}, {x})[0];
+    EXPECT_TRUE(tensors_close(composed, kernel, 1e-12, 1e-12));
+  }
+}
+
+TEST(DoubleBackward, AnOpWithoutAComposedBackwardIsNamed) {
+  Tensor x = randn({2, 5}, DType::Float64);
+  x.requires_grad_();
+  const Tensor y = sum(mul(softmax(x, 1), x));
+  try {
+    autograd::grad({y}, {x}, {}, false, /*create_graph=*/true);
+    FAIL() << "a create_graph run through softmax was accepted";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("create_graph=true"), std::string::npos) << m;
+    EXPECT_NE(m.find("Softmax"), std::string::npos) << m;
+  }
+  // Without create_graph the same gradient is fine.
+  EXPECT_TRUE(autograd::grad({sum(mul(softmax(x, 1), x))}, {x})[0].defined());
 }
 
 TEST(TensorHooks, SeeAndReplaceTheGradientOfANonLeaf) {
