@@ -181,6 +181,45 @@ Tensor hook_identity(const Tensor& x, std::function<Tensor(const Tensor&)> fn) {
 
 }  // namespace
 
+namespace {
+// Sets a flag for its scope: the default forwards' guard against calling each other forever.
+class FlagScope {
+ public:
+  explicit FlagScope(bool& flag) : flag_(flag) { flag_ = true; }
+  ~FlagScope() { flag_ = false; }
+  FlagScope(const FlagScope&) = delete;
+  FlagScope& operator=(const FlagScope&) = delete;
+
+ private:
+  bool& flag_;
+};
+}  // namespace
+
+Tensor Module::forward(const Tensor& x) {
+  TG_CHECK(!in_default_forward_, type_name_,
+           " implements neither forward(x) nor forward_many(inputs)");
+  FlagScope scope(in_default_forward_);
+  const std::vector<Tensor> out = forward_many(std::vector<Tensor>{x});
+  TG_CHECK(out.size() == 1, type_name_, ": forward(x) asked for one output, forward_many gave ",
+           out.size(), " (call forward_many)");
+  return out[0];
+}
+
+std::vector<Tensor> Module::forward_many(const std::vector<Tensor>& inputs) {
+  TG_CHECK(!in_default_forward_, type_name_,
+           " implements neither forward(x) nor forward_many(inputs)");
+  TG_CHECK(inputs.size() == 1, type_name_, " takes one input (it implements forward(x)), got ",
+           inputs.size());
+  FlagScope scope(in_default_forward_);
+  return {forward(inputs[0])};
+}
+
+std::vector<Tensor> Module::operator()(const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> out = forward_many(inputs);
+  if (summary_shapes != nullptr && !out.empty()) (*summary_shapes)[this] = out[0].shape();
+  return out;
+}
+
 HookHandle Module::register_forward_pre_hook(ForwardPreHook hook) {
   return add_hook(forward_pre_hooks_, std::move(hook));
 }

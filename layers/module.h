@@ -32,10 +32,20 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  virtual Tensor forward(const Tensor& x) = 0;
+  // One input, one output: what the layers implement, Sequential chains and summary() runs.
+  // The default hands the input to forward_many, for a module that implements only that.
+  virtual Tensor forward(const Tensor& x);
+  // Several inputs, one or more outputs (PyTorch's forward(*args)): a module of two or more
+  // inputs (an encoder taking tokens and a mask; a recurrent cell taking x and a state)
+  // implements this one. The default passes exactly one input to forward(x). A module that
+  // implements neither is an error at the call, naming it.
+  virtual std::vector<Tensor> forward_many(const std::vector<Tensor>& inputs);
   // forward(x) with this module's hooks around it; call children this way in a forward so
   // that summary() sees their outputs and their hooks run.
   Tensor operator()(const Tensor& x);
+  // forward_many: `model({tokens, mask})` reads as PyTorch's model(tokens, mask). The module
+  // hooks below run on single-tensor calls only.
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
 
   // Hooks (PyTorch's nn.Module hooks), run by operator() in registration order. Each may
   // return a tensor to replace what it was given, or an undefined one to keep it:
@@ -126,6 +136,7 @@ class Module {
   std::vector<std::shared_ptr<ForwardPreHook>> forward_pre_hooks_;
   std::vector<std::shared_ptr<ForwardHook>> forward_hooks_;
   std::vector<std::shared_ptr<BackwardHook>> backward_hooks_;
+  bool in_default_forward_ = false;  // the defaults call each other once, not forever
 };
 
 }  // namespace tg::layers

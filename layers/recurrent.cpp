@@ -114,6 +114,16 @@ RecurrentOutput RecurrentBase::run(const Tensor& x, const Tensor& h0, const Tens
   return result;
 }
 
+std::vector<Tensor> RecurrentBase::forward_many(const std::vector<Tensor>& inputs) {
+  const bool lstm = kind_ == RecurrentKind::Lstm;
+  TG_CHECK(!inputs.empty() && inputs.size() <= (lstm ? 3u : 2u), type_name(), ": takes {x",
+           lstm ? ", h0, c0}" : ", h0}", " (states optional), got ", inputs.size(), " tensors");
+  const RecurrentOutput r = run(inputs[0], inputs.size() > 1 ? inputs[1] : Tensor(),
+                                inputs.size() > 2 ? inputs[2] : Tensor());
+  if (lstm) return {r.output, r.h_n, r.c_n};
+  return {r.output, r.h_n};
+}
+
 RNN::RNN(int64_t input_size, int64_t hidden_size, const RecurrentOptions& options,
          const TensorOptions& tensor_options)
     : RecurrentBase("RNN", options.nonlinearity, input_size, hidden_size, options, tensor_options) {

@@ -48,6 +48,9 @@ class RecurrentBase : public Module {
  public:
   // The output sequence; the state starts at zero.
   Tensor forward(const Tensor& x) override { return run(x, Tensor(), Tensor()).output; }
+  // {x} or {x, h0} (an LSTM: {x, h0, c0}; an undefined state is zeros) -> {output, h_n}
+  // (an LSTM: {output, h_n, c_n}), as PyTorch's rnn(x, h0) returns.
+  std::vector<Tensor> forward_many(const std::vector<Tensor>& inputs) override;
   std::string extra_repr() const override;
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }

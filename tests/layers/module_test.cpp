@@ -268,5 +268,52 @@ TEST(Module, LayersRejectBadArgumentsAndInputsNamingThem) {
             std::string::npos);
 }
 
+// A user's module of two inputs, as PyTorch's forward(self, tokens, mask).
+struct Masked : Module {
+  Masked() : Module("Masked") {
+    proj = make<Linear>(3, 2);
+    register_module("proj", proj);
+  }
+  std::vector<Tensor> forward_many(const std::vector<Tensor>& in) override {
+    TG_CHECK(in.size() == 2, "Masked: takes {x, mask}");
+    const Tensor y = (*proj)(in[0]);
+    return {mul(y, in[1]), y};
+  }
+  std::shared_ptr<Linear> proj;
+};
+
+TEST(Module, AForwardOfSeveralInputsAndOutputs) {
+  Masked m;
+  const Tensor x = randn({4, 3});
+  const Tensor mask = from_vector(std::vector<float>{1, 0, 1, 0}, {4, 1});
+  const std::vector<Tensor> out = m({x, mask});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(testing::tensors_close(out[1], m.proj->forward(x), 0, 0));
+  EXPECT_EQ(values(out[0].select(0, 1)), (std::vector<double>{0, 0}));
+  sum(out[0]).backward();  // gradients flow through both outputs' graph
+  EXPECT_TRUE(m.proj->weight.grad().defined());
+  // A one-input module answers the many-input call, and the reverse for one tensor.
+  Linear linear(3, 2);
+  EXPECT_TRUE(testing::tensors_close(linear(std::vector<Tensor>{x})[0], linear.forward(x), 0, 0));
+  EXPECT_NE(testing::error_of([&] {
+              linear(std::vector<Tensor>{x, x});
+            }).find("Linear takes one input (it implements forward(x)), got 2"),
+            std::string::npos);
+  EXPECT_NE(testing::error_of([&] { m(x); }).find("Masked: takes {x, mask}"), std::string::npos);
+  struct Empty : Module {
+    Empty() : Module("Empty") {}
+  } empty;
+  EXPECT_NE(testing::error_of([&] {
+              empty(x);
+            }).find("Empty implements neither forward(x) nor forward_many(inputs)"),
+            std::string::npos);
+  // The recurrent layers take their states this way: {x, h0, c0} -> {output, h_n, c_n}.
+  LSTM lstm(3, 5);
+  const std::vector<Tensor> r = lstm({randn({6, 2, 3}), zeros({1, 2, 5}), zeros({1, 2, 5})});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[2].shape(), (Shape{1, 2, 5}));
+  EXPECT_EQ(GRU(3, 4)({randn({6, 2, 3})}).shape(), (Shape{6, 2, 4}));  // one input: forward(x)
+}
+
 }  // namespace
 }  // namespace tg::layers
