@@ -13,6 +13,7 @@
 #include "ops/index.h"
 #include "ops/layer_norm.h"
 #include "ops/loss.h"
+#include "ops/lstm_cell.h"
 #include "ops/matmul.h"
 #include "ops/pool.h"
 #include "ops/reduce.h"

@@ -34,14 +34,10 @@ Tensor rnn_step(const Tensor& input_gates, const Tensor& h, const Tensor& weight
 
 LSTMState lstm_step(const Tensor& input_gates, const LSTMState& state, const Tensor& weight_hh,
                     const Tensor& bias_hh) {
-  const int64_t hidden = state.h.size(1);
-  const Tensor gates = add(input_gates, linear(state.h, weight_hh, bias_hh));
-  const Tensor in = sigmoid(gate(gates, 0, hidden));
-  const Tensor forget = sigmoid(gate(gates, 1, hidden));
-  const Tensor cell = tanh(gate(gates, 2, hidden));
-  const Tensor out = sigmoid(gate(gates, 3, hidden));
-  const Tensor c = add(mul(forget, state.c), mul(in, cell));
-  return LSTMState{mul(out, tanh(c)), c};
+  // The pointwise part in one fused kernel each way (Note [fused lstm cell]).
+  const LstmCellResult next =
+      lstm_cell(add(input_gates, linear(state.h, weight_hh, bias_hh)), state.c);
+  return LSTMState{next.h, next.c};
 }
 
 Tensor gru_step(const Tensor& input_gates, const Tensor& h, const Tensor& weight_hh,

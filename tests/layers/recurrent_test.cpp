@@ -191,6 +191,32 @@ TEST(Recurrent, BadShapesAndOptionsAreNamed) {
   EXPECT_THROW(GRUCell(3, 4).forward(randn({2, 2})), Error);
 }
 
+TEST(Recurrent, TheFusedLstmCellIsTheComposedStep) {
+  // The naive reference: the cell's equations written with separate ops, float64.
+  const Tensor gates_value = mul(randn({5, 12}, DType::Float64), 2.0);
+  const Tensor c_value = randn({5, 3}, DType::Float64);
+  auto leaves = [&] {
+    Tensor g = gates_value.clone(), c = c_value.clone();
+    g.requires_grad_();
+    c.requires_grad_();
+    return std::make_pair(g, c);
+  };
+  auto [g1, c1] = leaves();
+  auto [g2, c2] = leaves();
+  const LstmCellResult fused = lstm_cell(g1, c1);
+  auto block = [&](int k) { return g2.slice(1, 3 * k, 3 * k + 3); };
+  const Tensor c_next = add(mul(sigmoid(block(1)), c2), mul(sigmoid(block(0)), tanh(block(2))));
+  const Tensor h_next = mul(sigmoid(block(3)), tanh(c_next));
+  EXPECT_TRUE(tensors_close(fused.h, h_next, 1e-14, 1e-14));
+  EXPECT_TRUE(tensors_close(fused.c, c_next, 1e-14, 1e-14));
+  const Tensor dh = randn({5, 3}, DType::Float64), dc = randn({5, 3}, DType::Float64);
+  add(sum(mul(fused.h, dh)), sum(mul(fused.c, dc))).backward();
+  add(sum(mul(h_next, dh)), sum(mul(c_next, dc))).backward();
+  EXPECT_TRUE(tensors_close(g1.grad(), g2.grad(), 1e-13, 1e-13));
+  EXPECT_TRUE(tensors_close(c1.grad(), c2.grad(), 1e-13, 1e-13));
+  EXPECT_THROW(lstm_cell(randn({5, 11}), randn({5, 3})), Error);
+}
+
 TEST(Recurrent, CellsMatchOneStepOfTheSequenceLayer) {
   LSTM lstm(3, 4);
   LSTMCell cell(3, 4);

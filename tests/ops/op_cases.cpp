@@ -108,6 +108,7 @@ Table build() {
   index_families(t);
   normalization_families(t);
   resample_families(t);
+  recurrent_families(t);
   return t;
 }
 
