@@ -10,6 +10,7 @@
 #include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
+#include "ops/gru_cell.h"
 #include "ops/index.h"
 #include "ops/layer_norm.h"
 #include "ops/loss.h"

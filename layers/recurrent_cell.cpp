@@ -9,15 +9,6 @@
 
 namespace tg::layers {
 
-namespace {
-
-// The k-th of `count` equal blocks along dim 1 of (batch, count·hidden).
-Tensor gate(const Tensor& gates, int64_t k, int64_t hidden) {
-  return gates.slice(1, k * hidden, (k + 1) * hidden);
-}
-
-}  // namespace
-
 int64_t recurrent_gate_count(RecurrentKind kind) {
   switch (kind) {
     case RecurrentKind::Lstm: return 4;
@@ -42,13 +33,8 @@ LSTMState lstm_step(const Tensor& input_gates, const LSTMState& state, const Ten
 
 Tensor gru_step(const Tensor& input_gates, const Tensor& h, const Tensor& weight_hh,
                 const Tensor& bias_hh) {
-  const int64_t hidden = h.size(1);
-  const Tensor hg = linear(h, weight_hh, bias_hh);
-  const Tensor reset = sigmoid(add(gate(input_gates, 0, hidden), gate(hg, 0, hidden)));
-  const Tensor update = sigmoid(add(gate(input_gates, 1, hidden), gate(hg, 1, hidden)));
-  const Tensor candidate = tanh(add(gate(input_gates, 2, hidden), mul(reset, gate(hg, 2, hidden))));
-  // (1 − z)·n + z·h = n + z·(h − n)
-  return add(candidate, mul(update, sub(h, candidate)));
+  // The pointwise part in one fused kernel each way (core/ops/gru_cell.h).
+  return gru_cell(input_gates, linear(h, weight_hh, bias_hh), h);
 }
 
 void make_recurrent_weights(RecurrentWeights& weights, RecurrentKind kind, int64_t input_size,

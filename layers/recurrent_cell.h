@@ -9,8 +9,9 @@
 //         r = σ(r_i + r_h), z = σ(z_i + z_h), n = tanh(n_i + r·n_h),  h' = (1 − z)·n + z·h
 // weight_ih (gates·hidden, input), weight_hh (gates·hidden, hidden), bias_ih and bias_hh
 // (gates·hidden,), all drawn from U(−1/sqrt(hidden), 1/sqrt(hidden)) as PyTorch does.
-// Each step is composed of differentiable ops, so it runs on every device and autograd
-// carries gradients through time. x (batch, input) or (input); h, c (batch, hidden) or
+// Each step is two products (matmul) and a fused pointwise kernel pair for the LSTM and GRU
+// (core/ops/lstm_cell.h, gru_cell.h), so it runs on every device and autograd carries
+// gradients through time. x (batch, input) or (input); h, c (batch, hidden) or
 // (hidden); a state left undefined starts at zero.
 #pragma once
 

@@ -217,6 +217,33 @@ TEST(Recurrent, TheFusedLstmCellIsTheComposedStep) {
   EXPECT_THROW(lstm_cell(randn({5, 11}), randn({5, 3})), Error);
 }
 
+TEST(Recurrent, TheFusedGruCellIsTheComposedStep) {
+  const Tensor a_value = mul(randn({4, 9}, DType::Float64), 2.0);
+  const Tensor b_value = randn({4, 9}, DType::Float64);
+  const Tensor h_value = randn({4, 3}, DType::Float64);
+  auto leaf = [](const Tensor& v) {
+    Tensor t = v.clone();
+    t.requires_grad_();
+    return t;
+  };
+  Tensor a1 = leaf(a_value), b1 = leaf(b_value), h1 = leaf(h_value);
+  Tensor a2 = leaf(a_value), b2 = leaf(b_value), h2 = leaf(h_value);
+  const Tensor fused = gru_cell(a1, b1, h1);
+  auto block = [](const Tensor& t, int k) { return t.slice(1, 3 * k, 3 * k + 3); };
+  const Tensor r = sigmoid(add(block(a2, 0), block(b2, 0)));
+  const Tensor z = sigmoid(add(block(a2, 1), block(b2, 1)));
+  const Tensor n = tanh(add(block(a2, 2), mul(r, block(b2, 2))));
+  const Tensor composed = add(mul(1.0 - z, n), mul(z, h2));
+  EXPECT_TRUE(tensors_close(fused, composed, 1e-14, 1e-14));
+  const Tensor dh = randn({4, 3}, DType::Float64);
+  sum(mul(fused, dh)).backward();
+  sum(mul(composed, dh)).backward();
+  EXPECT_TRUE(tensors_close(a1.grad(), a2.grad(), 1e-13, 1e-13));
+  EXPECT_TRUE(tensors_close(b1.grad(), b2.grad(), 1e-13, 1e-13));
+  EXPECT_TRUE(tensors_close(h1.grad(), h2.grad(), 1e-13, 1e-13));
+  EXPECT_THROW(gru_cell(randn({4, 9}), randn({4, 6}), randn({4, 3})), Error);
+}
+
 TEST(Recurrent, CellsMatchOneStepOfTheSequenceLayer) {
   LSTM lstm(3, 4);
   LSTMCell cell(3, 4);

@@ -1,5 +1,6 @@
-// Op-table family of the fused LSTM cell: batches and hidden sizes of one, odd and large,
-// gates large enough to saturate; the output is [h | c'] so one comparison covers both.
+// Op-table families of the fused LSTM and GRU cells: batches and hidden sizes of one, odd and
+// large, gates large enough to saturate; the LSTM's output is [h | c'] so one comparison covers
+// both.
 #include "op_families.h"
 
 namespace tg::testing {
@@ -20,6 +21,15 @@ void recurrent_families(Table& t) {
         },
         batch * hidden <= 24);
   }
+  for (const auto& [batch, hidden] : sizes) {
+    t.add(
+        "gru_cell", "batch " + std::to_string(batch) + " hidden " + std::to_string(hidden),
+        {{{batch, 3 * hidden}}, {{batch, 3 * hidden}}, {{batch, hidden}}},
+        [](const Inputs& in) { return gru_cell(in[0], in[1], in[2]); }, batch * hidden <= 24);
+  }
+  t.add(
+      "gru_cell", "saturated gates", {{{3, 6}}, {{3, 6}}, {{3, 2}}},
+      [](const Inputs& in) { return gru_cell(mul(in[0], 6.0), mul(in[1], 4.0), in[2]); }, true);
   // Gates scaled up: sigmoids and tanhs near saturation.
   t.add(
       "lstm_cell", "saturated gates", {{{3, 8}}, {{3, 2}}},

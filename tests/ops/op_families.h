@@ -61,7 +61,7 @@ void pool_option_cases(Table& t);  // dilation, ceil_mode, count_include_pad  //
 void index_families(Table& t);
 void normalization_families(Table& t);
 void resample_families(Table& t);
-void recurrent_families(Table& t);  // op_cases_recurrent.cpp: the fused LSTM cell  //
+void recurrent_families(Table& t);  // op_cases_recurrent.cpp: the fused LSTM and GRU cells  //
                                     // op_cases_resample.cpp: conv1d, adaptive pooling, interpolate
 
 }  // namespace tg::testing
