@@ -50,6 +50,8 @@ std::vector<Tensor> collate(const std::vector<Example>& examples,
                             const std::vector<int64_t>& indices) {
   TG_CHECK(!examples.empty(), "collate: no examples");
   const Example& first = examples.front();
+  TG_CHECK(!first.empty(), "DataLoader: example ", indices[0],
+           " has no tensors (get() must return at least one)");
   std::vector<Tensor> batch;
   for (size_t k = 0; k < first.size(); ++k) {
     std::vector<Tensor> column;

@@ -179,9 +179,6 @@ Tensor hook_identity(const Tensor& x, std::function<Tensor(const Tensor&)> fn) {
       [fn = std::move(fn)](const Tensor& g) { return std::vector<Tensor>{fn(g)}; });
 }
 
-}  // namespace
-
-namespace {
 // Sets a flag for its scope: the default forwards' guard against calling each other forever.
 class FlagScope {
  public:
@@ -193,6 +190,7 @@ class FlagScope {
  private:
   bool& flag_;
 };
+
 }  // namespace
 
 Tensor Module::forward(const Tensor& x) {
@@ -248,7 +246,14 @@ Tensor Module::operator()(const Tensor& input) {
     for (const auto& hook : backward_hooks_) {
       if (!*hook) continue;
       const Tensor replaced = (*hook)(*this, grad_input, grad_out);
-      if (replaced.defined()) grad_input = replaced;
+      if (!replaced.defined()) continue;
+      TG_CHECK(
+          grad_input.defined() && replaced.shape() == grad_input.shape() &&
+              replaced.dtype() == grad_input.dtype() && replaced.device() == grad_input.device(),
+          type_name_, ": a full backward hook returned a grad_input of ", replaced.dtype(), " ",
+          replaced.shape(), " for ", grad_input.defined() ? dtype_name(grad_input.dtype()) : "no",
+          " grad_input ", grad_input.defined() ? grad_input.shape() : Shape{});
+      grad_input = replaced;
     }
     return grad_input;
   };

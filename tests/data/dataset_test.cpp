@@ -173,6 +173,14 @@ TEST(Dataset, ExamplesThatDoNotStackAreNamed) {
             }).find("crop and flip need a floating (C, H, W) first tensor"),
             std::string::npos);
   EXPECT_THROW(DataLoader(std::shared_ptr<const Dataset>(), o), Error);
+  struct Empty : Dataset {
+    int64_t size() const override { return 2; }
+    Example get(int64_t) const override { return {}; }
+  };
+  DataLoader empty(std::make_shared<Empty>(), o);
+  empty.start_epoch(1);
+  EXPECT_NE(testing::error_of([&] { empty.batch(0); }).find("example 0 has no tensors"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -329,6 +329,16 @@ TEST(ModuleHooks, ABackwardHookCanReplaceTheInputGradient) {
   sum(linear(x)).backward();
   EXPECT_TRUE(tensors_close(x.grad(), zeros({1, 2}, DType::Float64), 0, 0));
   EXPECT_TRUE(linear.weight.grad().defined());  // the parameters' gradients are untouched
+  linear.register_full_backward_hook(
+      [](layers::Module&, const Tensor&, const Tensor&) { return zeros({3}, DType::Float64); });
+  try {
+    sum(linear(x)).backward();
+    FAIL() << "a grad_input of another shape was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Linear: a full backward hook returned a grad_input"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
