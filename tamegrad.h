@@ -16,6 +16,7 @@
 #include "core/state_dict.h"
 #include "core/storage.h"
 #include "core/tensor.h"
+#include "core/threads.h"
 #include "data/data.h"
 #include "distributed/data_parallel.h"
 #include "distributed/process_group.h"

@@ -8,7 +8,6 @@
 //
 //   ensemble [--model mlp|cnn] [--members K] [--epochs N] [--ema-decay D] [--swa-from E]
 //            [--data DIR] [--limit N] [--seed S] [--threads N] [--device D]
-#include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -75,7 +74,7 @@ Result evaluate_average(const Flags& f, const Device& device, const layers::Modu
 int run(const Options& o) {
   const Flags& f = o.recipe;
   const Device device = tg::examples::pick_device(f.device);
-  if (f.threads > 0) omp_set_num_threads(f.threads);
+  if (f.threads > 0) tg::set_num_threads(f.threads);
   std::vector<std::shared_ptr<layers::Module>> models;
   std::vector<double> accuracies;
   std::shared_ptr<data::DataLoader> test_loader;

@@ -9,7 +9,6 @@
 //                 [--trials N] [--epochs N] [--patience P] [--model mlp|cnn]
 //                 [--optimizer O] [--val N] [--csv FILE] [--data DIR] [--limit N]
 //                 [--seed S] [--threads N] [--device D]
-#include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -118,7 +117,7 @@ void run_trial(const Options& o, const Device& device, const data::MnistSplit& t
 
 int run(const Options& o) {
   const Device device = tg::examples::pick_device(o.recipe.device);
-  if (o.recipe.threads > 0) omp_set_num_threads(o.recipe.threads);
+  if (o.recipe.threads > 0) tg::set_num_threads(o.recipe.threads);
   std::string dir;
   try {
     dir = data::find_mnist_dir(o.recipe.data);

@@ -1,7 +1,5 @@
 #include "mnist_recipe.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -284,7 +282,7 @@ void print_header(const Flags& f, const layers::Module& model, const optim::Opti
       "parameters, %d OpenMP threads\n",
       f.model.c_str(), opt.name().c_str(), opt.lr(), loaders.dataset.c_str(), device.str().c_str(),
       static_cast<long long>(loaders.train->size()), static_cast<long long>(loaders.test->size()),
-      static_cast<long long>(model.parameter_count()), omp_get_max_threads());
+      static_cast<long long>(model.parameter_count()), get_num_threads());
   std::printf("mnist_train: inputs (pixel / 255 - %.4f) / %.4f (%s), learning-rate schedule %s\n",
               loaders.inputs.mean, loaders.inputs.std, loaders.inputs_from.c_str(),
               f.schedule.c_str());

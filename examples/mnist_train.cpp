@@ -8,7 +8,6 @@
 // loss became non-finite (naming the epoch and batch) or the monitor stopped the run on a
 // non-finite gradient; 2 a flag was wrong (the message names the flag and the valid values),
 // or --resume was given a checkpoint of another configuration (naming each flag).
-#include <omp.h>
 
 #include <cstdio>
 #include <memory>
@@ -83,14 +82,14 @@ void print_summary(const ex::Flags& f, const train::Trainer& trainer, const Watc
                            {"dataset", json_string(dataset)},
                            {"seed", std::to_string(f.seed)},
                            {"world_size", std::to_string(world)},
-                           {"threads", std::to_string(omp_get_max_threads())}})
+                           {"threads", std::to_string(tg::get_num_threads())}})
                           .c_str());
 }
 
 int train_model(const ex::Flags& f) {
   Device device = ex::pick_device(f.device);
   ex::check_output_paths(f);  // before anything takes time
-  if (f.threads > 0) omp_set_num_threads(f.threads);
+  if (f.threads > 0) tg::set_num_threads(f.threads);
   const ex::DistributedRun dist = ex::DistributedRun::start(f.distributed, f.dist_timeout, device);
   ex::MnistLoaders loaders = ex::make_loaders(f, device, f.seed, dist.rank, dist.world);
   const ex::Setup setup = ex::make_setup(f, device);  // model, optimizer (mnist_recipe.h)

@@ -30,7 +30,6 @@
 // sequences within 0.04 of the target, ‖∂L/∂h_1‖/‖∂L/∂h_T‖ at the start and end, the
 // largest global gradient norm), the curves as JSON Lines (--jsonl), an SVG chart (--svg)
 // and, last on stdout, one JSON object.
-#include <omp.h>
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
@@ -302,7 +301,7 @@ void report(const Options& o, const std::vector<RunResult>& results, const Devic
 int run(const Options& o) {
   const std::vector<std::string> names = tg::examples::split_list(o.runs);
   tg::examples::check_remedies(names, all_runs(), "--runs");
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  if (o.threads > 0) tg::set_num_threads(o.threads);
   const Device device = tg::examples::pick_device(o.device);
   std::ofstream jsonl(o.jsonl);
   if (!jsonl) throw tg::examples::FlagError("--jsonl " + o.jsonl + ": cannot open it for writing");

@@ -1,8 +1,6 @@
 // The gradient demos' shared runs and reports (gradient_demo.h).
 #include "gradient_demo.h"
 
-#include <omp.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -144,7 +142,7 @@ RunResult record_run(const char* program, const std::string& remedy, DemoRun run
 int run_demo(const char* program, const std::string& headline, const DemoFlags& f,
              const std::vector<Remedy>& remedies, const DemoSetup& setup) {
   const Device device = pick_device(f.recipe.device);
-  if (f.recipe.threads > 0) omp_set_num_threads(f.recipe.threads);
+  if (f.recipe.threads > 0) tg::set_num_threads(f.recipe.threads);
   const std::vector<std::string> names = split_list(f.remedies);
   check_remedies(names, remedies);
   check_remedies(split_list(f.tables), remedies, "--tables");
