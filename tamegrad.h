@@ -10,6 +10,7 @@
 #include "core/factory.h"
 #include "core/generator.h"
 #include "core/gradcheck.h"
+#include "core/host_cache.h"
 #include "core/ops.h"
 #include "core/readback.h"
 #include "core/safetensors.h"

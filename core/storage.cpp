@@ -1,5 +1,6 @@
 // Storage allocation: 64-byte aligned host memory (2 MiB-aligned huge-page candidates from
-// 4 MiB: Note [huge pages for large tensors]), or the CUDA stream-ordered pool; with
+// 4 MiB: Note [huge pages for large tensors]; large blocks kept for reuse: Note [host block
+// cache] in host_cache.cpp), or the CUDA stream-ordered pool; with
 // guard bytes on both sides when the device context asks for them (tests).
 #include "storage.h"
 
@@ -12,6 +13,7 @@
 #include "../foundation/error.h"
 #include "context.h"
 #include "cuda_backend.h"
+#include "host_cache.h"
 
 namespace tg {
 
@@ -28,6 +30,18 @@ constexpr size_t kHugePage = size_t(2) << 20;
 constexpr size_t kHugeAbove = size_t(4) << 20;
 constexpr size_t kGuardBytes = 256;  // keeps the data's alignment
 constexpr unsigned char kGuardPattern = 0xA5;
+
+// The host block behind `total` bytes: its alignment, and its size rounded up to a multiple of
+// it (aligned_alloc wants one); the size is 0 when rounding overflows.
+struct HostBlock {
+  size_t bytes;
+  size_t alignment;
+};
+HostBlock host_block(size_t total) {
+  const size_t alignment = total >= kHugeAbove ? kHugePage : kCpuAlignment;
+  const size_t rounded = (total + alignment - 1) / alignment * alignment;
+  return {rounded >= total ? rounded : 0, alignment};
+}
 }  // namespace
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
@@ -39,13 +53,11 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device.is_cuda()) {
     base_ = cuda_backend::allocate(device.index(), ctx.stream(), total);
   } else {
-    // aligned_alloc wants a size that is a multiple of the alignment.
-    const size_t alignment = total >= kHugeAbove ? kHugePage : kCpuAlignment;
-    const size_t rounded = (total + alignment - 1) / alignment * alignment;
-    TG_CHECK(rounded >= total, "Storage: ", bytes, " bytes is too large");
-    base_ = std::aligned_alloc(alignment, rounded);
+    const HostBlock block = host_block(total);
+    TG_CHECK(block.bytes != 0, "Storage: ", bytes, " bytes is too large");
+    base_ = host_cache::take(block.bytes, block.alignment);
     TG_CHECK(base_ != nullptr, "out of memory on cpu: could not allocate ", bytes, " bytes");
-    if (alignment == kHugePage) madvise(base_, rounded, MADV_HUGEPAGE);  // advice only
+    if (block.alignment == kHugePage) madvise(base_, block.bytes, MADV_HUGEPAGE);  // advice only
   }
   data_ = static_cast<char*>(base_) + guard_bytes_;
   if (guard_bytes_ > 0) {
@@ -82,7 +94,8 @@ Storage::~Storage() {
   if (device_.is_cuda()) {
     cuda_backend::deallocate(device_.index(), context(device_).stream(), base_);
   } else {
-    std::free(base_);
+    const HostBlock block = host_block(bytes_ + 2 * guard_bytes_);
+    host_cache::give(base_, block.bytes, block.alignment);
   }
 }
 
