@@ -3,28 +3,54 @@
 #include <algorithm>
 
 #include "../dropout.h"
+#include "isa_clones.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
+
+// Blocks [first, last) of the mask applied: lanes are blocks, four elements each.
 template <typename T>
-void dropout_typed(const DropoutArgs& a) {
+inline void dropout_blocks(const DropoutArgs& a, int64_t first, int64_t last) {
   const T* __restrict__ in = static_cast<const T*>(a.in);
   T* __restrict__ out = static_cast<T*>(a.out);
   const T scale = static_cast<T>(a.scale);
   const uint64_t seed = a.seed, offset = a.offset;
   const uint32_t threshold = a.threshold;
-  const int64_t whole = a.n / 4;
-#pragma omp parallel for simd schedule(static) if (whole > (1 << 12))
-  for (int64_t b = 0; b < whole; ++b) {
+#pragma omp simd
+  for (int64_t b = first; b < last; ++b) {
     const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(b));
     for (int j = 0; j < 4; ++j)
       out[4 * b + j] = dropout_element(r.v[j], in[4 * b + j], threshold, scale);
   }
+}
+
+// Note [philox lanes]
+// Philox's 32x32->64-bit products are two lanes per SSE2 instruction and eight per AVX-512
+// one: the block loop compiled per x86-64 level (measured in bench/NOTES.md). Integer
+// arithmetic: every level gives the same mask.
+TG_ISA_CLONES void dropout_blocks_of(const DropoutArgs& a, int64_t first, int64_t last, float) {
+  dropout_blocks<float>(a, first, last);
+}
+TG_ISA_CLONES void dropout_blocks_of(const DropoutArgs& a, int64_t first, int64_t last, double) {
+  dropout_blocks<double>(a, first, last);
+}
+
+constexpr int64_t kBlocksPerTask = 1 << 10;
+
+template <typename T>
+void dropout_typed(const DropoutArgs& a) {
+  const int64_t whole = a.n / 4, tasks = (whole + kBlocksPerTask - 1) / kBlocksPerTask;
+#pragma omp parallel for schedule(static) if (whole > (1 << 12))
+  for (int64_t t = 0; t < tasks; ++t) {
+    dropout_blocks_of(a, t * kBlocksPerTask, std::min(whole, (t + 1) * kBlocksPerTask), T());
+  }
   if (whole * 4 < a.n) {
-    const Philox4x32 r = philox_block(seed, offset, static_cast<uint64_t>(whole));
+    const Philox4x32 r = philox_block(a.seed, a.offset, static_cast<uint64_t>(whole));
+    const T* in = static_cast<const T*>(a.in);
+    T* out = static_cast<T*>(a.out);
     for (int64_t i = whole * 4; i < a.n; ++i)
-      out[i] = dropout_element(r.v[i % 4], in[i], threshold, scale);
+      out[i] = dropout_element(r.v[i % 4], in[i], a.threshold, static_cast<T>(a.scale));
   }
 }
 }  // namespace
