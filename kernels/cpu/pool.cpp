@@ -68,8 +68,10 @@ void max_pool_2x2(const Pool2dArgs& a, const T* plane, T* y, int64_t* argmax) {
 // best against itself). Selection computes nothing, so it gives max_pool_2x2's bits; chosen
 // at run time where the CPU has AVX-512F.
 // GCC 12 warns inside its own AVX-512 headers (their _mm512_undefined_* operands): not ours.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f"), always_inline)) inline void consider_lanes(
     const __m512& v, const __m512i& at, __m512& best, __m512i& offset, __mmask16& nan_seen) {
   const __mmask16 v_nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -122,7 +124,9 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const Pool2dArgs& a,
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 bool cpu_has_avx512f() {
   static const bool has = __builtin_cpu_supports("avx512f");
