@@ -20,6 +20,7 @@
 #include "../core/factory.h"
 #include "../core/ops.h"
 #include "../core/ops/op_support.h"
+#include "../core/threads.h"
 #include "../kernels/batch_norm.h"
 #include "bench_common.h"
 
@@ -208,6 +209,7 @@ void bench_device(const Flags& flags, const Device& device) {
 }  // namespace tg::bench
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   using namespace tg;
   const bench::Flags flags =
       bench::parse_flags(argc, argv, "bench_kernels [--json] [--quick] [--cuda-only]");

@@ -12,6 +12,7 @@
 #include "../core/autograd.h"
 #include "../core/factory.h"
 #include "../core/ops.h"
+#include "../core/threads.h"
 #include "bench_common.h"
 
 extern "C" void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -48,6 +49,7 @@ void row(const Flags& flags, const char* name, const std::string& shape, double 
 }  // namespace tg::bench
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   using namespace tg;
   const bench::Flags flags = bench::parse_flags(argc, argv, "bench_ops [--json] [--quick]");
   const int repeats = flags.quick ? 2 : 5;

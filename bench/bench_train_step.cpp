@@ -24,6 +24,7 @@
 #include "../core/factory.h"
 #include "../core/generator.h"
 #include "../core/ops.h"
+#include "../core/threads.h"
 #include "../examples/mnist_models.h"
 #include "../foundation/version.h"
 #include "../optim/adam.h"
@@ -231,6 +232,7 @@ void run(const Options& o) {
 }  // namespace tg::bench
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   try {
     tg::bench::run(tg::bench::parse(argc, argv));
   } catch (const std::exception& e) {

@@ -2,6 +2,11 @@
 #include "threads.h"
 
 #include <omp.h>
+#include <stdlib.h>  // setenv (POSIX)
+#include <unistd.h>  // execv
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "../foundation/error.h"
 
@@ -13,5 +18,13 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() { return omp_get_max_threads(); }
+
+void use_openmp_spin_policy(char** argv) {
+  if (argv == nullptr || argv[0] == nullptr) return;
+  if (std::getenv("GOMP_SPINCOUNT") != nullptr || std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("GOMP_SPINCOUNT", "10000", 0) != 0) return;
+  std::fflush(nullptr);           // nothing buffered is written twice
+  execv("/proc/self/exe", argv);  // only returns when it failed
+}
 
 }  // namespace tg

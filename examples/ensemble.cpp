@@ -142,6 +142,7 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   Options o;
   o.recipe.epochs = 3;
   CLI::App app{"Train K models and compare them with their ensemble, EMA and SWA."};

@@ -117,6 +117,7 @@ tg::examples::DemoRun setup(const Options& o, const std::string& remedy, const D
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   Options o;
   tg::examples::DemoFlags& demo = o.demo;
   demo.recipe.batch = 64;

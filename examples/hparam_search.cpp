@@ -189,6 +189,7 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   Options o;
   o.recipe.optimizer = "adamw";
   o.recipe.epochs = 5;

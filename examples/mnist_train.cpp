@@ -141,6 +141,7 @@ int train_model(const ex::Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   ex::Flags f;
   if (const int code = ex::parse_flags(argc, argv, f); code >= 0) return code;
   // A failed rank ends the whole job (distributed::finish aborts it) instead of leaving the

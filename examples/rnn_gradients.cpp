@@ -321,6 +321,7 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tg::use_openmp_spin_policy(argv);  // Note [OpenMP wait policy] in core/threads.h
   using tg::examples::finite_number;
   using tg::examples::positive_number;
   Options o;
