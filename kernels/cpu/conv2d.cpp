@@ -1,11 +1,13 @@
-// CPU launchers of conv2d (kernels/conv2d.h): float32 forward and data gradient through
-// oneDNN when the build has it (Note [onednn conv2d]); otherwise, and for the filter
-// gradient and float64, im2col + GEMM over blocks of samples, the blocks over the OpenMP
-// threads (Note [cpu conv2d]).
+// CPU launchers of conv2d (kernels/conv2d.h): float32 passes through oneDNN when the build
+// has it (Note [onednn conv2d]; the filter gradient per block of samples, Note [onednn filter
+// gradient]); otherwise, and for float64, im2col + GEMM over blocks of samples, the blocks
+// over the OpenMP threads (Note [cpu conv2d]).
 #include <omp.h>
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../conv2d.h"
@@ -110,18 +112,18 @@ MatmulArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n
 }
 
 // Note [cpu conv2d]
-// Our own lowering: the filter gradient always, and the forward and data gradient for
-// float64 or where oneDNN declines (Note [onednn conv2d]). The batch is cut into blocks of
-// B samples (B set by the shape only: enough that the GEMM has B·out_h·out_w >=
-// kBlockColumns columns, at most 16), and the blocks are spread over the
-// OpenMP threads. A thread lowers its block with im2col into its own column buffer
-// (K, B·L), samples side by side, and runs the block's GEMM per group on its own thread:
-// oneDNN and OpenBLAS see they are inside a parallel region and do not spawn. So a small
-// layer (L = 49 at 7x7) still multiplies wide matrices, and nothing waits at a barrier
-// between samples. The output and output-gradient blocks are staged as (C_out, B·L) and
-// copied to and from (B, C_out, L). The filter gradient sums over blocks: each block's
-// product goes into its own partial, and the partials are added in block order, so with the
-// blocks fixed by the shape the result has the same bits whatever the thread count.
+// Our own lowering: float64, and every pass oneDNN declines (Notes [onednn conv2d], [onednn
+// filter gradient]; oneDNN's filter gradient runs on blocks of its own size, 16 samples). The batch
+// is cut into blocks of B samples (B set by the shape only: enough that the GEMM has B·out_h·out_w
+// >= kBlockColumns columns, at most 16), and the blocks are spread over the OpenMP threads. A
+// thread lowers its block with im2col into its own column buffer (K, B·L), samples side by side,
+// and runs the block's GEMM per group on its own thread: oneDNN and OpenBLAS see they are inside a
+// parallel region and do not spawn. So a small layer (L = 49 at 7x7) still multiplies wide
+// matrices, and nothing waits at a barrier between samples. The output and output-gradient blocks
+// are staged as (C_out, B·L) and copied to and from (B, C_out, L). The filter gradient sums over
+// blocks: each block's product goes into its own partial, and the partials are added in block
+// order, so with the blocks fixed by the shape the result has the same bits whatever the thread
+// count.
 struct Blocks {
   int64_t size;   // samples per block (B)
   int64_t count;  // blocks in the batch
@@ -231,33 +233,69 @@ void backward_data(const Conv2dArgs& a) {
   });
 }
 
+// Blocks of the oneDNN filter gradient (Note [onednn filter gradient] in conv2d_onednn.cpp):
+// fixed, as ours; 16 samples measured fastest at batch 128 (6 and 32 slower).
+constexpr int64_t kOnednnFilterBlock = 16;
+
+// The filter gradient's blocks, each into its own partial (blocks.count x filter_size).
+// Our own lowering: dW_g (oc, k) of a block = dY_g (oc, b·L) · columns_gᵀ (b·L, k).
 template <typename T>
-void backward_filter(const Conv2dArgs& a) {
+void filter_partials(const Conv2dArgs& a, const GroupDims& d, T* partials) {
   const Conv2dGeometry& g = a.g;
-  const GroupDims d = group_dims(g);
   const T* x = static_cast<const T*>(a.x);
   const T* grad = static_cast<const T*>(a.grad_out);
-  T* grad_w = static_cast<T*>(a.out);
   const int64_t filter_size = g.c_out * d.k;
-  const Blocks blocks = blocks_of(g, d);
-  if (g.n == 0) {
-    for (int64_t i = 0; i < filter_size; ++i) grad_w[i] = T(0);
-    return;
-  }
-  std::vector<T> partials(static_cast<size_t>(blocks.count * filter_size));
   for_each_block<T>(g, d, [&](int64_t first, int64_t b, int64_t block, BlockBuffers<T>& buf) {
     for (int64_t s = 0; s < b; ++s) {
       im2col(g, x + (first + s) * g.c_in * g.h * g.w, buf.columns + s * d.l, buf.ld);
     }
     stage(grad + first * g.c_out * d.l, b, g.c_out, d.l, buf.staged, buf.ld);
-    T* partial = partials.data() + block * filter_size;
+    T* partial = partials + block * filter_size;
     for (int64_t gi = 0; gi < g.groups; ++gi) {
-      // dW_g (oc, k) of the block = dY_g (oc, b·L) · columns_gᵀ (b·L, k)
       matmul(product(a.dtype, false, true, d.oc, d.k, b * d.l, buf.staged + gi * d.oc * buf.ld,
                      buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld, partial + gi * d.oc * d.k,
                      d.k, 0.0));
     }
   });
+}
+
+// oneDNN's: each block on one thread; what went wrong inside the region is thrown after it.
+void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, int64_t filter_size,
+                            float* partials) {
+  std::string failure;
+#pragma omp parallel for schedule(static) if (blocks.count > 1)
+  for (int64_t i = 0; i < blocks.count; ++i) {
+    const int64_t first = i * blocks.size;
+    std::string error = onednn::conv2d_filter_block(a, first, std::min(blocks.size, a.g.n - first),
+                                                    partials + i * filter_size);
+    if (!error.empty()) {
+#pragma omp critical(conv2d_filter_failure)
+      if (failure.empty()) failure = std::move(error);
+    }
+  }
+  if (!failure.empty()) TG_THROW(failure);
+}
+
+template <typename T>
+void backward_filter(const Conv2dArgs& a) {
+  const Conv2dGeometry& g = a.g;
+  const GroupDims d = group_dims(g);
+  T* grad_w = static_cast<T*>(a.out);
+  const int64_t filter_size = g.c_out * d.k;
+  if (g.n == 0) {
+    for (int64_t i = 0; i < filter_size; ++i) grad_w[i] = T(0);
+    return;
+  }
+  bool onednn = false;
+  if constexpr (std::is_same_v<T, float>) onednn = onednn::conv2d_filter_takes(a);
+  const Blocks blocks =
+      onednn ? Blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock}
+             : blocks_of(g, d);
+  std::vector<T> partials(static_cast<size_t>(blocks.count * filter_size));
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn) onednn_filter_partials(a, blocks, filter_size, partials.data());
+  }
+  if (!onednn) filter_partials(a, d, partials.data());
 #pragma omp parallel for schedule(static) if (filter_size * blocks.count > (1 << 15))
   for (int64_t i = 0; i < filter_size; ++i) {
     T total = partials[i];
@@ -285,8 +323,8 @@ void conv2d_backward_filter(const Conv2dArgs& args) {
 
 std::string conv2d_backend_description() {
 #if TG_WITH_ONEDNN
-  return "conv2d: oneDNN direct convolution (float32 forward and data gradient), im2col + GEMM "
-         "(filter gradient, float64)";
+  return "conv2d: oneDNN direct convolution (float32; the filter gradient per block of the "
+         "batch, one thread each), im2col + GEMM (float64)";
 #else
   return "conv2d: im2col + GEMM";
 #endif

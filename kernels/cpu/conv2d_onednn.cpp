@@ -11,13 +11,15 @@
 // Only the forward and data-gradient passes come here: they split work over samples,
 // channel blocks and rows but never split a sum between threads, so their bits do not
 // depend on the thread count (tests/unit/conv2d_backend_test.cpp checks 1, 2 and 3
-// threads). The filter gradient sums over the batch, which oneDNN divides by thread, so
-// it stays on our blocked GEMM (Note [cpu conv2d]). Primitive descriptors and primitives are
-// created per call: oneDNN caches primitives itself (measured 3.3 us for a descriptor,
-// primitive and reorder from its cache), so we keep no state. The blocked buffers are
-// thread-local and only grow.
-#include <oneapi/dnnl/dnnl.hpp>
+// threads). The filter gradient sums over the batch, which oneDNN divides by thread, so it
+// runs per block of our own split, one thread each (Note [onednn filter gradient]). Primitive
+// descriptors and primitives are created per call: oneDNN caches primitives itself (measured 3.3 us
+// for a descriptor, primitive and reorder from its cache), so we keep no state. The blocked buffers
+// are thread-local and only grow.
+#include <omp.h>
 
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <vector>
 
 #include "../conv2d.h"
@@ -123,7 +125,76 @@ bool run_pass(const Conv2dArgs& a, Pass&& pass) {
   return true;
 }
 
+// Note [onednn filter gradient]
+// oneDNN's filter gradient divides the batch between the threads it runs on, so its sums
+// depend on their number. It runs here per block of our own split instead (Note [cpu
+// conv2d]: blocks fixed by the shape, partials added in block order), each block on one
+// thread: the thread's OpenMP count is set to one while the primitive is made and run, so
+// oneDNN plans it for one thread and the block's sum has the same bits on any thread. Measured
+// at batch 128, 2 threads (bench/NOTES.md): conv 32->64 on 14x14 5.5 -> 3.4-3.7 ms against
+// our im2col + GEMM, 64->128 on 7x7 5.0 -> 3.6-3.8 ms.
+class OneThread {
+ public:
+  OneThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(saved_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s) {
+  const dnnl::convolution_backward_weights::desc desc(
+      dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight), any_layout(s.y),
+      s.strides, s.dilation, s.pad_l, s.pad_r);
+  return dnnl::convolution_backward_weights::primitive_desc(desc, cpu_engine(), forward_desc(s));
+}
+
 }  // namespace
+
+bool conv2d_filter_takes(const Conv2dArgs& a) {
+  Shapes s;
+  if (a.dtype != DType::Float32 || !shapes_of(a.g, &s)) return false;
+  try {
+    const OneThread one;
+    (void)filter_desc(s);
+  } catch (const dnnl::error& e) {
+    if (e.status == dnnl_unimplemented) return false;
+    TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
+  }
+  return true;
+}
+
+std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t count,
+                                float* grad_weight) {
+  Conv2dArgs block = a;
+  block.g.n = count;
+  const float* x = static_cast<const float*>(a.x) + first * a.g.c_in * a.g.h * a.g.w;
+  const float* grad =
+      static_cast<const float*>(a.grad_out) + first * a.g.c_out * a.g.out_h * a.g.out_w;
+  Shapes s;
+  if (!shapes_of(block.g, &s)) return "conv2d: oneDNN cannot express a block of the batch";
+  try {
+    const OneThread one;
+    dnnl::stream stream(cpu_engine());
+    const auto pd = filter_desc(s);
+    Operand xs(plain(s.x, Tag::nchw), const_cast<float*>(x), pd.src_desc(), 0);
+    Operand dy(plain(s.y, Tag::nchw), const_cast<float*>(grad), pd.diff_dst_desc(), 1);
+    Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
+    xs.load(stream);
+    dy.load(stream);
+    dnnl::convolution_backward_weights(pd).execute(stream, {{DNNL_ARG_SRC, xs.get()},
+                                                            {DNNL_ARG_DIFF_DST, dy.get()},
+                                                            {DNNL_ARG_DIFF_WEIGHTS, dw.get()}});
+    dw.store(stream);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    return "conv2d: oneDNN's filter gradient failed (status " +
+           std::to_string(static_cast<int>(e.status)) + "): " + e.what();
+  }
+  return "";
+}
 
 bool conv2d_forward(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
