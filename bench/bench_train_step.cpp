@@ -1,16 +1,20 @@
 // bench_train_step: one whole training step (forward, cross-entropy, backward, Adam step)
 // of the MNIST models at batch 128 on the CPU, and the ops that dominate it, as the median
 // of many runs after warm-up. Its PyTorch twin, bench/torch_train_step.py, times the same
-// work; given that script's output (--peer FILE), each row also prints PyTorch's time and
-// the ratio ours/PyTorch (below 1: we are faster). bench/train_step.sh runs both.
+// work; given that script's output from one or more PyTorch builds (--peer NAME=FILE, once
+// per build), each row also prints each peer's time, the best peer's, the ratio ours/best
+// (below 1: we are faster), and the row's floor: its matrix-product FLOPs at the float32
+// GEMM rate plus its unavoidable bytes at the copy bandwidth, both measured at the start of
+// the same run (Note [row floors]). bench/train_step.sh runs it all.
 //
 // The cnn_telemetry rows time the gradient telemetry (optim/telemetry.h) beside a CNN step.
 // With --device cuda the step rows run on the GPU, each with an _issue row beside it (the
 // host's share), and the op rows are left out.
 //
-//   bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX] [--json]
+//   bench_train_step [--threads N] [--runs N] [--peer [NAME=]FILE]... [--only PREFIX] [--json]
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,7 +41,8 @@ namespace {
 struct Options {
   int threads = 0;
   int runs = 30;
-  std::string peer;  // "name ms" lines from bench/torch_train_step.py
+  // (name, file) of "row ms" lines from bench/torch_train_step.py, one per PyTorch build
+  std::vector<std::pair<std::string, std::string>> peers;
   std::string only;  // run only the rows whose name starts with this (for profiling)
   bool json = false;
   std::string device = "cpu";  // cuda: the step rows on the GPU (the op rows are CPU-only)
@@ -53,7 +58,13 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--runs" && has_value) {
       o.runs = std::atoi(argv[++i]);
     } else if (arg == "--peer" && has_value) {
-      o.peer = argv[++i];
+      const std::string value = argv[++i];
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos) {
+        o.peers.emplace_back("torch", value);
+      } else {
+        o.peers.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+      }
     } else if (arg == "--only" && has_value) {
       o.only = argv[++i];
     } else if (arg == "--device" && has_value) {
@@ -61,12 +72,12 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--json") {
       o.json = true;
     } else {
-      std::fprintf(
-          stderr,
-          "bench_train_step: unknown or incomplete argument '%s'\n"
-          "usage: bench_train_step [--threads N] [--runs N] [--peer FILE] [--only PREFIX]\n"
-          "       [--device cpu|cuda] [--json]\n",
-          argv[i]);
+      std::fprintf(stderr,
+                   "bench_train_step: unknown or incomplete argument '%s'\n"
+                   "usage: bench_train_step [--threads N] [--runs N] [--peer [NAME=]FILE]... "
+                   "[--only PREFIX]\n"
+                   "       [--device cpu|cuda] [--json]\n",
+                   argv[i]);
       std::exit(2);
     }
   }
@@ -88,33 +99,111 @@ std::map<std::string, double> read_peer(const std::string& path) {
   return times;
 }
 
+// Note [row floors]
+// What a row cannot go below on this machine: its matrix-product and convolution FLOPs at
+// the rate of a large float32 GEMM, and the bytes it must read and write at least once at
+// the copy bandwidth; for one op the larger of the two (its loads and its arithmetic
+// overlap), for a step their sum (its products and its optimizer update run one after the
+// other). Both rates are measured at the start of the run with our own kernels (a 1024^3
+// matmul, an 8 MiB clone: the size of the op rows, which stay in the caches), the best of
+// ten; a copy-like row (relu) lands within a few percent of its floor. Activation, loss and
+// bookkeeping work counts as free: a floor, not a model of the step.
+struct Work {
+  double flops = 0;          // in products and convolutions
+  double bytes = 0;          // read + written at least once
+  bool in_sequence = false;  // a step: its products and its memory work do not overlap
+};
+
+struct Rates {
+  double flops_per_s = 0;
+  double bytes_per_s = 0;
+};
+
+Rates measure_rates() {
+  Generator gen(1);
+  const Tensor a = randn({1024, 1024}, {}, &gen), b = randn({1024, 1024}, {}, &gen);
+  const Tensor big = randn({int64_t(1) << 21}, {}, &gen);  // 8 MiB: the op rows' size
+  Rates r;
+  r.flops_per_s =
+      2.0 * 1024 * 1024 * 1024 / best_seconds(Device::cpu(), 10, [&] { (void)matmul(a, b); });
+  r.bytes_per_s =
+      2.0 * big.numel() * 4 / best_seconds(Device::cpu(), 10, [&] { (void)big.clone(); });
+  return r;
+}
+
 class Table {
  public:
-  Table(const Options& o) : json_(o.json), only_(o.only), peer_(read_peer(o.peer)) {
-    if (!json_) std::printf("%-24s %10s %10s %8s\n", "row", "ours_ms", "torch_ms", "ratio");
+  Table(const Options& o) : json_(o.json), only_(o.only) {
+    for (const auto& [name, file] : o.peers) peers_.emplace_back(name, read_peer(file));
+    if (json_) return;
+    std::printf("%-24s %9s", "row", "ours_ms");
+    for (const auto& peer : peers_) std::printf(" %12s", (peer.first + "_ms").c_str());
+    if (!peers_.empty()) std::printf(" %9s %6s", "best_ms", "ratio");
+    std::printf(" %9s %8s\n", "floor_ms", "x_floor");
+  }
+  void set_rates(const Rates& rates) {
+    rates_ = rates;
+    std::printf(
+        "# floors: float32 GEMM %.1f GFLOP/s (1024^3 matmul), copy %.1f GB/s (read + write)\n",
+        rates.flops_per_s / 1e9, rates.bytes_per_s / 1e9);
   }
   bool wants(const std::string& name) const { return name.compare(0, only_.size(), only_) == 0; }
-  void row(const std::string& name, double seconds) {
+  void row(const std::string& name, double seconds, Work work = {}) {
     const double ms = seconds * 1e3;
-    const auto it = peer_.find(name);
-    const double torch_ms = it == peer_.end() ? 0.0 : it->second;
+    std::vector<double> peer_ms;
+    double best = 0;
+    for (const auto& peer : peers_) {
+      const auto it = peer.second.find(name);
+      peer_ms.push_back(it == peer.second.end() ? 0.0 : it->second);
+      if (peer_ms.back() > 0 && (best == 0 || peer_ms.back() < best)) best = peer_ms.back();
+    }
+    double floor = 0;
+    if (rates_.flops_per_s > 0 && (work.flops > 0 || work.bytes > 0)) {
+      const double compute = work.flops / rates_.flops_per_s,
+                   memory = work.bytes / rates_.bytes_per_s;
+      floor = 1e3 * (work.in_sequence ? compute + memory : std::max(compute, memory));
+    }
     if (json_) {
       std::printf("{\"name\": \"%s\", \"ours_ms\": %.4f", name.c_str(), ms);
-      if (torch_ms > 0)
-        std::printf(", \"torch_ms\": %.4f, \"ratio\": %.3f", torch_ms, ms / torch_ms);
+      for (size_t i = 0; i < peers_.size(); ++i) {
+        if (peer_ms[i] > 0) std::printf(", \"%s_ms\": %.4f", peers_[i].first.c_str(), peer_ms[i]);
+      }
+      if (best > 0) std::printf(", \"best_peer_ms\": %.4f, \"ratio\": %.3f", best, ms / best);
+      if (floor > 0) std::printf(", \"floor_ms\": %.4f, \"x_floor\": %.2f", floor, ms / floor);
       std::printf("}\n");
-    } else if (torch_ms > 0) {
-      std::printf("%-24s %10.3f %10.3f %8.2f\n", name.c_str(), ms, torch_ms, ms / torch_ms);
     } else {
-      std::printf("%-24s %10.3f %10s %8s\n", name.c_str(), ms, "-", "-");
+      std::printf("%-24s %9.3f", name.c_str(), ms);
+      for (double p : peer_ms) print_ms(p, 12);
+      if (!peers_.empty()) {
+        print_ms(best, 9);
+        if (best > 0) {
+          std::printf(" %6.2f", ms / best);
+        } else {
+          std::printf(" %6s", "-");
+        }
+      }
+      print_ms(floor, 9);
+      if (floor > 0) {
+        std::printf(" %8.2f\n", ms / floor);
+      } else {
+        std::printf(" %8s\n", "-");
+      }
     }
     std::fflush(stdout);
   }
 
  private:
+  static void print_ms(double ms, int width) {
+    if (ms > 0) {
+      std::printf(" %*.3f", width, ms);
+    } else {
+      std::printf(" %*s", width, "-");
+    }
+  }
   bool json_;
   std::string only_;
-  std::map<std::string, double> peer_;
+  std::vector<std::pair<std::string, std::map<std::string, double>>> peers_;
+  Rates rates_;
 };
 
 constexpr int64_t kBatch = 128;
@@ -123,8 +212,11 @@ constexpr int64_t kBatch = 128;
 // GPU a second row, <name>_issue, is the host's time to issue the step (no wait): when it
 // is as long as the step, the GPU waits for the host.
 double train_step_rows(Table& table, const std::string& name, layers::Module& model,
-                       const Tensor& x, const Tensor& y, int runs) {
+                       const Tensor& x, const Tensor& y, int runs, double flops) {
   model.to(x.device());
+  // Adam's flat buffers: zero_grad writes g, the step reads p, g, m, v and writes p, m, v.
+  int64_t parameters = 0;
+  for (const Tensor& p : model.parameters()) parameters += p.numel();
   optim::Adam opt(model.parameters(), optim::AdamParams{});
   const auto step = [&] {
     opt.zero_grad();
@@ -132,7 +224,7 @@ double train_step_rows(Table& table, const std::string& name, layers::Module& mo
     opt.step();
   };
   const double seconds = median_seconds(x.device(), runs, step);
-  table.row(name, seconds);
+  table.row(name, seconds, Work{flops, 32.0 * static_cast<double>(parameters), true});
   if (!x.device().is_cpu())
     table.row(name + "_issue", median_issue_seconds(x.device(), runs, step));
   return seconds;
@@ -168,18 +260,38 @@ void telemetry_rows(Table& table, const Tensor& x, const Tensor& y, int runs, do
   }
 }
 
-// Forward alone and forward + backward of one op, the upstream gradient all ones.
+// The products of a step at batch kBatch (Note [row floors]): forward, weight gradient and,
+// unless the layer reads the data (whose gradient nobody needs), input gradient.
+double linear_flops(double in, double out, bool input_grad) {
+  return 2.0 * kBatch * in * out * (input_grad ? 3 : 2);
+}
+double conv3x3_flops(double in, double out, double pixels, bool input_grad) {
+  return 2.0 * kBatch * in * out * 9 * pixels * (input_grad ? 3 : 2);
+}
+
+// Forward alone and forward + backward of one op, the upstream gradient all ones; `fwd` and
+// `fwd_bwd` are their floors' work.
 void op_rows(Table& table, const std::string& name, int runs,
-             const std::function<Tensor()>& forward) {
+             const std::function<Tensor()>& forward, Work fwd, Work fwd_bwd) {
   if (!table.wants(name)) return;
-  table.row(name + "_fwd", median_seconds(Device::cpu(), runs, [&] {
-              NoGradGuard no_grad;
-              forward();
-            }));
+  table.row(name + "_fwd",
+            median_seconds(Device::cpu(), runs,
+                           [&] {
+                             NoGradGuard no_grad;
+                             forward();
+                           }),
+            fwd);
   const Tensor probe = forward();
   const Tensor ones_grad = ones(probe.shape());
   table.row(name + "_fwd_bwd",
-            median_seconds(Device::cpu(), runs, [&] { forward().backward(ones_grad); }));
+            median_seconds(Device::cpu(), runs, [&] { forward().backward(ones_grad); }), fwd_bwd);
+}
+
+// A product-like op's work: x, w (with its bias b) and y elements; the backward reads y's
+// gradient, x and w and writes the gradients of x, w and b.
+std::pair<Work, Work> product_work(double flops, double x, double w, double b, double y) {
+  const Work fwd{flops, 4 * (x + w + b + y)};
+  return {fwd, Work{3 * flops, fwd.bytes + 4 * (y + 2 * x + 2 * w + b)}};
 }
 
 Tensor leaf(std::vector<int64_t> shape, Generator& gen) {
@@ -193,39 +305,74 @@ void run(const Options& o) {
   std::printf("# bench_train_step: tamegrad %s, %d threads, batch %lld, median of %d runs\n",
               TAMEGRAD_VERSION, omp_get_max_threads(), static_cast<long long>(kBatch), o.runs);
   std::printf("# %s\n", cpu_backend_description().c_str());
+  const Device device(o.device);
   Table table(o);
+  if (device.is_cpu()) table.set_rates(measure_rates());
   Generator gen(0);
   std::vector<int64_t> label_values(kBatch);
   for (int64_t i = 0; i < kBatch; ++i) label_values[i] = (i * 7) % 10;
   const Tensor labels = from_vector(label_values, {kBatch});
 
-  const Device device(o.device);
   const Tensor images = randn({kBatch, 1, 28, 28}, {}, &gen).to(device);
   const Tensor labels_on_device = labels.to(device);
-  if (table.wants("mlp_step"))
-    train_step_rows(table, "mlp_step", *examples::mnist_mlp(), images, labels_on_device, o.runs);
+  if (table.wants("mlp_step")) {
+    const double flops =
+        linear_flops(784, 512, false) + linear_flops(512, 256, true) + linear_flops(256, 10, true);
+    train_step_rows(table, "mlp_step", *examples::mnist_mlp(), images, labels_on_device, o.runs,
+                    flops);
+  }
   double cnn_step = 0;
   if (table.wants("cnn_step")) {
+    const double flops = conv3x3_flops(1, 32, 28 * 28, false) +
+                         conv3x3_flops(32, 64, 14 * 14, true) +
+                         conv3x3_flops(64, 128, 7 * 7, true) + linear_flops(1152, 256, true) +
+                         linear_flops(256, 10, true);
     cnn_step = train_step_rows(table, "cnn_step", *examples::mnist_cnn(), images, labels_on_device,
-                               o.runs);
+                               o.runs, flops);
   }
   telemetry_rows(table, images, labels_on_device, o.runs, cnn_step);
   if (!device.is_cpu()) return;  // the op rows compare CPU backends
 
+  const double b = kBatch;
   const Tensor x784 = leaf({kBatch, 784}, gen), w1 = leaf({512, 784}, gen), b1 = leaf({512}, gen);
-  op_rows(table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); });
+  const auto [linear_fwd, linear_fwd_bwd] =
+      product_work(2 * b * 784 * 512, b * 784, 784 * 512, 512, b * 512);
+  op_rows(
+      table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); }, linear_fwd,
+      linear_fwd_bwd);
   const Tensor x14 = leaf({kBatch, 32, 14, 14}, gen), wc = leaf({64, 32, 3, 3}, gen),
                bc = leaf({64}, gen);
-  op_rows(table, "conv2d_32_64_14", o.runs, [&] { return conv2d(x14, wc, bc, {1, 1}, {1, 1}); });
+  const auto [conv_fwd, conv_fwd_bwd] =
+      product_work(2 * b * 64 * 32 * 9 * 196, b * 32 * 196, 64 * 32 * 9, 64, b * 64 * 196);
+  op_rows(
+      table, "conv2d_32_64_14", o.runs,
+      [&] {
+        return conv2d(x14, wc, bc, {1, 1}, {1, 1});
+      },
+      conv_fwd, conv_fwd_bwd);
   const Tensor a14 = leaf({kBatch, 64, 14, 14}, gen), gamma = leaf({64}, gen),
                beta = leaf({64}, gen);
   Tensor mean = zeros({64}), var = ones({64});
-  op_rows(table, "batch_norm_64_14", o.runs,
-          [&] { return batch_norm(a14, mean, var, gamma, beta, true, 0.1, 1e-5); });
-  op_rows(table, "max_pool2d_64_14", o.runs, [&] { return max_pool2d(a14, {2, 2}); });
-  op_rows(table, "relu_64_14", o.runs, [&] { return relu(a14); });
+  // Elementwise-like rows, n elements of 4 bytes: bytes read and written at least once.
+  const double n = b * 64 * 196;
+  op_rows(
+      table, "batch_norm_64_14", o.runs,
+      [&] { return batch_norm(a14, mean, var, gamma, beta, true, 0.1, 1e-5); }, Work{0, 8 * n},
+      Work{0, 20 * n});  // backward: reads g and x, writes dx
+  op_rows(
+      table, "max_pool2d_64_14", o.runs,
+      [&] {
+        return max_pool2d(a14, {2, 2});
+      },
+      Work{0, 7 * n},    // reads x, writes a quarter of values and int64 positions
+      Work{0, 14 * n});  // backward: reads g and positions, writes dx
+  op_rows(
+      table, "relu_64_14", o.runs, [&] { return relu(a14); }, Work{0, 8 * n}, Work{0, 20 * n});
   const Tensor h512 = leaf({kBatch, 512}, gen);
-  op_rows(table, "dropout_512", o.runs, [&] { return dropout(h512, 0.2, true); });
+  const double m = b * 512;
+  op_rows(
+      table, "dropout_512", o.runs, [&] { return dropout(h512, 0.2, true); }, Work{0, 8 * m},
+      Work{0, 16 * m});  // backward: the mask drawn again, reads g, writes dx
 }
 
 }  // namespace
