@@ -19,7 +19,7 @@ namespace {
 // again the next step gets fresh pages every time, and the kernel zeroes each of them on its
 // first touch: clear_page_erms was 14% of the CNN's CPU step (perf record of
 // bench_train_step --only cnn_step, commit 0c1e92a). Kept here instead, a block is reused
-// with its pages still mapped (and its huge pages, Note [huge pages for large tensors]).
+// with its pages still mapped.
 // Measured against the alternatives (bench/NOTES.md): glibc's thresholds raised by hand
 // (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_) gain as much but change the whole process's
 // allocator and stop at 32 MiB; jemalloc was slower than glibc (its decay returns the pages
