@@ -81,12 +81,16 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
   return beta != nullptr ? scaled + beta[c] : scaled;
 }
 
+// The input gradient from its channel's terms: scale = γ·invstd, mean_g = Σg / count and
+// mean_g_xhat = Σg·x̂ / count (training; in evaluation only scale counts). Taking the channel's
+// means rather than its sums leaves no division per element (the CPU computes the terms once
+// per channel, the GPU per element, with the same bits).
 template <typename T>
-TG_HOST_DEVICE T batchnorm_backward_element(T g, T x, T mean, T invstd, T gamma, T sum_g,
-                                            T sum_g_xhat, T count, bool training) {
-  if (!training) return gamma * invstd * g;
+TG_HOST_DEVICE T batchnorm_backward_element(T g, T x, T mean, T invstd, T scale, T mean_g,
+                                            T mean_g_xhat, bool training) {
+  if (!training) return scale * g;
   const T xhat = (x - mean) * invstd;
-  return gamma * invstd * (g - sum_g / count - xhat * sum_g_xhat / count);
+  return scale * (g - mean_g - xhat * mean_g_xhat);
 }
 
 // Running statistics after one training batch of channel stats (biased var).

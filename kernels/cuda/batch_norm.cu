@@ -176,11 +176,12 @@ __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__
   T* grad_x = static_cast<T*>(a.grad_x);
   const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c),
           hw = static_cast<I>(s.hw);
+  const T count = static_cast<T>(s.count());
   for (const I i : grid_stride(total)) {
     const I c = (i / hw) % channels;
     grad_x[i] = batchnorm_backward_element(
-        g[i], x[i], mean[c], invstd[c], gamma != nullptr ? gamma[c] : T(1), totals[2 * c],
-        totals[2 * c + 1], static_cast<T>(s.count()), a.training);
+        g[i], x[i], mean[c], invstd[c], (gamma != nullptr ? gamma[c] : T(1)) * invstd[c],
+        totals[2 * c] / count, totals[2 * c + 1] / count, a.training);
   }
 }
 
