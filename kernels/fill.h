@@ -20,9 +20,11 @@ struct FillArgs {
   double step;   // 0 for a constant fill
 };
 
-// Element i of the fill; add_rn/mul_rn keep CPU and GPU equal (Note [exact arithmetic]).
+// Element i of the fill; add_rn/mul_rn keep CPU and GPU equal (Note [exact arithmetic]). A
+// constant fill is the value itself (start + 0 would turn -0.0 into +0.0; torch.full keeps it).
 template <typename T>
 TG_HOST_DEVICE T fill_element(const FillArgs& args, int64_t i) {
+  if (args.step == 0) return convert_element<T>(args.start);
   return convert_element<T>(add_rn(args.start, mul_rn(static_cast<double>(i), args.step)));
 }
 

@@ -1,6 +1,8 @@
 // Factory functions on the CPU: shapes, dtypes and values.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "../../core/factory.h"
 #include "../support/parity.h"
 
@@ -35,6 +37,20 @@ TEST(Factory, FullInEveryDtype) {
   EXPECT_EQ(zeros({1}).item<float>(), 0.0f);
   const Tensor t = full({5}, -1.25);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(t.data_ptr<float>()[i], -1.25f);
+}
+
+// A constant fill stores its value in every element, on both sides of the threading
+// threshold, -0.0 included (as torch.full: the sign survives).
+TEST(Factory, FullStoresTheValueEverywhereSignedZeroIncluded) {
+  for (int64_t n : {int64_t(1), int64_t(17), int64_t(1) << 16, (int64_t(1) << 18) + 5}) {
+    const Tensor f = full({n}, -0.0);
+    const Tensor d = full({n}, 3.5, DType::Float64);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(std::signbit(f.data_ptr<float>()[i])) << n << " " << i;
+      ASSERT_EQ(f.data_ptr<float>()[i], 0.0f);
+      ASSERT_EQ(d.data_ptr<double>()[i], 3.5);
+    }
+  }
 }
 
 TEST(Factory, ArangeMatchesTorchLengthRule) {
