@@ -1,5 +1,5 @@
 // The cache of large host blocks behind CPU storages (Note [host block cache] in
-// host_cache.cpp): a freed block of 256 KiB or more is kept for the next allocation of the same
+// host_cache.cpp): a freed block of 64 KiB or more is kept for the next allocation of the same
 // rounded size instead of going back to the kernel, up to a byte limit, oldest dropped first.
 // What torch.cuda's caching allocator does for device memory, for the host: a training step
 // frees and asks again for the same activation sizes every step.
