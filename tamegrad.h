@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/context.h"
 #include "core/cuda_graph.h"
+#include "core/denormal.h"
 #include "core/device.h"
 #include "core/factory.h"
 #include "core/generator.h"

@@ -74,7 +74,7 @@ Result evaluate_average(const Flags& f, const Device& device, const layers::Modu
 int run(const Options& o) {
   const Flags& f = o.recipe;
   const Device device = tg::examples::pick_device(f.device);
-  if (f.threads > 0) tg::set_num_threads(f.threads);
+  tg::examples::apply_cpu_flags(f);
   std::vector<std::shared_ptr<layers::Module>> models;
   std::vector<double> accuracies;
   std::shared_ptr<data::DataLoader> test_loader;

@@ -117,7 +117,7 @@ void run_trial(const Options& o, const Device& device, const data::MnistSplit& t
 
 int run(const Options& o) {
   const Device device = tg::examples::pick_device(o.recipe.device);
-  if (o.recipe.threads > 0) tg::set_num_threads(o.recipe.threads);
+  tg::examples::apply_cpu_flags(o.recipe);
   std::string dir;
   try {
     dir = data::find_mnist_dir(o.recipe.data);

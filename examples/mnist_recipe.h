@@ -31,7 +31,8 @@ struct Flags {
   int64_t batch = 128;
   std::string device = "auto";
   uint64_t seed = 0;
-  int threads = 0;  // 0: OpenMP's default
+  int threads = 0;              // 0: OpenMP's default
+  bool flush_denormal = false;  // subnormal floats as zero on the CPU (tg::set_flush_denormal)
   double clip_norm = 0;
   double clip_value = 0;
   std::string clip = "off";  // off | auto[:PERCENTILE] | zscore[:Z] (history_clip_of)
@@ -103,9 +104,11 @@ int parse_flags(int argc, char** argv, Flags& f);
 
 // The flags every example program shares, each with one spelling and one check: --data,
 // --limit (`limit_help` says what the first N images are used for), --seed (`seed_help`
-// says what it seeds), --threads and --device.
+// says what it seeds), --threads, --flush-denormal and --device.
 void add_run_flags(CLI::App& app, Flags& f, const char* seed_help,
                    const char* limit_help = "train on the first N training images");
+// What --threads and --flush-denormal ask of the CPU, for the calling thread and its team.
+void apply_cpu_flags(const Flags& f);
 
 // Parses the command line with `app` as every example does: returns -1 to go on, 0 after
 // --help (printed), 2 for a bad flag (CLI11's message printed after "<program>: ").

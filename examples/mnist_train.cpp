@@ -89,7 +89,7 @@ void print_summary(const ex::Flags& f, const train::Trainer& trainer, const Watc
 int train_model(const ex::Flags& f) {
   Device device = ex::pick_device(f.device);
   ex::check_output_paths(f);  // before anything takes time
-  if (f.threads > 0) tg::set_num_threads(f.threads);
+  ex::apply_cpu_flags(f);
   const ex::DistributedRun dist = ex::DistributedRun::start(f.distributed, f.dist_timeout, device);
   ex::MnistLoaders loaders = ex::make_loaders(f, device, f.seed, dist.rank, dist.world);
   const ex::Setup setup = ex::make_setup(f, device);  // model, optimizer (mnist_recipe.h)

@@ -142,7 +142,7 @@ RunResult record_run(const char* program, const std::string& remedy, DemoRun run
 int run_demo(const char* program, const std::string& headline, const DemoFlags& f,
              const std::vector<Remedy>& remedies, const DemoSetup& setup) {
   const Device device = pick_device(f.recipe.device);
-  if (f.recipe.threads > 0) tg::set_num_threads(f.recipe.threads);
+  apply_cpu_flags(f.recipe);
   const std::vector<std::string> names = split_list(f.remedies);
   check_remedies(names, remedies);
   check_remedies(split_list(f.tables), remedies, "--tables");

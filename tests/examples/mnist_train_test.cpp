@@ -60,6 +60,15 @@ TEST(MnistTrain, TrainsBothModelsReproduciblyWithRecordedLosses) {
     run(data, flags + " --threads 1");
     EXPECT_EQ(train_losses(slurp(data.file("metrics"))), losses)
         << c.flags << ": one thread differs";
+    // Subnormals flushed to zero: the same losses within the recorded tolerance.
+    const Outcome flushed = run(data, flags + " --flush-denormal");
+    ASSERT_EQ(flushed.exit_code, 0) << flushed.err;
+    const std::vector<std::string> flushed_losses = train_losses(slurp(data.file("metrics")));
+    ASSERT_EQ(flushed_losses.size(), c.recorded.size()) << c.flags;
+    for (size_t e = 0; e < flushed_losses.size(); ++e) {
+      EXPECT_NEAR(std::stod(flushed_losses[e]), c.recorded[e], 5e-3 * c.recorded[e])
+          << c.flags << " --flush-denormal, epoch " << e + 1;
+    }
   }
 }
 
