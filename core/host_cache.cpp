@@ -33,8 +33,16 @@ namespace {
 // 0.98-1.03 -> 0.92-0.98 s.
 constexpr size_t kMinBytes = size_t(64) << 10;
 
-size_t default_limit() {
 #if defined(__SANITIZE_ADDRESS__)
+#define TG_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TG_UNDER_ASAN 1
+#endif
+#endif
+
+size_t default_limit() {
+#if defined(TG_UNDER_ASAN)
   return 0;  // a reused block would hide a use after free from AddressSanitizer
 #else
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

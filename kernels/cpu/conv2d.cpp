@@ -287,7 +287,11 @@ void backward_filter(const Conv2dArgs& a) {
     return;
   }
   bool onednn = false;
-  if constexpr (std::is_same_v<T, float>) onednn = onednn::conv2d_filter_takes(a);
+  if constexpr (std::is_same_v<T, float>) {
+    Conv2dArgs block = a;  // what each block asks of oneDNN
+    block.g.n = std::min(g.n, kOnednnFilterBlock);
+    onednn = onednn::conv2d_filter_takes(block);
+  }
   const Blocks blocks =
       onednn ? Blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock}
              : blocks_of(g, d);

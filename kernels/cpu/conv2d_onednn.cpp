@@ -8,7 +8,7 @@
 // from NCHW/OIHW into the layouts the primitive chose and the result back, as PyTorch's
 // mkldnn path does. Measured at batch 128, conv 32->64 on 14x14, 2 threads: forward
 // 3.7 ms in the primitive against 6.2 ms for our im2col + GEMM (PyTorch 4.6 ms).
-// Only the forward and data-gradient passes come here: they split work over samples,
+// The forward and data-gradient passes split work over samples,
 // channel blocks and rows but never split a sum between threads, so their bits do not
 // depend on the thread count (tests/unit/conv2d_backend_test.cpp checks 1, 2 and 3
 // threads). The filter gradient sums over the batch, which oneDNN divides by thread, so it
