@@ -107,6 +107,18 @@ HookHandle Tensor::register_hook(GradHook hook) const {
   });
 }
 
+HookHandle Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const {
+  const Impl& t = impl("register_post_accumulate_grad_hook");
+  TG_CHECK(t.requires_grad && !t.grad_fn, "register_post_accumulate_grad_hook: the tensor (shape ",
+           t.shape, ") is not a leaf that requires grad, so nothing accumulates into its .grad");
+  TG_CHECK(hook != nullptr, "register_post_accumulate_grad_hook: the hook is empty");
+  auto shared = std::make_shared<PostAccumulateGradHook>(std::move(hook));
+  impl_->post_accumulate_hooks.push_back(shared);
+  return HookHandle([weak = std::weak_ptr<PostAccumulateGradHook>(shared)] {
+    if (auto hook = weak.lock()) *hook = nullptr;
+  });
+}
+
 void Tensor::retain_grad() const {
   const Impl& t = impl("retain_grad");
   TG_CHECK(t.requires_grad, "retain_grad: the tensor (shape ", t.shape,

@@ -19,6 +19,10 @@ struct TensorAccess {
   static const std::vector<std::shared_ptr<GradHook>>& hooks(const Tensor& t) {
     return t.impl_->hooks;
   }
+  // Copied: a hook may register or remove hooks.
+  static std::vector<std::shared_ptr<PostAccumulateGradHook>> post_hooks(const Tensor& t) {
+    return t.impl_->post_accumulate_hooks;
+  }
 };
 
 namespace {
@@ -219,6 +223,9 @@ class GraphTask {
     const Tensor hooked = run_hooks(TensorAccess::hooks(leaf), total);
     if (targets_ == nullptr) {
       accumulate_into_leaf(leaf, hooked);
+      for (const auto& hook : TensorAccess::post_hooks(leaf)) {
+        if (*hook) (*hook)(leaf);
+      }
       return;
     }
     for (size_t i = 0; i < targets_->size(); ++i) {

@@ -41,6 +41,9 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
 // registered on; it may return a replacement (same shape, dtype and device) or an undefined
 // tensor to keep the gradient as it is.
 using GradHook = std::function<Tensor(const Tensor& grad)>;
+// A leaf's hook after a backward has accumulated into its .grad
+// (Tensor::register_post_accumulate_grad_hook): called with the leaf.
+using PostAccumulateGradHook = std::function<void(const Tensor& leaf)>;
 
 // Returned by the register_*hook functions: remove() unregisters the hook (once; a no-op
 // after that, or when what it was registered on is gone).
@@ -170,6 +173,11 @@ class Tensor {
   // made this tensor; a returned tensor replaces the gradient. Hooks run in registration
   // order; the tensor must require grad.
   HookHandle register_hook(GradHook hook) const;
+  // Calls `hook` with this leaf each time a backward has accumulated into its .grad, so its
+  // gradient of that backward is final (PyTorch's register_post_accumulate_grad_hook; data
+  // parallelism starts reducing a bucket from here). Not run by autograd::grad, nor when no
+  // gradient reached the leaf. The tensor must be a leaf that requires grad.
+  HookHandle register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;
   // A non-leaf keeps its gradient in .grad after each backward (accumulating, as a leaf's
   // does); for a leaf it changes nothing. Not filled by autograd::grad.
   void retain_grad() const;

@@ -23,6 +23,8 @@ struct Tensor::Impl {
   std::shared_ptr<autograd::Node> grad_fn;
   // A leaf's gradient hooks (a non-leaf's live on its grad_fn); removed ones are empty.
   std::vector<std::shared_ptr<GradHook>> hooks;
+  // A leaf's hooks after accumulation (register_post_accumulate_grad_hook).
+  std::vector<std::shared_ptr<PostAccumulateGradHook>> post_accumulate_hooks;
   bool retains_grad = false;
 };
 

@@ -1,33 +1,46 @@
 // The MPI process group (distributed/process_group.h), compiled when CMake finds MPI.
 //
 // Note [bitwise-equal all-reduce]
-// MPI_Allreduce may combine the ranks' values in a different order on each rank (recursive
-// doubling does), and then ranks end with parameters a rounding apart that drift further
-// every step. all_reduce is therefore a reduce to rank 0 followed by a broadcast of its
-// result: every rank gets rank 0's bits, and for a given world size the reduction order is
-// MPI's fixed tree, so reruns repeat. It costs a second latency, which the MNIST buffers
-// (2 MB) do not notice; NCCL's ring does the same without it (each chunk is reduced on one
-// rank and passed on).
+// MPI_Allreduce and MPI_Reduce may combine the ranks' values in a different order on each
+// rank (recursive doubling does) and pick their algorithm by the message's size, so ranks
+// could end a rounding apart, and a gradient reduced in buckets could differ from the same
+// gradient reduced whole. all_reduce is therefore our own, over point-to-point messages:
+// the tensor is cut into one slice per rank; every rank sends slice k to rank k, which adds
+// the ranks' values in rank order, ((x0 + x1) + x2) + ..., and sends the sum back to every
+// rank. Each element's result depends only on the ranks' values, never on the slicing, the
+// tensor's size or the bucket it travels in: a bucketed reduction is bit for bit the whole
+// one, and every rank holds the same bits. It moves what a ring moves (each rank sends and
+// receives (n-1)/n of the tensor twice) in two rounds instead of 2(n-1) steps.
+// (It also keeps away from libnbc's MPI_Ireduce, which crashed Open MPI 4.1.4 here on a
+// 100 MB float tensor over TCP.)
 //
 // Note [collective time-outs]
-// A blocking MPI collective waits forever for a rank that died or runs other code. Every
-// collective here is the non-blocking form (MPI_Ireduce, MPI_Ibcast, MPI_Ibarrier,
-// MPI_Iallgather) followed by polling MPI_Test until it completes or `timeout_seconds`
-// pass; then it throws naming the operation, this rank and the world size. The request
-// cannot be cancelled, so the group is marked broken and finish() ends the job with
-// MPI_Abort (mpirun then stops every rank) rather than hang in MPI_Finalize. When a rank
-// dies outright, mpirun itself usually ends the job first and names it.
+// A blocking MPI call waits forever for a rank that died or runs other code. Every
+// collective here is non-blocking point-to-point messages (MPI_Isend/MPI_Irecv, tagged with
+// the operation and a sequence number so that mismatched collectives never pair up),
+// polled with MPI_Test until all complete or `timeout_seconds` pass; then it throws naming
+// the operation, this rank, and the ranks (and hosts) whose messages never came. The
+// requests cannot be cancelled, so the group is marked broken and finish() ends the job
+// with MPI_Abort (mpirun then stops every rank) rather than hang in MPI_Finalize. MPI_Init
+// itself waits for every rank to start: a watchdog ends the process with a message when it
+// has not returned within the time-out. When a rank dies outright, mpirun usually ends the
+// job first and names it.
 #include "mpi_group.h"
 
 #include <mpi.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
-#include "../core/autograd.h"
-#include "../core/ops.h"
 #include "../foundation/error.h"
 
 namespace tg::distributed {
@@ -36,7 +49,9 @@ namespace {
 
 struct MpiState {
   std::mutex mutex;
-  bool initialized = false, finished = false, broken = false;
+  bool initialized = false, finished = false;
+  std::atomic<bool> broken{false};
+  int thread_level = MPI_THREAD_SINGLE;
 };
 MpiState& state() {
   static MpiState s;
@@ -45,17 +60,53 @@ MpiState& state() {
 
 void finish_at_exit() { finish(0); }
 
-void ensure_initialized() {
+const char* env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : fallback;
+}
+
+// MPI_Init_thread, with a watchdog: it returns only when every rank has started, so a rank
+// that never does would leave the others in it forever (Note [collective time-outs]).
+void init_watched(double timeout_seconds, int* provided) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(m);
+    if (cv.wait_for(lock, std::chrono::duration<double>(timeout_seconds), [&] { return done; }))
+      return;
+    char host[256] = "";
+    (void)::gethostname(host, sizeof host - 1);
+    std::fprintf(stderr,
+                 "error: distributed: MPI_Init timed out after %g s on rank %s of %s (host %s): "
+                 "a rank did not start, or cannot reach this one\n",
+                 timeout_seconds, env_or("OMPI_COMM_WORLD_RANK", "?"),
+                 env_or("OMPI_COMM_WORLD_SIZE", "?"), host);
+    std::fflush(stderr);
+    std::_Exit(1);
+  });
+  // Serialized: DataParallel reduces its buckets on a thread of its own (one at a time).
+  const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, provided);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    done = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  TG_CHECK(code == MPI_SUCCESS, "distributed: MPI_Init_thread failed");
+}
+
+void ensure_initialized(double timeout_seconds) {
   MpiState& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   if (s.initialized) return;
   TG_CHECK(!s.finished, "distributed: MPI was already finalised in this process");
   int already = 0;
   MPI_Initialized(&already);
-  if (!already) {
-    int provided = 0;
-    TG_CHECK(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) == MPI_SUCCESS,
-             "distributed: MPI_Init_thread failed");
+  if (already) {
+    MPI_Query_thread(&s.thread_level);
+  } else {
+    init_watched(timeout_seconds, &s.thread_level);
   }
   // Errors come back as codes (checked below) instead of aborting inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -73,94 +124,241 @@ MPI_Datatype mpi_type(DType dtype) {
   TG_THROW("distributed: no MPI type for ", dtype_name(dtype));
 }
 
+// Note [bitwise-equal all-reduce]: out[j] = ((in[0][j] + in[1][j]) + ...) (/ world).
+template <typename T>
+void fold(const std::vector<const void*>& in, void* out, int64_t count, bool mean) {
+  const T world = static_cast<T>(in.size());
+  T* o = static_cast<T*>(out);
+  for (int64_t j = 0; j < count; ++j) {
+    T acc = static_cast<const T*>(in[0])[j];
+    for (size_t k = 1; k < in.size(); ++k)
+      acc = static_cast<T>(acc + static_cast<const T*>(in[k])[j]);
+    o[j] = mean ? static_cast<T>(acc / world) : acc;
+  }
+}
+
+enum Op : int { kAllReduce = 1, kBroadcast, kBarrier, kAllGather, kBroadcastValues, kHosts };
+
 class MpiGroup final : public ProcessGroup {
  public:
   explicit MpiGroup(const GroupOptions& options) : timeout_(options.timeout_seconds) {
     TG_CHECK(options.timeout_seconds > 0, "distributed: timeout_seconds must be positive, got ",
              options.timeout_seconds);
-    ensure_initialized();
+    ensure_initialized(timeout_);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &world_);
+    gather_hosts();
   }
 
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
   std::string backend() const override { return "mpi"; }
+  bool reduces_on_other_threads() const override {
+    return state().thread_level >= MPI_THREAD_SERIALIZED;
+  }
 
   void all_reduce(const Tensor& t, ReduceOp op) override {
     check_tensor("all_reduce", t);
     TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
              "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
-    if (world_ > 1 && t.numel() > 0) {
-      // Note [bitwise-equal all-reduce]: reduce to rank 0, then broadcast its bits.
-      const int count = element_count("all_reduce", t);
-      MPI_Request request;
-      void* data = t.raw_data_ptr();
-      check(MPI_Ireduce(rank_ == 0 ? MPI_IN_PLACE : data, rank_ == 0 ? data : nullptr, count,
-                        mpi_type(t.dtype()), MPI_SUM, 0, MPI_COMM_WORLD, &request),
-            "all_reduce (reduce)");
-      wait(request, "all_reduce (reduce)");
-      check(MPI_Ibcast(data, count, mpi_type(t.dtype()), 0, MPI_COMM_WORLD, &request),
-            "all_reduce (broadcast)");
-      wait(request, "all_reduce (broadcast)");
+    if (t.numel() == 0 || (world_ == 1 && op == ReduceOp::Sum)) return;
+    const int64_t n = element_count("all_reduce", t);
+    const size_t size = t.element_size();
+    char* data = static_cast<char*>(t.raw_data_ptr());
+    auto begin = [&](int k) { return n * k / world_; };
+    const int64_t mine = begin(rank_ + 1) - begin(rank_);
+    // Round 1: slice k to rank k; the other ranks' values of my slice into scratch.
+    scratch_.resize(static_cast<size_t>(mine * (world_ - 1)) * size);
+    std::vector<Message> round;
+    std::vector<const void*> in;
+    for (int k = 0, slot = 0; k < world_; ++k) {
+      if (k == rank_) {
+        in.push_back(data + begin(k) * size);
+        continue;
+      }
+      char* into = scratch_.data() + static_cast<size_t>(slot++ * mine) * size;
+      in.push_back(into);
+      round.push_back({k, false, into, mine});
+      round.push_back({k, true, data + begin(k) * size, begin(k + 1) - begin(k)});
     }
-    if (op == ReduceOp::Mean && world_ > 1) {
-      NoGradGuard no_grad;
-      Tensor out = t;
-      out.copy_(div(t, static_cast<double>(world_)));
+    exchange("all_reduce", kAllReduce, t.dtype(), round);
+    void* slice = data + begin(rank_) * size;
+    const bool mean = op == ReduceOp::Mean;
+    switch (t.dtype()) {
+      case DType::Float32: fold<float>(in, slice, mine, mean); break;
+      case DType::Float64: fold<double>(in, slice, mine, mean); break;
+      case DType::Int64: fold<int64_t>(in, slice, mine, false); break;
+      case DType::UInt8: fold<uint8_t>(in, slice, mine, false); break;
     }
+    // Round 2: my sums to every rank; theirs into place.
+    round.clear();
+    for (int k = 0; k < world_; ++k) {
+      if (k == rank_) continue;
+      round.push_back({k, false, data + begin(k) * size, begin(k + 1) - begin(k)});
+      round.push_back({k, true, slice, mine});
+    }
+    exchange("all_reduce", kAllReduce, t.dtype(), round);
     t.bump_version();
   }
 
   void broadcast(const Tensor& t, int root) override {
     check_tensor("broadcast", t);
-    TG_CHECK(root >= 0 && root < world_, "distributed: broadcast from rank ", root,
-             " in a world of ", world_);
+    check_root("broadcast", root);
     if (world_ == 1 || t.numel() == 0) return;
-    MPI_Request request;
-    check(MPI_Ibcast(t.raw_data_ptr(), element_count("broadcast", t), mpi_type(t.dtype()), root,
-                     MPI_COMM_WORLD, &request),
-          "broadcast");
-    wait(request, "broadcast");
+    exchange("broadcast", kBroadcast, t.dtype(),
+             from_root(root, t.raw_data_ptr(), element_count("broadcast", t)));
     t.bump_version();
   }
 
   void barrier() override {
     check_usable("barrier");
-    if (world_ == 1) return;
-    MPI_Request request;
-    check(MPI_Ibarrier(MPI_COMM_WORLD, &request), "barrier");
-    wait(request, "barrier");
+    std::vector<Message> round;
+    for (int k = 0; k < world_; ++k) {
+      if (k == rank_) continue;
+      round.push_back({k, false, nullptr, 0});
+      round.push_back({k, true, nullptr, 0});
+    }
+    exchange("barrier", kBarrier, DType::UInt8, round);
   }
 
   std::vector<int64_t> all_gather(const std::vector<int64_t>& values) override {
     check_usable("all_gather");
+    const int64_t count = static_cast<int64_t>(values.size());
     std::vector<int64_t> out(values.size() * static_cast<size_t>(world_));
-    if (world_ == 1) return values;
-    MPI_Request request;
-    check(MPI_Iallgather(values.data(), static_cast<int>(values.size()), MPI_INT64_T, out.data(),
-                         static_cast<int>(values.size()), MPI_INT64_T, MPI_COMM_WORLD, &request),
-          "all_gather");
-    wait(request, "all_gather");
+    std::copy(values.begin(), values.end(), out.begin() + rank_ * count);
+    std::vector<Message> round;
+    for (int k = 0; k < world_; ++k) {
+      if (k == rank_) continue;
+      round.push_back({k, false, out.data() + k * count, count});
+      round.push_back({k, true, const_cast<int64_t*>(values.data()), count});
+    }
+    exchange("all_gather", kAllGather, DType::Int64, round);
     return out;
   }
 
   std::vector<double> broadcast_values(const std::vector<double>& values, int root) override {
     check_usable("broadcast_values");
+    check_root("broadcast_values", root);
     std::vector<double> out = values;
-    if (world_ == 1) return out;
-    MPI_Request request;
-    check(MPI_Ibcast(out.data(), static_cast<int>(out.size()), MPI_DOUBLE, root, MPI_COMM_WORLD,
-                     &request),
-          "broadcast_values");
-    wait(request, "broadcast_values");
+    exchange("broadcast_values", kBroadcastValues, DType::Float64,
+             from_root(root, out.data(), static_cast<int64_t>(out.size())));
     return out;
   }
 
  private:
+  struct Message {
+    int peer;
+    bool send;
+    void* data;
+    int64_t count;
+  };
+
+  std::vector<Message> from_root(int root, void* data, int64_t count) const {
+    std::vector<Message> round;
+    if (rank_ != root) {
+      round.push_back({root, false, data, count});
+      return round;
+    }
+    for (int k = 0; k < world_; ++k) {
+      if (k != root) round.push_back({k, true, data, count});
+    }
+    return round;
+  }
+
+  // Every rank's host name, for the errors that name a peer.
+  void gather_hosts() {
+    char name[MPI_MAX_PROCESSOR_NAME] = "";
+    int length = 0;
+    MPI_Get_processor_name(name, &length);
+    constexpr int64_t kWidth = 64;
+    std::vector<char> all(static_cast<size_t>(kWidth * world_), '\0');
+    std::memcpy(all.data() + rank_ * kWidth, name,
+                static_cast<size_t>(std::min<int64_t>(length, kWidth - 1)));
+    std::vector<Message> round;
+    for (int k = 0; k < world_; ++k) {
+      if (k == rank_) continue;
+      round.push_back({k, false, all.data() + k * kWidth, kWidth});
+      round.push_back({k, true, all.data() + rank_ * kWidth, kWidth});
+    }
+    exchange("start-up", kHosts, DType::UInt8, round);
+    for (int k = 0; k < world_; ++k) hosts_.emplace_back(all.data() + k * kWidth);
+  }
+
+  // Posts the round's messages and polls them to completion (Note [collective time-outs]).
+  void exchange(const char* op, Op code, DType dtype, const std::vector<Message>& round) {
+    if (round.empty()) return;
+    const int tag = static_cast<int>(sequence_++ % 4096) * 8 + code;
+    std::vector<MPI_Request> requests(round.size(), MPI_REQUEST_NULL);
+    for (size_t i = 0; i < round.size(); ++i) {
+      const Message& m = round[i];
+      const int count = static_cast<int>(m.count);
+      check(m.send ? MPI_Isend(m.data, count, mpi_type(dtype), m.peer, tag, MPI_COMM_WORLD,
+                               &requests[i])
+                   : MPI_Irecv(m.data, count, mpi_type(dtype), m.peer, tag, MPI_COMM_WORLD,
+                               &requests[i]),
+            op);
+    }
+    wait(op, round, requests);
+  }
+
+  // Polls until every request is done or the time-out. Open MPI advances messages only
+  // inside MPI calls, so the first 0.2 s poll without pause (a 2 MB all-reduce is a few
+  // milliseconds of back-and-forth); a longer wait, which only a late rank causes, then
+  // polls every millisecond. Off the thread that made the group (DataParallel's bucket
+  // thread, while backward computes) it pauses 20 us between polls from the start.
+  void wait(const char* op, const std::vector<Message>& round, std::vector<MPI_Request>& requests) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + std::chrono::duration<double>(timeout_);
+    const bool own_thread = std::this_thread::get_id() == owner_;
+    const auto busy_until = start + std::chrono::milliseconds(own_thread ? 200 : 0);
+    for (;;) {
+      bool all_done = true;
+      for (MPI_Request& request : requests) {
+        if (request == MPI_REQUEST_NULL) continue;
+        int done = 0;
+        check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), op);
+        all_done = all_done && done;
+      }
+      if (all_done) return;
+      const auto now = clock::now();
+      if (now > deadline) {
+        state().broken = true;
+        TG_THROW("distributed: ", op, " timed out after ", timeout_, " s on rank ", rank_, " of ",
+                 world_, " (host ", host(rank_), "): no answer from ", missing(round, requests),
+                 " (it died, hangs, runs other code, or its link is down)");
+      }
+      if (now > busy_until) {
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(now > start + std::chrono::seconds(1) ? 1000 : 20));
+      }
+    }
+  }
+
+  std::string missing(const std::vector<Message>& round,
+                      const std::vector<MPI_Request>& requests) const {
+    std::ostringstream out;
+    std::vector<bool> named(static_cast<size_t>(world_), false);
+    for (size_t i = 0; i < round.size(); ++i) {
+      const int peer = round[i].peer;
+      if (requests[i] == MPI_REQUEST_NULL || named[static_cast<size_t>(peer)]) continue;
+      named[static_cast<size_t>(peer)] = true;
+      out << (out.tellp() > 0 ? ", " : "") << "rank " << peer << " (host " << host(peer) << ")";
+    }
+    return out.str();
+  }
+
+  std::string host(int rank) const {
+    return static_cast<size_t>(rank) < hosts_.size() ? hosts_[static_cast<size_t>(rank)] : "?";
+  }
+
   void check_usable(const char* op) const {
     TG_CHECK(!state().broken, "distributed: ", op, " on rank ", rank_,
              ": the group is broken (an earlier collective timed out)");
+  }
+  void check_root(const char* op, int root) const {
+    TG_CHECK(root >= 0 && root < world_, "distributed: ", op, " from rank ", root,
+             " in a world of ", world_);
   }
   void check_tensor(const char* op, const Tensor& t) const {
     check_usable(op);
@@ -169,10 +367,10 @@ class MpiGroup final : public ProcessGroup {
              t.defined() ? t.str() : std::string("an undefined tensor"),
              " (CUDA tensors go through a NCCL group)");
   }
-  int element_count(const char* op, const Tensor& t) const {
+  int64_t element_count(const char* op, const Tensor& t) const {
     TG_CHECK(t.numel() <= INT32_MAX, "distributed: ", op, " of ", t.numel(),
              " elements: MPI counts are int (at most 2^31 - 1)");
-    return static_cast<int>(t.numel());
+    return t.numel();
   }
   void check(int code, const char* op) const {
     if (code == MPI_SUCCESS) return;
@@ -182,31 +380,13 @@ class MpiGroup final : public ProcessGroup {
     TG_THROW("distributed: ", op, " failed on rank ", rank_, " of ", world_, ": ",
              std::string(text, static_cast<size_t>(length)));
   }
-  // Note [collective time-outs]: polls until done or the time-out. Open MPI advances a
-  // non-blocking collective only inside MPI calls, so the first 0.2 s poll without pause
-  // (a 2 MB all-reduce is a few milliseconds of back-and-forth); a longer wait, which
-  // only a late rank causes, then polls every millisecond.
-  void wait(MPI_Request& request, const char* op) {
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto deadline = start + std::chrono::duration<double>(timeout_);
-    const auto busy_until = start + std::chrono::milliseconds(200);
-    for (;;) {
-      int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), op);
-      if (done) return;
-      const auto now = clock::now();
-      if (now > deadline) {
-        state().broken = true;
-        TG_THROW("distributed: ", op, " timed out after ", timeout_, " s on rank ", rank_, " of ",
-                 world_, ": another rank did not join it (it died, hangs, or runs other code)");
-      }
-      if (now > busy_until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }
 
   double timeout_;
   int rank_ = 0, world_ = 1;
+  std::thread::id owner_ = std::this_thread::get_id();
+  uint64_t sequence_ = 0;
+  std::vector<std::string> hosts_;
+  std::vector<char> scratch_;
 };
 
 }  // namespace

@@ -35,6 +35,11 @@ class ProcessGroup {
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
   virtual std::string backend() const = 0;  // "mpi", "nccl", or "single" (a world of one)
+  // Whether the collectives may be called from a thread other than the one that made the
+  // group, one thread at a time (MPI initialised with MPI_THREAD_SERIALIZED or more):
+  // DataParallel then reduces its buckets on a thread of its own while backward computes.
+  // NCCL needs no thread: it queues on the device's stream and returns.
+  virtual bool reduces_on_other_threads() const { return false; }
 
   // In place, on a contiguous tensor of the same shape and dtype on every rank (CPU tensors
   // for MPI, CUDA tensors on the group's device for NCCL). Every rank ends with the same

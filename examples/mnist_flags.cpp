@@ -120,6 +120,12 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.add_flag("--sync-bn", f.sync_bn,
                "with --distributed, average the BatchNorm running statistics over the "
                "processes before each evaluation (they stay local otherwise)");
+  app.add_option("--bucket-mb", f.bucket_mb,
+                 "with --distributed, gradients are summed in buckets of this many MiB, each "
+                 "started as soon as backward has finished its gradients (the first bucket: "
+                 "at most 1 MiB); 0 sums each flat buffer whole after backward")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--dist-timeout", f.dist_timeout,
                  "with --distributed, seconds an MPI collective may wait for the other "
                  "processes before the run ends with an error")
@@ -169,6 +175,7 @@ int parse_flags(int argc, char** argv, Flags& f) {
   app.get_option("--max-grad-norm")->needs("--monitor");
   app.get_option("--sync-bn")->needs("--distributed");
   app.get_option("--dist-timeout")->needs("--distributed");
+  app.get_option("--bucket-mb")->needs("--distributed");
   app.get_option("--min-delta")->needs("--early-stop");
   app.get_option("--init-rename")->needs("--init-from");
   app.get_option("--evaluate")->needs("--init-from")->excludes("--resume");

@@ -275,6 +275,19 @@ train::TrainerOptions trainer_options(const Flags& f) {
   return o;
 }
 
+distributed::DataParallelOptions data_parallel_options(const Flags& f) {
+  distributed::DataParallelOptions o;
+  if (f.bucket_mb == 0) {
+    o.bucket_bytes = o.first_bucket_bytes = INT64_MAX;
+    o.overlap = false;
+  } else {
+    o.bucket_bytes = static_cast<int64_t>(f.bucket_mb * 1024 * 1024);
+    o.bucket_bytes = std::max<int64_t>(o.bucket_bytes, 1);
+    o.first_bucket_bytes = std::min(o.first_bucket_bytes, o.bucket_bytes);
+  }
+  return o;
+}
+
 void print_header(const Flags& f, const layers::Module& model, const optim::Optimizer& opt,
                   const MnistLoaders& loaders, const Device& device) {
   std::printf(

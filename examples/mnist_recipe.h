@@ -60,6 +60,7 @@ struct Flags {
   bool distributed = false;      // data-parallel over the processes mpirun started
   bool sync_bn = false;          // --distributed: average BatchNorm statistics over ranks
   double dist_timeout = 300;     // --distributed: seconds a collective may wait
+  double bucket_mb = 25;         // --distributed: gradient bucket size (0: whole buffers)
   bool monitor = false;          // gradient telemetry and alarms (optim/monitor.h)
   double max_grad_norm = 0;      // --monitor: explosion alarm above this global norm (0: off)
   std::string save_model;        // the final weights, a plain state dict
@@ -140,6 +141,8 @@ struct Setup {
 Setup make_setup(const Flags& f, const Device& device);
 // The Trainer's options from the flags (validation logs named "test").
 train::TrainerOptions trainer_options(const Flags& f);
+// --bucket-mb: DataParallel's buckets (0: each flat buffer whole, after backward).
+distributed::DataParallelOptions data_parallel_options(const Flags& f);
 // mnist_train's first lines: the run, the inputs' normalisation, the CPU backend.
 void print_header(const Flags& f, const layers::Module& model, const optim::Optimizer& opt,
                   const MnistLoaders& loaders, const Device& device);

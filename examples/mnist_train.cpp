@@ -96,8 +96,8 @@ int train_model(const ex::Flags& f) {
   if (f.evaluate) return ex::report_evaluation(f, *setup.model, *loaders.test, device);
   std::unique_ptr<distributed::DataParallel> parallel;
   if (dist.group) {
-    parallel = std::make_unique<distributed::DataParallel>(dist.group, *setup.opt,
-                                                           setup.model->named_buffers());
+    parallel = std::make_unique<distributed::DataParallel>(
+        dist.group, *setup.opt, setup.model->named_buffers(), ex::data_parallel_options(f));
     dist.decorrelate_generators(device);
   }
   train::Trainer trainer(*setup.model, *setup.opt, train::cross_entropy_loss(),

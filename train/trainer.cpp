@@ -59,6 +59,7 @@ void Trainer::set_data_parallel(distributed::DataParallel* parallel, int rank, i
 void Trainer::set_step_function(StepFunction step) {
   TG_CHECK(step != nullptr, "Trainer::set_step_function: a null function");
   step_ = std::move(step);
+  custom_step_ = true;
 }
 
 void Trainer::for_each(void (Callback::*point)(TrainState&)) {
@@ -124,6 +125,10 @@ Tensor Trainer::run_epoch(data::DataLoader& train) {
     const double weight = k == 1 && parallel_ == nullptr ? 1.0
                                                          : static_cast<double>(batch.y.numel()) /
                                                                static_cast<double>(group_images);
+    // The last batch's backward starts the gradient buckets' reductions (Note [gradient
+    // buckets]); a step function of one's own may run several backwards, so its reductions
+    // wait for reduce_gradients.
+    if (parallel_ != nullptr && b == group_last && !custom_step_) parallel_->prepare_for_backward();
     state_.loss = step_(batch, weight, state_);
     for_each(&Callback::after_backward);
     if (b == group_last) finish_group(b, grad_norm);

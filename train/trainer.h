@@ -114,6 +114,7 @@ class Trainer {
   std::vector<std::shared_ptr<Callback>> callbacks_;
   distributed::DataParallel* parallel_ = nullptr;
   StepFunction step_;
+  bool custom_step_ = false;  // set_step_function was called
   TrainState state_;
   int start_epoch_ = 0;
   double train_seconds_ = 0;

@@ -5,7 +5,7 @@
 // non-finite gradient on one rank skipping the step on every rank, and a rank that built
 // another model refused on every rank. Without MPI compiled in every case skips, saying so.
 // The time-out and dying-rank set-ups end the job, so they run as separate programs:
-// tests/scripts/distributed_programs_test.sh.
+// tests/scripts/distributed_programs_test.sh. The gradient buckets: buckets_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,21 +21,14 @@
 #include "../../layers/layers.h"
 #include "../../optim/sgd.h"
 #include "../support/parity.h"
+#include "world.h"
 
 namespace tg {
 namespace {
 
 using distributed::ProcessGroup;
 
-#define TG_REQUIRE_MPI()                                                         \
-  do {                                                                           \
-    if (!distributed::mpi_compiled()) GTEST_SKIP() << "MPI was not compiled in"; \
-  } while (0)
-
-std::shared_ptr<ProcessGroup> world() {
-  static std::shared_ptr<ProcessGroup> group = distributed::mpi_world();
-  return group;
-}
+using testing::world;
 
 TEST(ProcessGroup, CollectivesGiveEveryRankTheSameValues) {
   TG_REQUIRE_MPI();
@@ -85,7 +78,7 @@ struct IndexedData {
 TEST(ShardedLoader, EveryImageOnceAndTheSharesMakeTheCombinedBatch) {
   TG_REQUIRE_MPI();
   ProcessGroup& g = *world();
-  const int64_t n = 103, batch = 5, w = g.world_size();
+  const int64_t n = 107, batch = 5, w = g.world_size();  // a last batch for up to 7 ranks
   IndexedData data(n);
   data::LoaderOptions shard;
   shard.batch_size = batch;

@@ -240,6 +240,36 @@ TEST(TensorHooks, LeafHooksSeeTheSumOverAllUsesOnceAndCanBeRemoved) {
   EXPECT_TRUE(tensors_close(x.grad(), values({5.5, 6.5}), 0, 0));
 }
 
+// The post-accumulate hook sees the leaf once per backward, after the sum over its uses
+// (and the pre-accumulate hooks) landed in .grad; autograd::grad does not run it, nor a
+// backward that never reaches the leaf.
+TEST(TensorHooks, PostAccumulateHookSeesTheFinalGradientOncePerBackward) {
+  Tensor x = leaf({1, 2});
+  Tensor unused = leaf({4});
+  std::vector<Tensor> seen;
+  x.register_hook([](const Tensor& g) { return mul(g, 2.0); });
+  HookHandle handle = x.register_post_accumulate_grad_hook([&](const Tensor& t) {
+    EXPECT_TRUE(t.is_same(x));
+    seen.push_back(t.grad().clone());
+  });
+  int unused_calls = 0;
+  unused.register_post_accumulate_grad_hook([&](const Tensor&) { ++unused_calls; });
+  sum(add(mul(x, 3.0), mul(x, x))).backward();  // (3 + 2x) * 2, accumulated
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_TRUE(tensors_close(seen[0], values({10, 14}), 0, 0));
+  sum(mul(x, 1.0)).backward();  // accumulates: 10 + 2, 14 + 2
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(tensors_close(seen[1], values({12, 16}), 0, 0));
+  autograd::grad({sum(mul(x, 1.0))}, {x});
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(unused_calls, 0);
+  handle.remove();
+  sum(mul(x, 1.0)).backward();
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_THROW(values({1}).register_post_accumulate_grad_hook([](const Tensor&) {}), Error);
+  EXPECT_THROW(mul(x, 1.0).register_post_accumulate_grad_hook([](const Tensor&) {}), Error);
+}
+
 TEST(TensorHooks, RefusesTensorsWithoutGradAndReplacementsOfAnotherShape) {
   EXPECT_THROW(values({1}).register_hook([](const Tensor&) { return Tensor(); }), Error);
   Tensor x = leaf({1, 2});
