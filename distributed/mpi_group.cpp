@@ -23,8 +23,7 @@
 // requests cannot be cancelled, so the group is marked broken and finish() ends the job
 // with MPI_Abort (mpirun then stops every rank) rather than hang in MPI_Finalize. MPI_Init
 // itself waits for every rank to start: a watchdog ends the process with a message when it
-// has not returned within the time-out. When a rank dies outright, mpirun usually ends the
-// job first and names it.
+// has not returned within the time-out, naming the ranks it waits for.
 #include "mpi_group.h"
 
 #include <mpi.h>
@@ -42,6 +41,7 @@
 #include <thread>
 
 #include "../foundation/error.h"
+#include "mpi_watch.h"
 
 namespace tg::distributed {
 
@@ -60,42 +60,6 @@ MpiState& state() {
 
 void finish_at_exit() { finish(0); }
 
-const char* env_or(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : fallback;
-}
-
-// MPI_Init_thread, with a watchdog: it returns only when every rank has started, so a rank
-// that never does would leave the others in it forever (Note [collective time-outs]).
-void init_watched(double timeout_seconds, int* provided) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(m);
-    if (cv.wait_for(lock, std::chrono::duration<double>(timeout_seconds), [&] { return done; }))
-      return;
-    char host[256] = "";
-    (void)::gethostname(host, sizeof host - 1);
-    std::fprintf(stderr,
-                 "error: distributed: MPI_Init timed out after %g s on rank %s of %s (host %s): "
-                 "a rank did not start, or cannot reach this one\n",
-                 timeout_seconds, env_or("OMPI_COMM_WORLD_RANK", "?"),
-                 env_or("OMPI_COMM_WORLD_SIZE", "?"), host);
-    std::fflush(stderr);
-    std::_Exit(1);
-  });
-  // Serialized: DataParallel reduces its buckets on a thread of its own (one at a time).
-  const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, provided);
-  {
-    std::lock_guard<std::mutex> lock(m);
-    done = true;
-  }
-  cv.notify_one();
-  watchdog.join();
-  TG_CHECK(code == MPI_SUCCESS, "distributed: MPI_Init_thread failed");
-}
-
 void ensure_initialized(double timeout_seconds) {
   MpiState& s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
@@ -106,11 +70,12 @@ void ensure_initialized(double timeout_seconds) {
   if (already) {
     MPI_Query_thread(&s.thread_level);
   } else {
-    init_watched(timeout_seconds, &s.thread_level);
+    detail::init_watched(timeout_seconds, MPI_THREAD_SERIALIZED, &s.thread_level);
   }
   // Errors come back as codes (checked below) instead of aborting inside MPI.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   s.initialized = true;
+  detail::install_sigterm_report();
   std::atexit(finish_at_exit);
 }
 
@@ -287,6 +252,7 @@ class MpiGroup final : public ProcessGroup {
   // Posts the round's messages and polls them to completion (Note [collective time-outs]).
   void exchange(const char* op, Op code, DType dtype, const std::vector<Message>& round) {
     if (round.empty()) return;
+    describe_activity(op, round);
     const int tag = static_cast<int>(sequence_++ % 4096) * 8 + code;
     std::vector<MPI_Request> requests(round.size(), MPI_REQUEST_NULL);
     for (size_t i = 0; i < round.size(); ++i) {
@@ -299,6 +265,14 @@ class MpiGroup final : public ProcessGroup {
             op);
     }
     wait(op, round, requests);
+    detail::clear_activity();
+  }
+
+  // Note [stopped by the launcher]: "op with rank 1 (host h2)" for the SIGTERM handler.
+  void describe_activity(const char* op, const std::vector<Message>& round) {
+    const std::string who = "rank " + std::to_string(rank_) + " of " + std::to_string(world_) +
+                            " (host " + host(rank_) + ")";
+    detail::set_activity(who, std::string(op) + " with " + peers(round, nullptr));
   }
 
   // Polls until every request is done or the time-out. Open MPI advances messages only
@@ -327,7 +301,7 @@ class MpiGroup final : public ProcessGroup {
       if (now > deadline) {
         state().broken = true;
         TG_THROW("distributed: ", op, " timed out after ", timeout_, " s on rank ", rank_, " of ",
-                 world_, " (host ", host(rank_), "): no answer from ", missing(round, requests),
+                 world_, " (host ", host(rank_), "): no answer from ", peers(round, &requests),
                  " (it died, hangs, runs other code, or its link is down)");
       }
       if (now > busy_until) {
@@ -338,13 +312,17 @@ class MpiGroup final : public ProcessGroup {
     }
   }
 
-  std::string missing(const std::vector<Message>& round,
-                      const std::vector<MPI_Request>& requests) const {
+  // "rank 1 (host h2), rank 3 (host h4)": the round's peers, or with `pending` those whose
+  // messages are not done.
+  std::string peers(const std::vector<Message>& round,
+                    const std::vector<MPI_Request>* pending) const {
     std::ostringstream out;
     std::vector<bool> named(static_cast<size_t>(world_), false);
     for (size_t i = 0; i < round.size(); ++i) {
       const int peer = round[i].peer;
-      if (requests[i] == MPI_REQUEST_NULL || named[static_cast<size_t>(peer)]) continue;
+      if ((pending != nullptr && (*pending)[i] == MPI_REQUEST_NULL) ||
+          named[static_cast<size_t>(peer)])
+        continue;
       named[static_cast<size_t>(peer)] = true;
       out << (out.tellp() > 0 ? ", " : "") << "rank " << peer << " (host " << host(peer) << ")";
     }

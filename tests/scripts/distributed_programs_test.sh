@@ -7,8 +7,10 @@
 #     buffer without overlap) train the same bits, on 2 and 3 processes;
 #   - set-ups that must end with a clear error, never a hang: ranks that built different
 #     models, a data set whose last global batch leaves a rank without images, a rank that
-#     sleeps past the collective time-out (tg_distributed_probe hang), a rank that dies
-#     (tg_distributed_probe die).
+#     sleeps past the collective time-out (tg_distributed_probe hang: named with its host),
+#     a rank that dies (tg_distributed_probe die: the other says what it was doing when
+#     mpirun stopped it), a rank that never starts (MPI_Init's watchdog names it).
+# Across hosts (network namespaces): tests/scripts/multihost_test.sh.
 # Usage: distributed_programs_test.sh MPIEXEC PROBE MNIST_TRAIN
 set -uo pipefail
 mpiexec=$1 probe=$2 trainer=$3
@@ -99,6 +101,9 @@ expect_error models "the ranks built different models" "${run[@]}" \
 expect_error shards "every shard needs one" "${run[@]}" -np 2 "$trainer" --distributed --batch 100 \
   --limit 201 --epochs 1 "${common[@]}"
 expect_error hang "barrier timed out after 1 s on rank 0 of 2 (host .*): no answer from rank 1 (host" "${run[@]}" -np 2 "$probe" hang
-expect_error die "exited" "${run[@]}" -np 2 "$probe" die
+expect_error die "rank 0 of 2 (host .*) was stopped (SIGTERM: mpirun ends the job after another rank failed) during all_reduce with rank 1" \
+  "${run[@]}" -np 2 "$probe" die
+expect_error never "MPI_Init timed out after 2 s on rank 0 of 2 (host .*): rank 1 did not start" \
+  "${run[@]}" -np 1 "$trainer" --distributed --dist-timeout 2 "${common[@]}" : -np 1 sleep 60
 
 [ $failures -eq 0 ] && echo "distributed_programs_test: all passed" || exit 1

@@ -1,0 +1,129 @@
+// How a distributed job ends instead of hanging, around the MPI group: MPI_Init under a
+// watchdog, and what a rank was doing when mpirun stopped it (mpi_watch.h).
+//
+// Note [stopped by the launcher]
+// When a rank dies outright, mpirun ends the job: it names the dead rank and its host, and
+// sends every other rank SIGTERM. So that those ranks say what they were doing, each
+// collective writes what it waits for ("all_reduce with rank 1 (host h2)") into a fixed
+// buffer, and a SIGTERM handler (installed with the first group, unless the program has a
+// handler of its own) writes it to stderr with write(2) and ends the process.
+#include "mpi_watch.h"
+
+#include <mpi.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "../foundation/error.h"
+
+namespace tg::distributed::detail {
+
+namespace {
+
+struct Activity {
+  char who[160] = "";   // "rank 0 of 2 (host h1)"
+  char what[512] = "";  // "all_reduce with rank 1 (host h2)"
+  volatile sig_atomic_t active = 0;
+};
+Activity activity;
+
+void write_text(const char* text) {
+  size_t left = std::strlen(text);
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, text, left);
+    if (n <= 0) return;
+    text += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+void on_sigterm(int) {
+  write_text("error: distributed: ");
+  write_text(activity.who);
+  write_text(" was stopped (SIGTERM: mpirun ends the job after another rank failed) ");
+  write_text(activity.active ? "during " : "outside any collective");
+  if (activity.active) write_text(activity.what);
+  write_text("\n");
+  ::_exit(128 + SIGTERM);
+}
+
+}  // namespace
+
+void install_sigterm_report() {
+  struct sigaction current {};
+  if (sigaction(SIGTERM, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
+  struct sigaction report {};
+  report.sa_handler = on_sigterm;
+  sigemptyset(&report.sa_mask);
+  sigaction(SIGTERM, &report, nullptr);
+}
+
+namespace {
+
+// "rank 1", or "one of ranks 1, 2, 3" (at most eight named) of a world of `world` without `rank`.
+std::string other_ranks(int rank, int world) {
+  std::ostringstream out;
+  int named = 0;
+  for (int k = 0; k < world && named < 8; ++k) {
+    if (k == rank) continue;
+    out << (named++ ? ", " : "") << k;
+  }
+  if (world - 1 > named) out << ", ...";
+  return (world == 2 ? "rank " : "one of ranks ") + out.str();
+}
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : fallback;
+}
+
+}  // namespace
+
+void init_watched(double timeout_seconds, int required, int* provided) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(m);
+    if (cv.wait_for(lock, std::chrono::duration<double>(timeout_seconds), [&] { return done; }))
+      return;
+    char host[256] = "";
+    (void)::gethostname(host, sizeof host - 1);
+    const int rank = std::atoi(env_or("OMPI_COMM_WORLD_RANK", "-1"));
+    const int world = std::atoi(env_or("OMPI_COMM_WORLD_SIZE", "0"));
+    const std::string others = world > 1 ? other_ranks(rank, world) : "another rank";
+    std::fprintf(stderr,
+                 "error: distributed: MPI_Init timed out after %g s on rank %d of %d (host %s): "
+                 "%s did not start, or cannot reach this one\n",
+                 timeout_seconds, rank, world, host, others.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  });
+  const int code = MPI_Init_thread(nullptr, nullptr, required, provided);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    done = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  TG_CHECK(code == MPI_SUCCESS, "distributed: MPI_Init_thread failed");
+}
+
+void set_activity(const std::string& who, const std::string& what) {
+  activity.active = 0;
+  std::snprintf(activity.who, sizeof activity.who, "%s", who.c_str());
+  std::snprintf(activity.what, sizeof activity.what, "%s", what.c_str());
+  activity.active = 1;
+}
+
+void clear_activity() { activity.active = 0; }
+
+}  // namespace tg::distributed::detail

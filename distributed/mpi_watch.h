@@ -1,0 +1,24 @@
+// Around the MPI group (internal): MPI_Init that cannot wait forever, and a report of what
+// a rank was doing when the launcher stopped it (Note [stopped by the launcher],
+// mpi_watch.cpp; Note [collective time-outs], mpi_group.cpp).
+#pragma once
+
+#include <string>
+
+namespace tg::distributed::detail {
+
+// MPI_Init_thread(required), with a watchdog: MPI_Init returns only when every rank has
+// started, so when it has not returned within `timeout_seconds` the process writes which
+// ranks it waits for and exits with code 1 (mpirun then ends the job).
+void init_watched(double timeout_seconds, int required, int* provided);
+
+// A SIGTERM handler that writes this rank and its current collective to stderr and ends the
+// process; not installed over a handler of the program's own.
+void install_sigterm_report();
+
+// What this rank is doing now ("rank 0 of 2 (host h1)", "all_reduce with rank 1 (host
+// h2)"), for that report; clear_activity when the collective is done.
+void set_activity(const std::string& who, const std::string& what);
+void clear_activity();
+
+}  // namespace tg::distributed::detail
