@@ -134,7 +134,7 @@ void DataParallel::launch(size_t bucket) {
   ++stats_.buckets;
   Tensor grads = bucket_grads(bucket);
   if (!worker_.joinable()) {
-    group_->all_reduce(grads, op_);
+    group_->start_all_reduce(grads, op_);
     return;
   }
   {
@@ -182,6 +182,7 @@ void DataParallel::reduce_gradients(ReduceOp op) {
   }
   armed_ = false;
   while (next_launch_ < buckets_.size()) launch(next_launch_++);  // those no backward reached
+  group_->wait_started();
   if (worker_.joinable()) {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [this] { return finished_ == launched_; });

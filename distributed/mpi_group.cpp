@@ -293,7 +293,11 @@ class MpiGroup final : public ProcessGroup {
       for (MPI_Request& request : requests) {
         if (request == MPI_REQUEST_NULL) continue;
         int done = 0;
-        check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), op);
+        const int code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (code != MPI_SUCCESS) {
+          state().broken = true;
+          check(code, (std::string(op) + " with " + peers(round, &requests)).c_str());
+        }
         all_done = all_done && done;
       }
       if (all_done) return;

@@ -13,7 +13,8 @@ namespace tg::distributed::detail {
 void init_watched(double timeout_seconds, int required, int* provided);
 
 // A SIGTERM handler that writes this rank and its current collective to stderr and ends the
-// process; not installed over a handler of the program's own.
+// process, and SIGPIPE ignored (a dead peer's socket then gives an error); neither installed
+// over a handler of the program's own.
 void install_sigterm_report();
 
 // What this rank is doing now ("rank 0 of 2 (host h1)", "all_reduce with rank 1 (host

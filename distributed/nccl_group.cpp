@@ -3,7 +3,11 @@
 // the unique id and broadcasts it over MPI (in a build without MPI the group is a world of
 // one); each rank then joins the communicator on its GPU. Collectives are queued on the
 // device context's stream, like every op, so a training step waits for nothing; NCCL's ring
-// gives every rank the same bits (Note [bitwise-equal all-reduce]).
+// gives every rank the same bits (Note [bitwise-equal all-reduce]). DataParallel's buckets
+// (start_all_reduce) run on a stream of the group's own, forked from the device's stream
+// after each bucket's gradients and joined back before the step, so that backward's
+// kernels go on beside them; NCCL's order of additions may depend on a message's size, so
+// on 3 or more GPUs a bucket size is not promised the bits of another (2: a + b = b + a).
 //
 // Note [NCCL time-outs]: a peer that dies or hangs would leave NCCL's kernels waiting
 // forever, and with them every later wait for the stream. So the communicator is made
@@ -94,6 +98,12 @@ class NcclGroup final : public ProcessGroup {
     wake_.notify_all();
     if (watchdog_.joinable()) watchdog_.join();
     for (const Pending& p : pending_) cudaEventDestroy(p.event);
+    if (side_ != nullptr) {
+      cudaStreamSynchronize(side_);
+      cudaEventDestroy(fork_);
+      cudaEventDestroy(join_);
+      cudaStreamDestroy(side_);
+    }
     if (comm_ != nullptr) (void)(aborted_ ? ncclSuccess : ncclCommDestroy(comm_));
   }
 
@@ -101,16 +111,25 @@ class NcclGroup final : public ProcessGroup {
   int world_size() const override { return host_->world_size(); }
   std::string backend() const override { return "nccl"; }
 
-  void all_reduce(const Tensor& t, ReduceOp op) override {
-    check_tensor("all_reduce", t);
-    TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
-             "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
-    check(ncclAllReduce(t.raw_data_ptr(), t.raw_data_ptr(), static_cast<size_t>(t.numel()),
-                        nccl_type(t.dtype()), op == ReduceOp::Mean ? ncclAvg : ncclSum, comm_,
-                        stream()),
-          "all_reduce");
-    follow("all_reduce");
-    t.bump_version();
+  void all_reduce(const Tensor& t, ReduceOp op) override { enqueue_all_reduce(t, op, stream()); }
+
+  // Fork: the side stream waits for what the device's stream has queued (the bucket's
+  // gradients), then reduces; join: the device's stream waits for the side stream.
+  void start_all_reduce(const Tensor& t, ReduceOp op) override {
+    cudaStream_t side = side_stream();
+    TG_CHECK(cudaEventRecord(fork_, stream()) == cudaSuccess &&
+                 cudaStreamWaitEvent(side, fork_, 0) == cudaSuccess,
+             "distributed: cannot order the bucket's all_reduce after its gradients on ", device_);
+    enqueue_all_reduce(t, op, side);
+    started_ = true;
+  }
+
+  void wait_started() override {
+    if (!started_) return;
+    started_ = false;
+    TG_CHECK(cudaEventRecord(join_, side_stream()) == cudaSuccess &&
+                 cudaStreamWaitEvent(stream(), join_, 0) == cudaSuccess,
+             "distributed: cannot join the buckets' all_reduce on ", device_);
   }
 
   void broadcast(const Tensor& t, int root) override {
@@ -120,7 +139,7 @@ class NcclGroup final : public ProcessGroup {
     check(ncclBroadcast(t.raw_data_ptr(), t.raw_data_ptr(), static_cast<size_t>(t.numel()),
                         nccl_type(t.dtype()), root, comm_, stream()),
           "broadcast");
-    follow("broadcast");
+    follow("broadcast", stream());
     t.bump_version();
   }
 
@@ -146,6 +165,27 @@ class NcclGroup final : public ProcessGroup {
   };
 
   cudaStream_t stream() const { return static_cast<cudaStream_t>(context(device_).stream()); }
+
+  void enqueue_all_reduce(const Tensor& t, ReduceOp op, cudaStream_t on) {
+    check_tensor("all_reduce", t);
+    TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
+             "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
+    check(ncclAllReduce(t.raw_data_ptr(), t.raw_data_ptr(), static_cast<size_t>(t.numel()),
+                        nccl_type(t.dtype()), op == ReduceOp::Mean ? ncclAvg : ncclSum, comm_, on),
+          "all_reduce");
+    follow("all_reduce", on);
+    t.bump_version();
+  }
+  // The buckets' stream and its two events, made at the first start_all_reduce.
+  cudaStream_t side_stream() {
+    if (side_ == nullptr) {
+      TG_CHECK(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking) == cudaSuccess &&
+                   cudaEventCreateWithFlags(&fork_, cudaEventDisableTiming) == cudaSuccess &&
+                   cudaEventCreateWithFlags(&join_, cudaEventDisableTiming) == cudaSuccess,
+               "distributed: cannot make the buckets' stream on ", device_);
+    }
+    return side_;
+  }
 
   void check_tensor(const char* op, const Tensor& t) {
     throw_if_failed(op);
@@ -195,10 +235,10 @@ class NcclGroup final : public ProcessGroup {
   }
 
   // Hands a queued collective to the watchdog (Note [NCCL time-outs]).
-  void follow(const char* op) {
+  void follow(const char* op, cudaStream_t on) {
     cudaEvent_t event = nullptr;
     TG_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming) == cudaSuccess &&
-                 cudaEventRecord(event, stream()) == cudaSuccess,
+                 cudaEventRecord(event, on) == cudaSuccess,
              "distributed: cannot follow ", op, " on ", device_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -246,6 +286,9 @@ class NcclGroup final : public ProcessGroup {
   Device device_;
   double timeout_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t side_ = nullptr;  // DataParallel's buckets (start_all_reduce)
+  cudaEvent_t fork_ = nullptr, join_ = nullptr;
+  bool started_ = false;  // a start_all_reduce since the last wait_started
   std::atomic<bool> aborted_{false};
   std::thread watchdog_;
   std::mutex mutex_;

@@ -45,6 +45,12 @@ class ProcessGroup {
   // for MPI, CUDA tensors on the group's device for NCCL). Every rank ends with the same
   // bits. Mean divides the sum by world_size() (floating dtypes).
   virtual void all_reduce(const Tensor& t, ReduceOp op = ReduceOp::Sum) = 0;
+  // The same all-reduce, started beside the device's work (DataParallel's buckets): NCCL
+  // runs it on a stream of the group's own once the device's stream has made `t`, so that
+  // backward's kernels go on meanwhile; wait_started() makes the device's stream wait for
+  // every one started. A group without such a stream reduces at once (these defaults).
+  virtual void start_all_reduce(const Tensor& t, ReduceOp op = ReduceOp::Sum) { all_reduce(t, op); }
+  virtual void wait_started() {}
   // Copies root's tensor into every rank's, in place.
   virtual void broadcast(const Tensor& t, int root = 0) = 0;
   // Returns when every rank has called it (and, for NCCL, when the device's queued work

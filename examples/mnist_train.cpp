@@ -132,6 +132,14 @@ int train_model(const ex::Flags& f) {
   if (w.early->restored())
     std::printf("mnist_train: restored the weights of epoch %d: test loss %.4f, accuracy %.4f\n",
                 w.early->tracker().best_epoch(), last.loss, last.accuracy);
+  // Every rank must hold the same bits (Note [bitwise-equal all-reduce]); a rank that does
+  // not is a bug, and the run fails saying so.
+  if (parallel) {
+    const bool agree = parallel->parameters_agree();
+    std::printf("mnist_train: parameters bitwise equal on all %d processes: %s\n", dist.world,
+                agree ? "yes" : "NO");
+    TG_CHECK(agree, "the ranks' parameters differ after training");
+  }
   if (!f.save_model.empty() && dist.primary()) train::save_weights(*setup.model, f.save_model);
   print_summary(f, trainer, w, last, loaders.dataset, device, state.epoch, dist.world);
   // A run stopped on non-finite gradients failed, as one whose loss went non-finite does.

@@ -23,6 +23,7 @@ if [ "${1:-}" = "--tests" ]; then
     python3-torch           # golden data (tests/golden/*.py) and the interop test loading our models into torch.nn
     clang-format            # scripts/test.sh fails on a formatting difference
     libopenmpi-dev openmpi-bin  # distributed training on the CPU (distributed/, mpirun)
+    iproute2                # the multi-host test's network namespaces (ip netns, tc)
     curl                    # scripts/get_mnist.sh (MNIST for users with internet)
     clang libclang-rt-14-dev libomp-dev  # the fuzz build (libFuzzer, tests/fuzz)
   )

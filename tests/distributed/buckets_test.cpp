@@ -63,12 +63,13 @@ struct Net {
   std::shared_ptr<layers::Sequential> model;
   Tensor unused;
   std::unique_ptr<optim::Adam> opt;
-  explicit Net(int rank) {
+  explicit Net(int rank, const Device& device = Device::cpu()) {
     manual_seed(5);
     model = layers::sequential({layers::make<layers::Linear>(16, 24), layers::make<layers::ReLU>(),
                                 layers::make<layers::Linear>(24, 20), layers::make<layers::ReLU>(),
                                 layers::make<layers::Linear>(20, 3)});
-    unused = full({7}, 1.0 + rank);  // rank 0's value must reach every rank
+    model->to(device);
+    unused = full({7}, 1.0 + rank, TensorOptions().device(device));  // rank 0's must win
     unused.requires_grad_();
     std::vector<Tensor> params = model->parameters();
     params.insert(params.begin() + 2, unused);
@@ -82,16 +83,17 @@ struct Trained {
   size_t buckets = 0;
 };
 
-Trained train(const distributed::DataParallelOptions& options) {
-  auto group = world();
-  Net net(group->rank());
+Trained train(const distributed::DataParallelOptions& options,
+              std::shared_ptr<distributed::ProcessGroup> group = world(),
+              const Device& device = Device::cpu()) {
+  Net net(group->rank(), device);
   distributed::DataParallel dp(group, *net.opt, {}, options);
   Trained run;
   run.buckets = dp.buckets().size();
   Generator gen(40 + static_cast<uint64_t>(group->rank()));
   for (int step = 0; step < 3; ++step) {
-    const Tensor x = randn({9, 16}, {}, &gen);
-    const Tensor y = (rand({9}, {}, &gen) * 2.999).to(DType::Int64);
+    const Tensor x = randn({9, 16}, {}, &gen).to(device);
+    const Tensor y = (rand({9}, {}, &gen) * 2.999).to(DType::Int64).to(device);
     net.opt->zero_grad();
     dp.prepare_for_backward();
     cross_entropy((*net.model)(x), y).backward();
@@ -100,7 +102,8 @@ Trained train(const distributed::DataParallelOptions& options) {
     net.opt->step();
   }
   EXPECT_TRUE(dp.parameters_agree());
-  for (const Tensor& p : net.opt->flat_groups().front().members) run.params.push_back(p.clone());
+  for (const Tensor& p : net.opt->flat_groups().front().members)
+    run.params.push_back(p.to(Device::cpu()));
   return run;
 }
 
@@ -166,6 +169,30 @@ TEST(DataParallel, ASecondBackwardAfterPrepareIsRefused) {
               distributed::DataParallel bad(group, *net.opt, {}, zero);
             }).find("bucket sizes must be positive"),
             std::string::npos);
+}
+
+// On a GPU the buckets run on the NCCL group's own stream, forked after their gradients and
+// joined before the step: the same bits as whole buffers (a world of one per GPU here, or
+// two ranks: a + b = b + a whatever NCCL's chunks).
+TEST(NcclGroup, BucketsOnTheirOwnStreamGiveTheBitsOfWholeBuffers) {
+  TG_REQUIRE_CUDA();
+  if (!distributed::nccl_compiled()) GTEST_SKIP() << "NCCL was not compiled in";
+  const int rank = distributed::mpi_compiled() ? world()->rank() : 0;
+  const int ranks = distributed::mpi_compiled() ? world()->world_size() : 1;
+  if (cuda_device_count() < ranks || ranks > 2)
+    GTEST_SKIP() << "needs one GPU per rank and at most 2 ranks";
+  const Device device = Device::cuda(rank);
+  auto group = distributed::nccl_group(device);
+  distributed::DataParallelOptions whole;
+  whole.bucket_bytes = whole.first_bucket_bytes = INT64_MAX;
+  whole.overlap = false;
+  distributed::DataParallelOptions each;
+  each.bucket_bytes = each.first_bucket_bytes = 1;
+  const Trained a = train(whole, group, device), b = train(each, group, device);
+  EXPECT_EQ(b.buckets, 7u);
+  EXPECT_EQ(b.stats.back().started_in_backward, 4);  // up to the unused parameter's bucket
+  for (size_t k = 0; k < a.params.size(); ++k)
+    EXPECT_TRUE(testing::tensors_bitwise_equal(b.params[k], a.params[k])) << "parameter " << k;
 }
 
 }  // namespace

@@ -20,27 +20,7 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# A small MNIST-format data set: 300 training and 100 test images of 28x28, labels from the
-# mean brightness of the left half, so there is something to learn.
-python3 - "$work/data" <<'PY'
-import gzip, os, random, struct, sys
-d = sys.argv[1]; os.makedirs(d)
-rng = random.Random(7)
-def write(name, magic, dims, body):
-    with gzip.open(os.path.join(d, name), "wb") as f:
-        f.write(struct.pack(">I", magic) + b"".join(struct.pack(">I", x) for x in dims) + body)
-for prefix, n in (("train", 300), ("t10k", 100)):
-    images, labels = bytearray(), bytearray()
-    for _ in range(n):
-        label = rng.randrange(10)
-        for r in range(28):
-            for c in range(28):
-                base = 25 * label if c < 14 else 128
-                images.append(max(0, min(255, base + rng.randrange(-30, 31))))
-        labels.append(label)
-    write(f"{prefix}-images-idx3-ubyte.gz", 0x803, (n, 28, 28), bytes(images))
-    write(f"{prefix}-labels-idx1-ubyte.gz", 0x801, (n,), bytes(labels))
-PY
+python3 "$(dirname "$0")/small_mnist.py" "$work/data"  # 300 training, 100 test images
 
 common=(--model mlp --dropout 0 --device cpu --threads 1 --seed 3 --data "$work/data")
 "${run[@]}" -np 2 "$trainer" --distributed --batch 16 --epochs 2 "${common[@]}" --metrics "$work/d.jsonl" \
