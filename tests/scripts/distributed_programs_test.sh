@@ -4,7 +4,8 @@
 #     with --batch 32: the same losses and accuracy within float tolerance; only rank 0
 #     writes the metrics; a checkpoint resumes with 2 processes and is refused with 1;
 #   - gradient buckets of any size (--bucket-mb: one per parameter, the default, one per
-#     buffer without overlap) train the same bits, on 2 and 3 processes;
+#     buffer without overlap) train the same bits, on 2 and 3 processes, and with gradient
+#     accumulation;
 #   - set-ups that must end with a clear error, never a hang: ranks that built different
 #     models, a data set whose last global batch leaves a rank without images, a rank that
 #     sleeps past the collective time-out (tg_distributed_probe hang: named with its host),
@@ -52,6 +53,15 @@ for np in 2 3; do
   done
   echo "buckets: $np processes, --bucket-mb 0 / 25 / 0.00001 (a bucket per parameter): the same bits"
 done
+# With gradient accumulation only the group's last backward starts the buckets.
+for mb in 0 0.00001; do
+  "${run[@]}" -np 2 "$trainer" --distributed --batch 8 --accumulate 3 --epochs 1 "${common[@]}" \
+    --bucket-mb $mb --save-model "$work/acc-$mb.safetensors" > "$work/b.out" 2>&1 ||
+    fail "--accumulate 3, --bucket-mb $mb: exit $? ($(tail -3 "$work/b.out"))"
+done
+cmp -s "$work/acc-0.safetensors" "$work/acc-0.00001.safetensors" &&
+  echo "buckets: --accumulate 3 trains the same bits with a bucket per parameter as whole" ||
+  fail "--accumulate 3: buckets trained other bits than whole buffers"
 
 "${run[@]}" -np 2 "$trainer" --distributed --batch 16 "${common[@]}" --epochs 2 --resume "$work/d.ckpt" \
   > "$work/r.out" 2>&1 || fail "resume with 2 processes: exit $? ($(tail -3 "$work/r.out"))"
