@@ -5,7 +5,9 @@
 //   on_train_begin                        (after a resume: on_resume first)
 //     on_epoch_begin                      (state.epoch set)
 //       on_batch_begin                    (state.batch set)
-//         after_backward                  (state.loss: the batch's loss, on the device)
+//         after_backward                  (state.loss: the batch's loss, on the device;
+//                                          data-parallel: at a group's last batch, the
+//                                          gradients already summed over the ranks)
 //         after_step                      (the batch that ends an accumulation group)
 //       on_batch_end                      (state.loss_sum: the epoch's running sum)
 //     on_epoch_end                        (state.logs: train_loss, <val>_loss,

@@ -89,9 +89,9 @@ Metadata Trainer::resume(const std::string& path, const data::DataLoader& train,
   return saved;
 }
 
-// Note [trainer step]: the group's last batch reduces, clips and steps.
+// Note [trainer step]: at the group's last batch, its gradients already reduced over the
+// ranks (run_epoch), clips and steps.
 void Trainer::finish_group(int64_t b, Tensor& grad_norm) {
-  if (parallel_ != nullptr) parallel_->reduce_gradients();
   if (options_.clip_value > 0) optimizer_.clip_grad_value(options_.clip_value);
   if (options_.clip_auto) {
     grad_norm = optimizer_.clip_grad_norm_auto();
@@ -128,8 +128,12 @@ Tensor Trainer::run_epoch(data::DataLoader& train) {
     // The last batch's backward starts the gradient buckets' reductions (Note [gradient
     // buckets]); a step function of one's own may run several backwards, so its reductions
     // wait for reduce_gradients.
+    // The reduction ends before the callbacks, so that after_backward sees the group's last
+    // gradients summed over the ranks (as after DDP's backward) and never races the bucket
+    // thread.
     if (parallel_ != nullptr && b == group_last && !custom_step_) parallel_->prepare_for_backward();
     state_.loss = step_(batch, weight, state_);
+    if (parallel_ != nullptr && b == group_last) parallel_->reduce_gradients();
     for_each(&Callback::after_backward);
     if (b == group_last) finish_group(b, grad_norm);
     {
