@@ -50,7 +50,9 @@ void write_text(const char* text) {
 void on_sigterm(int) {
   write_text("error: distributed: ");
   write_text(activity.who);
-  write_text(" was stopped (SIGTERM: mpirun ends the job after another rank failed) ");
+  write_text(
+      " was stopped by SIGTERM (mpirun ends the job so when another rank failed, or when "
+      "it is interrupted) ");
   write_text(activity.active ? "during " : "outside any collective");
   if (activity.active) write_text(activity.what);
   write_text("\n");

@@ -91,7 +91,7 @@ expect_error models "the ranks built different models" "${run[@]}" \
 expect_error shards "every shard needs one" "${run[@]}" -np 2 "$trainer" --distributed --batch 100 \
   --limit 201 --epochs 1 "${common[@]}"
 expect_error hang "barrier timed out after 1 s on rank 0 of 2 (host .*): no answer from rank 1 (host" "${run[@]}" -np 2 "$probe" hang
-expect_error die "rank 0 of 2 (host .*) was stopped (SIGTERM: mpirun ends the job after another rank failed) during all_reduce with rank 1" \
+expect_error die "rank 0 of 2 (host .*) was stopped by SIGTERM (mpirun ends the job so when another rank failed, or when it is interrupted) during all_reduce with rank 1" \
   "${run[@]}" -np 2 "$probe" die
 expect_error never "MPI_Init timed out after 2 s on rank 0 of 2 (host .*): rank 1 did not start" \
   "${run[@]}" -np 1 "$trainer" --distributed --dist-timeout 2 "${common[@]}" : -np 1 sleep 60
