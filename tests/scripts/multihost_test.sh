@@ -73,17 +73,30 @@ rank_pids() {  # HOST: the trainer's processes in it
     [ "$(cat /proc/"$pid"/comm 2> /dev/null)" = "$(basename "$trainer")" ] && echo "$pid"
   done
 }
-# NAME LIMIT: every rank gone within LIMIT s (prints how long it took).
+# NAME LIMIT: every rank gone within LIMIT s (says how long it took).
 ranks_end_within() {
   local start=$SECONDS
   while [ -n "$(rank_pids "${hosts[0]}")$(rank_pids "${hosts[1]}")" ]; do
     if [ $((SECONDS - start)) -gt "$2" ]; then
       fail "$1: a rank still runs after $2 s"
-      return 1
+      return
     fi
     sleep 0.2
   done
-  echo "$((SECONDS - start))"
+  echo "$1: every rank ended in $((SECONDS - start)) s"
+}
+# NAME LIMIT: mpirun gone within LIMIT s; its exit code in $code.
+launcher_ends_within() {
+  for _ in $(seq $(($2 * 10))); do
+    kill -0 $launcher 2> /dev/null || break
+    sleep 0.1
+  done
+  if kill -0 $launcher 2> /dev/null; then
+    fail "$1: mpirun still runs after $2 s"
+    kill -9 $launcher
+  fi
+  wait $launcher
+  code=$?
 }
 expect_in() {  # NAME FILE PATTERN
   grep -q -- "$3" "$2" || fail "$1: no '$3' in $(basename "$2"): $(tail -4 "$2")"
@@ -98,10 +111,11 @@ resumes() {  # NAME: the checkpoint resumes across the hosts and the run ends
 
 # A rank killed: mpirun names it and its host; the other says what it was waiting on.
 start_faulty killed
-kill -9 $(rank_pids "${hosts[1]}") 2> /dev/null
-took=$(ranks_end_within killed $((timeout_s + 10))) && echo "killed: every rank ended in $took s"
-wait $launcher
-code=$?
+victim=$(rank_pids "${hosts[1]}")
+[ -n "$victim" ] || fail "killed: no rank on ${hosts[1]} to kill"
+kill -9 $victim
+ranks_end_within killed $((timeout_s + 10))
+launcher_ends_within killed 30
 [ $code -ne 0 ] || fail "killed: mpirun exits 0"
 expect_in killed "$work/killed.out" "rank 1 .* on node ${hosts[1]} exited on signal 9"
 expect_in killed "$work/killed.rank0.err" "rank 0 of 2 (host ${hosts[0]}) was stopped .* during all_reduce with rank 1 (host ${hosts[1]})"
@@ -111,14 +125,10 @@ resumes killed
 # reach the cut-off host either, ends once the link is back.
 start_faulty link
 ip -n "${hosts[1]}" link set eth0 down
-took=$(ranks_end_within link $((timeout_s + 10))) && echo "link down: every rank ended in $took s"
+ranks_end_within "link down" $((timeout_s + 10))
 ip -n "${hosts[1]}" link set eth0 up
-for _ in $(seq 300); do kill -0 $launcher 2> /dev/null || break; sleep 0.1; done
-if kill -0 $launcher 2> /dev/null; then
-  fail "link: mpirun still runs 30 s after the link came back"
-  kill -9 $launcher
-fi
-wait $launcher
+launcher_ends_within "link back up" 30
+[ $code -ne 0 ] || fail "link: mpirun exits 0"
 expect_in link "$work/link.rank0.err" "timed out after $timeout_s s on rank 0 of 2 (host ${hosts[0]}): no answer from rank 1 (host ${hosts[1]})"
 expect_in link "$work/link.rank1.err" "timed out after $timeout_s s on rank 1 of 2 (host ${hosts[1]}): no answer from rank 0 (host ${hosts[0]})"
 resumes link
