@@ -1,6 +1,10 @@
 #include "dataloader.h"
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <numeric>
+#include <thread>
 
 #include "../core/context.h"
 #include "../core/cuda_backend.h"
@@ -9,6 +13,53 @@
 #include "dataset.h"
 
 namespace tg::data {
+
+// Note [prefetch thread]: the loader's next batch is built on one thread that lives as long
+// as the loader. std::async started a thread per batch, and with it a new OpenMP team for
+// the batch's conversion; a kept thread keeps its team. One task at a time: the loader waits
+// for a batch before asking for the next.
+class Prefetcher {
+ public:
+  std::future<Batch> submit(std::function<Batch()> work) {
+    std::packaged_task<Batch()> task(std::move(work));
+    std::future<Batch> result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      task_ = std::move(task);
+      ready_ = true;
+    }
+    wake_.notify_one();
+    return result;
+  }
+  ~Prefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return ready_ || stop_; });
+      if (!ready_) return;
+      std::packaged_task<Batch()> task = std::move(task_);
+      ready_ = false;
+      lock.unlock();
+      task();  // an exception reaches the caller through the future
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::packaged_task<Batch()> task_;
+  bool ready_ = false, stop_ = false;
+  std::thread thread_{[this] { run(); }};  // last: starts once the rest is made
+};
 
 namespace {
 
@@ -108,6 +159,11 @@ DataLoader::~DataLoader() {
   if (pending_.valid()) pending_.wait();
 }
 
+std::future<Batch> DataLoader::prefetch(std::function<Batch()> work) {
+  if (!prefetcher_) prefetcher_ = std::make_unique<Prefetcher>();
+  return prefetcher_->submit(std::move(work));
+}
+
 int64_t DataLoader::batches() const {
   const int64_t b = options_.batch_size * options_.shard_count;
   return options_.drop_last ? count_ / b : (count_ + b - 1) / b;
@@ -146,7 +202,7 @@ void DataLoader::start_epoch(int64_t epoch) {
     return;
   }
   if (batches() > 0) {
-    pending_ = std::async(std::launch::async, [this] { return build(0); });
+    pending_ = prefetch([this] { return build(0); });
     pending_index_ = 0;
   }
 }
@@ -171,7 +227,7 @@ Batch DataLoader::batch(int64_t i) {
   }
   pending_index_ = -1;
   if (i + 1 < batches()) {
-    pending_ = std::async(std::launch::async, [this, i] { return build(i + 1); });
+    pending_ = prefetch([this, i] { return build(i + 1); });
     pending_index_ = i + 1;
   }
   // The device copy is made here, on the caller's thread (the device's stream is its).

@@ -5,8 +5,9 @@
 // any tensors, stacked into batch tensors as they come (no conversion or normalisation:
 // that is the dataset's transforms' job), with the same order, shards, background
 // preparation, residency and augmentation (of a float (B, C, H, W) first tensor). Two modes:
-//   host (default)  a background thread prepares batch i + 1 on the CPU while the caller
-//                   trains on batch i; the batch is then copied to the device;
+//   host (default)  a background thread (one per loader, kept: Note [prefetch thread])
+//                   prepares batch i + 1 on the CPU while the caller trains on batch i;
+//                   the batch is then copied to the device;
 //   resident        the whole data set lives on the device as uint8 (copied once), each
 //                   epoch's order is uploaded once, and a batch is gathered, converted and
 //                   normalised there: no host work or copy per batch. Both modes give the
@@ -30,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <vector>
@@ -68,6 +70,8 @@ struct Batch {
 
 class Dataset;
 
+class Prefetcher;
+
 class DataLoader {
  public:
   DataLoader(Tensor images, Tensor labels, const LoaderOptions& options);
@@ -93,7 +97,8 @@ class DataLoader {
   Batch build_resident(int64_t i) const;
   Batch build_from_dataset(int64_t i) const;
   Batch augmented(Batch batch, int64_t i) const;
-  std::vector<int64_t> batch_indices(int64_t i) const;  // this shard's examples of batch i
+  std::vector<int64_t> batch_indices(int64_t i) const;       // this shard's examples of batch i
+  std::future<Batch> prefetch(std::function<Batch()> work);  // on prefetcher_
 
   Tensor images_, labels_;
   Tensor resident_images_, resident_labels_, resident_order_;  // on the device (resident)
@@ -107,6 +112,7 @@ class DataLoader {
   std::vector<int64_t> full_order_;  // the epoch's order over all shards
   int64_t pending_index_ = -1;
   std::future<Batch> pending_;
+  std::unique_ptr<Prefetcher> prefetcher_;  // host mode: the thread that builds batch i + 1
 };
 
 }  // namespace tg::data
