@@ -1,65 +1,19 @@
 #include "dataloader.h"
 
-#include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
 #include "../core/context.h"
 #include "../core/cuda_backend.h"
 #include "../core/factory.h"
 #include "../core/ops.h"
+#include "../core/task_thread.h"
 #include "dataset.h"
 
 namespace tg::data {
 
 // Note [prefetch thread]: the loader's next batch is built on one thread that lives as long
-// as the loader. std::async started a thread per batch, and with it a new OpenMP team for
-// the batch's conversion; a kept thread keeps its team. One task at a time: the loader waits
-// for a batch before asking for the next.
-class Prefetcher {
- public:
-  std::future<Batch> submit(std::function<Batch()> work) {
-    std::packaged_task<Batch()> task(std::move(work));
-    std::future<Batch> result = task.get_future();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      task_ = std::move(task);
-      ready_ = true;
-    }
-    wake_.notify_one();
-    return result;
-  }
-  ~Prefetcher() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-
- private:
-  void run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return ready_ || stop_; });
-      if (!ready_) return;
-      std::packaged_task<Batch()> task = std::move(task_);
-      ready_ = false;
-      lock.unlock();
-      task();  // an exception reaches the caller through the future
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::packaged_task<Batch()> task_;
-  bool ready_ = false, stop_ = false;
-  std::thread thread_{[this] { run(); }};  // last: starts once the rest is made
-};
+// as the loader (core/task_thread.h). std::async started a thread per batch, and with it a
+// new OpenMP team for the batch's conversion; a kept thread keeps its team.
 
 namespace {
 
@@ -160,8 +114,11 @@ DataLoader::~DataLoader() {
 }
 
 std::future<Batch> DataLoader::prefetch(std::function<Batch()> work) {
-  if (!prefetcher_) prefetcher_ = std::make_unique<Prefetcher>();
-  return prefetcher_->submit(std::move(work));
+  if (!prefetcher_) prefetcher_ = std::make_unique<TaskThread>();
+  auto task = std::make_shared<std::packaged_task<Batch()>>(std::move(work));
+  std::future<Batch> batch = task->get_future();
+  prefetcher_->submit([task] { (*task)(); });  // an exception reaches `batch`
+  return batch;
 }
 
 int64_t DataLoader::batches() const {

@@ -41,6 +41,10 @@
 
 TG_API_BEGIN
 
+namespace tg {
+class TaskThread;  // core/task_thread.h (internal)
+}  // namespace tg
+
 namespace tg::data {
 
 struct LoaderOptions {
@@ -69,8 +73,6 @@ struct Batch {
 };
 
 class Dataset;
-
-class Prefetcher;
 
 class DataLoader {
  public:
@@ -112,7 +114,7 @@ class DataLoader {
   std::vector<int64_t> full_order_;  // the epoch's order over all shards
   int64_t pending_index_ = -1;
   std::future<Batch> pending_;
-  std::unique_ptr<Prefetcher> prefetcher_;  // host mode: the thread that builds batch i + 1
+  std::unique_ptr<TaskThread> prefetcher_;  // host mode: the thread that builds batch i + 1
 };
 
 }  // namespace tg::data

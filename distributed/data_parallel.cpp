@@ -43,21 +43,10 @@ DataParallel::DataParallel(std::shared_ptr<ProcessGroup> group, optim::Optimizer
     }
   }
   cut_buckets();
-  if (options_.overlap && group_->world_size() > 1 && group_->reduces_on_other_threads()) {
-    worker_ = std::thread([this] { reduce_loop(); });
-  }
 }
 
 DataParallel::~DataParallel() {
   for (HookHandle& hook : hooks_) hook.remove();
-  if (worker_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
 }
 
 // Note [gradient buckets]: whole members, from the end of each flat buffer (its last
@@ -132,43 +121,7 @@ Tensor DataParallel::bucket_grads(size_t bucket) const {
 
 void DataParallel::launch(size_t bucket) {
   ++stats_.buckets;
-  Tensor grads = bucket_grads(bucket);
-  if (!worker_.joinable()) {
-    group_->start_all_reduce(grads, op_);
-    return;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(grads));
-    ++launched_;
-  }
-  cv_.notify_all();
-}
-
-// The bucket thread: reduces the started buckets in order; after a failure it only counts
-// them (the group is broken; reduce_gradients rethrows).
-void DataParallel::reduce_loop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping
-    const Tensor grads = std::move(queue_.front());
-    queue_.pop_front();
-    const bool failed = failure_ != nullptr;
-    lock.unlock();
-    std::exception_ptr error;
-    if (!failed) {
-      try {
-        group_->all_reduce(grads, op_);
-      } catch (...) {
-        error = std::current_exception();
-      }
-    }
-    lock.lock();
-    if (error) failure_ = error;
-    ++finished_;
-    cv_.notify_all();
-  }
+  group_->start_all_reduce(bucket_grads(bucket), op_);
 }
 
 void DataParallel::reduce_gradients(ReduceOp op) {
@@ -183,12 +136,6 @@ void DataParallel::reduce_gradients(ReduceOp op) {
   armed_ = false;
   while (next_launch_ < buckets_.size()) launch(next_launch_++);  // those no backward reached
   group_->wait_started();
-  if (worker_.joinable()) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [this] { return finished_ == launched_; });
-    finished_ = launched_ = 0;
-    if (failure_) std::rethrow_exception(failure_);
-  }
   stats_.wait_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

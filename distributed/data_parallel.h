@@ -25,25 +25,20 @@
 // After prepare_for_backward(), a hook on each parameter (post-accumulate) counts down its
 // bucket; a bucket whose gradients are all final starts its all-reduce at once, in bucket
 // order on every rank (a bucket ready early waits for the ones before it, so the ranks'
-// collectives pair up). Over MPI the reductions run on a thread of DataParallel's own
-// while backward goes on; over NCCL they are queued on the device's stream. reduce_gradients
-// starts the buckets no backward reached (unused parameters) and waits for all. The MPI
-// all-reduce sums each element in rank order whatever its bucket (Note [bitwise-equal
-// all-reduce], mpi_group.cpp), so any bucket size gives the bits of one bucket per buffer.
-// Between prepare_for_backward() and reduce_gradients() nothing else may call the group, and
-// only one backward may run: a second accumulation into a bucket already reducing throws.
+// collectives pair up) through ProcessGroup::start_all_reduce: the MPI group reduces on a
+// thread of its own while backward goes on, the NCCL group on a stream of its own.
+// reduce_gradients starts the buckets no backward reached (unused parameters) and waits for
+// all (wait_started). The MPI all-reduce sums each element in rank order whatever its bucket
+// (Note [bitwise-equal all-reduce], mpi_group.cpp), so any bucket size gives the bits of
+// one bucket per buffer. Only one backward may follow prepare_for_backward(): a second
+// accumulation into a bucket already reducing throws.
 // Without prepare_for_backward() (gradient accumulation's earlier micro-batches, or a step
 // with several backwards), reduce_gradients reduces every bucket after the fact.
 //
 // Tests: tests/distributed/ (label distributed, under mpirun -np 2 and 4).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "../core/state_dict.h"
@@ -78,7 +73,7 @@ class DataParallel {
   // `buffers` to every rank, and cuts the buckets.
   DataParallel(std::shared_ptr<ProcessGroup> group, optim::Optimizer& optimizer,
                const NamedTensors& buffers = {}, const DataParallelOptions& options = {});
-  ~DataParallel();
+  ~DataParallel();  // removes its hooks
   DataParallel(const DataParallel&) = delete;
   DataParallel& operator=(const DataParallel&) = delete;
 
@@ -113,7 +108,6 @@ class DataParallel {
   void launch(size_t bucket);
   void reset(ReduceOp op);
   Tensor bucket_grads(size_t bucket) const;
-  void reduce_loop();
 
   std::shared_ptr<ProcessGroup> group_;
   optim::Optimizer& optimizer_;
@@ -125,14 +119,6 @@ class DataParallel {
   ReduceOp op_ = ReduceOp::Sum;
   size_t next_launch_ = 0;  // buckets before it have been started
   ReduceStats stats_;
-  // The bucket thread (groups that reduce_on_other_threads): a queue of started buckets.
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Tensor> queue_;
-  size_t launched_ = 0, finished_ = 0;  // buckets queued, and reduced (or skipped after a failure)
-  std::exception_ptr failure_;
-  bool stopping_ = false;
 };
 
 }  // namespace tg::distributed

@@ -36,10 +36,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "../core/task_thread.h"
 #include "../foundation/error.h"
 #include "mpi_watch.h"
 
@@ -118,15 +121,47 @@ class MpiGroup final : public ProcessGroup {
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
   std::string backend() const override { return "mpi"; }
-  bool reduces_on_other_threads() const override {
-    return state().thread_level >= MPI_THREAD_SERIALIZED;
-  }
 
   void all_reduce(const Tensor& t, ReduceOp op) override {
+    wait_started();
+    check_reduce(t, op);
+    reduce_now(t, op);
+  }
+
+  // On the group's thread (MPI_THREAD_SERIALIZED: one thread in MPI at a time, which
+  // wait_started() before every other collective keeps), in the order started.
+  void start_all_reduce(const Tensor& t, ReduceOp op) override {
+    if (world_ == 1 || state().thread_level < MPI_THREAD_SERIALIZED) return all_reduce(t, op);
+    check_reduce(t, op);
+    if (!started_thread_) started_thread_ = std::make_unique<TaskThread>();
+    started_.push_back(started_thread_->submit([this, t, op] { reduce_now(t, op); }));
+  }
+
+  void wait_started() override {
+    std::vector<std::future<void>> started = std::move(started_);
+    started_.clear();
+    std::exception_ptr first;
+    for (std::future<void>& done : started) {
+      try {
+        done.get();
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+ private:
+  void check_reduce(const Tensor& t, ReduceOp op) const {
     check_tensor("all_reduce", t);
     TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
              "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
-    if (t.numel() == 0 || (world_ == 1 && op == ReduceOp::Sum)) return;
+  }
+
+  // Note [bitwise-equal all-reduce].
+  void reduce_now(const Tensor& t, ReduceOp op) {
+    check_usable("all_reduce");  // a started one after a failure ends at once
+    if (t.numel() == 0 || world_ == 1) return;
     const int64_t n = element_count("all_reduce", t);
     const size_t size = t.element_size();
     char* data = static_cast<char*>(t.raw_data_ptr());
@@ -166,7 +201,9 @@ class MpiGroup final : public ProcessGroup {
     t.bump_version();
   }
 
+ public:
   void broadcast(const Tensor& t, int root) override {
+    wait_started();
     check_tensor("broadcast", t);
     check_root("broadcast", root);
     if (world_ == 1 || t.numel() == 0) return;
@@ -176,6 +213,7 @@ class MpiGroup final : public ProcessGroup {
   }
 
   void barrier() override {
+    wait_started();
     check_usable("barrier");
     std::vector<Message> round;
     for (int k = 0; k < world_; ++k) {
@@ -187,6 +225,7 @@ class MpiGroup final : public ProcessGroup {
   }
 
   std::vector<int64_t> all_gather(const std::vector<int64_t>& values) override {
+    wait_started();
     check_usable("all_gather");
     const int64_t count = static_cast<int64_t>(values.size());
     std::vector<int64_t> out(values.size() * static_cast<size_t>(world_));
@@ -202,6 +241,7 @@ class MpiGroup final : public ProcessGroup {
   }
 
   std::vector<double> broadcast_values(const std::vector<double>& values, int root) override {
+    wait_started();
     check_usable("broadcast_values");
     check_root("broadcast_values", root);
     std::vector<double> out = values;
@@ -279,7 +319,7 @@ class MpiGroup final : public ProcessGroup {
   // inside MPI calls (a large message moves a fragment per call), so the first 0.2 s poll
   // without pause (a 2 MB all-reduce is a few milliseconds of back-and-forth); a longer
   // wait, which only a late rank causes, then polls every millisecond. Off the thread that
-  // made the group (DataParallel's bucket thread, while backward computes) the first second
+  // made the group (its thread for started all-reduces, while backward computes) the first second
   // polls yielding the core between calls: a pause of even 20 us made a 1.6 MB all-reduce
   // ten times slower (3 ms against 0.3).
   void wait(const char* op, const std::vector<Message>& round, std::vector<MPI_Request>& requests) {
@@ -372,6 +412,8 @@ class MpiGroup final : public ProcessGroup {
   uint64_t sequence_ = 0;
   std::vector<std::string> hosts_;
   std::vector<char> scratch_;
+  std::vector<std::future<void>> started_;      // start_all_reduce's, not yet waited for
+  std::unique_ptr<TaskThread> started_thread_;  // last: joined first, while the rest lives
 };
 
 }  // namespace

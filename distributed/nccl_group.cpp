@@ -111,7 +111,10 @@ class NcclGroup final : public ProcessGroup {
   int world_size() const override { return host_->world_size(); }
   std::string backend() const override { return "nccl"; }
 
-  void all_reduce(const Tensor& t, ReduceOp op) override { enqueue_all_reduce(t, op, stream()); }
+  void all_reduce(const Tensor& t, ReduceOp op) override {
+    wait_started();  // one stream at a time on the communicator, in the order called
+    enqueue_all_reduce(t, op, stream());
+  }
 
   // Fork: the side stream waits for what the device's stream has queued (the bucket's
   // gradients), then reduces; join: the device's stream waits for the side stream.
@@ -133,6 +136,7 @@ class NcclGroup final : public ProcessGroup {
   }
 
   void broadcast(const Tensor& t, int root) override {
+    wait_started();
     check_tensor("broadcast", t);
     TG_CHECK(root >= 0 && root < world_size(), "distributed: broadcast from rank ", root,
              " in a world of ", world_size());
@@ -144,6 +148,7 @@ class NcclGroup final : public ProcessGroup {
   }
 
   void barrier() override {
+    wait_started();
     throw_if_failed("barrier");
     context(device_).synchronize();
     throw_if_failed("barrier");

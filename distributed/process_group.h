@@ -35,20 +35,17 @@ class ProcessGroup {
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
   virtual std::string backend() const = 0;  // "mpi", "nccl", or "single" (a world of one)
-  // Whether the collectives may be called from a thread other than the one that made the
-  // group, one thread at a time (MPI initialised with MPI_THREAD_SERIALIZED or more):
-  // DataParallel then reduces its buckets on a thread of its own while backward computes.
-  // NCCL needs no thread: it queues on the device's stream and returns.
-  virtual bool reduces_on_other_threads() const { return false; }
 
   // In place, on a contiguous tensor of the same shape and dtype on every rank (CPU tensors
   // for MPI, CUDA tensors on the group's device for NCCL). Every rank ends with the same
   // bits. Mean divides the sum by world_size() (floating dtypes).
   virtual void all_reduce(const Tensor& t, ReduceOp op = ReduceOp::Sum) = 0;
-  // The same all-reduce, started beside the device's work (DataParallel's buckets): NCCL
-  // runs it on a stream of the group's own once the device's stream has made `t`, so that
-  // backward's kernels go on meanwhile; wait_started() makes the device's stream wait for
-  // every one started. A group without such a stream reduces at once (these defaults).
+  // The same all-reduce, started beside the caller's work (DataParallel's buckets, while
+  // backward goes on), in the order started: MPI reduces on a thread of the group's own,
+  // NCCL on a stream of its own once the device's stream has made `t`. wait_started()
+  // returns when every one started is done (NCCL: makes the device's stream wait for them)
+  // and rethrows a failure; every other collective waits for them first. A group without
+  // such means reduces at once (these defaults).
   virtual void start_all_reduce(const Tensor& t, ReduceOp op = ReduceOp::Sum) { all_reduce(t, op); }
   virtual void wait_started() {}
   // Copies root's tensor into every rank's, in place.
