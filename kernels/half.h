@@ -28,25 +28,17 @@
 
 namespace tg::kernels {
 
-TG_HOST_DEVICE uint32_t float_bits(float f) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(f);
-#else
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-#endif
+// One type's bits as another of the same size (memcpy: defined behaviour, a register move
+// on both devices).
+template <typename To, typename From>
+TG_HOST_DEVICE To bit_cast(const From& from) {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast: the sizes differ");
+  To to;
+  std::memcpy(&to, &from, sizeof to);
+  return to;
 }
-
-TG_HOST_DEVICE float float_from_bits(uint32_t u) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(u);
-#else
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-#endif
-}
+TG_HOST_DEVICE uint32_t float_bits(float f) { return bit_cast<uint32_t>(f); }
+TG_HOST_DEVICE float float_from_bits(uint32_t u) { return bit_cast<float>(u); }
 
 TG_HOST_DEVICE float bfloat16_to_float(uint16_t b) {
   return float_from_bits(static_cast<uint32_t>(b) << 16);
