@@ -70,11 +70,17 @@ template TG_EXPORT Tensor from_vector(const std::vector<int64_t>&, const Shape&,
                                       const TensorOptions&);
 template TG_EXPORT Tensor from_vector(const std::vector<uint8_t>&, const Shape&,
                                       const TensorOptions&);
+template TG_EXPORT Tensor from_vector(const std::vector<bfloat16>&, const Shape&,
+                                      const TensorOptions&);
+template TG_EXPORT Tensor from_vector(const std::vector<float16>&, const Shape&,
+                                      const TensorOptions&);
 
 namespace {
 
 Tensor random_tensor(const char* op, const Shape& shape, const TensorOptions& options,
                      Generator* generator, kernels::Distribution distribution, double a, double b) {
+  TG_CHECK(!is_half(options.dtype()), op, ": draws are made in float32 or float64, not ",
+           options.dtype(), " (draw in float32, then .to(", options.dtype(), "))");
   TG_CHECK(is_floating(options.dtype()) || distribution == kernels::Distribution::Bernoulli, op,
            ": dtype ", options.dtype(), " is not a floating-point type");
   Tensor t = empty(shape, options);

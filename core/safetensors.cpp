@@ -42,6 +42,8 @@ const char* dtype_code(DType dtype) {
     case DType::Float64: return "F64";
     case DType::Int64: return "I64";
     case DType::UInt8: return "U8";
+    case DType::BFloat16: return "BF16";
+    case DType::Float16: return "F16";
   }
   return "?";
 }

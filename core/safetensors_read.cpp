@@ -30,10 +30,9 @@ struct Entry {
 };
 
 bool dtype_from_code(const std::string& code, DType* dtype) {
-  static const std::map<std::string, DType> codes{{"F32", DType::Float32},
-                                                  {"F64", DType::Float64},
-                                                  {"I64", DType::Int64},
-                                                  {"U8", DType::UInt8}};
+  static const std::map<std::string, DType> codes{
+      {"F32", DType::Float32}, {"F64", DType::Float64},   {"I64", DType::Int64},
+      {"U8", DType::UInt8},    {"BF16", DType::BFloat16}, {"F16", DType::Float16}};
   const auto it = codes.find(code);
   if (it == codes.end()) return false;
   *dtype = it->second;
@@ -73,7 +72,7 @@ class HeaderReader {
     }
     if (depth_ == 2 && field_ == "dtype") {
       TG_CHECK(dtype_from_code(value, &entry_.dtype), where(), ": 'dtype' \"", value,
-               "\" is not one tamegrad has (F32, F64, I64, U8)");
+               "\" is not one tamegrad has (F32, F64, I64, U8, BF16, F16)");
       return true;
     }
     return scalar("a string", "\"" + value + "\"");

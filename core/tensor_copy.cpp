@@ -113,6 +113,10 @@ Tensor Tensor::to(const Device& target) const {
 
 Tensor Tensor::to(DType target) const {
   if (dtype() == target) return *this;
+  TG_CHECK(!is_half(target) || !requires_grad() || !grad_mode_enabled(), "to(", target,
+           "): this tensor (shape ", shape(),
+           ") requires grad, and half tensors carry no gradients (Note [half dtypes]): for "
+           "low-precision matrix products use tg::autocast; to keep a copy, detach() first");
   Tensor converted = empty(shape(), TensorOptions(target).device(device()));
   converted.copy_(detach());
   if (!is_floating(target)) return converted;  // no gradient flows into integers

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "../kernels/half.h"
 #include "tensor.h"
 
 namespace tg {
@@ -111,7 +112,9 @@ class Printer {
 
   struct HostView {
     const Tensor& tensor;
-    bool dtype_is_integral() const { return !is_floating(tensor.dtype()); }
+    bool dtype_is_integral() const {
+      return !is_floating(tensor.dtype()) && !is_half(tensor.dtype());
+    }
     double value(int64_t offset) const {
       const void* base = tensor.raw_data_ptr();
       switch (tensor.dtype()) {
@@ -119,6 +122,10 @@ class Printer {
         case DType::Float64: return static_cast<const double*>(base)[offset];
         case DType::Int64: return static_cast<double>(static_cast<const int64_t*>(base)[offset]);
         case DType::UInt8: return static_cast<const uint8_t*>(base)[offset];
+        case DType::BFloat16:
+          return kernels::half_to_float(static_cast<const bfloat16*>(base)[offset]);
+        case DType::Float16:
+          return kernels::half_to_float(static_cast<const float16*>(base)[offset]);
       }
       return 0;
     }

@@ -88,6 +88,8 @@ MPI_Datatype mpi_type(DType dtype) {
     case DType::Float64: return MPI_DOUBLE;
     case DType::Int64: return MPI_INT64_T;
     case DType::UInt8: return MPI_UINT8_T;
+    case DType::BFloat16:
+    case DType::Float16: return MPI_UINT16_T;  // moved as bits, never summed here
   }
   TG_THROW("distributed: no MPI type for ", dtype_name(dtype));
 }
@@ -154,6 +156,9 @@ class MpiGroup final : public ProcessGroup {
  private:
   void check_reduce(const Tensor& t, ReduceOp op) const {
     check_tensor("all_reduce", t);
+    TG_CHECK(
+        !is_half(t.dtype()), "distributed: all_reduce of a ", t.dtype(),
+        " tensor: half tensors are not summed here (Note [half dtypes]; gradients are float32)");
     TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
              "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
   }
@@ -189,6 +194,8 @@ class MpiGroup final : public ProcessGroup {
       case DType::Float64: fold<double>(in, slice, mine, mean); break;
       case DType::Int64: fold<int64_t>(in, slice, mine, false); break;
       case DType::UInt8: fold<uint8_t>(in, slice, mine, false); break;
+      case DType::BFloat16:
+      case DType::Float16: TG_ASSERT(false, "check_reduce lets no half tensor through");
     }
     // Round 2: my sums to every rank; theirs into place.
     round.clear();

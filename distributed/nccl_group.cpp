@@ -47,6 +47,8 @@ ncclDataType_t nccl_type(DType dtype) {
     case DType::Float64: return ncclFloat64;
     case DType::Int64: return ncclInt64;
     case DType::UInt8: return ncclUint8;
+    case DType::BFloat16: return ncclBfloat16;
+    case DType::Float16: return ncclFloat16;
   }
   TG_THROW("distributed: no NCCL type for ", dtype_name(dtype));
 }
@@ -173,6 +175,9 @@ class NcclGroup final : public ProcessGroup {
 
   void enqueue_all_reduce(const Tensor& t, ReduceOp op, cudaStream_t on) {
     check_tensor("all_reduce", t);
+    TG_CHECK(
+        !is_half(t.dtype()), "distributed: all_reduce of a ", t.dtype(),
+        " tensor: half tensors are not summed here (Note [half dtypes]; gradients are float32)");
     TG_CHECK(op == ReduceOp::Sum || is_floating(t.dtype()),
              "distributed: all_reduce with Mean needs a floating tensor, got ", t.dtype());
     check(ncclAllReduce(t.raw_data_ptr(), t.raw_data_ptr(), static_cast<size_t>(t.numel()),

@@ -11,12 +11,8 @@
 
 #include "../foundation/dtype.h"
 #include "../foundation/error.h"
-
-#if defined(__CUDACC__)
-#define TG_HOST_DEVICE __host__ __device__ __forceinline__
-#else
-#define TG_HOST_DEVICE inline
-#endif
+#include "half.h"
+#include "host_device.h"
 
 namespace tg::kernels {
 
@@ -82,7 +78,8 @@ TG_HOST_DEVICE double add_rn(double a, double b) {
 #endif
 }
 
-// Calls f(T{}) with T the C++ type of `dtype`.
+// Calls f(T{}) with T the C++ type of `dtype`, one of the dtypes ops compute in; a half
+// dtype (Note [half dtypes]) is an error that names it (front-ends check first and name the op).
 template <typename F>
 void visit_dtype(DType dtype, F&& f) {
   switch (dtype) {
@@ -90,8 +87,23 @@ void visit_dtype(DType dtype, F&& f) {
     case DType::Float64: f(double{}); return;
     case DType::Int64: f(int64_t{}); return;
     case DType::UInt8: f(uint8_t{}); return;
+    case DType::BFloat16:
+    case DType::Float16: break;
   }
-  TG_ASSERT(false, "unknown dtype ", static_cast<int>(dtype));
+  TG_THROW("no ", dtype_name(dtype),
+           " kernel for this op (Note [half dtypes]): convert with "
+           ".to(DType::Float32), or run matmul/conv2d under tg::autocast");
+}
+
+// visit_dtype with the half dtypes too (bfloat16, float16 from foundation/dtype.h): for the
+// kernels that only move, convert or store values (copy, fill, gather, index_select).
+template <typename F>
+void visit_storage_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::BFloat16: f(bfloat16{}); return;
+    case DType::Float16: f(float16{}); return;
+    default: visit_dtype(dtype, f); return;
+  }
 }
 
 // Calls f(T{}) with T float or double; other dtypes are an internal error (front-ends
@@ -101,6 +113,11 @@ void visit_float_dtype(DType dtype, F&& f) {
   switch (dtype) {
     case DType::Float32: f(float{}); return;
     case DType::Float64: f(double{}); return;
+    case DType::BFloat16:
+    case DType::Float16:
+      TG_THROW("no ", dtype_name(dtype),
+               " kernel for this op (Note [half dtypes]): convert with "
+               ".to(DType::Float32), or run matmul/conv2d under tg::autocast");
     default: break;
   }
   TG_ASSERT(false, "a floating-point kernel launched on ", dtype_name(dtype));
@@ -108,10 +125,18 @@ void visit_float_dtype(DType dtype, F&& f) {
 
 // Conversion between element types, defined for every input so both devices agree:
 // float -> integer truncates toward zero, NaN becomes 0, values past int64's range
-// saturate, and uint8 keeps the low 8 bits of that int64 (as PyTorch does on x86).
+// saturate, and uint8 keeps the low 8 bits of that int64 (as PyTorch does on x86). The half
+// types go through float (Note [half conversions]), as PyTorch's do: a half is widened
+// exactly, and anything else becomes a float first and is then rounded to the half.
 template <typename To, typename From>
 TG_HOST_DEVICE To convert_element(From x) {
-  if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
+  if constexpr (std::is_same_v<To, From>) {
+    return x;
+  } else if constexpr (is_half_type_v<From>) {
+    return convert_element<To>(half_to_float(x));
+  } else if constexpr (is_half_type_v<To>) {
+    return half_from_float<To>(static_cast<float>(x));
+  } else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To>) {
     if (!(x == x)) return To(0);
     if (x >= From(9.2233720368547758e18)) return To(INT64_MAX);
     if (x <= From(-9.2233720368547758e18)) return To(INT64_MIN);

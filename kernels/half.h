@@ -1,6 +1,6 @@
-// bfloat16 and float16 as 16-bit patterns, to and from float (the first piece of mixed
-// precision, issue 29; the dtypes that store them come later). Shared by the CPU and CUDA
-// kernels (TG_HOST_DEVICE), so both devices convert to the same bits.
+// bfloat16 and float16 as 16-bit patterns, to and from float: the conversions of the half
+// dtypes (foundation/dtype.h, Note [half dtypes]). Shared by the CPU and CUDA kernels
+// (TG_HOST_DEVICE), so both devices convert to the same bits.
 //
 // Note [half conversions]
 // To float, both are exact (every bfloat16 and float16 value is a float): bfloat16 is the
@@ -23,8 +23,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
-#include "common.h"
+#include "../foundation/dtype.h"
+#include "host_device.h"
 
 namespace tg::kernels {
 
@@ -91,6 +93,23 @@ TG_HOST_DEVICE uint16_t float_to_float16(float f) {
   }
   if (rest > half || (rest == half && (kept & 1u))) ++kept;  // a carry may reach the exponent
   return static_cast<uint16_t>(sign | kept);
+}
+
+// The element types of the half dtypes, as floats and back.
+template <typename T>
+inline constexpr bool is_half_type_v = std::is_same_v<T, bfloat16> || std::is_same_v<T, float16>;
+
+TG_HOST_DEVICE float half_to_float(bfloat16 h) { return bfloat16_to_float(h.bits); }
+TG_HOST_DEVICE float half_to_float(float16 h) { return float16_to_float(h.bits); }
+
+template <typename Half>
+TG_HOST_DEVICE Half half_from_float(float f) {
+  static_assert(is_half_type_v<Half>, "half_from_float: bfloat16 or float16");
+  if constexpr (std::is_same_v<Half, bfloat16>) {
+    return bfloat16{float_to_bfloat16(f)};
+  } else {
+    return float16{float_to_float16(f)};
+  }
 }
 
 }  // namespace tg::kernels

@@ -100,8 +100,8 @@ TG_HOST_DEVICE int64_t offset_with_dim(int64_t linear, int ndim, const int64_t* 
 // What gather and index_select produce for an out-of-range index on the GPU.
 template <typename T>
 TG_HOST_DEVICE T out_of_range_value() {
-  if constexpr (std::is_floating_point_v<T>) {
-    return T(NAN);
+  if constexpr (std::is_floating_point_v<T> || is_half_type_v<T>) {
+    return convert_element<T>(static_cast<float>(NAN));
   } else {
     return T(0);
   }

@@ -10,8 +10,15 @@
 
 namespace tg::ops {
 
+void check_not_half(const char* op, const Tensor& x) {
+  TG_CHECK(!is_half(x.dtype()), op, ": a ", x.dtype(), " tensor of shape ", x.shape(),
+           ": ops compute in float32 or float64 (half tensors store values, Note [half dtypes]);"
+           " convert it with .to(DType::Float32), or run matmul/conv2d under tg::autocast");
+}
+
 void check_float(const char* op, const Tensor& x) {
   TG_CHECK(x.defined(), op, ": undefined tensor");
+  check_not_half(op, x);
   TG_CHECK(is_floating(x.dtype()), op, ": needs a floating-point tensor, got ", x.dtype(),
            " of shape ", x.shape());
 }
@@ -47,6 +54,8 @@ DType result_type(const Tensor& a, const Tensor& b) {
 
 Promoted promote(const char* op, const Tensor& a, const Tensor& b, bool floating) {
   TG_CHECK(a.defined() && b.defined(), op, ": undefined tensor");
+  check_not_half(op, a);
+  check_not_half(op, b);
   DType to = result_type(a, b);
   if (floating && !is_floating(to)) to = DType::Float32;
   if (a.dtype() == to && b.dtype() == to) return {};

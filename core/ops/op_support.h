@@ -37,6 +37,8 @@ Promoted promote(const char* op, const Tensor& a, const Tensor& b, bool floating
 // The scalar operand of a binary op with tensor x (Note [type promotion]).
 Tensor scalar_operand(double value, const Tensor& x);
 void check_float(const char* op, const Tensor& x);
+// x is not of a half dtype (Note [half dtypes]): the message names op and the way out.
+void check_not_half(const char* op, const Tensor& x);
 
 // The shape a and b broadcast to (NumPy rules); throws naming both shapes.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);

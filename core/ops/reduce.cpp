@@ -138,6 +138,7 @@ ValuesAndIndices reduce_rows(kernels::ReduceOp op, const Tensor& x, const Reduce
 // (sums give int64 as PyTorch's; max and min narrow back, exactly). Floats pass through.
 Tensor reducible(const char* op_name, const Tensor& x) {
   TG_CHECK(x.defined(), op_name, ": undefined tensor");
+  ops::check_not_half(op_name, x);
   return x.dtype() == DType::UInt8 ? x.to(DType::Int64) : x;
 }
 // An extreme's values back in x's dtype (uint8 in, uint8 out).
@@ -197,6 +198,7 @@ Tensor sum(const Tensor& x_in, const std::vector<int64_t>& dims, bool keepdim) {
 
 TG_REGISTER_OP("mean");
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  if (x.defined()) ops::check_not_half("mean", x);
   TG_CHECK(!x.defined() || is_floating(x.dtype()), "mean: needs a floating-point tensor, got ",
            x.dtype(), " of shape ", x.shape(),
            " (as PyTorch's; convert it first: mean(x.to(DType::Float32)))");

@@ -30,9 +30,10 @@ void copy_typed(const CopyArgs& a) {
 
 void copy(const CopyArgs& args) {
   if (args.numel == 0) return;
-  visit_dtype(args.dst_dtype, [&](auto dst_tag) {
-    visit_dtype(args.src_dtype,
-                [&](auto src_tag) { copy_typed<decltype(dst_tag), decltype(src_tag)>(args); });
+  visit_storage_dtype(args.dst_dtype, [&](auto dst_tag) {
+    visit_storage_dtype(args.src_dtype, [&](auto src_tag) {
+      copy_typed<decltype(dst_tag), decltype(src_tag)>(args);
+    });
   });
 }
 

@@ -14,7 +14,7 @@ constexpr int64_t kChunk = 1 << 14;  // elements per task of a constant fill
 }  // namespace
 
 void fill(const FillArgs& args) {
-  visit_dtype(args.dtype, [&](auto tag) {
+  visit_storage_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* dst = static_cast<T*>(args.dst);
     if (args.step == 0) {

@@ -15,7 +15,7 @@ void for_each_output(const Args& args, int64_t numel, Element element) {
     for (int64_t p = 0; p < numel; ++p) out[p] = element(tag, p);
   };
   if constexpr (any_dtype) {
-    visit_dtype(args.dtype, run);
+    visit_storage_dtype(args.dtype, run);
   } else {
     visit_float_dtype(args.dtype, run);
   }

@@ -29,8 +29,8 @@ void copy(const CopyArgs& args, void* stream) {
     coalesced.dst_strides[d] = layout.strides[0][d];
     coalesced.src_strides[d] = layout.strides[1][d];
   }
-  visit_dtype(args.dst_dtype, [&](auto dst_tag) {
-    visit_dtype(args.src_dtype, [&](auto src_tag) {
+  visit_storage_dtype(args.dst_dtype, [&](auto dst_tag) {
+    visit_storage_dtype(args.src_dtype, [&](auto src_tag) {
       using Dst = decltype(dst_tag);
       using Src = decltype(src_tag);
       copy_kernel<Dst, Src><<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(

@@ -27,7 +27,7 @@ void fill(const FillArgs& args, void* stream) {
                                   as_stream(stream)));
     return;
   }
-  visit_dtype(args.dtype, [&](auto tag) {
+  visit_storage_dtype(args.dtype, [&](auto tag) {
     using T = decltype(tag);
     fill_kernel<T>
         <<<grid_for(args.numel), kThreads, 0, as_stream(stream)>>>(static_cast<T*>(args.dst), args);

@@ -50,7 +50,7 @@ void launch(const Args& args, int64_t numel, void* stream) {
     TG_CUDA_CHECK_LAUNCH();
   };
   if constexpr (any_dtype) {
-    visit_dtype(args.dtype, run);
+    visit_storage_dtype(args.dtype, run);
   } else {
     visit_float_dtype(args.dtype, run);
   }

@@ -1,4 +1,5 @@
-// CUDA copy, fill and arange against their CPU twins, bit for bit: every dtype pair,
+// CUDA copy, fill and arange against their CPU twins, bit for bit: every dtype pair (the
+// half dtypes too, Note [half dtypes]),
 // sizes around warp and block boundaries, and strided sources and destinations written
 // inside guard-filled buffers (so an out-of-bounds write shows as a changed guard).
 #include <gtest/gtest.h>
@@ -11,7 +12,8 @@ namespace {
 
 const int64_t kSizes[] = {0,   1,   2,    3,    31,   32,   33,    255,
                           256, 257, 1023, 1024, 1025, 4097, 65537, 1 << 20};
-const DType kDtypes[] = {DType::Float32, DType::Float64, DType::Int64, DType::UInt8};
+const DType kDtypes[] = {DType::Float32, DType::Float64,  DType::Int64,
+                         DType::UInt8,   DType::BFloat16, DType::Float16};
 
 // Values that exercise conversions: fractions, negatives, values past uint8's range.
 Tensor source_values(int64_t n, const Device& device) {
@@ -54,8 +56,8 @@ TEST(CopyCuda, StridedCopiesMatchCpuAndKeepGuards) {
       {{3, 1, 1, 5, 1}, {4, 3, 2, 1, 0}, 2},
   };
   for (const StridedCase& c : cases) {
-    for (DType from : {DType::Float32, DType::Int64}) {
-      for (DType to : {DType::Float64, DType::UInt8}) {
+    for (DType from : {DType::Float32, DType::Int64, DType::BFloat16}) {
+      for (DType to : {DType::Float64, DType::UInt8, DType::Float16}) {
         Shape permuted(c.shape.size());
         for (size_t d = 0; d < c.shape.size(); ++d) permuted[d] = c.shape[c.permutation[d]];
         const Tensor src_cpu = source_values(shape_numel(c.shape), Device::cpu())

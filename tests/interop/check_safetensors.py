@@ -2,10 +2,13 @@
 
 check_safetensors.py TOOL DIR: runs `TOOL write DIR`, reads what tamegrad wrote with
 Python's `safetensors` (names, dtypes, shapes, values, metadata), writes
-DIR/python.safetensors for `TOOL check`, and, where PyTorch can be imported, loads the
+DIR/python.safetensors for `TOOL check`, checks the BF16 and F16 tensors tamegrad wrote bit
+for bit against PyTorch's rounding and writes PyTorch's for `TOOL check-halves` (PyTorch is
+needed for that: numpy has no bfloat16), and, where PyTorch can be imported, loads the
 MNIST models' weights into the same architectures written in PyTorch (strict
 load_state_dict) and compares their outputs with tamegrad's. Exit 0: all held.
 """
+import math
 import os
 import subprocess
 import sys
@@ -57,6 +60,34 @@ def write_python_file(path):
         "py.empty": np.zeros((3, 0), dtype=np.float64),
         "py.ñame": np.array([0.25], dtype=np.float32),
     }, path, metadata={"written_by": "python"})
+
+
+# The floats of safetensors_tool.cpp's half_values(), all exact in float32.
+HALF_VALUES = [0.0, 0.3333333432674408, -0.6666666865348816, math.ldexp(1.0, -133), 65520.0,
+               1.00390625, 1.01171875, 1.5 * math.ldexp(1.0, 127), math.inf, -0.0,
+               1.0009765625]
+
+
+def check_halves(tool, directory):
+    try:
+        import torch
+        from safetensors.torch import load_file as load_torch, save_file as save_torch
+    except ImportError as e:
+        expect(False, f"PyTorch is needed to read BF16 (numpy has no bfloat16) and is not "
+                      f"importable here ({e}); scripts/setup.sh installs python3-torch")
+    values = torch.tensor(HALF_VALUES, dtype=torch.float32)
+    got = load_torch(f"{directory}/halves.safetensors")
+    for name, dtype in (("half.bf16", torch.bfloat16), ("half.f16", torch.float16)):
+        want = values.to(dtype)
+        have = got[name]
+        expect(have.dtype == dtype, f"{name}: dtype {have.dtype}, expected {dtype}")
+        expect(torch.equal(have.view(torch.int16), want.view(torch.int16)),
+               f"{name}: bits {have.view(torch.int16).tolist()}, PyTorch rounds to "
+               f"{want.view(torch.int16).tolist()}")
+    save_torch({"py.bf16": values.to(torch.bfloat16), "py.f16": values.to(torch.float16)},
+               f"{directory}/python_halves.safetensors")
+    subprocess.run([tool, "check-halves", f"{directory}/python_halves.safetensors"], check=True)
+    print(f"check_safetensors: BF16 and F16 agree with PyTorch {torch.__version__} bit for bit")
 
 
 def check_models_in_pytorch(directory):
@@ -128,6 +159,7 @@ def main():
     check_tamegrad_file(f"{directory}/tamegrad.safetensors")
     write_python_file(f"{directory}/python.safetensors")
     subprocess.run([tool, "check", f"{directory}/python.safetensors"], check=True)
+    check_halves(tool, directory)
     check_models_in_pytorch(directory)
     print("check_safetensors: OK")
 

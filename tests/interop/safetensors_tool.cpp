@@ -4,12 +4,16 @@
 //                                recompute), DIR/mlp.safetensors and DIR/cnn.safetensors
 //                                (the MNIST models' weights), and DIR/<model>_io.safetensors
 //                                (an input and the model's eval-mode output on it)
+//                                and DIR/halves.safetensors (BF16 and F16 of kHalfValues)
 //   safetensors_tool check FILE  checks a file Python's safetensors wrote (python.safetensors)
+//   safetensors_tool check-halves FILE  checks Python's python_halves.safetensors: py.bf16
+//                                and py.f16, kHalfValues rounded by PyTorch, bit for bit
 //   safetensors_tool accepts FILE  reads any file: exit 0 when it is accepted, 3 when refused
 //                                (the message printed), for comparing the two readers
 // Exit 0 when everything holds; 1 with a message otherwise.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "../../examples/mnist_models.h"
@@ -24,6 +28,15 @@ Tensor counting(const Shape& shape, DType dtype, double scale) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return mul(arange(static_cast<double>(n), DType::Float64).reshape(shape), scale).to(dtype);
+}
+
+// Floats whose rounding to bfloat16 and float16 is worth comparing with PyTorch's: ties to
+// even in both, a float subnormal, float16's overflow tie (65520), the largest floats, signed
+// zero and infinity; all exact in float32 (tests/interop/check_safetensors.py lists the same).
+Tensor half_values() {
+  return from_vector<float>({0.0f, 0.3333333432674408f, -0.6666666865348816f,
+                             std::ldexp(1.0f, -133), 65520.0f, 1.00390625f, 1.01171875f,
+                             1.5f * std::ldexp(1.0f, 127), INFINITY, -0.0f, 1.0009765625f});
 }
 
 NamedTensors every_kind() {
@@ -53,7 +66,9 @@ int write(const std::string& dir) {
     layers::save_model(*net, dir + "/" + model + ".safetensors", {{"model", model}});
     save_safetensors(dir + "/" + model + "_io.safetensors", {{"x", x}, {"y", y}});
   }
-  std::printf("safetensors_tool: wrote %s/{tamegrad,mlp,cnn,mlp_io,cnn_io}.safetensors\n",
+  save_safetensors(dir + "/halves.safetensors", {{"half.bf16", half_values().to(DType::BFloat16)},
+                                                 {"half.f16", half_values().to(DType::Float16)}});
+  std::printf("safetensors_tool: wrote %s/{tamegrad,mlp,cnn,mlp_io,cnn_io,halves}.safetensors\n",
               dir.c_str());
   return 0;
 }
@@ -94,11 +109,35 @@ int check(const std::string& path) {
   return bad == 0 ? 0 : 1;
 }
 
+// What tests/interop/check_safetensors.py writes with PyTorch's rounding of the same values.
+int check_halves(const std::string& path) {
+  const SafetensorsContents file = load_safetensors(path);
+  int bad = 0;
+  for (const auto& [name, dtype] : {std::pair<std::string, DType>{"py.bf16", DType::BFloat16},
+                                    std::pair<std::string, DType>{"py.f16", DType::Float16}}) {
+    const Tensor got = find_state(file.tensors, name);
+    const Tensor ours = half_values().to(dtype);
+    if (!got.defined() || got.dtype() != dtype || got.shape() != ours.shape() ||
+        std::memcmp(got.raw_data_ptr(), ours.raw_data_ptr(), 2 * ours.numel()) != 0) {
+      std::fprintf(stderr,
+                   "safetensors_tool: %s: '%s' is not what tamegrad rounds: %s vs ours %s\n",
+                   path.c_str(), name.c_str(), got.defined() ? got.str().c_str() : "missing",
+                   ours.str().c_str());
+      ++bad;
+    }
+  }
+  if (bad == 0)
+    std::printf("safetensors_tool: %s: PyTorch's BF16 and F16 bits are ours\n", path.c_str());
+  return bad == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: safetensors_tool write DIR | check FILE | accepts FILE\n");
+    std::fprintf(
+        stderr,
+        "usage: safetensors_tool write DIR | check FILE | check-halves FILE | accepts FILE\n");
     return 2;
   }
   if (std::string(argv[1]) == "accepts") {
@@ -114,6 +153,7 @@ int main(int argc, char** argv) {
     const std::string mode = argv[1];
     if (mode == "write") return write(argv[2]);
     if (mode == "check") return check(argv[2]);
+    if (mode == "check-halves") return check_halves(argv[2]);
     std::fprintf(stderr, "safetensors_tool: unknown mode '%s'\n", argv[1]);
     return 2;
   } catch (const std::exception& e) {

@@ -126,10 +126,10 @@ std::vector<Malformed> corpus() {
   out.push_back({"header past the end", past + "{}", "runs past the end of the file"});
   out.push_back({"invalid JSON", file(w + "," + b + ",,"), "header is not valid JSON"});
   out.push_back({"not an object", with_header("[1,2]", ""), "header must be a JSON object"});
-  out.push_back(
-      {"unknown dtype",
-       file(R"("w":{"dtype":"F16","shape":[2,2],"data_offsets":[0,16]})" + std::string(",") + b),
-       "tensor 'w': 'dtype' \"F16\" is not one tamegrad has"});
+  out.push_back({"unknown dtype",
+                 file(R"("w":{"dtype":"F8_E4M3","shape":[2,2],"data_offsets":[0,16]})" +
+                      std::string(",") + b),
+                 "tensor 'w': 'dtype' \"F8_E4M3\" is not one tamegrad has"});
   out.push_back(
       {"dtype not a string",
        file(R"("w":{"dtype":3,"shape":[2,2],"data_offsets":[0,16]})" + std::string(",") + b),
