@@ -3,6 +3,7 @@
 // the repository as of the installed include/tamegrad/ (Note [includes], CMakeLists.txt).
 #pragma once
 
+#include "core/autocast.h"
 #include "core/autograd.h"
 #include "core/context.h"
 #include "core/cuda_graph.h"

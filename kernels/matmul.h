@@ -1,8 +1,9 @@
 // General matrix product, row-major and batched:
 //   C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i],   i < batch
 // with op(X) = X or Xᵀ, op(A[i]) of shape (m, k), op(B[i]) of (k, n), C[i] of (m, n).
-// A batch stride of 0 reuses one matrix for every batch entry. oneDNN (float32) and
-// OpenBLAS (float64) on the CPU, cuBLAS on the GPU (TF32 tensor cores only when allowed).
+// A batch stride of 0 reuses one matrix for every batch entry. oneDNN (float32, bfloat16
+// operands) and OpenBLAS (float64) on the CPU, cuBLAS on the GPU (TF32 tensor cores only
+// when allowed; bfloat16 and float16 operands on tensor cores).
 //
 // Front-end: core/ops/matmul.cpp. Tests: the op table, tests/ops/op_cases_math.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
@@ -20,7 +21,9 @@
 namespace tg::kernels {
 
 struct MatmulArgs {
-  DType dtype;  // float32 or float64
+  // float32 or float64: A, B and C of it; or a half dtype (autocast, Note [autocast] in
+  // core/autocast.h): A and B of it, C float32, the products accumulated in float32.
+  DType dtype;
   bool trans_a, trans_b;
   int64_t m, n, k;
   int64_t batch;

@@ -1,4 +1,6 @@
 // Front-end of conv2d: checks, the kernels' three passes, bias through broadcasting add.
+// Under autocast (Note [autocast], core/autocast.h) the passes take x, the weight and the
+// output gradient rounded to the half dtype, and write float32.
 #include "conv2d.h"
 
 #include "../../kernels/conv2d.h"
@@ -56,12 +58,13 @@ kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride,
 
 enum class Pass { Forward, BackwardData, BackwardFilter };
 
-// Runs one pass into a new tensor of `shape`.
+// Runs one pass into a new tensor of `shape` and `options`; the operands given are of
+// `operands` (options' dtype, or a half dtype under autocast).
 Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, const Tensor& x,
-           const Tensor& w, const Tensor& grad_out, const TensorOptions& options) {
+           const Tensor& w, const Tensor& grad_out, const TensorOptions& options, DType operands) {
   Tensor out = empty(shape, options);
   DeviceContext& ctx = context(options.device());
-  const kernels::Conv2dArgs args{options.dtype(),
+  const kernels::Conv2dArgs args{operands,
                                  g,
                                  x.defined() ? x.raw_data_ptr() : nullptr,
                                  w.defined() ? w.raw_data_ptr() : nullptr,
@@ -98,23 +101,30 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
            bias.defined() ? bias.shape() : Shape{}, " does not match ", g.c_out,
            " output channels");
   const TensorOptions options = ops::options_of(x);
-  const Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
-  Tensor y = run(Pass::Forward, g, {g.n, g.c_out, g.out_h, g.out_w}, xc, wc, Tensor(), options);
+  const DType half = ops::autocast_operands(x, weight);
+  const DType operands = half != DType::Float32 ? half : x.dtype();
+  // The operands as the passes take them (half copies under autocast are fresh: contiguous).
+  const Tensor xc = half != DType::Float32 ? ops::half_operand(x, half) : x.detach().contiguous();
+  const Tensor wc =
+      half != DType::Float32 ? ops::half_operand(weight, half) : weight.detach().contiguous();
+  Tensor y =
+      run(Pass::Forward, g, {g.n, g.c_out, g.out_h, g.out_w}, xc, wc, Tensor(), options, operands);
   if (autograd::any_requires_grad({x, weight})) {
     y = autograd::record(
         "Conv2dBackward", y, {x, weight},
-        [g, options, need_x = x.requires_grad(), need_w = weight.requires_grad(),
+        [g, options, operands, need_x = x.requires_grad(), need_w = weight.requires_grad(),
          sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
          sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor()](const Tensor& grad) {
-          const Tensor gc = grad.contiguous();
+          const Tensor gc =
+              is_half(operands) ? ops::half_operand(grad, operands) : grad.contiguous();
           std::vector<Tensor> grads(2);
           if (need_x) {
             grads[0] = run(Pass::BackwardData, g, {g.n, g.c_in, g.h, g.w}, Tensor(),
-                           sw.get("Conv2dBackward"), gc, options);
+                           sw.get("Conv2dBackward"), gc, options, operands);
           }
           if (need_w) {
             grads[1] = run(Pass::BackwardFilter, g, {g.c_out, g.c_in / g.groups, g.kh, g.kw},
-                           sx.get("Conv2dBackward"), Tensor(), gc, options);
+                           sx.get("Conv2dBackward"), Tensor(), gc, options, operands);
           }
           return grads;
         });

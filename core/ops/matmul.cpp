@@ -1,5 +1,7 @@
 // Front-ends of matmul and linear. Strided operands that are row-major or transposed
 // matrices go to BLAS as they are (with a transpose flag); others are made contiguous.
+// Under autocast (Note [autocast], core/autocast.h) both round their operands to the half
+// dtype, save those, and run forward and backward products on them into float32.
 #include "matmul.h"
 
 #include "../../kernels/matmul.h"
@@ -44,7 +46,8 @@ MatrixOperand matrix_operand(const Tensor& t) {
           batched ? owned.size(r) * owned.size(c) : 0};
 }
 
-// out = a · b + beta · out, for 2-D or 3-D operands already checked; out contiguous.
+// out = a · b + beta · out, for 2-D or 3-D operands already checked; out contiguous (float32
+// for half operands).
 void product_into(const Tensor& a, const Tensor& b, Tensor& out, double beta) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   const int64_t batch = out.dim() == 3 ? out.size(0) : 1;
@@ -78,8 +81,8 @@ void product_into(const Tensor& a, const Tensor& b, Tensor& out, double beta) {
                kernels::cuda::matmul(args, stream, ctx.cublas_handle()));
 }
 
+// a · b for operands whose dtypes were checked (float, or one half dtype: float32 out).
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
-  ops::check_float_pair("matmul", a, b);
   TG_CHECK((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3),
            "matmul: operands must be 2-D or 3-D, got shapes ", a.shape(), " and ", b.shape());
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
@@ -92,7 +95,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   if (a.dim() == 3) batch = a.size(0);
   if (b.dim() == 3) batch = b.size(0);
   const Shape out_shape = (a.dim() == 3 || b.dim() == 3) ? Shape{batch, m, n} : Shape{m, n};
-  Tensor out = empty(out_shape, ops::options_of(a));
+  Tensor out =
+      empty(out_shape, ops::options_of(a).dtype(is_half(a.dtype()) ? DType::Float32 : a.dtype()));
   product_into(a, b, out, 0.0);
   return out;
 }
@@ -101,8 +105,27 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 // the products whose result nobody wants (the first layer's input gradient).
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
+// matmul_core under autocast: the products on the operands rounded to `half`.
+Tensor matmul_autocast(const Tensor& a, const Tensor& b, DType half) {
+  const Tensor a16 = ops::half_operand(a, half), b16 = ops::half_operand(b, half);
+  Tensor out = matmul_forward(a16, b16);
+  if (!autograd::any_requires_grad({a, b})) return out;
+  return autograd::record_composed(
+      "MatmulBackward", out, {a, b},
+      [a16, b16, half, a_shape = a.shape(), b_shape = b.shape(), need_a = wants_grad(a),
+       need_b = wants_grad(b)](const Tensor& g) {
+        const Tensor g16 = ops::half_operand(g, half);
+        return std::vector<Tensor>{
+            need_a ? sum_to(matmul_forward(g16, b16.transpose(-1, -2)), a_shape) : Tensor(),
+            need_b ? sum_to(matmul_forward(a16.transpose(-1, -2), g16), b_shape) : Tensor()};
+      });
+}
+
 // 2-D and 3-D operands (a 2-D one reused for every batch entry), with autograd.
 Tensor matmul_core(const Tensor& a, const Tensor& b) {
+  ops::check_float_pair("matmul", a, b);
+  const DType half = ops::autocast_operands(a, b);
+  if (half != DType::Float32) return matmul_autocast(a, b, half);
   Tensor out = matmul_forward(a, b);
   if (!autograd::any_requires_grad({a, b})) return out;
   return autograd::record_composed(
@@ -180,9 +203,27 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   // A fresh output (contiguous() of the expanded bias could alias the bias itself).
   Tensor y = empty({n, out_features}, ops::options_of(x));
   if (bias.defined()) y.copy_(bias.detach().expand({n, out_features}));
-  product_into(rows, weight.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
   std::vector<Tensor> inputs{rows, weight};
   if (bias.defined()) inputs.push_back(bias);
+  const DType half = ops::autocast_operands(x, weight);
+  if (half != DType::Float32) {
+    const Tensor x16 = ops::half_operand(rows, half), w16 = ops::half_operand(weight, half);
+    product_into(x16, w16.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
+    if (autograd::any_requires_grad(inputs)) {
+      y = autograd::record_composed(
+          "LinearBackward", y, inputs,
+          [x16, w16, half, need_x = wants_grad(rows), need_w = wants_grad(weight),
+           has_bias = bias.defined(), need_b = wants_grad(bias)](const Tensor& g) {
+            const Tensor g16 = ops::half_operand(g, half);
+            std::vector<Tensor> grads{need_x ? matmul_forward(g16, w16) : Tensor(),
+                                      need_w ? matmul_forward(g16.transpose(0, 1), x16) : Tensor()};
+            if (has_bias) grads.push_back(need_b ? sum(g, {0}) : Tensor());
+            return grads;
+          });
+    }
+    return y.reshape(out_shape);
+  }
+  product_into(rows, weight.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
   if (autograd::any_requires_grad(inputs)) {
     y = autograd::record_composed(
         "LinearBackward", y, inputs,

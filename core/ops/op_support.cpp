@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "../autocast.h"
 #include "../context.h"
 #include "../storage.h"
 
@@ -15,6 +16,13 @@ void check_not_half(const char* op, const Tensor& x) {
            ": ops compute in float32 or float64 (half tensors store values, Note [half dtypes]);"
            " convert it with .to(DType::Float32), or run matmul/conv2d under tg::autocast");
 }
+
+DType autocast_operands(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != DType::Float32 || b.dtype() != DType::Float32) return DType::Float32;
+  return autocast_dtype(a.device().type());
+}
+
+Tensor half_operand(const Tensor& x, DType half) { return x.detach().to(half); }
 
 void check_float(const char* op, const Tensor& x) {
   TG_CHECK(x.defined(), op, ": undefined tensor");

@@ -39,6 +39,11 @@ Tensor scalar_operand(double value, const Tensor& x);
 void check_float(const char* op, const Tensor& x);
 // x is not of a half dtype (Note [half dtypes]): the message names op and the way out.
 void check_not_half(const char* op, const Tensor& x);
+// Note [autocast] (core/autocast.h): the half dtype an autocast op rounds these operands to
+// (both float32, in a scope for their device), or DType::Float32 when it runs as it is.
+DType autocast_operands(const Tensor& a, const Tensor& b);
+// x rounded to `half`, without autograd: an autocast op's operand (and what it saves).
+Tensor half_operand(const Tensor& x, DType half);
 
 // The shape a and b broadcast to (NumPy rules); throws naming both shapes.
 Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);

@@ -1,7 +1,9 @@
 // CPU launchers of conv2d (kernels/conv2d.h): float32 passes through oneDNN when the build
 // has it (Note [onednn conv2d]; the filter gradient per block of samples, Note [onednn filter
 // gradient]); otherwise, and for float64, im2col + GEMM over blocks of samples, the blocks
-// over the OpenMP threads (Note [cpu conv2d]).
+// over the OpenMP threads (Note [cpu conv2d]). Half operands (autocast, Note [autocast]):
+// bfloat16 through oneDNN; what it does not take (float16, a build without oneDNN) is
+// widened to float32 first, exactly, and runs as float32.
 #include <omp.h>
 
 #include <algorithm>
@@ -308,20 +310,70 @@ void backward_filter(const Conv2dArgs& a) {
   }
 }
 
+// The float32 twin of half-operand arguments: each operand given widened into `buffers`.
+struct Widened {
+  Conv2dArgs args;
+  std::vector<float> buffers[3];
+};
+
+void widen_operand(DType dtype, const void* src, int64_t count, std::vector<float>& out,
+                   const void** pointer) {
+  if (src == nullptr) return;
+  out.resize(static_cast<size_t>(count));
+  visit_storage_dtype(dtype, [&](auto tag) {
+    using Half = decltype(tag);
+    if constexpr (is_half_type_v<Half>) {
+      const Half* h = static_cast<const Half*>(src);
+#pragma omp parallel for schedule(static) if (count > (1 << 16))
+      for (int64_t i = 0; i < count; ++i) out[i] = half_to_float(h[i]);
+    }
+  });
+  *pointer = out.data();
+}
+
+void widen(const Conv2dArgs& a, Widened& w) {
+  const Conv2dGeometry& g = a.g;
+  w.args = a;
+  w.args.dtype = DType::Float32;
+  widen_operand(a.dtype, a.x, g.n * g.c_in * g.h * g.w, w.buffers[0], &w.args.x);
+  widen_operand(a.dtype, a.weight, g.c_out * (g.c_in / g.groups) * g.kh * g.kw, w.buffers[1],
+                &w.args.weight);
+  widen_operand(a.dtype, a.grad_out, g.n * g.c_out * g.out_h * g.out_w, w.buffers[2],
+                &w.args.grad_out);
+}
+
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   if (onednn::conv2d_forward(args)) return;
+  if (is_half(args.dtype)) {
+    Widened w;
+    widen(args, w);
+    return conv2d_forward(w.args);
+  }
   visit_float_dtype(args.dtype, [&](auto tag) { forward<decltype(tag)>(args); });
 }
 void conv2d_backward_data(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   if (onednn::conv2d_backward_data(args)) return;
+  if (is_half(args.dtype)) {
+    Widened w;
+    widen(args, w);
+    return conv2d_backward_data(w.args);
+  }
   visit_float_dtype(args.dtype, [&](auto tag) { backward_data<decltype(tag)>(args); });
 }
 void conv2d_backward_filter(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  if (is_half(args.dtype)) {
+    Conv2dArgs block = args;  // what backward_filter will ask of oneDNN
+    block.g.n = std::min(args.g.n, kOnednnFilterBlock);
+    if (args.g.n > 0 && onednn::conv2d_filter_takes(block)) return backward_filter<float>(args);
+    Widened w;
+    widen(args, w);
+    return conv2d_backward_filter(w.args);
+  }
   visit_float_dtype(args.dtype, [&](auto tag) { backward_filter<decltype(tag)>(args); });
 }
 

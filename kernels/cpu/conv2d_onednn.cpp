@@ -1,6 +1,8 @@
 // Float32 conv2d forward and data gradient on the CPU through oneDNN's convolution
 // primitives (kernels/cpu/conv2d.cpp calls these first and falls back to its im2col + GEMM
-// when they decline). Built only with oneDNN (TG_WITH_ONEDNN).
+// when they decline). Built only with oneDNN (TG_WITH_ONEDNN). Under autocast (Note
+// [autocast], core/autocast.h) the operands (x, weight, grad_out) are bfloat16 and the result
+// float32: the primitives take them as they are, accumulating in float32.
 //
 // Note [onednn conv2d]
 // oneDNN's direct convolution kernels (JIT-compiled for the CPU's ISA, what PyTorch runs on
@@ -24,6 +26,7 @@
 
 #include "../conv2d.h"
 #include "conv2d_onednn.h"
+#include "onednn_engine.h"
 
 namespace tg::kernels::cpu::onednn {
 
@@ -31,11 +34,6 @@ namespace {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
-
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);  // immutable once made
-  return engine;
-}
 
 struct Shapes {
   memory::dims x, weight, y, strides, dilation, pad_l, pad_r;
@@ -64,14 +62,21 @@ bool shapes_of(const Conv2dGeometry& g, Shapes* s) {
   return true;
 }
 
-memory::desc any_layout(const memory::dims& dims) {
-  return memory::desc(dims, memory::data_type::f32, Tag::any);
+using Type = memory::data_type;
+
+// The oneDNN type of the operands (x, weight, grad_out); results are always f32.
+Type operand_type(DType dtype) { return dtype == DType::BFloat16 ? Type::bf16 : Type::f32; }
+
+memory::desc any_layout(const memory::dims& dims, Type type = Type::f32) {
+  return memory::desc(dims, type, Tag::any);
 }
 
-dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s) {
+// The forward's descriptor: the pass itself (output f32), or the hint a backward pass is made
+// from (its output is the backward's operand, so of the operands' type).
+dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in, Type out) {
   const dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_layout(s.x),
-      any_layout(s.weight), any_layout(s.y), s.strides, s.dilation, s.pad_l, s.pad_r);
+      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_layout(s.x, in),
+      any_layout(s.weight, in), any_layout(s.y, out), s.strides, s.dilation, s.pad_l, s.pad_r);
   return dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
 }
 
@@ -104,8 +109,8 @@ class Operand {
   bool reordered_ = false;
 };
 
-memory::desc plain(const memory::dims& dims, Tag tag) {
-  return memory::desc(dims, memory::data_type::f32, tag);
+memory::desc plain(const memory::dims& dims, Tag tag, Type type = Type::f32) {
+  return memory::desc(dims, type, tag);
 }
 
 // Runs one pass; false when oneDNN has no implementation for the case (the caller falls
@@ -113,7 +118,9 @@ memory::desc plain(const memory::dims& dims, Tag tag) {
 template <typename Pass>
 bool run_pass(const Conv2dArgs& a, Pass&& pass) {
   Shapes s;
-  if (a.dtype != DType::Float32 || !shapes_of(a.g, &s)) return false;
+  if ((a.dtype != DType::Float32 && a.dtype != DType::BFloat16) || !shapes_of(a.g, &s)) {
+    return false;
+  }
   try {
     dnnl::stream stream(cpu_engine());
     pass(s, stream);
@@ -144,21 +151,24 @@ class OneThread {
   int saved_;
 };
 
-dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s) {
+dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s, Type in) {
   const dnnl::convolution_backward_weights::desc desc(
-      dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight), any_layout(s.y),
-      s.strides, s.dilation, s.pad_l, s.pad_r);
-  return dnnl::convolution_backward_weights::primitive_desc(desc, cpu_engine(), forward_desc(s));
+      dnnl::algorithm::convolution_direct, any_layout(s.x, in), any_layout(s.weight),
+      any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
+  return dnnl::convolution_backward_weights::primitive_desc(desc, cpu_engine(),
+                                                            forward_desc(s, in, in));
 }
 
 }  // namespace
 
 bool conv2d_filter_takes(const Conv2dArgs& a) {
   Shapes s;
-  if (a.dtype != DType::Float32 || !shapes_of(a.g, &s)) return false;
+  if ((a.dtype != DType::Float32 && a.dtype != DType::BFloat16) || !shapes_of(a.g, &s)) {
+    return false;
+  }
   try {
     const OneThread one;
-    (void)filter_desc(s);
+    (void)filter_desc(s, operand_type(a.dtype));
   } catch (const dnnl::error& e) {
     if (e.status == dnnl_unimplemented) return false;
     TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
@@ -170,17 +180,19 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
                                 float* grad_weight) {
   Conv2dArgs block = a;
   block.g.n = count;
-  const float* x = static_cast<const float*>(a.x) + first * a.g.c_in * a.g.h * a.g.w;
-  const float* grad =
-      static_cast<const float*>(a.grad_out) + first * a.g.c_out * a.g.out_h * a.g.out_w;
+  const size_t size = element_size(a.dtype);
+  char* x = static_cast<char*>(const_cast<void*>(a.x)) + first * a.g.c_in * a.g.h * a.g.w * size;
+  char* grad = static_cast<char*>(const_cast<void*>(a.grad_out)) +
+               first * a.g.c_out * a.g.out_h * a.g.out_w * size;
   Shapes s;
   if (!shapes_of(block.g, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   try {
     const OneThread one;
     dnnl::stream stream(cpu_engine());
-    const auto pd = filter_desc(s);
-    Operand xs(plain(s.x, Tag::nchw), const_cast<float*>(x), pd.src_desc(), 0);
-    Operand dy(plain(s.y, Tag::nchw), const_cast<float*>(grad), pd.diff_dst_desc(), 1);
+    const Type in = operand_type(a.dtype);
+    const auto pd = filter_desc(s, in);
+    Operand xs(plain(s.x, Tag::nchw, in), x, pd.src_desc(), 0);
+    Operand dy(plain(s.y, Tag::nchw, in), grad, pd.diff_dst_desc(), 1);
     Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
     xs.load(stream);
     dy.load(stream);
@@ -198,9 +210,10 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
 
 bool conv2d_forward(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
-    const auto pd = forward_desc(s);
-    Operand x(plain(s.x, Tag::nchw), const_cast<void*>(a.x), pd.src_desc(), 0);
-    Operand w(plain(s.weight, s.weight_tag), const_cast<void*>(a.weight), pd.weights_desc(), 1);
+    const Type in = operand_type(a.dtype);
+    const auto pd = forward_desc(s, in, Type::f32);
+    Operand x(plain(s.x, Tag::nchw, in), const_cast<void*>(a.x), pd.src_desc(), 0);
+    Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand y(plain(s.y, Tag::nchw), a.out, pd.dst_desc(), 2);
     x.load(stream);
     w.load(stream);
@@ -212,12 +225,14 @@ bool conv2d_forward(const Conv2dArgs& a) {
 
 bool conv2d_backward_data(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
+    const Type in = operand_type(a.dtype);
     const dnnl::convolution_backward_data::desc desc(
-        dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight), any_layout(s.y),
-        s.strides, s.dilation, s.pad_l, s.pad_r);
-    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(), forward_desc(s));
-    Operand dy(plain(s.y, Tag::nchw), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
-    Operand w(plain(s.weight, s.weight_tag), const_cast<void*>(a.weight), pd.weights_desc(), 1);
+        dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight, in),
+        any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(),
+                                                             forward_desc(s, in, in));
+    Operand dy(plain(s.y, Tag::nchw, in), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
+    Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand dx(plain(s.x, Tag::nchw), a.out, pd.diff_src_desc(), 2);
     dy.load(stream);
     w.load(stream);

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
+
+#include "matmul_onednn.h"
 
 #if TG_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
@@ -87,11 +90,48 @@ void dgemm(const MatmulArgs& g, const double* a, const double* b, double* c) {
               static_cast<int>(std::max<int64_t>(g.ldc, 1)));
 }
 
+// A stored half operand of `rows` rows (each `cols` long, ld apart) widened into `out`,
+// packed (ld = cols): exact, every half value is a float.
+template <typename Half>
+void widen(const Half* src, int64_t rows, int64_t cols, int64_t ld, std::vector<float>& out) {
+  out.resize(static_cast<size_t>(rows * cols));
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = half_to_float(src[r * ld + c]);
+  }
+}
+
+// Half operands where oneDNN has no kernel (Note [autocast]): each batch entry's operands
+// widened, then the float32 product: the same products of the rounded values.
+template <typename Half>
+void widened_product(const MatmulArgs& g) {
+  thread_local std::vector<float> a, b;
+  MatmulArgs f = g;
+  f.dtype = DType::Float32;
+  const int64_t a_rows = g.trans_a ? g.k : g.m, a_cols = g.trans_a ? g.m : g.k;
+  const int64_t b_rows = g.trans_b ? g.n : g.k, b_cols = g.trans_b ? g.k : g.n;
+  f.lda = a_cols;
+  f.ldb = b_cols;
+  for (int64_t i = 0; i < g.batch; ++i) {
+    widen(static_cast<const Half*>(g.a) + i * g.stride_a, a_rows, a_cols, g.lda, a);
+    widen(static_cast<const Half*>(g.b) + i * g.stride_b, b_rows, b_cols, g.ldb, b);
+    sgemm(f, a.data(), b.data(), static_cast<float*>(g.c) + i * g.stride_c);
+  }
+}
+
 }  // namespace
 
 void matmul(const MatmulArgs& g) {
   check_matmul_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
+  if (g.dtype == DType::BFloat16) {
+    if (!onednn::matmul_half(g)) widened_product<bfloat16>(g);
+    return;
+  }
+  if (g.dtype == DType::Float16) {
+    widened_product<float16>(g);
+    return;
+  }
   for (int64_t i = 0; i < g.batch; ++i) {
     if (g.dtype == DType::Float32) {
       sgemm(g, static_cast<const float*>(g.a) + i * g.stride_a,

@@ -2,12 +2,15 @@
 // kernels/cpu/conv2d.cpp. Each problem is described once and its algorithm is the one
 // cuDNN's heuristics rank first among the deterministic ones (no benchmarking, so no
 // synchronisation; Note [algorithm cache]); each call runs it with a workspace from the
-// stream-ordered pool.
+// stream-ordered pool. Half operands (autocast, Note [autocast] in core/autocast.h): cuDNN
+// convolves bfloat16 or float16 tensors with float32 accumulation on the tensor cores and
+// writes the half dtype, which is then widened into the float32 output.
 #include <memory>
 #include <tuple>
 #include <vector>
 
 #include "../conv2d.h"
+#include "../copy.h"
 #include "../plan_cache.h"
 #include "launch.h"
 
@@ -41,7 +44,12 @@ class Descriptors {
  public:
   explicit Descriptors(const Conv2dArgs& a) {
     const Conv2dGeometry& g = a.g;
-    const cudnnDataType_t type = a.dtype == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    const cudnnDataType_t type = a.dtype == DType::Float64    ? CUDNN_DATA_DOUBLE
+                                 : a.dtype == DType::BFloat16 ? CUDNN_DATA_BFLOAT16
+                                 : a.dtype == DType::Float16  ? CUDNN_DATA_HALF
+                                                              : CUDNN_DATA_FLOAT;
+    // Half data accumulates in float32 (cuDNN's "pseudo half" configuration).
+    const cudnnDataType_t compute = is_half(a.dtype) ? CUDNN_DATA_FLOAT : type;
     TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_in),
                                              int(g.h), int(g.w)));
     TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out),
@@ -50,11 +58,12 @@ class Descriptors {
                                              int(g.c_in / g.groups), int(g.kh), int(g.kw)));
     TG_CUDA_CHECK(cudnnSetConvolution2dDescriptor(conv, int(g.pad_h), int(g.pad_w), int(g.stride_h),
                                                   int(g.stride_w), int(g.dil_h), int(g.dil_w),
-                                                  CUDNN_CROSS_CORRELATION, type));
+                                                  CUDNN_CROSS_CORRELATION, compute));
     TG_CUDA_CHECK(cudnnSetConvolutionGroupCount(conv, int(g.groups)));
-    // FMA math keeps float32 in float32; the default math may use TF32 tensor cores.
-    TG_CUDA_CHECK(
-        cudnnSetConvolutionMathType(conv, a.allow_tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    // FMA math keeps float32 in float32; the default math may use TF32 tensor cores (and
+    // uses them for half data).
+    TG_CUDA_CHECK(cudnnSetConvolutionMathType(
+        conv, a.allow_tf32 || is_half(a.dtype) ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   }
 
   TensorDesc x, y;
@@ -172,6 +181,9 @@ struct PassCalls<kForward> {
                                    d.y, a.out);
   }
   static int64_t empty_elements(const Conv2dGeometry&) { return 0; }
+  static int64_t output_elements(const Conv2dGeometry& g) {
+    return g.n * g.c_out * g.out_h * g.out_w;
+  }
 };
 
 template <>
@@ -190,6 +202,7 @@ struct PassCalls<kBackwardData> {
                                         ws_bytes, zero, d.x, a.out);
   }
   static int64_t empty_elements(const Conv2dGeometry& g) { return g.n * g.c_in * g.h * g.w; }
+  static int64_t output_elements(const Conv2dGeometry& g) { return empty_elements(g); }
 };
 
 template <>
@@ -210,6 +223,7 @@ struct PassCalls<kBackwardFilter> {
   static int64_t empty_elements(const Conv2dGeometry& g) {
     return g.c_out * (g.c_in / g.groups) * g.kh * g.kw;
   }
+  static int64_t output_elements(const Conv2dGeometry& g) { return empty_elements(g); }
 };
 
 // One pass: an empty problem zeroes the output it owns; otherwise the plan's algorithm for
@@ -238,8 +252,20 @@ void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
   const Choice choice = plan->choice[P];
   ScratchBuffer ws(scratch, choice.workspace);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(
-      Calls::run(h, a, plan->desc, choice.algo, ws.data(), ws.bytes(), one.get(), zero.get()));
+  if (!is_half(a.dtype)) {
+    TG_CUDA_CHECK(
+        Calls::run(h, a, plan->desc, choice.algo, ws.data(), ws.bytes(), one.get(), zero.get()));
+    return;
+  }
+  // Half operands: cuDNN writes the half dtype into `staged`, widened into the float32 output.
+  const int64_t count = Calls::output_elements(a.g);
+  ScratchBuffer staged(scratch, static_cast<size_t>(count) * 2);
+  Conv2dArgs into_staged = a;
+  into_staged.out = staged.data();
+  TG_CUDA_CHECK(Calls::run(h, into_staged, plan->desc, choice.algo, ws.data(), ws.bytes(),
+                           one.get(), zero.get()));
+  CopyArgs widen{staged.data(), a.dtype, a.out, DType::Float32, count, 1, {count}, {1}, {1}};
+  copy(widen, stream);
 }
 
 }  // namespace

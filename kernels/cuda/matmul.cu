@@ -21,7 +21,14 @@ void matmul(const MatmulArgs& g, void* stream, void* cublas_handle) {
   const int ldc = static_cast<int>(std::max<int64_t>(g.ldc, 1));
   const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
   const int batch = static_cast<int>(g.batch);
-  if (g.dtype == DType::Float32) {
+  if (is_half(g.dtype)) {
+    // Autocast (Note [autocast]): half A and B on the tensor cores, float32 C and accumulation.
+    const cudaDataType_t type = g.dtype == DType::BFloat16 ? CUDA_R_16BF : CUDA_R_16F;
+    const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
+    TG_CUDA_CHECK(cublasGemmStridedBatchedEx(
+        handle, op_b, op_a, n, m, k, &alpha, g.b, type, ldb, g.stride_b, g.a, type, lda, g.stride_a,
+        &beta, g.c, CUDA_R_32F, ldc, g.stride_c, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  } else if (g.dtype == DType::Float32) {
     const float alpha = static_cast<float>(g.alpha), beta = static_cast<float>(g.beta);
     const cublasComputeType_t compute =
         g.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
