@@ -46,6 +46,14 @@ struct HistoryClipOptions {
   int64_t warmup = 25;
 };
 
+// A loss scaler's options (optim/loss_scaler.h): PyTorch's GradScaler defaults.
+struct LossScalerOptions {
+  double init_scale = 65536.0;     // 2^16
+  double growth_factor = 2.0;      // > 1
+  double backoff_factor = 0.5;     // in (0, 1)
+  int64_t growth_interval = 2000;  // clean steps between growths, >= 1
+};
+
 struct AdamParams {
   double lr = 1e-3;
   double beta1 = 0.9;

@@ -40,6 +40,9 @@ struct ClipFinalizeArgs {
   double* norm;     // (1,) float64 whatever the gradients' dtype (Note [clip scalars])
   double* scale;    // (1,)
   uint8_t* skip;    // (1,)
+  // A loss scaler's scale, which the gradients carry (Note [loss scaling]): the norm is
+  // that of the gradients divided by it. Null: 1.
+  const float* loss_scale = nullptr;
 };
 
 struct NormPartialsArgs {
@@ -64,7 +67,8 @@ struct NormPartialsArgs {
 // rounded once to float, as before.
 // Shared by both finishing stages.
 TG_HOST_DEVICE void finish_clip(double sum_of_squares, const ClipFinalizeArgs& a) {
-  const double norm = std::sqrt(sum_of_squares);
+  double norm = std::sqrt(sum_of_squares);
+  if (a.loss_scale != nullptr) norm /= static_cast<double>(*a.loss_scale);
   const bool finite = norm == norm && norm < HUGE_VAL;
   *a.norm = norm;
   *a.skip = finite ? 0 : 1;

@@ -11,7 +11,8 @@
 // grad_scale (the clip coefficient) and skip (the non-finite flag) live in device memory
 // when they come from clip_grad_norm, so no value travels to the host between the norm
 // and the update. With skip set, the update returns before writing anything: parameters
-// and state stay bitwise unchanged.
+// and state stay bitwise unchanged. A loss scaler's scale, when the gradients carry one, is
+// divided out in the same multiply (Note [loss scaling], optim/loss_scaler.h).
 //
 // Note [device step count]
 // The optimizers keep their step count in device memory (step_count: updates taken so
@@ -36,6 +37,8 @@ using optim::Regularization;
 struct StepControl {
   const double* grad_scale = nullptr;   // multiplies every gradient; null = 1 (float64:
                                         // Note [clip scalars], kernels/grad_norm.h)
+  const float* loss_scale = nullptr;    // divides every gradient: the loss scale they carry
+                                        // (Note [loss scaling]); null = 1
   const uint8_t* skip = nullptr;        // non-zero: leave everything untouched; null = never
   const int64_t* step_count = nullptr;  // updates taken before this one; null = constants as given
 };
@@ -52,6 +55,11 @@ TG_HOST_DEVICE Step launch_step(const Step& given, const StepControl& control) {
 template <typename T>
 TG_HOST_DEVICE bool step_enabled(const StepControl& control, T* scale) {
   if (control.skip != nullptr && *control.skip != 0) return false;
+  if (control.loss_scale != nullptr) {
+    const double clip = control.grad_scale != nullptr ? *control.grad_scale : 1.0;
+    *scale = static_cast<T>(clip / static_cast<double>(*control.loss_scale));
+    return true;
+  }
   *scale = control.grad_scale != nullptr ? static_cast<T>(*control.grad_scale) : T(1);
   return true;
 }

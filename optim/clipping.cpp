@@ -21,6 +21,7 @@ std::vector<Tensor> Optimizer::all_grads(const char* op) {
 Tensor Optimizer::clip_grad_norm(double max_norm) {
   TG_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be positive, got ", max_norm);
   // clip_'s buffers are reused after the first call.
+  mark_loss_scale(clip_);
   global_grad_norm_(all_grads("clip_grad_norm"), max_norm, clip_);
   clip_pending_ = true;
   return in_parameter_dtype(clip_.norm);
@@ -30,6 +31,7 @@ void Optimizer::clip_grad_value(double value) {
   TG_CHECK(value > 0 && std::isfinite(value), name(),
            ".clip_grad_value: value must be finite and > 0, got ", value);
   check_members("clip_grad_value", false);
+  if (gradients_scaled()) unscale_gradients();  // the bound is on the true gradients
   NoGradGuard no_grad;
   std::vector<Tensor> grads;
   for (const FlatGroup& g : flat_) grads.push_back(g.grads);
@@ -37,6 +39,7 @@ void Optimizer::clip_grad_value(double value) {
 }
 
 Tensor Optimizer::grad_norm() {
+  mark_loss_scale(measure_state_);
   global_grad_norm_(all_grads("grad_norm"), 0.0, measure_state_);
   return in_parameter_dtype(measure_state_.norm);
 }
@@ -62,6 +65,7 @@ void Optimizer::set_history_clip(const HistoryClipOptions& options) {
 
 Tensor Optimizer::clip_grad_norm_auto() {
   TG_CHECK(history_on_, name(), ".clip_grad_norm_auto: no history clip set (set_history_clip)");
+  mark_loss_scale(clip_);
   global_grad_norm_(all_grads("clip_grad_norm_auto"), 0.0, clip_);  // measures
   history_clip_(clip_, history_, history_options_);                 // scale from the history
   clip_pending_ = true;
@@ -76,6 +80,7 @@ void Optimizer::clip_units() {
     TG_CHECK(!clip_pending_, name(), ".step: group ", g.group, " clips unit-wise (agc_lambda ",
              clip.agc_lambda, "), and the global norm was clipped too; adaptive clipping ",
              "takes the place of global-norm clipping (Brock et al. 2021): use one");
+    if (gradients_scaled()) unscale_gradients();  // the ratio is of the true gradients
     unit_clip_(g.params, g.grads, g.unit_starts, clip);
   }
 }

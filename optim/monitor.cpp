@@ -15,6 +15,7 @@ const char* alarm_kind_name(AlarmKind kind) {
     case AlarmKind::Explosion: return "explosion";
     case AlarmKind::Vanishing: return "vanishing";
     case AlarmKind::DeadUnits: return "dead_units";
+    case AlarmKind::LossScale: return "loss_scale";
   }
   return "?";
 }
@@ -61,6 +62,11 @@ GradientMonitor::GradientMonitor(const MonitorOptions& o) : options_(o) {
            "GradientMonitor: dead_fraction must be in (0, 1], got ", o.dead_fraction);
   TG_CHECK(o.dead_patience >= 1, "GradientMonitor: dead_patience must be at least 1, got ",
            o.dead_patience);
+  TG_CHECK(o.max_skipped_in_a_row >= 1,
+           "GradientMonitor: max_skipped_in_a_row must be at least 1, got ",
+           o.max_skipped_in_a_row);
+  TG_CHECK(o.min_loss_scale >= 0,
+           "GradientMonitor: min_loss_scale must be >= 0 (0: no bound), got ", o.min_loss_scale);
 }
 
 AlarmAction GradientMonitor::action_for(AlarmKind kind) const {
@@ -69,6 +75,7 @@ AlarmAction GradientMonitor::action_for(AlarmKind kind) const {
     case AlarmKind::Explosion: return options_.on_explosion;
     case AlarmKind::Vanishing: return options_.on_vanishing;
     case AlarmKind::DeadUnits: return options_.on_dead_units;
+    case AlarmKind::LossScale: return options_.on_loss_scale;
   }
   return AlarmAction::Log;
 }
@@ -100,6 +107,14 @@ std::vector<Alarm> GradientMonitor::observe(const GradientStats& stats) {
   std::vector<Finding> non_finite, jumps, vanishing, dead;
 
   for (const TensorStats& t : stats.tensors) {
+    // A step the loss scaler skipped: only its weights count (Note [loss scaling]).
+    if (stats.skipped) {
+      if (!std::isfinite(t.weight_norm)) {
+        non_finite.push_back({t.name, t.weight_norm, 0, static_cast<double>(non_finite.size()),
+                              "non-finite weights"});
+      }
+      continue;
+    }
     // Non-finite: the later in the parameter order (nearer the output), the worse.
     if (!std::isfinite(t.grad_norm) || !std::isfinite(t.weight_norm)) {
       const bool weights = !std::isfinite(t.weight_norm);
@@ -139,6 +154,7 @@ std::vector<Alarm> GradientMonitor::observe(const GradientStats& stats) {
     if (t.dim >= 2 && t.numel > 0) last_weight = &t;
   }
   for (const TensorStats& t : stats.tensors) {
+    if (stats.skipped) break;
     if (t.dim < 2 || t.numel == 0 || &t == last_weight || !std::isfinite(t.grad_norm)) continue;
     if (t.grad_norm < o.vanishing_norm) {
       vanishing.push_back(
@@ -176,6 +192,23 @@ std::vector<Alarm> GradientMonitor::observe(const GradientStats& stats) {
     hold(AlarmKind::Vanishing, "", worst(vanishing), vanishing.size(), count, stats.step, raised);
   if (!dead.empty())
     hold(AlarmKind::DeadUnits, "", worst(dead), dead.size(), count, stats.step, raised);
+  skipped_streak_ = stats.skipped ? skipped_streak_ + 1 : 0;
+  if (skipped_streak_ >= o.max_skipped_in_a_row) {
+    hold(AlarmKind::LossScale, "skipped",
+         {"(loss scale)", static_cast<double>(skipped_streak_),
+          static_cast<double>(o.max_skipped_in_a_row), 0,
+          "the loss scaler skipped " + std::to_string(skipped_streak_) +
+              " steps in a row (scale now " + format(stats.loss_scale) +
+              "): the gradients overflow even at a small scale"},
+         0, 0, stats.step, raised);
+  }
+  if (stats.loss_scale > 0 && stats.loss_scale < o.min_loss_scale) {
+    hold(AlarmKind::LossScale, "scale",
+         {"(loss scale)", stats.loss_scale, o.min_loss_scale, 0,
+          "loss scale " + format(stats.loss_scale) + " is under min_loss_scale " +
+              format(o.min_loss_scale)},
+         0, 0, stats.step, raised);
+  }
 
   active_ = now_;
   alarms_.insert(alarms_.end(), raised.begin(), raised.end());

@@ -12,6 +12,11 @@
 //   dead_units  a 1-D tensor (a bias: a ReLU unit inactive over the whole batch passes no
 //               gradient to it) with at least dead_fraction of its gradient entries exactly
 //               0, for dead_patience records in a row
+//   loss_scale  with a loss scaler (optim/loss_scaler.h): max_skipped_in_a_row skipped steps
+//               in a row, or the scale under min_loss_scale: the gradients overflow even at
+//               a small scale, so training makes no progress
+// A step the loss scaler skipped is its normal way of handling an overflow, not a
+// divergence: its gradients are not examined (its weights are).
 // One alarm per kind and record: it names the worst tensor (nearest the output, largest
 // jump, smallest ratio, most zeros) and counts the others. A condition raises its alarm
 // when it starts and again only after it has cleared, so a long explosion is one line in
@@ -37,7 +42,7 @@ TG_API_BEGIN
 
 namespace tg::optim {
 
-enum class AlarmKind { NonFinite, Explosion, Vanishing, DeadUnits };
+enum class AlarmKind { NonFinite, Explosion, Vanishing, DeadUnits, LossScale };
 enum class AlarmAction { Log, SkipStep, Stop };
 const char* alarm_kind_name(AlarmKind kind);  // "non_finite", "explosion", ...
 const char* alarm_action_name(AlarmAction action);
@@ -61,10 +66,14 @@ struct MonitorOptions {
   double vanishing_ratio = 1e-4;  // vanishing: under this × the last weight tensor's (>= 0)
   double dead_fraction = 0.5;     // dead units: share of exactly-zero entries, in (0, 1]
   int dead_patience = 10;         // dead units: records in a row (>= 1)
+  int max_skipped_in_a_row = 20;  // loss scale: skipped steps in a row (>= 1): 2^16 halved
+                                  // 20 times is under 1
+  double min_loss_scale = 1.0;    // loss scale: a scale under this (>= 0; 0: no bound)
   AlarmAction on_non_finite = AlarmAction::Stop;
   AlarmAction on_explosion = AlarmAction::Log;
   AlarmAction on_vanishing = AlarmAction::Log;
   AlarmAction on_dead_units = AlarmAction::Log;
+  AlarmAction on_loss_scale = AlarmAction::Stop;
 };
 
 class GradientMonitor {
@@ -97,6 +106,7 @@ class GradientMonitor {
   MonitorOptions options_;
   std::map<std::string, std::deque<double>> history_;   // per tensor: the last norms
   std::map<std::string, int> zero_streak_;              // per tensor: records over dead_fraction
+  int skipped_streak_ = 0;                              // loss scaler: skipped records in a row
   std::set<std::pair<int, std::string>> active_, now_;  // conditions holding: last, this record
   std::vector<Alarm> alarms_;
   bool stop_ = false, skip_ = false;

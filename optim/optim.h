@@ -6,6 +6,7 @@
 #include "adam.h"
 #include "averaging.h"
 #include "early_stopping.h"
+#include "loss_scaler.h"
 #include "monitor.h"
 #include "optimizer.h"
 #include "rmsprop.h"

@@ -178,7 +178,7 @@ StepStats Optimizer::step() {
   check_members("step", false);
   NoGradGuard no_grad;
   StepStats stats;
-  if (!clip_pending_ && measure_) {
+  if (!clip_pending_ && measure_ && loss_scale_ == nullptr) {
     // Measured only: the update does not read it, so a non-finite norm skips nothing.
     grad_norm();
     if (!not_skipped_.defined() || not_skipped_.device() != flat_.front().device) {
@@ -187,6 +187,13 @@ StepStats Optimizer::step() {
     stats = {measure_state_.norm, measure_state_.scale, not_skipped_};
   }
   clip_units();
+  if (loss_scale_ != nullptr && !clip_pending_) {
+    // Note [loss scaling]: the norm finds non-finite gradients, whose step is skipped.
+    mark_loss_scale(clip_);
+    global_grad_norm_(all_grads("step"), 0.0, clip_);
+    clip_pending_ = true;
+  }
+  mark_loss_scale(clip_);  // after an unscale_ since the norm, nothing is left to divide out
   const ClipState* control = clip_pending_ ? &clip_ : nullptr;
   if (control != nullptr) stats = {clip_.norm, clip_.scale, clip_.skip};
   for (FlatGroup& g : flat_) {
@@ -196,6 +203,11 @@ StepStats Optimizer::step() {
   }
   last_skip_ = clip_pending_ ? clip_.skip : Tensor();
   clip_pending_ = false;
+  if (loss_scale_ != nullptr) {
+    update_loss_scale_(*loss_scale_, clip_.skip);
+    loss_scale_->last_unscaled = loss_scale_->unscaled;
+    loss_scale_->unscaled = false;
+  }
   return stats;
 }
 
@@ -252,6 +264,7 @@ NamedTensors Optimizer::state_dict() const {
     out.emplace_back("clip_history.mean", history_.mean);
     out.emplace_back("clip_history.var", history_.var);
   }
+  append_loss_scaler_state(out);
   return out;
 }
 
@@ -282,10 +295,12 @@ void Optimizer::load_state_dict(const NamedTensors& given) {
     check_hyper_values(g, values[g]);
   }
   if (history_on_) check_history_state(name(), state);
+  check_loss_scaler_state(state);
   NoGradGuard no_grad;
   for (size_t i = 0; i < own.size(); ++i) {
     const std::string& key = own[i].first;
-    if (key.rfind("state.", 0) == 0 || key.rfind("clip_history.", 0) == 0)
+    if (key.rfind("state.", 0) == 0 || key.rfind("clip_history.", 0) == 0 ||
+        key.rfind("loss_scaler.", 0) == 0)
       Tensor(pairs[i].first).copy_(pairs[i].second);
   }
   // A group's step count lives in each of its flat groups.

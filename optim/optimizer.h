@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,18 @@ class Optimizer {
 
   const std::vector<FlatGroup>& flat_groups() const { return flat_; }
 
+  // Loss scaling (Note [loss scaling], optim/loss_scaler.h): LossScaler's constructor attaches
+  // its state; from then on the norms (clip_grad_norm, grad_norm, measured steps) are of the
+  // unscaled gradients, every step takes the norm to find non-finite gradients (skipping the
+  // step), the update divides the scale out, and the scaler is updated on the device after
+  // the update. The state is saved in state_dict as loss_scaler.*. Null: no scaler.
+  void attach_loss_scaler(std::shared_ptr<LossScaleState> state);
+  const LossScaleState* loss_scale_state() const { return loss_scale_.get(); }
+  // Divides every gradient by the loss scale in place (PyTorch's scaler.unscale_); the step
+  // then leaves the scale alone. Clipping by value and unit-wise clipping call it first
+  // themselves. Once per step; nothing waits for the device.
+  void unscale_gradients();
+
  protected:
   // groups[g]: the parameters of group g; layouts[g]: its state buffers.
   Optimizer(const std::vector<std::vector<Tensor>>& groups,
@@ -186,6 +199,13 @@ class Optimizer {
   ClipHistory history_;
   std::vector<Tensor> all_grads(const char* op);  // every flat gradient buffer, checked
   void clip_units();
+  std::shared_ptr<LossScaleState> loss_scale_;
+  // Whether the gradients carry the loss scale now (a scaler attached, not unscaled).
+  bool gradients_scaled() const { return loss_scale_ != nullptr && !loss_scale_->unscaled; }
+  // The loss scale `state` is to read (Note [loss scaling]): the scaler's, or none.
+  void mark_loss_scale(ClipState& state) const;
+  void append_loss_scaler_state(NamedTensors& out) const;
+  void check_loss_scaler_state(const NamedTensors& state) const;
 };
 
 // The optimizers' common part: a Hyper (AdamParams, SGDParams, ...) per group, checked by

@@ -17,7 +17,8 @@ double ratio(double update, double weight) {
 
 }  // namespace
 
-GradientTelemetry::GradientTelemetry(const Optimizer& optimizer, const NamedTensors& names) {
+GradientTelemetry::GradientTelemetry(const Optimizer& optimizer, const NamedTensors& names)
+    : optimizer_(&optimizer) {
   const std::vector<FlatGroup>& flat = optimizer.flat_groups();
   TG_ASSERT(!flat.empty(), "an optimizer has at least one flat group");
   const Device device = flat.front().device;
@@ -51,19 +52,27 @@ GradientTelemetry::GradientTelemetry(const Optimizer& optimizer, const NamedTens
     pieces += group.layout.piece_count();
     groups_.push_back(std::move(group));
   }
-  sums_ = zeros({pieces, kParamStatColumns}, TensorOptions(DType::Float64).device(device));
+  sums_ = zeros({pieces + 1, kParamStatColumns}, TensorOptions(DType::Float64).device(device));
   int64_t at = 0;
   for (Group& group : groups_) {
     group.sums = sums_.slice(0, at, at + group.layout.piece_count());
     at += group.layout.piece_count();
   }
+  scaler_row_ = sums_.select(0, pieces);
   readback_ = std::make_unique<Readback>(sums_);
 }
 
 void GradientTelemetry::record(int64_t step) {
   for (Group& g : groups_) param_stats_(g.params, g.grads, g.previous, g.layout, g.sums);
+  const LossScaleState* scaler = optimizer_->loss_scale_state();
+  if (scaler != nullptr) {
+    NoGradGuard no_grad;
+    scaler_row_.slice(0, 0, 1).copy_(scaler->step_scale.reshape({1}));
+    scaler_row_.slice(0, 1, 2).copy_(scaler->step_skipped.reshape({1}));
+    scaler_row_.slice(0, 2, 3).copy_(scaler->skipped_steps.reshape({1}));
+  }
   readback_->start();
-  steps_.push_back(step);
+  pending_.push_back({step, scaler != nullptr, scaler != nullptr && !scaler->last_unscaled});
 }
 
 std::optional<GradientStats> GradientTelemetry::poll() { return take(readback_->poll()); }
@@ -73,14 +82,15 @@ std::optional<GradientStats> GradientTelemetry::wait() { return take(readback_->
 // The oldest record's statistics from its sums (when there are some), labelled with its step.
 std::optional<GradientStats> GradientTelemetry::take(std::optional<std::vector<double>> sums) {
   if (!sums) return std::nullopt;
-  const int64_t step = steps_.front();
-  steps_.pop_front();
-  return convert(*sums, step);
+  const Pending record = pending_.front();
+  pending_.pop_front();
+  return convert(*sums, record);
 }
 
 // Adds each tensor's piece rows in order (Note [stat pieces], kernels/param_stats.h), then
 // the tensors' sums in parameter order for the totals.
-GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_t step) const {
+GradientStats GradientTelemetry::convert(const std::vector<double>& sums,
+                                         const Pending& record) const {
   struct Sums {
     double grad = 0, weight = 0, update = 0, zeros = 0;
   };
@@ -100,7 +110,16 @@ GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_
     row0 += g.layout.piece_count();
   }
   GradientStats out;
-  out.step = step;
+  out.step = record.step;
+  // The scaler's row (Note [loss scaling]): gradients still carrying the scale are divided.
+  const double* scaler = sums.data() + row0 * kParamStatColumns;
+  double divisor = 1.0;
+  if (record.scaler) {
+    out.loss_scale = scaler[0];
+    out.skipped = scaler[1] != 0;
+    out.skipped_steps = static_cast<int64_t>(scaler[2]);
+    if (record.scaled) divisor = scaler[0];
+  }
   Sums total;
   for (size_t i = 0; i < names_.size(); ++i) {
     const Sums& s = per_tensor[i];
@@ -109,7 +128,7 @@ GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_
     t.dim = dims_[i];
     t.numel = numels_[i];
     t.zero_fraction = t.numel > 0 ? s.zeros / static_cast<double>(t.numel) : 0.0;
-    t.grad_norm = std::sqrt(s.grad);
+    t.grad_norm = std::sqrt(s.grad) / divisor;
     t.weight_norm = std::sqrt(s.weight);
     t.update_norm = std::sqrt(s.update);
     t.update_ratio = ratio(t.update_norm, t.weight_norm);
@@ -118,7 +137,7 @@ GradientStats GradientTelemetry::convert(const std::vector<double>& sums, int64_
     total.weight += s.weight;
     total.update += s.update;
   }
-  out.grad_norm = std::sqrt(total.grad);
+  out.grad_norm = std::sqrt(total.grad) / divisor;
   out.weight_norm = std::sqrt(total.weight);
   out.update_norm = std::sqrt(total.update);
   out.update_ratio = ratio(out.update_norm, out.weight_norm);

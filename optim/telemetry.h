@@ -14,7 +14,9 @@
 //
 // Measured where record() is called: after step(), the update is that step's and the
 // gradients are the ones it used (before clipping: the clip is folded into the update and
-// leaves the gradient buffer alone). Tests: tests/unit/telemetry_test.cpp,
+// leaves the gradient buffer alone). With a loss scaler (optim/loss_scaler.h) the gradient
+// norms are of the unscaled gradients, and each record carries the scale the step's
+// gradients carried and whether the scaler skipped the step. Tests: tests/unit/telemetry_test.cpp,
 // tests/cuda/telemetry_parity_test.cpp; cost: bench/bench_train_step.cpp.
 #pragma once
 
@@ -50,6 +52,12 @@ struct GradientStats {
   int64_t step = 0;                  // as given to record()
   std::vector<TensorStats> tensors;  // in the optimizer's parameter order
   double grad_norm = 0, weight_norm = 0, update_norm = 0, update_ratio = 0;  // all tensors
+  // With a loss scaler (0 and false without): the scale this step's gradients carried,
+  // whether the scaler skipped the step (its gradients were not finite), and its count of
+  // skipped steps so far.
+  double loss_scale = 0;
+  bool skipped = false;
+  int64_t skipped_steps = 0;
 };
 
 class GradientTelemetry {
@@ -74,16 +82,24 @@ class GradientTelemetry {
     ParamStatsLayout layout;
     std::vector<size_t> positions;  // each tensor's index in the parameter order
   };
+  // A queued record: its label, whether a loss scaler was attached, and whether the
+  // gradients carried its scale then.
+  struct Pending {
+    int64_t step;
+    bool scaler, scaled;
+  };
   std::optional<GradientStats> take(std::optional<std::vector<double>> sums);
-  GradientStats convert(const std::vector<double>& sums, int64_t step) const;
+  GradientStats convert(const std::vector<double>& sums, const Pending& record) const;
 
   std::vector<Group> groups_;
   std::vector<std::string> names_;
   std::vector<int> dims_;
   std::vector<int64_t> numels_;
-  Tensor sums_;  // every group's piece sums, one after another
+  const Optimizer* optimizer_;
+  Tensor sums_;        // every group's piece sums, one after another, then the scaler row
+  Tensor scaler_row_;  // (kParamStatColumns,): step scale, skipped, skipped steps
   std::unique_ptr<Readback> readback_;
-  std::deque<int64_t> steps_;  // labels of the records not taken yet
+  std::deque<Pending> pending_;  // the records not taken yet
 };
 
 }  // namespace tg::optim

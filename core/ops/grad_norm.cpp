@@ -39,12 +39,18 @@ void global_grad_norm_(const std::vector<Tensor>& grads, double max_norm, ClipSt
   }
   if (!fits(state.arrivals, DType::Int64, 1))
     state.arrivals = zeros({}, on_device.dtype(DType::Int64));
-  const kernels::ClipFinalizeArgs finish{state.partials.data_ptr<double>(),
-                                         partial_count,
-                                         max_norm,
-                                         state.norm.data_ptr<double>(),
-                                         state.scale.data_ptr<double>(),
-                                         state.skip.data_ptr<uint8_t>()};
+  TG_CHECK(!state.loss_scale.defined() ||
+               (state.loss_scale.device() == device && state.loss_scale.dtype() == DType::Float32 &&
+                state.loss_scale.dim() == 0),
+           "global_grad_norm: the loss scale must be a 0-d float32 tensor on ", device);
+  const kernels::ClipFinalizeArgs finish{
+      state.partials.data_ptr<double>(),
+      partial_count,
+      max_norm,
+      state.norm.data_ptr<double>(),
+      state.scale.data_ptr<double>(),
+      state.skip.data_ptr<uint8_t>(),
+      state.loss_scale.defined() ? state.loss_scale.data_ptr<float>() : nullptr};
   double* cursor = state.partials.data_ptr<double>();
   for (size_t i = 0; i < grads.size(); ++i) {
     const Tensor& g = grads[i];

@@ -23,6 +23,10 @@ struct ClipState {
   Tensor skip;      // 0-d uint8: 1 when the norm is not finite
   Tensor partials;  // float64 scratch of the first stage
   Tensor arrivals;  // 0-d int64, 0 between calls: the GPU's count of finished blocks
+  // 0-d float32, set by the optimizer when a loss scaler's scale is in the gradients (Note
+  // [loss scaling]): the norm is then the unscaled one, and the update divides it out.
+  // Undefined: none.
+  Tensor loss_scale;
 };
 
 // One deterministic two-stage reduction over every buffer (same device), one launch per

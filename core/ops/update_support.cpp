@@ -40,6 +40,7 @@ kernels::StepControl step_control(const char* op, const ClipState* control, cons
            control->scale.device(), ", parameters on ", params.device());
   c.grad_scale = control->scale.data_ptr<double>();
   c.skip = control->skip.data_ptr<uint8_t>();
+  if (control->loss_scale.defined()) c.loss_scale = control->loss_scale.data_ptr<float>();
   return c;
 }
 

@@ -336,5 +336,29 @@ TEST(TrainingKernelsCuda, TensorsDroppedDuringACaptureAreFreedAfterIt) {
   EXPECT_EQ(sum(out).item<float>(), 6.0f * (1 << 16));
 }
 
+// The loss scaler's update (kernels/loss_scale.h) on both devices over the same flags:
+// backoffs, growths, a growth past float32's range (kept), and the counts.
+TEST(LossScaleCuda, UpdatesMatchTheCpu) {
+  TG_REQUIRE_CUDA();
+  const optim::LossScalerOptions options{1e38, 2.0, 0.5, 2};
+  LossScaleState cpu = make_loss_scale_state(options, Device::cpu());
+  LossScaleState gpu = make_loss_scale_state(options, Device::cuda());
+  const int flags[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+  for (int flag : flags) {
+    const Tensor skip = full({}, flag, DType::UInt8);
+    update_loss_scale_(cpu, skip);
+    update_loss_scale_(gpu, skip.to(Device::cuda()));
+    for (const auto& [a, b] : {std::pair<Tensor, Tensor>{cpu.scale, gpu.scale},
+                               {cpu.growth_tracker, gpu.growth_tracker},
+                               {cpu.skipped_steps, gpu.skipped_steps},
+                               {cpu.step_scale, gpu.step_scale},
+                               {cpu.step_skipped, gpu.step_skipped}}) {
+      ASSERT_TRUE(testing::tensors_bitwise_equal(b, a));
+    }
+  }
+  EXPECT_EQ(cpu.skipped_steps.item<int64_t>(), 3);
+  EXPECT_TRUE(std::isfinite(cpu.scale.item<float>()));
+}
+
 }  // namespace
 }  // namespace tg

@@ -1,7 +1,9 @@
 #include "golden.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "../../core/factory.h"
@@ -32,9 +34,16 @@ std::map<std::string, Tensor> read_golden(const std::string& path) {
     std::istringstream values(line);
     const int64_t n = shape_numel(shape);
     if (dtype == "float64") {
+      // strtod, not >>: it reads Python's "nan", "inf" and "-inf" too.
       std::vector<double> v(n);
-      for (double& x : v) values >> x;
-      TG_CHECK(!values.fail(), "golden: ", path, ":", line_number, ": expected ", n, " values");
+      for (double& x : v) {
+        std::string word;
+        values >> word;
+        char* end = nullptr;
+        x = std::strtod(word.c_str(), &end);
+        TG_CHECK(!word.empty() && *end == '\0', "golden: ", path, ":", line_number, ": expected ",
+                 n, " values, got '", word, "'");
+      }
       tensors[name] = from_vector(v, shape);
     } else {
       std::vector<int64_t> v(n);
