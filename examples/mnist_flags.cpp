@@ -75,6 +75,16 @@ int parse_flags(int argc, char** argv, Flags& f) {
                  "K x --batch images)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--precision", f.precision,
+                 "fp32 | bf16 | fp16: matrix products and convolutions in that precision "
+                 "(autocast), everything else and the weights in float32")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))
+      ->capture_default_str();
+  app.add_option("--loss-scaler", f.loss_scaler,
+                 "auto (on with fp16) | on | off: scale the loss, skip steps whose gradients "
+                 "overflow (PyTorch's GradScaler defaults)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   app.add_option("--weight-decay", f.weight_decay,
                  "decoupled in adamw, coupled L2 elsewhere [default: 0.01 for adamw, else 0]")
       ->check(non_negative_number());

@@ -272,6 +272,11 @@ train::TrainerOptions trainer_options(const Flags& f) {
   o.clip_auto = history_clip_of(f.clip);
   o.sync_buffers = f.sync_bn;
   o.validation_name = "test";
+  o.precision = f.precision == "bf16"   ? DType::BFloat16
+                : f.precision == "fp16" ? DType::Float16
+                                        : DType::Float32;
+  if (f.loss_scaler == "on" || (f.loss_scaler == "auto" && f.precision == "fp16"))
+    o.loss_scaler = optim::LossScalerOptions{};
   return o;
 }
 

@@ -38,11 +38,13 @@ struct Flags {
   std::string clip = "off";  // off | auto[:PERCENTILE] | zscore[:Z] (history_clip_of)
   double agc = 0;            // unit-wise adaptive clipping's lambda (0: off)
   std::string init = "default";
-  int early_stop = 0;         // patience in epochs (0: off)
-  double min_delta = 0;       // --early-stop's minimum improvement of the test loss
-  bool restore_best = false;  // at the end, restore the weights of the best test loss
-  int accumulate = 1;         // batches per optimizer step
-  double weight_decay = -1;   // -1: 0.01 for adamw, else 0
+  int early_stop = 0;                // patience in epochs (0: off)
+  double min_delta = 0;              // --early-stop's minimum improvement of the test loss
+  bool restore_best = false;         // at the end, restore the weights of the best test loss
+  int accumulate = 1;                // batches per optimizer step
+  std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast, Note [autocast])
+  std::string loss_scaler = "auto";  // auto (on for fp16) | on | off
+  double weight_decay = -1;          // -1: 0.01 for adamw, else 0
   double l1 = 0, l2 = 0;
   double dropout = -1;    // -1: the model's default (mlp 0.2, cnn 0.5)
   int64_t limit = 0;      // 0: every training image

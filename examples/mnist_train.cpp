@@ -78,6 +78,7 @@ void print_summary(const ex::Flags& f, const train::Trainer& trainer, const Watc
                            {"device", json_string(device.str())},
                            {"model", json_string(f.model)},
                            {"optimizer", json_string(f.optimizer)},
+                           {"precision", json_string(f.precision)},
                            {"schedule", json_string(f.schedule)},
                            {"dataset", json_string(dataset)},
                            {"seed", std::to_string(f.seed)},

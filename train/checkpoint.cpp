@@ -110,7 +110,8 @@ int64_t load_training_checkpoint(const std::string& path, layers::Module& model,
     if (key.rfind("model.", 0) == 0) {
       model_state.emplace_back(key.substr(6), t);
     } else if (key.rfind("optimizer.param_groups.", 0) == 0 ||
-               key.rfind("optimizer.clip_history.", 0) == 0) {
+               key.rfind("optimizer.clip_history.", 0) == 0 ||
+               key.rfind("optimizer.loss_scaler.", 0) == 0) {
       optimizer_state.emplace_back(key.substr(10), t);
     } else if (key.rfind("optimizer.", 0) == 0) {
       const std::string rest = key.substr(10);

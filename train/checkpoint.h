@@ -5,7 +5,8 @@
 //                                   model's name for that parameter (exp_avg, ...)
 //   optimizer.param_groups.<g>.*    each group's step count and hyperparameters
 //   optimizer.clip_history.*        a history-based clip's recorded norms (if set)
-//   schedule.step, schedule.values  the learning-rate schedule's counters (if any)
+//   optimizer.loss_scaler.*         a loss scaler's scale, growth tracker, skips and options (if
+//   set) schedule.step, schedule.values  the learning-rate schedule's counters (if any)
 //   generator.<device>              int64 [seed, offset] of each device's generator
 //   progress.epoch                  epochs completed (the loader's order of epoch e
 //                                   follows from its seed and e, Note [loader order])

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "../core/autocast.h"
 #include "../core/autograd.h"
 #include "../core/factory.h"
 #include "../core/ops/elementwise.h"
@@ -30,6 +31,9 @@ Trainer::Trainer(layers::Module& model, optim::Optimizer& optimizer, LossFunctio
   TG_CHECK(!(options.clip_auto && options.clip_norm > 0), "Trainer: clip_norm (", options.clip_norm,
            ") and clip_auto both clip the global norm; give one");
   if (options.clip_auto) optimizer.set_history_clip(*options.clip_auto);
+  TG_CHECK(options.precision == DType::Float32 || is_half(options.precision),
+           "Trainer: precision must be float32, bfloat16 or float16, got ", options.precision);
+  if (options.loss_scaler) scaler_.emplace(optimizer, *options.loss_scaler);
   TG_CHECK(loss_ != nullptr, "Trainer: a null loss function");
   state_.model = &model_;
   state_.optimizer = &optimizer_;
@@ -37,8 +41,13 @@ Trainer::Trainer(layers::Module& model, optim::Optimizer& optimizer, LossFunctio
   state_.validation_name = options.validation_name;
   state_.device = optimizer.flat_groups().front().device;
   step_ = [this](const data::Batch& batch, double weight, TrainState&) {
-    const Tensor loss = loss_(model_(batch.x), batch.y, Reduction::Mean);
-    (weight == 1.0 ? loss : mul(loss, weight)).backward();
+    Tensor loss;
+    {
+      const autocast low(options_.precision);
+      loss = loss_(model_(batch.x), batch.y, Reduction::Mean);
+    }
+    const Tensor weighted = weight == 1.0 ? loss : mul(loss, weight);
+    (scaler_ ? scaler_->scale(weighted) : weighted).backward();
     return loss;
   };
 }
@@ -172,6 +181,10 @@ void Trainer::end_epoch(data::DataLoader& train, data::DataLoader* validation, d
   }
   logs.set("grad_norm", grad_norm.defined() ? grad_norm.item<double>() : 0.0);
   logs.set("lr", optimizer_.lr());
+  if (scaler_) {
+    logs.set("loss_scale", scaler_->scale_value());
+    logs.set("skipped_steps", static_cast<double>(scaler_->skipped_steps()));
+  }
   logs.set("seconds", seconds);
   logs.set("images_per_second", static_cast<double>(train.size()) / seconds);
 }

@@ -7,7 +7,9 @@
 // gradient is the mean over its images, as one batch of them would give; at the group's
 // last batch the gradients are reduced over the ranks (DataParallel), clipped by value,
 // then by global norm, fixed or from the norms' history (folded into the update, on the
-// device), and the optimizer steps (clipping unit-wise first where a group asks).
+// device), and the optimizer steps (clipping unit-wise first where a group asks). With
+// options.precision the forward runs under autocast; with options.loss_scaler the loss is
+// scaled before backward and the step unscales, skipping a step whose gradients overflowed.
 // The epoch's loss is summed on the device and read once, at the epoch's end; nothing else
 // in a step waits for the device unless a callback reads a device value.
 #pragma once
@@ -22,6 +24,7 @@
 #include "../data/dataloader.h"
 #include "../distributed/data_parallel.h"
 #include "../foundation/config.h"
+#include "../optim/loss_scaler.h"
 #include "callback.h"
 #include "metrics.h"
 
@@ -51,6 +54,13 @@ struct TrainerOptions {
   // evaluation (they stay local otherwise).
   bool sync_buffers = false;
   std::string validation_name = "val";  // logs "<name>_loss", "<name>_accuracy"
+  // Mixed precision: the forward (model and loss) runs in an autocast scope of this dtype
+  // (Note [autocast], core/autocast.h: DType::BFloat16 or DType::Float16; Float32: off).
+  DType precision = DType::Float32;
+  // Loss scaling (optim/loss_scaler.h), float16's companion: the Trainer attaches a
+  // LossScaler with these options to the optimizer (so its state is in the checkpoints)
+  // and scales each batch's loss; logs "loss_scale" and "skipped_steps" after each epoch.
+  std::optional<optim::LossScalerOptions> loss_scaler{};
 };
 
 // Runs one step's forward and backward of `batch` and returns its loss (mean over the
@@ -115,6 +125,7 @@ class Trainer {
   distributed::DataParallel* parallel_ = nullptr;
   StepFunction step_;
   bool custom_step_ = false;  // set_step_function was called
+  std::optional<optim::LossScaler> scaler_;
   TrainState state_;
   int start_epoch_ = 0;
   double train_seconds_ = 0;

@@ -15,6 +15,7 @@
 #include "../conv2d.h"
 #include "../matmul.h"
 #include "conv2d_onednn.h"
+#include "half_runs.h"
 
 namespace tg::kernels::cpu {
 
@@ -324,8 +325,11 @@ void widen_operand(DType dtype, const void* src, int64_t count, std::vector<floa
     using Half = decltype(tag);
     if constexpr (is_half_type_v<Half>) {
       const Half* h = static_cast<const Half*>(src);
+      constexpr int64_t kChunk = 1 << 14;
 #pragma omp parallel for schedule(static) if (count > (1 << 16))
-      for (int64_t i = 0; i < count; ++i) out[i] = half_to_float(h[i]);
+      for (int64_t first = 0; first < count; first += kChunk) {
+        half_run_to_float(h + first, out.data() + first, std::min(kChunk, count - first));
+      }
     }
   });
   *pointer = out.data();

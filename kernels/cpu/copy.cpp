@@ -2,6 +2,7 @@
 // (Note [coalesced iteration]), with a plain loop for a run contiguous on both sides.
 #include "../copy.h"
 
+#include "half_runs.h"
 #include "strided_loop.h"
 
 namespace tg::kernels::cpu {
@@ -19,7 +20,13 @@ void copy_typed(const CopyArgs& a) {
     Dst* d = dst + at[0];
     const Src* s = src + at[1];
     if (sd == 1 && ss == 1) {
-      for (int64_t i = 0; i < count; ++i) d[i] = convert_element<Dst>(s[i]);
+      if constexpr (std::is_same_v<Src, float> && is_half_type_v<Dst>) {
+        half_run_from_float(s, d, count);
+      } else if constexpr (is_half_type_v<Src> && std::is_same_v<Dst, float>) {
+        half_run_to_float(s, d, count);
+      } else {
+        for (int64_t i = 0; i < count; ++i) d[i] = convert_element<Dst>(s[i]);
+      }
     } else {
       for (int64_t i = 0; i < count; ++i) d[i * sd] = convert_element<Dst>(s[i * ss]);
     }

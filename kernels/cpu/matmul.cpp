@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "half_runs.h"
 #include "matmul_onednn.h"
 
 #if TG_WITH_ONEDNN
@@ -96,9 +97,7 @@ template <typename Half>
 void widen(const Half* src, int64_t rows, int64_t cols, int64_t ld, std::vector<float>& out) {
   out.resize(static_cast<size_t>(rows * cols));
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = half_to_float(src[r * ld + c]);
-  }
+  for (int64_t r = 0; r < rows; ++r) half_run_to_float(src + r * ld, out.data() + r * cols, cols);
 }
 
 // Half operands where oneDNN has no kernel (Note [autocast]): each batch entry's operands

@@ -1,0 +1,73 @@
+// Contiguous float <-> half conversion runs (kernels/cpu/half_runs.h).
+#include "half_runs.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TG_HAVE_F16C_RUNS 1
+#endif
+
+#include "isa_clones.h"
+
+namespace tg::kernels::cpu {
+
+namespace {
+
+#if TG_HAVE_F16C_RUNS
+bool have_f16c() {
+  static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  return yes;
+}
+
+__attribute__((target("avx,f16c"))) void f16c_from_float(const float* src, float16* dst,
+                                                         int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
+  }
+  for (; i < n; ++i) dst[i] = half_from_float<float16>(src[i]);
+}
+
+__attribute__((target("avx,f16c"))) void f16c_to_float(const float16* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+  }
+  for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+#endif
+
+TG_ISA_CLONES void bfloat16_from_float(const float* src, bfloat16* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = half_from_float<bfloat16>(src[i]);
+}
+
+TG_ISA_CLONES void bfloat16_to_float(const bfloat16* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+
+}  // namespace
+
+void half_run_from_float(const float* src, float16* dst, int64_t n) {
+#if TG_HAVE_F16C_RUNS
+  if (have_f16c()) return f16c_from_float(src, dst, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) dst[i] = half_from_float<float16>(src[i]);
+}
+
+void half_run_to_float(const float16* src, float* dst, int64_t n) {
+#if TG_HAVE_F16C_RUNS
+  if (have_f16c()) return f16c_to_float(src, dst, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+
+void half_run_from_float(const float* src, bfloat16* dst, int64_t n) {
+  bfloat16_from_float(src, dst, n);
+}
+
+void half_run_to_float(const bfloat16* src, float* dst, int64_t n) {
+  bfloat16_to_float(src, dst, n);
+}
+
+}  // namespace tg::kernels::cpu
