@@ -7,6 +7,9 @@
 // GEMM rate plus its unavoidable bytes at the copy bandwidth, both measured at the start of
 // the same run (Note [row floors]). bench/train_step.sh runs it all.
 //
+// The _bf16 rows run the same work under autocast (core/autocast.h: the products in
+// bfloat16, on AMX or AVX512-BF16 where the CPU has them) against PyTorch's CPU autocast;
+// their floors are left blank (the float32 GEMM rate is not theirs).
 // The cnn_telemetry rows time the gradient telemetry (optim/telemetry.h) beside a CNN step.
 // With --device cuda the step rows run on the GPU, each with an _issue row beside it (the
 // host's share), and the op rows are left out.
@@ -24,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/autocast.h"
 #include "../core/autograd.h"
 #include "../core/factory.h"
 #include "../core/generator.h"
@@ -212,7 +216,8 @@ constexpr int64_t kBatch = 128;
 // GPU a second row, <name>_issue, is the host's time to issue the step (no wait): when it
 // is as long as the step, the GPU waits for the host.
 double train_step_rows(Table& table, const std::string& name, layers::Module& model,
-                       const Tensor& x, const Tensor& y, int runs, double flops) {
+                       const Tensor& x, const Tensor& y, int runs, double flops,
+                       DType precision = DType::Float32) {
   model.to(x.device());
   // Adam's flat buffers: zero_grad writes g, the step reads p, g, m, v and writes p, m, v.
   int64_t parameters = 0;
@@ -220,11 +225,18 @@ double train_step_rows(Table& table, const std::string& name, layers::Module& mo
   optim::Adam opt(model.parameters(), optim::AdamParams{});
   const auto step = [&] {
     opt.zero_grad();
-    cross_entropy(model(x), y).backward();
+    Tensor loss;
+    {
+      const autocast low(precision);
+      loss = cross_entropy(model(x), y);
+    }
+    loss.backward();
     opt.step();
   };
   const double seconds = median_seconds(x.device(), runs, step);
-  table.row(name, seconds, Work{flops, 32.0 * static_cast<double>(parameters), true});
+  table.row(name, seconds,
+            precision == DType::Float32 ? Work{flops, 32.0 * static_cast<double>(parameters), true}
+                                        : Work{});
   if (!x.device().is_cpu())
     table.row(name + "_issue", median_issue_seconds(x.device(), runs, step));
   return seconds;
@@ -330,6 +342,14 @@ void run(const Options& o) {
     cnn_step = train_step_rows(table, "cnn_step", *examples::mnist_cnn(), images, labels_on_device,
                                o.runs, flops);
   }
+  if (table.wants("mlp_step_bf16")) {
+    train_step_rows(table, "mlp_step_bf16", *examples::mnist_mlp(), images, labels_on_device,
+                    o.runs, 0, DType::BFloat16);
+  }
+  if (table.wants("cnn_step_bf16")) {
+    train_step_rows(table, "cnn_step_bf16", *examples::mnist_cnn(), images, labels_on_device,
+                    o.runs, 0, DType::BFloat16);
+  }
   telemetry_rows(table, images, labels_on_device, o.runs, cnn_step);
   if (!device.is_cpu()) return;  // the op rows compare CPU backends
 
@@ -340,6 +360,13 @@ void run(const Options& o) {
   op_rows(
       table, "linear_784_512", o.runs, [&] { return linear(x784, w1, b1); }, linear_fwd,
       linear_fwd_bwd);
+  op_rows(
+      table, "linear_784_512_bf16", o.runs,
+      [&] {
+        const autocast low(DType::BFloat16);
+        return linear(x784, w1, b1);
+      },
+      Work{}, Work{});
   const Tensor x14 = leaf({kBatch, 32, 14, 14}, gen), wc = leaf({64, 32, 3, 3}, gen),
                bc = leaf({64}, gen);
   const auto [conv_fwd, conv_fwd_bwd] =
@@ -350,6 +377,13 @@ void run(const Options& o) {
         return conv2d(x14, wc, bc, {1, 1}, {1, 1});
       },
       conv_fwd, conv_fwd_bwd);
+  op_rows(
+      table, "conv2d_32_64_14_bf16", o.runs,
+      [&] {
+        const autocast low(DType::BFloat16);
+        return conv2d(x14, wc, bc, {1, 1}, {1, 1});
+      },
+      Work{}, Work{});
   const Tensor a14 = leaf({kBatch, 64, 14, 14}, gen), gamma = leaf({64}, gen),
                beta = leaf({64}, gen);
   Tensor mean = zeros({64}), var = ones({64});

@@ -7,11 +7,15 @@
 # peer's CNN runs in the default layout and in channels_last; the best of all counts.
 # Prints train_seconds and test accuracy per run and ours / best peer per workload.
 #
-#   bench/mnist_epochs.sh [BUILD_DIR]     (default build/cpu; THREADS=2, DATA=the default)
+#   bench/mnist_epochs.sh [BUILD_DIR]     (default build/cpu; THREADS=2, DATA=the default,
+#                                          PRECISION=fp32|bf16|fp16: --precision on both
+#                                          sides; fp16 needs torch.amp.GradScaler (2.3+),
+#                                          so only the 2.15 peer runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/cpu}
 threads=${THREADS:-2}
+precision=${PRECISION:-fp32}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 train="$build/examples/mnist_train"
 [ -x "$train" ] || { echo "mnist_epochs.sh: $train is not built" >&2; exit 2; }
@@ -33,15 +37,17 @@ run() {  # label, command...: prints "label seconds accuracy", sets $seconds
 }
 workload() {  # name, model, epochs, limit
   local name=$1 model=$2 epochs=$3 limit=$4 ours best=""
-  local args=(--model "$model" --epochs "$epochs" --limit "$limit" --threads "$threads" --data "$data")
+  local args=(--model "$model" --epochs "$epochs" --limit "$limit" --threads "$threads" --data "$data" --precision "$precision")
   echo "## $name"
   run "tamegrad" "$train" "${args[@]}"
   ours=$seconds
   layouts=("")
   [ "$model" = cnn ] && layouts=("" --channels-last)
   for layout in "${layouts[@]}"; do
-    run "torch 1.13 ${layout:-eager}" env OPENBLAS_CORETYPE=$core /usr/bin/python3 bench/torch_mnist.py "${args[@]}" $layout
-    best=$(python3 -c "print(min(x for x in [$seconds, ${best:-1e9}]))")
+    if [ "$precision" != fp16 ]; then
+      run "torch 1.13 ${layout:-eager}" env OPENBLAS_CORETYPE=$core /usr/bin/python3 bench/torch_mnist.py "${args[@]}" $layout
+      best=$(python3 -c "print(min(x for x in [$seconds, ${best:-1e9}]))")
+    fi
     if [ $have215 = 1 ]; then
       run "torch 2.15 ${layout:-eager}" "$torch215" bench/torch_mnist.py "${args[@]}" $layout
       best=$(python3 -c "print(min(x for x in [$seconds, $best]))")

@@ -14,6 +14,7 @@ Prints one line per epoch and, last, one JSON object like mnist_train's.
                                [--schedule cosine|none] [--channels-last]
 """
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -82,6 +83,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--schedule", choices=["cosine", "none"], default="cosine")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                    help="forward and loss under torch.autocast in this dtype (mnist_train's "
+                         "--precision); fp16 with a GradScaler, as mnist_train's default")
     ap.add_argument("--channels-last", action="store_true",
                     help="the CNN and its batches in channels_last (PyTorch's faster CPU layout)")
     args = ap.parse_args()
@@ -104,6 +108,11 @@ def main():
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
                 if args.schedule == "cosine" else None)
     generator = torch.Generator(device="cpu").manual_seed(args.seed)
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    scaler = torch.amp.GradScaler(device.type) if args.precision == "fp16" else None
+
+    def forward_context():
+        return torch.autocast(device.type, dtype=low) if low else contextlib.nullcontext()
     train_seconds, accuracy, test_loss = 0.0, 0.0, 0.0
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -116,9 +125,15 @@ def main():
             idx = order[first:first + args.batch]
             x, y = normalise(train_x[idx], stats).contiguous(memory_format=layout), train_y[idx]
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
+            with forward_context():
+                loss = F.cross_entropy(model(x), y)
+            if scaler:
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
             if schedule:
                 schedule.step()
             loss_sum += loss.detach() * y.numel()

@@ -42,12 +42,15 @@ def median_ms(runs, f):
     return statistics.median(times) * 1e3
 
 
-def step_ms(model, x, y, runs):
+def step_ms(model, x, y, runs, bf16=False):
+    """One Adam step; with bf16, forward and loss under torch.autocast("cpu", bfloat16)."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
 
     return median_ms(runs, step)
@@ -102,14 +105,23 @@ def cuda_rows(rows, name, model, x, y, runs):
     rows.append((name + "_graph", timed(graph.replay)))
 
 
-def op_rows(rows, name, runs, forward):
+def op_rows(rows, name, runs, forward, bf16=False):
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
     def fwd():
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             forward()
 
+    def fwd_bwd():
+        with autocast():
+            y = forward()
+        y.backward(ones.to(y.dtype))
+
     rows.append((name + "_fwd", median_ms(runs, fwd)))
-    ones = torch.ones_like(forward())
-    rows.append((name + "_fwd_bwd", median_ms(runs, lambda: forward().backward(ones))))
+    with autocast():
+        ones = torch.ones_like(forward())
+    rows.append((name + "_fwd_bwd", median_ms(runs, fwd_bwd)))
 
 
 def leaf(*shape):
@@ -148,10 +160,21 @@ def main():
                      x.contiguous(memory_format=torch.channels_last), y, runs)
     print(f"# cnn_step: eager {cnn_eager:.3f} ms, channels_last {cnn_cl:.3f} ms", file=sys.stderr)
     rows = [("mlp_step", step_ms(mlp(), x, y, runs)), ("cnn_step", min(cnn_eager, cnn_cl))]
+    # CPU autocast to bfloat16 (the _bf16 rows), the CNN again in the faster layout.
+    cnn_bf16 = step_ms(cnn(), x, y, runs, bf16=True)
+    cnn_cl_bf16 = step_ms(cnn().to(memory_format=torch.channels_last),
+                          x.contiguous(memory_format=torch.channels_last), y, runs, bf16=True)
+    print(f"# cnn_step_bf16: eager {cnn_bf16:.3f} ms, channels_last {cnn_cl_bf16:.3f} ms",
+          file=sys.stderr)
+    rows += [("mlp_step_bf16", step_ms(mlp(), x, y, runs, bf16=True)),
+             ("cnn_step_bf16", min(cnn_bf16, cnn_cl_bf16))]
     x784, w1, b1 = leaf(BATCH, 784), leaf(512, 784), leaf(512)
     op_rows(rows, "linear_784_512", runs, lambda: F.linear(x784, w1, b1))
+    op_rows(rows, "linear_784_512_bf16", runs, lambda: F.linear(x784, w1, b1), bf16=True)
     x14, wc, bc = leaf(BATCH, 32, 14, 14), leaf(64, 32, 3, 3), leaf(64)
     op_rows(rows, "conv2d_32_64_14", runs, lambda: F.conv2d(x14, wc, bc, padding=1))
+    op_rows(rows, "conv2d_32_64_14_bf16", runs, lambda: F.conv2d(x14, wc, bc, padding=1),
+            bf16=True)
     a14, gamma, beta = leaf(BATCH, 64, 14, 14), leaf(64), leaf(64)
     mean, var = torch.zeros(64), torch.ones(64)
     op_rows(rows, "batch_norm_64_14", runs,

@@ -56,6 +56,8 @@ struct TrainerOptions {
   std::string validation_name = "val";  // logs "<name>_loss", "<name>_accuracy"
   // Mixed precision: the forward (model and loss) runs in an autocast scope of this dtype
   // (Note [autocast], core/autocast.h: DType::BFloat16 or DType::Float16; Float32: off).
+  // The default step does it; a step function of one's own (set_step_function) opens its
+  // own scope and scales its own loss (Trainer::loss_scaler()).
   DType precision = DType::Float32;
   // Loss scaling (optim/loss_scaler.h), float16's companion: the Trainer attaches a
   // LossScaler with these options to the optimizer (so its state is in the checkpoints)
@@ -86,6 +88,8 @@ class Trainer {
   // loss summed and the validation metrics taken from rank 0, so every rank decides alike.
   void set_data_parallel(distributed::DataParallel* parallel, int rank, int world_size);
   void set_step_function(StepFunction step);
+  // The scaler options.loss_scaler made (null without): for a step function's scale(loss).
+  const optim::LossScaler* loss_scaler() const { return scaler_ ? &*scaler_ : nullptr; }
 
   // Loads a training checkpoint (train/checkpoint.h) into the model, the optimizer, the
   // schedule of a LrScheduler callback added before, and the generators; fit then goes on
