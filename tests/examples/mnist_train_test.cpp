@@ -80,30 +80,8 @@ TEST(MnistTrain, AResumedRunIsBitForBitTheUninterruptedOne) {
       "--model cnn --batch 50 --optimizer adam --clip-norm 0.5 "
       "--schedule onecycle --device cpu --seed 5 --data " +
       data.path();
-  const Outcome straight = run(data, flags + " --epochs 3 --checkpoint " + data.file("a.st") +
-                                         " --metrics " + data.file("a.jsonl"));
-  ASSERT_EQ(straight.exit_code, 0) << straight.err;
-  const Outcome first =
-      run(data, flags + " --epochs 3 --stop-after 1 --checkpoint " + data.file("b.st"));
-  ASSERT_EQ(first.exit_code, 0) << first.err;
-  const Outcome resumed =
-      run(data, flags + " --epochs 3 --resume " + data.file("b.st") + " --checkpoint " +
-                    data.file("b.st") + " --metrics " + data.file("b.jsonl"));
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_NE(resumed.out.find("resumed from " + data.file("b.st") + " after epoch 1"),
-            std::string::npos);
-  const std::vector<std::string> all = train_losses(slurp(data.file("a.jsonl")));
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(train_losses(slurp(data.file("b.jsonl"))),
-            std::vector<std::string>(all.begin() + 1, all.end()));
-  const SafetensorsContents a = load_safetensors(data.file("a.st"));
-  const SafetensorsContents b = load_safetensors(data.file("b.st"));
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (size_t i = 0; i < a.tensors.size(); ++i) {
-    EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
-    EXPECT_TRUE(testing::tensors_bitwise_equal(b.tensors[i].second, a.tensors[i].second))
-        << a.tensors[i].first;
-  }
+  const SafetensorsContents a = testing::expect_resumed_run_is_the_straight_one(data, flags);
+  ASSERT_FALSE(a.tensors.empty());
   // What the file holds, under the names the format promises.
   for (const char* name :
        {"model.0.weight", "model.1.num_batches_tracked", "optimizer.0.weight.exp_avg_sq",

@@ -3,6 +3,7 @@
 // tests/examples/.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -11,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "../../core/safetensors.h"
 #include "../data/idx_files.h"
+#include "../support/parity.h"
 
 namespace tg::testing {
 
@@ -59,6 +62,42 @@ inline std::vector<double> metric(const std::string& metrics, const std::string&
   std::vector<double> out;
   for (const std::string& text : metric_text(metrics, key)) out.push_back(std::stod(text));
   return out;
+}
+
+// Runs `flags` for 3 epochs straight (--checkpoint a.st, --metrics a.jsonl in `data`), then
+// again stopped after epoch 1 (b.st) and resumed from it to epoch 3 (b.jsonl): the resumed
+// run's losses and final checkpoint must be the straight run's, bit for bit. Returns the
+// straight run's checkpoint (empty when a run failed).
+inline SafetensorsContents expect_resumed_run_is_the_straight_one(const ScratchDir& data,
+                                                                  const std::string& flags) {
+  const Outcome straight = run(data, flags + " --epochs 3 --checkpoint " + data.file("a.st") +
+                                         " --metrics " + data.file("a.jsonl"));
+  EXPECT_EQ(straight.exit_code, 0) << straight.err;
+  const Outcome first =
+      run(data, flags + " --epochs 3 --stop-after 1 --checkpoint " + data.file("b.st"));
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  const Outcome resumed =
+      run(data, flags + " --epochs 3 --resume " + data.file("b.st") + " --checkpoint " +
+                    data.file("b.st") + " --metrics " + data.file("b.jsonl"));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  if (straight.exit_code != 0 || first.exit_code != 0 || resumed.exit_code != 0) return {};
+  EXPECT_NE(resumed.out.find("resumed from " + data.file("b.st") + " after epoch 1"),
+            std::string::npos);
+  const std::vector<std::string> all = train_losses(slurp(data.file("a.jsonl")));
+  EXPECT_EQ(all.size(), 3u);
+  if (all.size() == 3) {
+    EXPECT_EQ(train_losses(slurp(data.file("b.jsonl"))),
+              std::vector<std::string>(all.begin() + 1, all.end()));
+  }
+  SafetensorsContents a = load_safetensors(data.file("a.st"));
+  const SafetensorsContents b = load_safetensors(data.file("b.st"));
+  EXPECT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size() && i < b.tensors.size(); ++i) {
+    EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+    EXPECT_TRUE(tensors_bitwise_equal(b.tensors[i].second, a.tensors[i].second))
+        << a.tensors[i].first;
+  }
+  return a;
 }
 
 }  // namespace tg::testing
