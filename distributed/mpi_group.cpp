@@ -27,18 +27,12 @@
 #include "mpi_group.h"
 
 #include <mpi.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <future>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -49,38 +43,6 @@
 namespace tg::distributed {
 
 namespace {
-
-struct MpiState {
-  std::mutex mutex;
-  bool initialized = false, finished = false;
-  std::atomic<bool> broken{false};
-  int thread_level = MPI_THREAD_SINGLE;
-};
-MpiState& state() {
-  static MpiState s;
-  return s;
-}
-
-void finish_at_exit() { finish(0); }
-
-void ensure_initialized(double timeout_seconds) {
-  MpiState& s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (s.initialized) return;
-  TG_CHECK(!s.finished, "distributed: MPI was already finalised in this process");
-  int already = 0;
-  MPI_Initialized(&already);
-  if (already) {
-    MPI_Query_thread(&s.thread_level);
-  } else {
-    detail::init_watched(timeout_seconds, MPI_THREAD_SERIALIZED, &s.thread_level);
-  }
-  // Errors come back as codes (checked below) instead of aborting inside MPI.
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  s.initialized = true;
-  detail::install_sigterm_report();
-  std::atexit(finish_at_exit);
-}
 
 MPI_Datatype mpi_type(DType dtype) {
   switch (dtype) {
@@ -114,7 +76,7 @@ class MpiGroup final : public ProcessGroup {
   explicit MpiGroup(const GroupOptions& options) : timeout_(options.timeout_seconds) {
     TG_CHECK(options.timeout_seconds > 0, "distributed: timeout_seconds must be positive, got ",
              options.timeout_seconds);
-    ensure_initialized(timeout_);
+    detail::ensure_initialized(timeout_);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &world_);
     gather_hosts();
@@ -133,7 +95,7 @@ class MpiGroup final : public ProcessGroup {
   // On the group's thread (MPI_THREAD_SERIALIZED: one thread in MPI at a time, which
   // wait_started() before every other collective keeps), in the order started.
   void start_all_reduce(const Tensor& t, ReduceOp op) override {
-    if (world_ == 1 || state().thread_level < MPI_THREAD_SERIALIZED) return all_reduce(t, op);
+    if (world_ == 1 || detail::mpi_thread_level() < MPI_THREAD_SERIALIZED) return all_reduce(t, op);
     check_reduce(t, op);
     if (!started_thread_) started_thread_ = std::make_unique<TaskThread>();
     started_.push_back(started_thread_->submit([this, t, op] { reduce_now(t, op); }));
@@ -342,7 +304,7 @@ class MpiGroup final : public ProcessGroup {
         int done = 0;
         const int code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
         if (code != MPI_SUCCESS) {
-          state().broken = true;
+          detail::mark_mpi_broken();
           check(code, (std::string(op) + " with " + peers(round, &requests)).c_str());
         }
         all_done = all_done && done;
@@ -350,7 +312,7 @@ class MpiGroup final : public ProcessGroup {
       if (all_done) return;
       const auto now = clock::now();
       if (now > deadline) {
-        state().broken = true;
+        detail::mark_mpi_broken();
         TG_THROW("distributed: ", op, " timed out after ", timeout_, " s on rank ", rank_, " of ",
                  world_, " (host ", host(rank_), "): no answer from ", peers(round, &requests),
                  " (it died, hangs, runs other code, or its link is down)");
@@ -385,7 +347,7 @@ class MpiGroup final : public ProcessGroup {
   }
 
   void check_usable(const char* op) const {
-    TG_CHECK(!state().broken, "distributed: ", op, " on rank ", rank_,
+    TG_CHECK(!detail::mpi_broken(), "distributed: ", op, " on rank ", rank_,
              ": the group is broken (an earlier collective timed out)");
   }
   void check_root(const char* op, int root) const {
@@ -435,20 +397,6 @@ std::shared_ptr<ProcessGroup> host_group(const GroupOptions& options) {
 
 std::shared_ptr<ProcessGroup> mpi_world(const GroupOptions& options) {
   return std::make_shared<MpiGroup>(options);
-}
-
-int finish(int exit_code) {
-  MpiState& s = state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  if (!s.initialized || s.finished) return exit_code;
-  s.finished = true;
-  int world = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &world);
-  if (s.broken || (exit_code != 0 && world > 1)) {
-    MPI_Abort(MPI_COMM_WORLD, exit_code != 0 ? exit_code : 1);
-  }
-  MPI_Finalize();
-  return exit_code;
 }
 
 }  // namespace tg::distributed

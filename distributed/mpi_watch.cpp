@@ -1,5 +1,6 @@
-// How a distributed job ends instead of hanging, around the MPI group: MPI_Init under a
-// watchdog, and what a rank was doing when mpirun stopped it (mpi_watch.h).
+// How a distributed job starts and ends instead of hanging, around the MPI group: MPI_Init
+// under a watchdog, what a rank was doing when mpirun stopped it, and MPI's lifetime in the
+// process (initialised once, finalised or aborted by finish()) (mpi_watch.h).
 //
 // Note [stopped by the launcher]
 // When a rank dies outright, mpirun ends the job: it names the dead rank and its host, and
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -25,6 +27,7 @@
 #include <thread>
 
 #include "../foundation/error.h"
+#include "process_group.h"
 
 namespace tg::distributed::detail {
 
@@ -134,4 +137,64 @@ void set_activity(const std::string& who, const std::string& what) {
 
 void clear_activity() { activity.active = 0; }
 
+// ---- MPI's lifetime in this process ----
+
+namespace {
+
+struct MpiState {
+  std::mutex mutex;
+  bool initialized = false, finished = false;
+  std::atomic<bool> broken{false};
+  int thread_level = MPI_THREAD_SINGLE;
+};
+MpiState& state() {
+  static MpiState s;
+  return s;
+}
+
+void finish_at_exit() { finish(0); }
+
+}  // namespace
+
+void ensure_initialized(double timeout_seconds) {
+  MpiState& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.initialized) return;
+  TG_CHECK(!s.finished, "distributed: MPI was already finalised in this process");
+  int already = 0;
+  MPI_Initialized(&already);
+  if (already) {
+    MPI_Query_thread(&s.thread_level);
+  } else {
+    init_watched(timeout_seconds, MPI_THREAD_SERIALIZED, &s.thread_level);
+  }
+  // Errors come back as codes (the group checks them) instead of aborting inside MPI.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  s.initialized = true;
+  install_sigterm_report();
+  std::atexit(finish_at_exit);
+}
+
+int mpi_thread_level() { return state().thread_level; }
+void mark_mpi_broken() { state().broken = true; }
+bool mpi_broken() { return state().broken; }
+
 }  // namespace tg::distributed::detail
+
+namespace tg::distributed {
+
+int finish(int exit_code) {
+  detail::MpiState& s = detail::state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (!s.initialized || s.finished) return exit_code;
+  s.finished = true;
+  int world = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  if (s.broken || (exit_code != 0 && world > 1)) {
+    MPI_Abort(MPI_COMM_WORLD, exit_code != 0 ? exit_code : 1);
+  }
+  MPI_Finalize();
+  return exit_code;
+}
+
+}  // namespace tg::distributed

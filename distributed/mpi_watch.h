@@ -1,6 +1,7 @@
-// Around the MPI group (internal): MPI_Init that cannot wait forever, and a report of what
-// a rank was doing when the launcher stopped it (Note [stopped by the launcher],
-// mpi_watch.cpp; Note [collective time-outs], mpi_group.cpp).
+// Around the MPI group (internal): MPI_Init that cannot wait forever, a report of what a
+// rank was doing when the launcher stopped it (Note [stopped by the launcher],
+// mpi_watch.cpp; Note [collective time-outs], mpi_group.cpp), and MPI's lifetime in the
+// process (finish() is in process_group.h).
 #pragma once
 
 #include <string>
@@ -21,5 +22,14 @@ void install_sigterm_report();
 // h2)"), for that report; clear_activity when the collective is done.
 void set_activity(const std::string& who, const std::string& what);
 void clear_activity();
+
+// MPI initialised once per process (watched, errors returned as codes, the SIGTERM report
+// installed, finish() at exit); later calls return at once.
+void ensure_initialized(double timeout_seconds);
+// The thread support MPI gave (MPI_THREAD_*).
+int mpi_thread_level();
+// A collective timed out with requests that cannot be cancelled: finish() must abort.
+void mark_mpi_broken();
+bool mpi_broken();
 
 }  // namespace tg::distributed::detail
