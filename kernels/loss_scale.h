@@ -14,7 +14,7 @@
 //   tests/golden/loss_scaler_golden_test.cpp, tests/cuda/training_kernels_parity_test.cpp
 #pragma once
 
-#include <cmath>
+#include <cfloat>
 #include <cstdint>
 
 #include "common.h"
@@ -47,8 +47,9 @@ TG_HOST_DEVICE void update_loss_scale(const LossScaleUpdateArgs& a) {
     *a.growth_tracker = clean;
     return;
   }
-  const float grown = static_cast<float>(static_cast<double>(scale) * a.growth_factor);
-  if (grown - grown == 0.0f) *a.scale = grown;  // finite (x - x is NaN for ±inf)
+  // Kept unless the grown scale is a finite float (and the conversion stays in range).
+  const double grown = static_cast<double>(scale) * a.growth_factor;
+  if (grown <= static_cast<double>(FLT_MAX)) *a.scale = static_cast<float>(grown);
   *a.growth_tracker = 0;
 }
 

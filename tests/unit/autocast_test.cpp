@@ -187,6 +187,30 @@ TEST(Autocast, ScopesNestPerDeviceTypeAndPerThread) {
   EXPECT_THROW(autocast(DType::Int64), Error);
 }
 
+// Empty and degenerate shapes, vectors and broadcast batches take the autocast path too.
+TEST(Autocast, EmptyShapesVectorsAndBroadcastBatches) {
+  Generator gen(10);
+  autocast low(DType::BFloat16);
+  EXPECT_EQ(matmul(zeros({0, 4}), zeros({4, 3})).shape(), (Shape{0, 3}));
+  const Tensor k0 = matmul(zeros({2, 0}), zeros({0, 3}));
+  EXPECT_EQ(sum(abs(k0)).item<float>(), 0.0f);
+  const Tensor v = randn({5}, {}, &gen), m = randn({5, 5}, {}, &gen);
+  const Tensor vm = matmul(v, m);
+  EXPECT_EQ(vm.shape(), (Shape{5}));
+  EXPECT_TRUE(tensors_close(vm, naive_product(rounded(v.reshape({1, 5}), DType::BFloat16),
+                                              rounded(m, DType::BFloat16))
+                                    .reshape({5})
+                                    .to(DType::Float32),
+                            kAtol, kRtol));
+  EXPECT_EQ(matmul(randn({2, 1, 3, 5}, {}, &gen), randn({4, 5, 2}, {}, &gen)).shape(),
+            (Shape{2, 4, 3, 2}));
+  const Tensor x = zeros({0, 3, 5, 5}).requires_grad_(), w = randn({4, 3, 3, 3}, {}, &gen);
+  const Tensor y = conv2d(x, w.detach().requires_grad_(), Tensor(), {1, 1}, {1, 1});
+  EXPECT_EQ(y.shape(), (Shape{0, 4, 5, 5}));
+  sum(y).backward();
+  EXPECT_EQ(x.grad().shape(), x.shape());
+}
+
 // Results do not depend on the number of threads (the rule every CPU op keeps).
 TEST(Autocast, ProductsRepeatBitForBitOnAnyThreadCount) {
   Generator gen(8);
