@@ -197,11 +197,12 @@ TEST(Autocast, EmptyShapesVectorsAndBroadcastBatches) {
   const Tensor v = randn({5}, {}, &gen), m = randn({5, 5}, {}, &gen);
   const Tensor vm = matmul(v, m);
   EXPECT_EQ(vm.shape(), (Shape{5}));
-  EXPECT_TRUE(tensors_close(vm, naive_product(rounded(v.reshape({1, 5}), DType::BFloat16),
-                                              rounded(m, DType::BFloat16))
-                                    .reshape({5})
-                                    .to(DType::Float32),
-                            kAtol, kRtol));
+  EXPECT_TRUE(tensors_close(
+      vm,
+      naive_product(rounded(v.reshape({1, 5}), DType::BFloat16), rounded(m, DType::BFloat16))
+          .reshape({5})
+          .to(DType::Float32),
+      kAtol, kRtol));
   EXPECT_EQ(matmul(randn({2, 1, 3, 5}, {}, &gen), randn({4, 5, 2}, {}, &gen)).shape(),
             (Shape{2, 4, 3, 2}));
   const Tensor x = zeros({0, 3, 5, 5}).requires_grad_(), w = randn({4, 3, 3, 3}, {}, &gen);
