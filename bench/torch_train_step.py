@@ -56,14 +56,18 @@ def step_ms(model, x, y, runs, bf16=False):
     return median_ms(runs, step)
 
 
-def cuda_rows(rows, name, model, x, y, runs):
-    """<name>, <name>_issue and <name>_graph on the GPU (see the module's docstring)."""
+def cuda_rows(rows, name, model, x, y, runs, bf16=False):
+    """<name>, <name>_issue and <name>_graph on the GPU (see the module's docstring); with
+    bf16, forward and loss under torch.autocast("cuda", bfloat16) (its cache off, as graph
+    capture needs)."""
     model = model.cuda()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
 
     def step():
         opt.zero_grad(set_to_none=False)
-        F.cross_entropy(model(x), y).backward()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16, cache_enabled=False):
+            loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
 
     def timed(f):
@@ -150,6 +154,8 @@ def main():
         x = torch.randn(BATCH, 1, 28, 28, device="cuda")
         cuda_rows(rows, "mlp_step", mlp(), x, y.cuda(), runs)
         cuda_rows(rows, "cnn_step", cnn(), x, y.cuda(), runs)
+        cuda_rows(rows, "mlp_step_bf16", mlp(), x, y.cuda(), runs, bf16=True)
+        cuda_rows(rows, "cnn_step_bf16", cnn(), x, y.cuda(), runs, bf16=True)
         for name, ms in rows:
             print(f"{name} {ms:.4f}")
         return

@@ -2,6 +2,7 @@
 #include "half_runs.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define TG_HAVE_F16C_RUNS 1
 #endif
@@ -13,8 +14,13 @@ namespace tg::kernels::cpu {
 namespace {
 
 #if TG_HAVE_F16C_RUNS
+// CPUID leaf 1, ECX bit 29 (F16C), with AVX usable (its VEX encoding needs the OS's
+// support, which __builtin_cpu_supports("avx") checks; Clang's builtin knows no "f16c").
 bool have_f16c() {
-  static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool yes = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+  }();
   return yes;
 }
 
