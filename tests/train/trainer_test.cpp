@@ -1,7 +1,7 @@
 // The Trainer (train/trainer.h) on a small synthetic problem: the callbacks' order and
 // arguments, accumulation equal to one large batch (float64), early stopping and the plateau
 // schedule against the standalone classes, a resumed run bit for bit equal to the
-// uninterrupted one, best-only checkpoints, predict.
+// uninterrupted one, best-only checkpoints, predict, mixed precision's options.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/autocast.h"
 #include "../../core/safetensors.h"
 #include "../../train/train.h"
 #include "../data/idx_files.h"
@@ -271,6 +272,48 @@ TEST(Trainer, PredictGivesEveryOutputInOrderAndBadOptionsAreRefused) {
   bad.accumulate = 0;
   EXPECT_THROW(Trainer(*model, opt, cross_entropy_loss(), bad), Error);
   EXPECT_THROW(trainer.add(nullptr), Error);
+}
+
+// Mixed precision through the Trainer's options (core/autocast.h, optim/loss_scaler.h): the
+// forward runs in the autocast scope and nothing after it does; the loss scaler is attached
+// to the optimizer (so its state is in the optimizer's state dict), reachable for a step
+// function of one's own, and logged after each epoch.
+TEST(Trainer, MixedPrecisionOptionsRunTheForwardUnderAutocastAndScaleTheLoss) {
+  auto model = tiny_model(5);
+  optim::Adam opt(model->parameters(), optim::AdamParams{0.01});
+  TrainerOptions options;
+  options.epochs = 2;
+  options.precision = DType::Float16;
+  options.loss_scaler = optim::LossScalerOptions{};
+  Trainer trainer(*model, opt, cross_entropy_loss(), options);
+  std::vector<DType> seen;
+  const HookHandle hook =
+      model->register_forward_hook([&](layers::Module&, const Tensor&, const Tensor&) {
+        seen.push_back(autocast_dtype(DeviceType::CPU));
+        return Tensor();
+      });
+  auto train = tiny_loader(30, 10, 3);
+  const TrainState& state = trainer.fit(*train);
+  ASSERT_EQ(seen.size(), 6u);
+  for (DType d : seen) EXPECT_EQ(d, DType::Float16);
+  EXPECT_EQ(autocast_dtype(DeviceType::CPU), DType::Float32) << "the scope ends with the step";
+  ASSERT_NE(trainer.loss_scaler(), nullptr);
+  ASSERT_NE(opt.loss_scale_state(), nullptr);
+  EXPECT_TRUE(trainer.loss_scaler()->scale_tensor().is_alias_of(opt.loss_scale_state()->scale));
+  EXPECT_EQ(state.logs.get("loss_scale"), 65536.0);
+  EXPECT_EQ(state.logs.get("skipped_steps"), 0.0);
+  EXPECT_TRUE(find_state(opt.state_dict(), "loss_scaler.scale").defined());
+  EXPECT_EQ(opt.steps(), 6);
+
+  // Without the options: no scope, no scaler, nothing logged for it.
+  auto plain_model = tiny_model(5);
+  optim::Adam plain_opt(plain_model->parameters(), optim::AdamParams{0.01});
+  Trainer plain(*plain_model, plain_opt, cross_entropy_loss(), TrainerOptions{});
+  EXPECT_EQ(plain.loss_scaler(), nullptr);
+  EXPECT_EQ(plain_opt.loss_scale_state(), nullptr);
+  TrainerOptions bad;
+  bad.precision = DType::Int64;
+  EXPECT_THROW(Trainer(*plain_model, plain_opt, cross_entropy_loss(), bad), Error);
 }
 
 }  // namespace
