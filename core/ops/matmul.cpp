@@ -105,12 +105,14 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 // the products whose result nobody wants (the first layer's input gradient).
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
-// matmul_core under autocast: the products on the operands rounded to `half`.
+// matmul_core under autocast: the products on the operands rounded to `half`. Its backward
+// runs the products as kernels (not recorded ops), so autograd::grad(create_graph=true)
+// refuses it by name instead of returning a gradient it could not differentiate.
 Tensor matmul_autocast(const Tensor& a, const Tensor& b, DType half) {
   const Tensor a16 = ops::half_operand(a, half), b16 = ops::half_operand(b, half);
   Tensor out = matmul_forward(a16, b16);
   if (!autograd::any_requires_grad({a, b})) return out;
-  return autograd::record_composed(
+  return autograd::record(
       "MatmulBackward", out, {a, b},
       [a16, b16, half, a_shape = a.shape(), b_shape = b.shape(), need_a = wants_grad(a),
        need_b = wants_grad(b)](const Tensor& g) {
@@ -210,7 +212,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const Tensor x16 = ops::half_operand(rows, half), w16 = ops::half_operand(weight, half);
     product_into(x16, w16.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
     if (autograd::any_requires_grad(inputs)) {
-      y = autograd::record_composed(
+      y = autograd::record(  // kernels, as matmul_autocast's
           "LinearBackward", y, inputs,
           [x16, w16, half, need_x = wants_grad(rows), need_w = wants_grad(weight),
            has_bias = bias.defined(), need_b = wants_grad(bias)](const Tensor& g) {

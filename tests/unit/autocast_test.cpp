@@ -5,6 +5,7 @@
 // CUDA against the CPU: tests/cuda/autocast_parity_test.cpp.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -210,6 +211,24 @@ TEST(Autocast, EmptyShapesVectorsAndBroadcastBatches) {
   EXPECT_EQ(y.shape(), (Shape{0, 4, 5, 5}));
   sum(y).backward();
   EXPECT_EQ(x.grad().shape(), x.shape());
+}
+
+// A gradient through an autocast product cannot be differentiated again: refused by name.
+TEST(Autocast, CreateGraphThroughAnAutocastProductIsRefused) {
+  Generator gen(11);
+  const Tensor x = randn({4, 6}, {}, &gen).requires_grad_(), w = randn({3, 6}, {}, &gen);
+  Tensor y;
+  {
+    autocast low(DType::BFloat16);
+    y = sum(linear(x, w));
+  }
+  try {
+    autograd::grad({y}, {x}, {}, false, /*create_graph=*/true);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("LinearBackward"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(autograd::grad({y}, {x})[0].dtype(), DType::Float32);  // once is fine
 }
 
 // Results do not depend on the number of threads (the rule every CPU op keeps).
