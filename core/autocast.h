@@ -14,7 +14,8 @@
 // CPU has them), cuBLAS and cuDNN on the GPU's tensor cores:
 //   matmul, linear, conv2d, conv1d (a conv2d)
 // Their backward runs its products the same way, with the half operands saved by the forward
-// (half the memory of float32 ones), and returns float32 gradients to float32 parameters.
+// (half the memory of float32 ones), and returns float32 gradients to float32 parameters; it
+// runs them as kernels, so autograd::grad(create_graph=true) through one is refused by name.
 // Everything else runs in float32 as outside the scope (PyTorch's float32 list: softmax and
 // log_softmax, the losses, sums and means, norms, BatchNorm's and LayerNorm's statistics,
 // the optimizers' updates); float64 tensors are never autocast.
