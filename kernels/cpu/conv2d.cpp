@@ -317,21 +317,12 @@ struct Widened {
   std::vector<float> buffers[3];
 };
 
-void widen_operand(DType dtype, const void* src, int64_t count, std::vector<float>& out,
-                   const void** pointer) {
+// Operand `src` ((rows, cols) contiguous), when given, widened into `out` and re-pointed.
+void widen_operand(DType dtype, const void* src, int64_t rows, int64_t cols,
+                   std::vector<float>& out, const void** pointer) {
   if (src == nullptr) return;
-  out.resize(static_cast<size_t>(count));
-  visit_storage_dtype(dtype, [&](auto tag) {
-    using Half = decltype(tag);
-    if constexpr (is_half_type_v<Half>) {
-      const Half* h = static_cast<const Half*>(src);
-      constexpr int64_t kChunk = 1 << 14;
-#pragma omp parallel for schedule(static) if (count > (1 << 16))
-      for (int64_t first = 0; first < count; first += kChunk) {
-        half_run_to_float(h + first, out.data() + first, std::min(kChunk, count - first));
-      }
-    }
-  });
+  out.resize(static_cast<size_t>(rows * cols));
+  widen_rows(dtype, src, rows, cols, cols, out.data());
   *pointer = out.data();
 }
 
@@ -339,10 +330,10 @@ void widen(const Conv2dArgs& a, Widened& w) {
   const Conv2dGeometry& g = a.g;
   w.args = a;
   w.args.dtype = DType::Float32;
-  widen_operand(a.dtype, a.x, g.n * g.c_in * g.h * g.w, w.buffers[0], &w.args.x);
-  widen_operand(a.dtype, a.weight, g.c_out * (g.c_in / g.groups) * g.kh * g.kw, w.buffers[1],
+  widen_operand(a.dtype, a.x, g.n * g.c_in, g.h * g.w, w.buffers[0], &w.args.x);
+  widen_operand(a.dtype, a.weight, g.c_out, (g.c_in / g.groups) * g.kh * g.kw, w.buffers[1],
                 &w.args.weight);
-  widen_operand(a.dtype, a.grad_out, g.n * g.c_out * g.out_h * g.out_w, w.buffers[2],
+  widen_operand(a.dtype, a.grad_out, g.n * g.c_out, g.out_h * g.out_w, w.buffers[2],
                 &w.args.grad_out);
 }
 

@@ -1,6 +1,8 @@
 // Contiguous float <-> half conversion runs (kernels/cpu/half_runs.h).
 #include "half_runs.h"
 
+#include "../common.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #include <immintrin.h>
@@ -74,6 +76,18 @@ void half_run_from_float(const float* src, bfloat16* dst, int64_t n) {
 
 void half_run_to_float(const bfloat16* src, float* dst, int64_t n) {
   bfloat16_to_float(src, dst, n);
+}
+
+void widen_rows(DType dtype, const void* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
+  TG_ASSERT(is_half(dtype), "widen_rows of ", dtype_name(dtype));
+  visit_storage_dtype(dtype, [&](auto tag) {
+    using Half = decltype(tag);
+    if constexpr (is_half_type_v<Half>) {
+      const Half* h = static_cast<const Half*>(src);
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+      for (int64_t r = 0; r < rows; ++r) half_run_to_float(h + r * ld, dst + r * cols, cols);
+    }
+  });
 }
 
 }  // namespace tg::kernels::cpu

@@ -18,4 +18,9 @@ void half_run_from_float(const float* src, bfloat16* dst, int64_t n);
 void half_run_to_float(const float16* src, float* dst, int64_t n);
 void half_run_to_float(const bfloat16* src, float* dst, int64_t n);
 
+// A half matrix of `rows` rows, each `cols` long and `ld` apart, of `dtype` (bfloat16 or
+// float16), widened exactly into `dst` packed (rows x cols), the rows over the OpenMP threads
+// when there are many elements: the float32 fallbacks of half products take their operands so.
+void widen_rows(DType dtype, const void* src, int64_t rows, int64_t cols, int64_t ld, float* dst);
+
 }  // namespace tg::kernels::cpu

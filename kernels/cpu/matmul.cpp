@@ -91,18 +91,8 @@ void dgemm(const MatmulArgs& g, const double* a, const double* b, double* c) {
               static_cast<int>(std::max<int64_t>(g.ldc, 1)));
 }
 
-// A stored half operand of `rows` rows (each `cols` long, ld apart) widened into `out`,
-// packed (ld = cols): exact, every half value is a float.
-template <typename Half>
-void widen(const Half* src, int64_t rows, int64_t cols, int64_t ld, std::vector<float>& out) {
-  out.resize(static_cast<size_t>(rows * cols));
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
-  for (int64_t r = 0; r < rows; ++r) half_run_to_float(src + r * ld, out.data() + r * cols, cols);
-}
-
 // Half operands where oneDNN has no kernel (Note [autocast]): each batch entry's operands
 // widened, then the float32 product: the same products of the rounded values.
-template <typename Half>
 void widened_product(const MatmulArgs& g) {
   thread_local std::vector<float> a, b;
   MatmulArgs f = g;
@@ -111,9 +101,14 @@ void widened_product(const MatmulArgs& g) {
   const int64_t b_rows = g.trans_b ? g.n : g.k, b_cols = g.trans_b ? g.k : g.n;
   f.lda = a_cols;
   f.ldb = b_cols;
+  a.resize(static_cast<size_t>(a_rows * a_cols));
+  b.resize(static_cast<size_t>(b_rows * b_cols));
+  const size_t size = element_size(g.dtype);
   for (int64_t i = 0; i < g.batch; ++i) {
-    widen(static_cast<const Half*>(g.a) + i * g.stride_a, a_rows, a_cols, g.lda, a);
-    widen(static_cast<const Half*>(g.b) + i * g.stride_b, b_rows, b_cols, g.ldb, b);
+    widen_rows(g.dtype, static_cast<const char*>(g.a) + i * g.stride_a * size, a_rows, a_cols,
+               g.lda, a.data());
+    widen_rows(g.dtype, static_cast<const char*>(g.b) + i * g.stride_b * size, b_rows, b_cols,
+               g.ldb, b.data());
     sgemm(f, a.data(), b.data(), static_cast<float*>(g.c) + i * g.stride_c);
   }
 }
@@ -123,12 +118,8 @@ void widened_product(const MatmulArgs& g) {
 void matmul(const MatmulArgs& g) {
   check_matmul_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  if (g.dtype == DType::BFloat16) {
-    if (!onednn::matmul_half(g)) widened_product<bfloat16>(g);
-    return;
-  }
-  if (g.dtype == DType::Float16) {
-    widened_product<float16>(g);
+  if (is_half(g.dtype)) {
+    if (!onednn::matmul_half(g)) widened_product(g);  // float16: oneDNN 2.6 declines
     return;
   }
   for (int64_t i = 0; i < g.batch; ++i) {
