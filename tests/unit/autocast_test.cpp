@@ -9,7 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "../../tamegrad.h"
+#include "../../core/autocast.h"
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../core/threads.h"
 #include "../support/parity.h"
 
 namespace tg {

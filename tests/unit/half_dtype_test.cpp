@@ -14,8 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/ops.h"
+#include "../../core/safetensors.h"
+#include "../../core/state_dict.h"
 #include "../../kernels/half.h"
-#include "../../tamegrad.h"
+#include "../../layers/linear.h"
 
 namespace tg {
 namespace {
