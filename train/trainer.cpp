@@ -67,6 +67,10 @@ void Trainer::set_data_parallel(distributed::DataParallel* parallel, int rank, i
 
 void Trainer::set_step_function(StepFunction step) {
   TG_CHECK(step != nullptr, "Trainer::set_step_function: a null function");
+  TG_CHECK(options_.precision == DType::Float32 && !options_.loss_scaler,
+           "Trainer::set_step_function: TrainerOptions::precision and loss_scaler apply to the "
+           "Trainer's own step only; a step function of one's own opens its own tg::autocast "
+           "scope and scales its loss with an optim::LossScaler attached to the optimizer");
   step_ = std::move(step);
   custom_step_ = true;
 }

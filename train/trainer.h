@@ -56,8 +56,10 @@ struct TrainerOptions {
   std::string validation_name = "val";  // logs "<name>_loss", "<name>_accuracy"
   // Mixed precision: the forward (model and loss) runs in an autocast scope of this dtype
   // (Note [autocast], core/autocast.h: DType::BFloat16 or DType::Float16; Float32: off).
-  // The default step does it; a step function of one's own (set_step_function) opens its
-  // own scope and scales its own loss (Trainer::loss_scaler()).
+  // The default step does both; a step function of one's own (set_step_function) is refused
+  // with either set, since the Trainer could not know that it scales its loss (the step would
+  // divide unscaled gradients by the scale): such a function opens its own autocast scope and
+  // scales its loss with a LossScaler it attaches to the optimizer itself.
   DType precision = DType::Float32;
   // Loss scaling (optim/loss_scaler.h), float16's companion: the Trainer attaches a
   // LossScaler with these options to the optimizer (so its state is in the checkpoints)
@@ -88,7 +90,7 @@ class Trainer {
   // loss summed and the validation metrics taken from rank 0, so every rank decides alike.
   void set_data_parallel(distributed::DataParallel* parallel, int rank, int world_size);
   void set_step_function(StepFunction step);
-  // The scaler options.loss_scaler made (null without): for a step function's scale(loss).
+  // The scaler options.loss_scaler made (null without), e.g. for a callback that reads it.
   const optim::LossScaler* loss_scaler() const { return scaler_ ? &*scaler_ : nullptr; }
 
   // Loads a training checkpoint (train/checkpoint.h) into the model, the optimizer, the

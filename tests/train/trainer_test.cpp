@@ -314,6 +314,11 @@ TEST(Trainer, MixedPrecisionOptionsRunTheForwardUnderAutocastAndScaleTheLoss) {
   TrainerOptions bad;
   bad.precision = DType::Int64;
   EXPECT_THROW(Trainer(*plain_model, plain_opt, cross_entropy_loss(), bad), Error);
+  // A step function of one's own would get no scope and unscaled gradients divided by the
+  // scale: refused.
+  const StepFunction own = [](const data::Batch&, double, TrainState&) { return Tensor(); };
+  EXPECT_THROW(trainer.set_step_function(own), Error);
+  EXPECT_NO_THROW(plain.set_step_function(own));
 }
 
 }  // namespace
