@@ -13,7 +13,8 @@
 //
 // Front-end: core/ops/batch_norm.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
-//   tests/cuda/op_parity_test.cpp)
+//   tests/cuda/op_parity_test.cpp); the CPU's blocks (Note [batch norm blocks]):
+//   tests/unit/batch_norm_blocks_test.cpp
 #pragma once
 
 #include <cmath>

@@ -1,8 +1,9 @@
-// CPU launchers of batch normalisation (kernels/batch_norm.h): OpenMP over channels, each
-// channel's statistics in double (two passes: mean, then squared deviations; backward's two
-// sums in one pass). A channel is walked as N contiguous runs of HW elements, its sums in
-// interleaved lanes (channel_sum).
+// CPU launchers of batch normalisation (kernels/batch_norm.h), in three stages each (Note
+// [batch norm blocks]): summaries per (block of the batch, channel), merged per channel in
+// block order, then the element pass. Statistics in double.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../batch_norm.h"
 #include "isa_clones.h"
@@ -11,35 +12,43 @@ namespace tg::kernels::cpu {
 
 namespace {
 
-// Sums term(i) over channel c's elements i (its N runs of HW) in kLanes interleaved double
-// accumulators (element k of a run goes to lane k mod kLanes), added together in a fixed
-// order at the end: one long chain of dependent additions becomes kLanes short ones that
-// the compiler vectorises, and the result depends on the shape only, never on the threads.
+// Note [batch norm blocks]
+// A channel's elements are N runs of HW, one per sample, C·HW elements apart. Walking one
+// channel at a time (as this file did) jumps between those runs, and every jump waits on
+// memory: the prefetcher follows streams, not 784-byte runs 50 KiB apart. So the batch is cut
+// into blocks of whole samples, of a size taken from the shape alone (at least kBlockElements
+// of a channel per block), and every pass runs over (block, channel) pairs in memory order,
+// each thread a contiguous range of them: a block's samples are read as a few sequential
+// streams.
+//   stage 1: each (block, channel) summarises its elements: count, mean and M2 (two passes
+//            over runs that now sit in L1) in the forward; Σg and Σg·(x - mean) in the backward;
+//   stage 2: each channel merges its blocks' summaries in block order (Chan et al.'s
+//            merge_moments for the moments, plain sums for the backward);
+//   stage 3: the element pass over (sample, channel) runs.
+// Every sum's order depends on the shape only, so results do not depend on the thread count.
+// Sums inside a (block, channel) go to kLanes interleaved double lanes (element k of a run to
+// lane k mod kLanes, added together in lane order at the end): short chains the compiler
+// vectorises.
 constexpr int kLanes = 8;
+constexpr int64_t kBlockElements = 512;
 
-template <typename Term>
-double channel_sum(const BatchNormShape& s, int64_t c, Term&& term) {
-  double lanes[kLanes] = {};
-  for (int64_t n = 0; n < s.n; ++n) {
-    const int64_t base = (n * s.c + c) * s.hw;
-    int64_t k = 0;
-    for (; k + kLanes <= s.hw; k += kLanes) {
-      for (int l = 0; l < kLanes; ++l) lanes[l] += term(base + k + l);
-    }
-    for (; k < s.hw; ++k) lanes[k % kLanes] += term(base + k);
-  }
-  double total = 0;
-  for (int l = 0; l < kLanes; ++l) total += lanes[l];
-  return total;
+struct Blocks {
+  int64_t samples;  // per block (the last may have fewer)
+  int64_t count;
+};
+
+Blocks blocks_of(const BatchNormShape& s) {
+  if (s.n == 0 || s.hw == 0) return {1, 0};
+  const int64_t samples = std::min(s.n, std::max<int64_t>(1, (kBlockElements + s.hw - 1) / s.hw));
+  return {samples, (s.n + samples - 1) / samples};
 }
 
-// Both backward sums in one pass over the channel: the same lanes, in the same order, as two
-// channel_sum calls would use.
+// Sums term(i) and, when given, term_b(i) over channel c's runs of samples [n0, n1).
 template <typename TermA, typename TermB>
-void channel_sums(const BatchNormShape& s, int64_t c, TermA&& term_a, TermB&& term_b,
-                  double* total_a, double* total_b) {
+void run_sums(const BatchNormShape& s, int64_t c, int64_t n0, int64_t n1, TermA&& term_a,
+              TermB&& term_b, double* total_a, double* total_b) {
   double lanes_a[kLanes] = {}, lanes_b[kLanes] = {};
-  for (int64_t n = 0; n < s.n; ++n) {
+  for (int64_t n = n0; n < n1; ++n) {
     const int64_t base = (n * s.c + c) * s.hw;
     int64_t k = 0;
     for (; k + kLanes <= s.hw; k += kLanes) {
@@ -61,27 +70,48 @@ void channel_sums(const BatchNormShape& s, int64_t c, TermA&& term_a, TermB&& te
   }
 }
 
-// One channel's statistics (training) and outputs.
+template <typename Term>
+double run_sum(const BatchNormShape& s, int64_t c, int64_t n0, int64_t n1, Term&& term) {
+  double total = 0, unused = 0;
+  run_sums(
+      s, c, n0, n1, term, [](int64_t) { return 0.0; }, &total, &unused);
+  return total;
+}
+
+// Forward stage 1: (mean, M2) of block b's elements of channel c.
 template <typename T>
-inline void forward_channel(const BatchNormForwardArgs& a, int64_t c) {
+inline void forward_summary(const BatchNormForwardArgs& a, Blocks blocks, int64_t b, int64_t c,
+                            double* out) {
   const BatchNormShape& s = a.shape;
   const T* __restrict__ x = static_cast<const T*>(a.x);
-  T* __restrict__ y = static_cast<T*>(a.y);
-  const T* gamma = static_cast<const T*>(a.gamma);
-  const T* beta = static_cast<const T*>(a.beta);
+  const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
+  const double count = static_cast<double>((n1 - n0) * s.hw);
+  const double mean = run_sum(s, c, n0, n1, [&](int64_t i) { return double(x[i]); }) / count;
+  out[0] = mean;
+  out[1] = run_sum(s, c, n0, n1, [&](int64_t i) { return (x[i] - mean) * (x[i] - mean); });
+}
+
+// Forward stage 2: channel c's statistics from its blocks' summaries (training) or the running
+// ones (eval), into save_mean and save_invstd.
+template <typename T>
+void forward_channel(const BatchNormForwardArgs& a, Blocks blocks, const double* summaries,
+                     int64_t c) {
+  const BatchNormShape& s = a.shape;
   T* running_mean = static_cast<T*>(a.running_mean);
   T* running_var = static_cast<T*>(a.running_var);
-  const int64_t count = s.count();
   T mean, invstd;
   if (a.training) {
-    const double sum = channel_sum(s, c, [&](int64_t i) { return double(x[i]); });
-    const double m = count > 0 ? sum / count : 0.0;
-    const double squares = channel_sum(s, c, [&](int64_t i) { return (x[i] - m) * (x[i] - m); });
-    const double var = count > 0 ? squares / count : 0.0;
+    double count = 0, m = 0, m2 = 0;
+    for (int64_t b = 0; b < blocks.count; ++b) {
+      const int64_t samples = std::min(blocks.samples, s.n - b * blocks.samples);
+      const double* summary = summaries + 2 * (b * s.c + c);
+      merge_moments(count, m, m2, static_cast<double>(samples * s.hw), summary[0], summary[1]);
+    }
+    const double var = count > 0 ? m2 / count : 0.0;
     mean = static_cast<T>(m);
     invstd = static_cast<T>(1.0 / std::sqrt(var + a.eps));
     if (running_mean != nullptr) {
-      update_running(&running_mean[c], &running_var[c], mean, static_cast<T>(var), count,
+      update_running(&running_mean[c], &running_var[c], mean, static_cast<T>(var), s.count(),
                      a.momentum);
     }
   } else {
@@ -90,77 +120,158 @@ inline void forward_channel(const BatchNormForwardArgs& a, int64_t c) {
   }
   static_cast<T*>(a.save_mean)[c] = mean;
   static_cast<T*>(a.save_invstd)[c] = invstd;
-  for (int64_t n = 0; n < s.n; ++n) {
-    const int64_t base = (n * s.c + c) * s.hw;
-    for (int64_t k = 0; k < s.hw; ++k)
-      y[base + k] = batchnorm_element(x[base + k], mean, invstd, gamma, beta, c);
-  }
 }
 
-// One channel's parameter gradients and input gradient.
+// Forward stage 3: sample n's run of channel c.
 template <typename T>
-inline void backward_channel(const BatchNormBackwardArgs& a, int64_t c) {
+inline void forward_run(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
+  const BatchNormShape& s = a.shape;
+  const T* __restrict__ x = static_cast<const T*>(a.x) + (n * s.c + c) * s.hw;
+  T* __restrict__ y = static_cast<T*>(a.y) + (n * s.c + c) * s.hw;
+  const T* gamma = static_cast<const T*>(a.gamma);
+  const T* beta = static_cast<const T*>(a.beta);
+  const T mean = static_cast<const T*>(a.save_mean)[c];
+  const T invstd = static_cast<const T*>(a.save_invstd)[c];
+  for (int64_t k = 0; k < s.hw; ++k) y[k] = batchnorm_element(x[k], mean, invstd, gamma, beta, c);
+}
+
+// Backward stage 1: Σg and Σg·(x - mean) of block b's elements of channel c.
+template <typename T>
+inline void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, int64_t c,
+                             double* out) {
   const BatchNormShape& s = a.shape;
   const T* __restrict__ x = static_cast<const T*>(a.x);
   const T* __restrict__ g = static_cast<const T*>(a.grad_y);
+  const double mean = static_cast<const T*>(a.mean)[c];
+  const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
+  run_sums(
+      s, c, n0, n1, [&](int64_t i) { return double(g[i]); },
+      [&](int64_t i) { return static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean); },
+      &out[0], &out[1]);
+}
+
+// The input gradient's terms of one channel (batchnorm_backward_element).
+template <typename T>
+struct ChannelTerms {
+  T scale, mean_g, mean_g_xhat;
+};
+
+// Backward stage 2: channel c's parameter gradients and input-gradient terms.
+template <typename T>
+ChannelTerms<T> backward_channel(const BatchNormBackwardArgs& a, Blocks blocks,
+                                 const double* summaries, int64_t c) {
+  const BatchNormShape& s = a.shape;
   const T* gamma = static_cast<const T*>(a.gamma);
-  T* __restrict__ grad_x = static_cast<T*>(a.grad_x);
-  T* grad_gamma = static_cast<T*>(a.grad_gamma);
-  T* grad_beta = static_cast<T*>(a.grad_beta);
-  const T mean = static_cast<const T*>(a.mean)[c], invstd = static_cast<const T*>(a.invstd)[c];
-  const double mean_c = mean, invstd_c = invstd;
-  double sum_g = 0, sum_g_xhat = 0;
-  channel_sums(
-      s, c, [&](int64_t i) { return double(g[i]); },
-      [&](int64_t i) {
-        return static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean_c) * invstd_c;
-      },
-      &sum_g, &sum_g_xhat);
-  if (grad_beta != nullptr) grad_beta[c] = static_cast<T>(sum_g);
-  if (grad_gamma != nullptr) grad_gamma[c] = static_cast<T>(sum_g_xhat);
-  if (grad_x == nullptr) return;
+  const T invstd = static_cast<const T*>(a.invstd)[c];
+  double sum_g = 0, sum_g_centred = 0;
+  for (int64_t b = 0; b < blocks.count; ++b) {
+    sum_g += summaries[2 * (b * s.c + c)];
+    sum_g_centred += summaries[2 * (b * s.c + c) + 1];
+  }
+  const double sum_g_xhat = sum_g_centred * static_cast<double>(invstd);
+  if (a.grad_beta != nullptr) static_cast<T*>(a.grad_beta)[c] = static_cast<T>(sum_g);
+  if (a.grad_gamma != nullptr) static_cast<T*>(a.grad_gamma)[c] = static_cast<T>(sum_g_xhat);
   const T count = static_cast<T>(s.count());
-  const T scale = (gamma != nullptr ? gamma[c] : T(1)) * invstd;
-  const T mean_g = static_cast<T>(sum_g) / count, mean_g_xhat = static_cast<T>(sum_g_xhat) / count;
-  for (int64_t n = 0; n < s.n; ++n) {
-    const int64_t base = (n * s.c + c) * s.hw;
-    for (int64_t k = 0; k < s.hw; ++k) {
-      grad_x[base + k] = batchnorm_backward_element(g[base + k], x[base + k], mean, invstd, scale,
-                                                    mean_g, mean_g_xhat, a.training);
-    }
+  return {(gamma != nullptr ? gamma[c] : T(1)) * invstd, static_cast<T>(sum_g) / count,
+          static_cast<T>(sum_g_xhat) / count};
+}
+
+// Backward stage 3: sample n's run of channel c of the input gradient.
+template <typename T>
+inline void backward_run(const BatchNormBackwardArgs& a, const ChannelTerms<T>& t, int64_t n,
+                         int64_t c) {
+  const BatchNormShape& s = a.shape;
+  const int64_t base = (n * s.c + c) * s.hw;
+  const T* __restrict__ x = static_cast<const T*>(a.x) + base;
+  const T* __restrict__ g = static_cast<const T*>(a.grad_y) + base;
+  T* __restrict__ grad_x = static_cast<T*>(a.grad_x) + base;
+  const T mean = static_cast<const T*>(a.mean)[c], invstd = static_cast<const T*>(a.invstd)[c];
+  for (int64_t k = 0; k < s.hw; ++k) {
+    grad_x[k] = batchnorm_backward_element(g[k], x[k], mean, invstd, t.scale, t.mean_g,
+                                           t.mean_g_xhat, a.training);
   }
 }
 
 // Note [wider lanes for batch norm]
-// The channel functions compiled per x86-64 level (TG_ISA_CLONES): the statistics' eight
-// double lanes are one AVX-512 register instead of four SSE2 ones. The same additions in the
-// same lanes, so the same bits on every level.
-TG_ISA_CLONES void forward_channel_of(const BatchNormForwardArgs& a, int64_t c, float) {
-  forward_channel<float>(a, c);
+// The per-(block, channel) and per-run functions compiled per x86-64 level (TG_ISA_CLONES):
+// eight double lanes are one AVX-512 register instead of four SSE2 ones. The same additions
+// in the same lanes, so the same bits on every level.
+TG_ISA_CLONES void forward_summary_of(const BatchNormForwardArgs& a, Blocks blocks, int64_t b,
+                                      int64_t c, double* out, float) {
+  forward_summary<float>(a, blocks, b, c, out);
 }
-TG_ISA_CLONES void forward_channel_of(const BatchNormForwardArgs& a, int64_t c, double) {
-  forward_channel<double>(a, c);
+TG_ISA_CLONES void forward_summary_of(const BatchNormForwardArgs& a, Blocks blocks, int64_t b,
+                                      int64_t c, double* out, double) {
+  forward_summary<double>(a, blocks, b, c, out);
 }
-TG_ISA_CLONES void backward_channel_of(const BatchNormBackwardArgs& a, int64_t c, float) {
-  backward_channel<float>(a, c);
+TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, float) {
+  forward_run<float>(a, n, c);
 }
-TG_ISA_CLONES void backward_channel_of(const BatchNormBackwardArgs& a, int64_t c, double) {
-  backward_channel<double>(a, c);
+TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, double) {
+  forward_run<double>(a, n, c);
+}
+TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
+                                       int64_t c, double* out, float) {
+  backward_summary<float>(a, blocks, b, c, out);
+}
+TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
+                                       int64_t c, double* out, double) {
+  backward_summary<double>(a, blocks, b, c, out);
+}
+TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const ChannelTerms<float>& t,
+                                   int64_t n, int64_t c) {
+  backward_run<float>(a, t, n, c);
+}
+TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const ChannelTerms<double>& t,
+                                   int64_t n, int64_t c) {
+  backward_run<double>(a, t, n, c);
 }
 
 }  // namespace
 
-void batchnorm_forward(const BatchNormForwardArgs& args) {
-  visit_float_dtype(args.dtype, [&](auto tag) {
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < args.shape.c; ++c) forward_channel_of(args, c, tag);
+void batchnorm_forward(const BatchNormForwardArgs& a) {
+  const BatchNormShape& s = a.shape;
+  const Blocks blocks = blocks_of(s);
+  std::vector<double> summaries(a.training ? 2 * blocks.count * s.c : 0);
+  visit_float_dtype(a.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t pairs = blocks.count * s.c, runs = s.n * s.c;
+#pragma omp parallel
+    {
+      if (a.training) {
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < pairs; ++i)
+          forward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+      }
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < s.c; ++c) forward_channel<T>(a, blocks, summaries.data(), c);
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < runs; ++i) forward_run_of(a, i / s.c, i % s.c, tag);
+    }
   });
 }
 
-void batchnorm_backward(const BatchNormBackwardArgs& args) {
-  visit_float_dtype(args.dtype, [&](auto tag) {
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < args.shape.c; ++c) backward_channel_of(args, c, tag);
+void batchnorm_backward(const BatchNormBackwardArgs& a) {
+  const BatchNormShape& s = a.shape;
+  const Blocks blocks = blocks_of(s);
+  std::vector<double> summaries(2 * blocks.count * s.c);
+  visit_float_dtype(a.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<ChannelTerms<T>> terms(s.c);
+    const int64_t pairs = blocks.count * s.c, runs = s.n * s.c;
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < pairs; ++i)
+        backward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < s.c; ++c)
+        terms[c] = backward_channel<T>(a, blocks, summaries.data(), c);
+      if (a.grad_x != nullptr) {
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < runs; ++i) backward_run_of(a, terms[i % s.c], i / s.c, i % s.c);
+      }
+    }
   });
 }
 
