@@ -1,6 +1,8 @@
 // 2-D convolution (cross-correlation, as in PyTorch) of NCHW tensors with groups, stride,
-// padding and dilation: forward, and the two backward products (data and filter).
-//   CPU: im2col + GEMM per sample and group (OpenBLAS); col2im in gather form.
+// padding and dilation, and an optional bias: forward, and the two backward products (data,
+// and filter with the bias's gradient).
+//   CPU: oneDNN's direct convolution (float32, bfloat16), else im2col + GEMM per block of
+//        samples (Notes [onednn conv2d], [cpu conv2d]); col2im in gather form.
 //   GPU: cuDNN, with deterministic algorithms preferred and the workspace from the
 //        stream-ordered pool.
 //
@@ -34,6 +36,15 @@ struct Conv2dArgs {
   const void* grad_out;  // (N, C_out, out_h, out_w) contiguous: backward passes
   void* out;             // forward: y; backward_data: grad x; backward_filter: grad weight
   bool allow_tf32;
+  // Note [conv2d bias]: the bias goes into the passes, not through a broadcasting add after
+  // them: the forward adds it where the product is written (oneDNN's bias argument), and the
+  // filter pass sums its gradient from the output gradient it reads anyway, per block of the
+  // batch like the filter's (so with the same bits on any thread count).
+  const void* bias = nullptr;  // forward: (C_out,) of the result's dtype (float32 for half
+                               // operands), added to every output; or null
+  void* grad_bias = nullptr;   // backward_filter: (C_out,) Σ of grad_out over N, H and W; or
+                               // null. float32 and float64 operands only (for half operands the
+                               // caller sums its float32 gradient itself).
 };
 
 // The CPU lowers a convolution to GEMMs through the column matrix of one sample (im2col):

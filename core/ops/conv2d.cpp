@@ -1,4 +1,5 @@
-// Front-end of conv2d: checks, the kernels' three passes, bias through broadcasting add.
+// Front-end of conv2d: checks, the kernels' three passes, the bias inside them (Note [conv2d
+// bias], kernels/conv2d.h).
 // Under autocast (Note [autocast], core/autocast.h) the passes take x, the weight and the
 // output gradient rounded to the half dtype, and write float32.
 #include "conv2d.h"
@@ -59,18 +60,25 @@ kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride,
 enum class Pass { Forward, BackwardData, BackwardFilter };
 
 // Runs one pass into a new tensor of `shape` and `options`; the operands given are of
-// `operands` (options' dtype, or a half dtype under autocast).
+// `operands` (options' dtype, or a half dtype under autocast). The forward adds `bias` when
+// given; the filter pass writes the bias's gradient into `grad_bias` when given.
 Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, const Tensor& x,
-           const Tensor& w, const Tensor& grad_out, const TensorOptions& options, DType operands) {
+           const Tensor& w, const Tensor& grad_out, const TensorOptions& options, DType operands,
+           const Tensor& bias = Tensor(), Tensor* grad_bias = nullptr) {
   Tensor out = empty(shape, options);
   DeviceContext& ctx = context(options.device());
-  const kernels::Conv2dArgs args{operands,
-                                 g,
-                                 x.defined() ? x.raw_data_ptr() : nullptr,
-                                 w.defined() ? w.raw_data_ptr() : nullptr,
-                                 grad_out.defined() ? grad_out.raw_data_ptr() : nullptr,
-                                 out.raw_data_ptr(),
-                                 ctx.allow_tf32()};
+  kernels::Conv2dArgs args{operands,
+                           g,
+                           x.defined() ? x.raw_data_ptr() : nullptr,
+                           w.defined() ? w.raw_data_ptr() : nullptr,
+                           grad_out.defined() ? grad_out.raw_data_ptr() : nullptr,
+                           out.raw_data_ptr(),
+                           ctx.allow_tf32()};
+  if (bias.defined()) args.bias = bias.raw_data_ptr();
+  if (grad_bias != nullptr) {
+    *grad_bias = empty({g.c_out}, options);
+    args.grad_bias = grad_bias->raw_data_ptr();
+  }
   [[maybe_unused]] const kernels::ScratchAllocator scratch =
       ops::scratch_allocator(options.device());
 
@@ -101,35 +109,52 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
            bias.defined() ? bias.shape() : Shape{}, " does not match ", g.c_out,
            " output channels");
   const TensorOptions options = ops::options_of(x);
+  TG_CHECK(!bias.defined() || (bias.dtype() == x.dtype() && bias.device() == x.device()),
+           "conv2d: bias of ", bias.defined() ? dtype_name(bias.dtype()) : "", " on ",
+           bias.defined() ? bias.device().str() : "", " does not match the input (",
+           dtype_name(x.dtype()), " on ", x.device().str(), ")");
+  // The bias goes into the passes, unless it alone needs a gradient: then the broadcasting
+  // add keeps that gradient differentiable again (Note [double backward]).
+  const bool fused_bias = bias.defined() && (autograd::any_requires_grad({x, weight}) ||
+                                             !autograd::any_requires_grad({bias}));
+  const Tensor bc = fused_bias ? bias.detach().contiguous() : Tensor();
   const DType half = ops::autocast_operands(x, weight);
   const DType operands = half != DType::Float32 ? half : x.dtype();
   // The operands as the passes take them (half copies under autocast are fresh: contiguous).
   const Tensor xc = half != DType::Float32 ? ops::half_operand(x, half) : x.detach().contiguous();
   const Tensor wc =
       half != DType::Float32 ? ops::half_operand(weight, half) : weight.detach().contiguous();
-  Tensor y =
-      run(Pass::Forward, g, {g.n, g.c_out, g.out_h, g.out_w}, xc, wc, Tensor(), options, operands);
-  if (autograd::any_requires_grad({x, weight})) {
+  Tensor y = run(Pass::Forward, g, {g.n, g.c_out, g.out_h, g.out_w}, xc, wc, Tensor(), options,
+                 operands, bc);
+  std::vector<Tensor> inputs = {x, weight};
+  if (fused_bias) inputs.push_back(bias);
+  if (autograd::any_requires_grad(inputs)) {
     y = autograd::record(
-        "Conv2dBackward", y, {x, weight},
-        [g, options, operands, need_x = x.requires_grad(), need_w = weight.requires_grad(),
+        "Conv2dBackward", y, inputs,
+        [g, options, operands, inputs_count = inputs.size(), need_x = x.requires_grad(),
+         need_w = weight.requires_grad(), need_b = fused_bias && bias.requires_grad(),
          sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
          sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor()](const Tensor& grad) {
           const Tensor gc =
               is_half(operands) ? ops::half_operand(grad, operands) : grad.contiguous();
-          std::vector<Tensor> grads(2);
+          std::vector<Tensor> grads(inputs_count);
           if (need_x) {
             grads[0] = run(Pass::BackwardData, g, {g.n, g.c_in, g.h, g.w}, Tensor(),
                            sw.get("Conv2dBackward"), gc, options, operands);
           }
+          // The filter pass sums the bias's gradient from the gradient it reads; half
+          // operands, or no filter pass, leave it to a sum of the float32 gradient.
+          const bool bias_in_filter = need_b && need_w && !is_half(operands);
           if (need_w) {
             grads[1] = run(Pass::BackwardFilter, g, {g.c_out, g.c_in / g.groups, g.kh, g.kw},
-                           sx.get("Conv2dBackward"), Tensor(), gc, options, operands);
+                           sx.get("Conv2dBackward"), Tensor(), gc, options, operands, Tensor(),
+                           bias_in_filter ? &grads[2] : nullptr);
           }
+          if (need_b && !bias_in_filter) grads[2] = grad.sum({0, 2, 3});
           return grads;
         });
   }
-  if (bias.defined()) y = add(y, bias.view({1, g.c_out, 1, 1}));
+  if (bias.defined() && !fused_bias) y = add(y, bias.view({1, g.c_out, 1, 1}));
   return y;
 }
 

@@ -160,12 +160,20 @@ struct BlockBuffers {
   T* staged;
 };
 
-// staged (C_out, b·L) <-> the block's samples (b, C_out, L).
+// staged (C_out, b·L) <-> the block's samples (b, C_out, L); unstaging adds the bias, when
+// given, to each channel.
 template <typename T>
-void unstage(const T* staged, int64_t ld, int64_t b, int64_t channels, int64_t l, T* samples) {
+void unstage(const T* staged, int64_t ld, int64_t b, int64_t channels, int64_t l, const T* bias,
+             T* samples) {
   for (int64_t s = 0; s < b; ++s) {
     for (int64_t c = 0; c < channels; ++c) {
-      std::copy_n(staged + c * ld + s * l, l, samples + (s * channels + c) * l);
+      const T* from = staged + c * ld + s * l;
+      T* to = samples + (s * channels + c) * l;
+      if (bias == nullptr) {
+        std::copy_n(from, l, to);
+      } else {
+        for (int64_t k = 0; k < l; ++k) to[k] = from[k] + bias[c];
+      }
     }
   }
 }
@@ -211,7 +219,8 @@ void forward(const Conv2dArgs& a) {
                      buf.columns + gi * d.k * buf.ld, buf.ld, buf.staged + gi * d.oc * buf.ld,
                      buf.ld, 0.0));
     }
-    unstage(buf.staged, buf.ld, b, g.c_out, d.l, y + first * g.c_out * d.l);
+    unstage(buf.staged, buf.ld, b, g.c_out, d.l, static_cast<const T*>(a.bias),
+            y + first * g.c_out * d.l);
   });
 }
 
@@ -240,37 +249,55 @@ void backward_data(const Conv2dArgs& a) {
 // fixed, as ours; 16 samples measured fastest at batch 128 (6 and 32 slower).
 constexpr int64_t kOnednnFilterBlock = 16;
 
-// The filter gradient's blocks, each into its own partial (blocks.count x filter_size).
-// Our own lowering: dW_g (oc, k) of a block = dY_g (oc, b·L) · columns_gᵀ (b·L, k).
+// A block's partial: the filter's gradient (filter_size), then the bias's when asked (C_out).
+struct PartialLayout {
+  int64_t filter_size, size;
+};
+PartialLayout partial_layout(const Conv2dArgs& a, const GroupDims& d) {
+  const int64_t filter_size = a.g.c_out * d.k;
+  return {filter_size, filter_size + (a.grad_bias != nullptr ? a.g.c_out : 0)};
+}
+
+// The filter gradient's blocks, each into its own partial (blocks.count x layout.size).
+// Our own lowering: dW_g (oc, k) of a block = dY_g (oc, b·L) · columns_gᵀ (b·L, k); the bias's
+// part sums each row of dY (oc, b·L) in order.
 template <typename T>
-void filter_partials(const Conv2dArgs& a, const GroupDims& d, T* partials) {
+void filter_partials(const Conv2dArgs& a, const GroupDims& d, const PartialLayout& layout,
+                     T* partials) {
   const Conv2dGeometry& g = a.g;
   const T* x = static_cast<const T*>(a.x);
   const T* grad = static_cast<const T*>(a.grad_out);
-  const int64_t filter_size = g.c_out * d.k;
   for_each_block<T>(g, d, [&](int64_t first, int64_t b, int64_t block, BlockBuffers<T>& buf) {
     for (int64_t s = 0; s < b; ++s) {
       im2col(g, x + (first + s) * g.c_in * g.h * g.w, buf.columns + s * d.l, buf.ld);
     }
     stage(grad + first * g.c_out * d.l, b, g.c_out, d.l, buf.staged, buf.ld);
-    T* partial = partials + block * filter_size;
+    T* partial = partials + block * layout.size;
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       matmul(product(a.dtype, false, true, d.oc, d.k, b * d.l, buf.staged + gi * d.oc * buf.ld,
                      buf.ld, buf.columns + gi * d.k * buf.ld, buf.ld, partial + gi * d.oc * d.k,
                      d.k, 0.0));
     }
+    if (a.grad_bias == nullptr) return;
+    for (int64_t c = 0; c < g.c_out; ++c) {
+      T total = 0;
+      for (int64_t k = 0; k < b * d.l; ++k) total += buf.staged[c * buf.ld + k];
+      partial[layout.filter_size + c] = total;
+    }
   });
 }
 
 // oneDNN's: each block on one thread; what went wrong inside the region is thrown after it.
-void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, int64_t filter_size,
+void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout& layout,
                             float* partials) {
   std::string failure;
 #pragma omp parallel for schedule(static) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
     const int64_t first = i * blocks.size;
-    std::string error = onednn::conv2d_filter_block(a, first, std::min(blocks.size, a.g.n - first),
-                                                    partials + i * filter_size);
+    float* partial = partials + i * layout.size;
+    std::string error = onednn::conv2d_filter_block(
+        a, first, std::min(blocks.size, a.g.n - first), partial,
+        a.grad_bias != nullptr ? partial + layout.filter_size : nullptr);
     if (!error.empty()) {
 #pragma omp critical(conv2d_filter_failure)
       if (failure.empty()) failure = std::move(error);
@@ -284,9 +311,12 @@ void backward_filter(const Conv2dArgs& a) {
   const Conv2dGeometry& g = a.g;
   const GroupDims d = group_dims(g);
   T* grad_w = static_cast<T*>(a.out);
-  const int64_t filter_size = g.c_out * d.k;
+  T* grad_b = static_cast<T*>(a.grad_bias);
+  const PartialLayout layout = partial_layout(a, d);
+  const int64_t filter_size = layout.filter_size;
   if (g.n == 0) {
-    for (int64_t i = 0; i < filter_size; ++i) grad_w[i] = T(0);
+    std::fill_n(grad_w, filter_size, T(0));
+    if (grad_b != nullptr) std::fill_n(grad_b, g.c_out, T(0));
     return;
   }
   bool onednn = false;
@@ -298,16 +328,20 @@ void backward_filter(const Conv2dArgs& a) {
   const Blocks blocks =
       onednn ? Blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock}
              : blocks_of(g, d);
-  std::vector<T> partials(static_cast<size_t>(blocks.count * filter_size));
+  std::vector<T> partials(static_cast<size_t>(blocks.count * layout.size));
   if constexpr (std::is_same_v<T, float>) {
-    if (onednn) onednn_filter_partials(a, blocks, filter_size, partials.data());
+    if (onednn) onednn_filter_partials(a, blocks, layout, partials.data());
   }
-  if (!onednn) filter_partials(a, d, partials.data());
-#pragma omp parallel for schedule(static) if (filter_size * blocks.count > (1 << 15))
-  for (int64_t i = 0; i < filter_size; ++i) {
+  if (!onednn) filter_partials(a, d, layout, partials.data());
+#pragma omp parallel for schedule(static) if (layout.size * blocks.count > (1 << 15))
+  for (int64_t i = 0; i < layout.size; ++i) {
     T total = partials[i];
-    for (int64_t c = 1; c < blocks.count; ++c) total += partials[c * filter_size + i];
-    grad_w[i] = total;
+    for (int64_t c = 1; c < blocks.count; ++c) total += partials[c * layout.size + i];
+    if (i < filter_size) {
+      grad_w[i] = total;
+    } else {
+      grad_b[i - filter_size] = total;
+    }
   }
 }
 
@@ -361,6 +395,9 @@ void conv2d_backward_data(const Conv2dArgs& args) {
 }
 void conv2d_backward_filter(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  TG_CHECK(args.grad_bias == nullptr || !is_half(args.dtype),
+           "conv2d: the bias's gradient is summed from the float32 output gradient, not from "
+           "half operands (Note [conv2d bias])");
   if (is_half(args.dtype)) {
     Conv2dArgs block = args;  // what backward_filter will ask of oneDNN
     block.g.n = std::min(args.g.n, kOnednnFilterBlock);

@@ -22,6 +22,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "../conv2d.h"
@@ -71,12 +72,23 @@ memory::desc any_layout(const memory::dims& dims, Type type = Type::f32) {
   return memory::desc(dims, type, Tag::any);
 }
 
-// The forward's descriptor: the pass itself (output f32), or the hint a backward pass is made
-// from (its output is the backward's operand, so of the operands' type).
-dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in, Type out) {
-  const dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_layout(s.x, in),
-      any_layout(s.weight, in), any_layout(s.y, out), s.strides, s.dilation, s.pad_l, s.pad_r);
+// The bias (C_out,), float32 (Note [conv2d bias]).
+memory::desc bias_desc(const Shapes& s) { return memory::desc({s.y[1]}, Type::f32, Tag::a); }
+
+// The forward's descriptor: the pass itself (output f32, with the bias when asked), or the
+// hint a backward pass is made from (its output is the backward's operand, so of the
+// operands' type).
+dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in, Type out,
+                                                       bool bias = false) {
+  const auto prop = dnnl::prop_kind::forward_training;
+  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto desc =
+      bias ? dnnl::convolution_forward::desc(
+                 prop, algo, any_layout(s.x, in), any_layout(s.weight, in), bias_desc(s),
+                 any_layout(s.y, out), s.strides, s.dilation, s.pad_l, s.pad_r)
+           : dnnl::convolution_forward::desc(prop, algo, any_layout(s.x, in),
+                                             any_layout(s.weight, in), any_layout(s.y, out),
+                                             s.strides, s.dilation, s.pad_l, s.pad_r);
   return dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
 }
 
@@ -151,12 +163,18 @@ class OneThread {
   int saved_;
 };
 
-dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s, Type in) {
-  const dnnl::convolution_backward_weights::desc desc(
-      dnnl::algorithm::convolution_direct, any_layout(s.x, in), any_layout(s.weight),
-      any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
+// The filter gradient's descriptor, with the bias's gradient when asked.
+dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s, Type in,
+                                                               bool bias) {
+  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto desc = bias ? dnnl::convolution_backward_weights::desc(
+                               algo, any_layout(s.x, in), any_layout(s.weight), bias_desc(s),
+                               any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r)
+                         : dnnl::convolution_backward_weights::desc(
+                               algo, any_layout(s.x, in), any_layout(s.weight), any_layout(s.y, in),
+                               s.strides, s.dilation, s.pad_l, s.pad_r);
   return dnnl::convolution_backward_weights::primitive_desc(desc, cpu_engine(),
-                                                            forward_desc(s, in, in));
+                                                            forward_desc(s, in, in, bias));
 }
 
 }  // namespace
@@ -168,7 +186,7 @@ bool conv2d_filter_takes(const Conv2dArgs& a) {
   }
   try {
     const OneThread one;
-    (void)filter_desc(s, operand_type(a.dtype));
+    (void)filter_desc(s, operand_type(a.dtype), a.grad_bias != nullptr);
   } catch (const dnnl::error& e) {
     if (e.status == dnnl_unimplemented) return false;
     TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
@@ -177,7 +195,7 @@ bool conv2d_filter_takes(const Conv2dArgs& a) {
 }
 
 std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t count,
-                                float* grad_weight) {
+                                float* grad_weight, float* grad_bias) {
   Conv2dArgs block = a;
   block.g.n = count;
   const size_t size = element_size(a.dtype);
@@ -190,15 +208,17 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     const OneThread one;
     dnnl::stream stream(cpu_engine());
     const Type in = operand_type(a.dtype);
-    const auto pd = filter_desc(s, in);
+    const auto pd = filter_desc(s, in, grad_bias != nullptr);
     Operand xs(plain(s.x, Tag::nchw, in), x, pd.src_desc(), 0);
     Operand dy(plain(s.y, Tag::nchw, in), grad, pd.diff_dst_desc(), 1);
     Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
     xs.load(stream);
     dy.load(stream);
-    dnnl::convolution_backward_weights(pd).execute(stream, {{DNNL_ARG_SRC, xs.get()},
-                                                            {DNNL_ARG_DIFF_DST, dy.get()},
-                                                            {DNNL_ARG_DIFF_WEIGHTS, dw.get()}});
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, xs.get()}, {DNNL_ARG_DIFF_DST, dy.get()}, {DNNL_ARG_DIFF_WEIGHTS, dw.get()}};
+    if (grad_bias != nullptr)
+      args.emplace(DNNL_ARG_DIFF_BIAS, memory(bias_desc(s), cpu_engine(), grad_bias));
+    dnnl::convolution_backward_weights(pd).execute(stream, args);
     dw.store(stream);
     stream.wait();
   } catch (const dnnl::error& e) {
@@ -211,14 +231,18 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
 bool conv2d_forward(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
     const Type in = operand_type(a.dtype);
-    const auto pd = forward_desc(s, in, Type::f32);
+    const auto pd = forward_desc(s, in, Type::f32, a.bias != nullptr);
     Operand x(plain(s.x, Tag::nchw, in), const_cast<void*>(a.x), pd.src_desc(), 0);
     Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand y(plain(s.y, Tag::nchw), a.out, pd.dst_desc(), 2);
     x.load(stream);
     w.load(stream);
-    dnnl::convolution_forward(pd).execute(
-        stream, {{DNNL_ARG_SRC, x.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DST, y.get()}});
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, x.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DST, y.get()}};
+    if (a.bias != nullptr) {
+      args.emplace(DNNL_ARG_BIAS, memory(bias_desc(s), cpu_engine(), const_cast<void*>(a.bias)));
+    }
+    dnnl::convolution_forward(pd).execute(stream, args);
     y.store(stream);
   });
 }

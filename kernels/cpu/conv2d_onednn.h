@@ -15,17 +15,20 @@ namespace tg::kernels::cpu::onednn {
 bool conv2d_forward(const Conv2dArgs& args);
 bool conv2d_backward_data(const Conv2dArgs& args);
 // The filter gradient per block of the batch (Note [onednn filter gradient]): whether oneDNN
-// takes the geometry, then one block's gradient (samples [first, first + count)) into
-// grad_weight, on the calling thread alone; called inside an OpenMP region, so it returns
-// what went wrong ("" for nothing) instead of throwing.
+// takes the geometry (with the bias's gradient when args.grad_bias is set), then one block's
+// gradient (samples [first, first + count)) into grad_weight and, when not null, grad_bias,
+// on the calling thread alone; called inside an OpenMP region, so it returns what went wrong
+// ("" for nothing) instead of throwing.
 bool conv2d_filter_takes(const Conv2dArgs& args);
 std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t count,
-                                float* grad_weight);
+                                float* grad_weight, float* grad_bias);
 #else
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }
-inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*) { return ""; }
+inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*, float*) {
+  return "";
+}
 #endif
 
 }  // namespace tg::kernels::cpu::onednn

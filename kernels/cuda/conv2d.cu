@@ -2,9 +2,10 @@
 // kernels/cpu/conv2d.cpp. Each problem is described once and its algorithm is the one
 // cuDNN's heuristics rank first among the deterministic ones (no benchmarking, so no
 // synchronisation; Note [algorithm cache]); each call runs it with a workspace from the
-// stream-ordered pool. Half operands (autocast, Note [autocast] in core/autocast.h): cuDNN
-// convolves bfloat16 or float16 tensors with float32 accumulation on the tensor cores and
-// writes the half dtype, which is then widened into the float32 output.
+// stream-ordered pool. The bias (Note [conv2d bias]): cudnnAddTensor after the forward,
+// cudnnConvolutionBackwardBias beside the filter pass. Half operands (autocast, Note [autocast] in
+// core/autocast.h): cuDNN convolves bfloat16 or float16 tensors with float32 accumulation on the
+// tensor cores and writes the half dtype, which is then widened into the float32 output.
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -268,11 +269,29 @@ void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
   copy(widen, stream);
 }
 
+// The bias's pieces (Note [conv2d bias]): the output (N, C_out, out_h, out_w) and the bias
+// (1, C_out, 1, 1), both of the result's dtype (float64, else float32).
+struct BiasDescriptors {
+  explicit BiasDescriptors(const Conv2dArgs& a) {
+    const Conv2dGeometry& g = a.g;
+    const cudnnDataType_t type = a.dtype == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out),
+                                             int(g.out_h), int(g.out_w)));
+    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, type, 1, int(g.c_out), 1, 1));
+  }
+  TensorDesc y, bias;
+};
+
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                     const ScratchAllocator& scratch) {
   run_pass<kForward>(a, stream, cudnn, scratch);
+  if (a.bias == nullptr || empty_problem(a.g)) return;
+  const BiasDescriptors d(a);
+  const Scale one(a.dtype, 1.0);
+  TG_CUDA_CHECK(
+      cudnnAddTensor(bind(cudnn, stream), one.get(), d.bias, a.bias, one.get(), d.y, a.out));
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
@@ -282,7 +301,20 @@ void conv2d_backward_data(const Conv2dArgs& a, void* stream, const CudnnHandle& 
 
 void conv2d_backward_filter(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                             const ScratchAllocator& scratch) {
+  TG_CHECK(a.grad_bias == nullptr || !is_half(a.dtype),
+           "conv2d: the bias's gradient is summed from the float32 output gradient, not from "
+           "half operands (Note [conv2d bias])");
   run_pass<kBackwardFilter>(a, stream, cudnn, scratch);
+  if (a.grad_bias == nullptr || a.g.c_out == 0) return;
+  if (empty_problem(a.g)) {
+    TG_CUDA_CHECK(
+        cudaMemsetAsync(a.grad_bias, 0, a.g.c_out * element_size(a.dtype), as_stream(stream)));
+    return;
+  }
+  const BiasDescriptors d(a);
+  const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
+  TG_CUDA_CHECK(cudnnConvolutionBackwardBias(bind(cudnn, stream), one.get(), d.y, a.grad_out,
+                                             zero.get(), d.bias, a.grad_bias));
 }
 
 size_t conv2d_plan_count() { return plan_cache().size(); }

@@ -1,8 +1,8 @@
 // The CPU conv2d backends (Note [onednn conv2d], Note [cpu conv2d]): float32 runs (oneDNN's
 // primitives for the forward and data gradient when built with it, the blocked im2col +
 // GEMM for the filter gradient) against float64 runs (always our im2col + GEMM) on many
-// geometries, all three gradients; and the float32 results are bit-identical whatever the
-// OpenMP thread count, which the trainers' reproducibility rests on.
+// geometries, all three gradients and the bias's; and the float32 results are bit-identical
+// whatever the OpenMP thread count, which the trainers' reproducibility rests on.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -54,19 +54,24 @@ const std::vector<Geometry>& geometries() {
 }
 
 struct Results {
-  Tensor y, grad_x, grad_w;
+  Tensor y, grad_x, grad_w, grad_b;
 };
 
-// Forward, then backward with a fixed upstream gradient, in `dtype`.
-Results run(const Geometry& g, DType dtype) {
+// Forward, then backward with a fixed upstream gradient, in `dtype`; with a bias (inside the
+// passes: Note [conv2d bias]) on the geometries of odd index.
+Results run(const Geometry& g, DType dtype, bool with_bias) {
   Generator gen(42);
   Tensor x = randn({g.n, g.c_in, g.h, g.w}, {}, &gen).to(dtype).requires_grad_(true);
   Tensor w =
       randn({g.c_out, g.c_in / g.groups, g.kh, g.kw}, {}, &gen).to(dtype).requires_grad_(true);
-  const Tensor y = conv2d(x, w, Tensor(), g.stride, g.padding, g.dilation, g.groups);
+  Tensor b = with_bias ? randn({g.c_out}, {}, &gen).to(dtype).requires_grad_(true) : Tensor();
+  const Tensor y = conv2d(x, w, b, g.stride, g.padding, g.dilation, g.groups);
   const Tensor upstream = randn(y.shape(), {}, &gen).to(dtype);
   y.backward(upstream);
-  return {y.detach(), x.grad(), w.grad()};
+  if (with_bias) {  // the bias's gradient is the upstream gradient summed over N, H and W
+    EXPECT_TRUE(testing::tensors_close(b.grad(), sum(upstream, {0, 2, 3}), 1e-4, 1e-5));
+  }
+  return {y.detach(), x.grad(), w.grad(), with_bias ? b.grad() : Tensor()};
 }
 
 bool same_bits(const Tensor& a, const Tensor& b) {
@@ -76,9 +81,11 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 TEST(Conv2dBackends, Float32AgreesWithFloat64OnEveryPass) {
-  for (const Geometry& g : geometries()) {
+  for (size_t i = 0; i < geometries().size(); ++i) {
+    const Geometry& g = geometries()[i];
     SCOPED_TRACE(g.name());
-    const Results single = run(g, DType::Float32), reference = run(g, DType::Float64);
+    const bool bias = i % 2 == 1;
+    const Results single = run(g, DType::Float32, bias), reference = run(g, DType::Float64, bias);
     EXPECT_TRUE(testing::tensors_close(single.y, reference.y, 1e-4, 1e-4)) << "forward";
     EXPECT_TRUE(testing::tensors_close(single.grad_x, reference.grad_x, 1e-4, 1e-4)) << "grad x";
     // The filter gradient sums N·out_h·out_w products per element in float32: its error
@@ -87,21 +94,31 @@ TEST(Conv2dBackends, Float32AgreesWithFloat64OnEveryPass) {
     EXPECT_TRUE(
         testing::tensors_close(single.grad_w, reference.grad_w, 1e-5 * std::sqrt(terms), 1e-4))
         << "grad w";
+    if (bias) {
+      EXPECT_TRUE(
+          testing::tensors_close(single.grad_b, reference.grad_b, 1e-5 * std::sqrt(terms), 1e-4))
+          << "grad b";
+    }
   }
 }
 
 TEST(Conv2dBackends, Float32BitsDoNotDependOnTheThreadCount) {
   const int saved = omp_get_max_threads();
-  for (const Geometry& g : geometries()) {
+  for (size_t i = 0; i < geometries().size(); ++i) {
+    const Geometry& g = geometries()[i];
     SCOPED_TRACE(g.name());
+    const bool bias = i % 2 == 1;
     omp_set_num_threads(1);
-    const Results one = run(g, DType::Float32);
+    const Results one = run(g, DType::Float32, bias);
     for (int threads : {2, 3}) {
       omp_set_num_threads(threads);
-      const Results many = run(g, DType::Float32);
+      const Results many = run(g, DType::Float32, bias);
       EXPECT_TRUE(same_bits(one.y, many.y)) << "forward, " << threads << " threads";
       EXPECT_TRUE(same_bits(one.grad_x, many.grad_x)) << "grad x, " << threads << " threads";
       EXPECT_TRUE(same_bits(one.grad_w, many.grad_w)) << "grad w, " << threads << " threads";
+      if (bias) {
+        EXPECT_TRUE(same_bits(one.grad_b, many.grad_b)) << "grad b, " << threads << " threads";
+      }
     }
   }
   omp_set_num_threads(saved);

@@ -205,6 +205,25 @@ TEST(DoubleBackward, AnOpWithoutAComposedBackwardIsNamed) {
   EXPECT_TRUE(autograd::grad({sum(mul(softmax(x, 1), x))}, {x})[0].defined());
 }
 
+// conv2d adds its bias inside its passes (Note [conv2d bias]), a node refused by create_graph;
+// when the bias alone needs a gradient (a frozen filter), the bias goes through a composed
+// add instead, so the gradient penalty on it still works.
+TEST(DoubleBackward, AConvolutionsBiasAloneStaysDifferentiable) {
+  const Tensor x = randn({2, 3, 5, 5}, DType::Float64), w = randn({4, 3, 3, 3}, DType::Float64);
+  Tensor b = randn({4}, DType::Float64);
+  b.requires_grad_();
+  // y = Σ (conv(x, w) + b)²: dy/db_c = 2 Σ_{n,h,w} (conv + b_c); d²y/db_c² = 2·N·H·W = 100.
+  const Tensor conv = conv2d(x, w, b, {1, 1}, {1, 1});
+  const Tensor g = autograd::grad({sum(mul(conv, conv))}, {b}, {}, false, true)[0];
+  const Tensor d2 = autograd::grad({sum(g)}, {b})[0];
+  EXPECT_TRUE(tensors_close(d2, values({100, 100, 100, 100}), 1e-9, 1e-9));
+  // With the filter needing its gradient too, the node is the convolution's, refused by name.
+  Tensor wg = w.detach();
+  wg.requires_grad_();
+  EXPECT_THROW(autograd::grad({sum(conv2d(x, wg, b, {1, 1}, {1, 1}))}, {b}, {}, false, true),
+               Error);
+}
+
 TEST(TensorHooks, SeeAndReplaceTheGradientOfANonLeaf) {
   Tensor x = leaf({1, 2, 3});
   const Tensor h = mul(x, 2.0);
