@@ -48,6 +48,7 @@ struct BatchNormForwardArgs {
   void* save_invstd;   // (C,): the invstd used (written)
   double momentum;
   double eps;
+  bool relu = false;  // y = relu(batch norm) (Note [batch norm + relu])
 };
 
 struct BatchNormBackwardArgs {
@@ -62,6 +63,10 @@ struct BatchNormBackwardArgs {
   void* grad_x;  // each of these may be null
   void* grad_gamma;
   void* grad_beta;
+  // The forward was relu(batch norm) (Note [batch norm + relu]): its β ((C,) or null) lets
+  // the backward recompute the normalised value whose sign gates g.
+  bool relu = false;
+  const void* beta = nullptr;
 };
 
 // Chan et al.'s pairwise merge of (count, mean, M2) summaries.
@@ -80,6 +85,25 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
                                    int64_t c) {
   const T scaled = (x - mean) * invstd * (gamma != nullptr ? gamma[c] : T(1));
   return beta != nullptr ? scaled + beta[c] : scaled;
+}
+
+// Note [batch norm + relu]
+// A BatchNorm directly followed by a ReLU (every block of the MNIST CNN) runs as one op
+// (batch_norm_relu, which Sequential picks: Note [fused neighbours] in layers/sequential.h):
+// the forward writes relu(y) instead of y for the ReLU to read and write again, and the
+// backward gates g by y > 0 (ReLU's rule) where it reads g anyway. y is not kept: the
+// backward recomputes it from x with the forward's own element function, so the gate has the
+// forward's bits, and reads no more than the plain backward (x and g).
+template <typename T>
+TG_HOST_DEVICE T relu_element(T v) {
+  return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays
+}
+
+// g as the batch norm's backward sees it: gated by the forward's ReLU when there was one.
+template <typename T>
+TG_HOST_DEVICE T relu_gated(T g, T x, T mean, T invstd, const T* gamma, const T* beta, int64_t c,
+                            bool relu) {
+  return !relu || batchnorm_element(x, mean, invstd, gamma, beta, c) > T(0) ? g : T(0);
 }
 
 // The input gradient from its channel's terms: scale = γ·invstd, mean_g = Σg / count and

@@ -24,6 +24,9 @@ struct BatchNormOptions {
 class BatchNorm : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) as one op (batch_norm_relu): what Sequential runs for this layer
+  // directly followed by a ReLU (Note [fused neighbours], layers/sequential.h).
+  Tensor forward_relu(const Tensor& x);
   std::string extra_repr() const override;
 
   Tensor weight, bias;               // γ, β: (C,), undefined without affine
@@ -41,6 +44,8 @@ class BatchNorm : public Module {
             const TensorOptions& options);
 
  private:
+  Tensor run(const Tensor& x, bool relu);
+
   int input_dims_;
   int64_t num_features_;
   BatchNormOptions bn_;

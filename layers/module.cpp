@@ -228,6 +228,14 @@ HookHandle Module::register_full_backward_hook(BackwardHook hook) {
   return add_hook(backward_hooks_, std::move(hook));
 }
 
+bool Module::plain_call() const {
+  const auto active = [](const auto& hooks) {
+    return std::any_of(hooks.begin(), hooks.end(), [](const auto& h) { return *h; });
+  };
+  return summary_shapes == nullptr && !active(forward_pre_hooks_) && !active(forward_hooks_) &&
+         !active(backward_hooks_);
+}
+
 Tensor Module::operator()(const Tensor& input) {
   Tensor x = input;
   for (const auto& hook : forward_pre_hooks_) {

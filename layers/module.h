@@ -46,6 +46,10 @@ class Module {
   // forward_many: `model({tokens, mask})` reads as PyTorch's model(tokens, mask). The module
   // hooks below run on single-tensor calls only.
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
+  // Whether operator()(x) would run forward(x) alone: no hook registered (and not removed)
+  // and no summary() being recorded. A container may then fuse this module with its
+  // neighbour (Note [fused neighbours], layers/sequential.h).
+  bool plain_call() const;
 
   // Hooks (PyTorch's nn.Module hooks), run by operator() in registration order. Each may
   // return a tensor to replace what it was given, or an undefined one to keep it:

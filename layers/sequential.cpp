@@ -1,6 +1,10 @@
 #include "sequential.h"
 
+#include <typeinfo>
+
 #include "../core/ops.h"
+#include "activation.h"
+#include "batch_norm.h"
 
 namespace tg::layers {
 
@@ -22,9 +26,32 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
   return layers_[i];
 }
 
+namespace {
+
+// The BatchNorm that layers[i] is when it and layers[i + 1] may run fused (Note [fused
+// neighbours]), else null.
+BatchNorm* fusable_batch_norm(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
+  if (i + 1 >= layers.size()) return nullptr;
+  const Module& norm = *layers[i];
+  const Module& next = *layers[i + 1];
+  const bool exact = (typeid(norm) == typeid(BatchNorm1d) || typeid(norm) == typeid(BatchNorm2d)) &&
+                     typeid(next) == typeid(ReLU);
+  if (!exact || !norm.plain_call() || !next.plain_call()) return nullptr;
+  return static_cast<BatchNorm*>(layers[i].get());
+}
+
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& layer : layers_) y = (*layer)(y);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (BatchNorm* norm = fusable_batch_norm(layers_, i)) {
+      y = norm->forward_relu(y);
+      ++i;  // the ReLU ran inside
+      continue;
+    }
+    y = (*layers_[i])(y);
+  }
   return y;
 }
 

@@ -1,6 +1,16 @@
 // Sequential runs its children in order; Flatten joins dimensions start_dim..end_dim
 // (default 1..-1: (N, C, H, W) -> (N, C·H·W)). Children are named "0", "1", ... as in
 // PyTorch, so a Sequential's parameters read "0.weight", "3.bias".
+//
+// Note [fused neighbours]
+// A BatchNorm1d or BatchNorm2d directly followed by a ReLU runs as one op, batch_norm_relu
+// (Note [batch norm + relu], kernels/batch_norm.h): on the CPU a quarter of the MNIST CNN's
+// elementwise passes. The values and gradients are those of the two layers, bit for bit
+// (tests/layers/fused_neighbours_test.cpp); what differs is only what cannot be seen from
+// outside the pair: one autograd node (BatchNormReluBackward) instead of two, and no
+// intermediate tensor. The pair is fused only when both are exactly those classes (a
+// subclass may override forward) and neither has a hook or is being summarised
+// (Module::plain_call), so everything a hook or summary() would see is still there.
 #pragma once
 
 #include <initializer_list>

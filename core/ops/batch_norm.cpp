@@ -1,4 +1,5 @@
-// Front-end of batch_norm (kernels/batch_norm.h): checks, running statistics, autograd.
+// Front-end of batch_norm and batch_norm_relu (kernels/batch_norm.h): checks, running
+// statistics, autograd.
 #include "batch_norm.h"
 
 #include <array>
@@ -8,10 +9,11 @@
 
 namespace tg {
 
-TG_REGISTER_OP("batch_norm");
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& gamma, const Tensor& beta, bool training, double momentum,
-                  double eps) {
+namespace {
+
+Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                     const Tensor& gamma, const Tensor& beta, bool training, double momentum,
+                     double eps, bool relu) {
   ops::check_float("batch_norm", x);
   // (N, C), (N, C, L), (N, C, H, W), ...: statistics per channel over every other dim.
   TG_CHECK(x.dim() >= 2, "batch_norm: expected (N, C, ...) with at least 2 dims, got ", x.shape());
@@ -55,7 +57,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         mean.raw_data_ptr(),
         invstd.raw_data_ptr(),
         momentum,
-        eps};
+        eps,
+        relu};
     TG_ON_DEVICE(
         x.device(), kernels::cpu::batchnorm_forward(args), stream,
         kernels::cuda::batchnorm_forward(args, stream, ops::scratch_allocator(x.device())));
@@ -65,15 +68,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     }
   }
   if (!autograd::any_requires_grad({x, gamma, beta})) return y;
+  const char* node = relu ? "BatchNormReluBackward" : "BatchNormBackward";
   return autograd::record(
-      "BatchNormBackward", y, {x, gamma, beta},
-      [shape, training, options, xs = autograd::SavedTensor(xc), gs = autograd::SavedTensor(gamma),
-       mean, invstd,
+      node, y, {x, gamma, beta},
+      [node, shape, training, relu, options, xs = autograd::SavedTensor(xc),
+       gs = autograd::SavedTensor(gamma),
+       bs = relu ? autograd::SavedTensor(beta) : autograd::SavedTensor(), mean, invstd,
        need = std::array<bool, 3>{x.requires_grad(), gamma.defined() && gamma.requires_grad(),
                                   beta.defined() && beta.requires_grad()}](const Tensor& g) {
         const Tensor gc = g.contiguous();
-        const Tensor& xv = xs.get("BatchNormBackward");
-        const Tensor& gamma = gs.get("BatchNormBackward");
+        const Tensor& xv = xs.get(node);
+        const Tensor& gamma = gs.get(node);
+        const Tensor& beta = bs.get(node);
         std::vector<Tensor> grads(3);
         if (need[0]) grads[0] = empty(xv.shape(), options);
         if (need[1]) grads[1] = empty({shape.c}, options);
@@ -88,12 +94,30 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                                                   training,
                                                   need[0] ? grads[0].raw_data_ptr() : nullptr,
                                                   need[1] ? grads[1].raw_data_ptr() : nullptr,
-                                                  need[2] ? grads[2].raw_data_ptr() : nullptr};
+                                                  need[2] ? grads[2].raw_data_ptr() : nullptr,
+                                                  relu,
+                                                  beta.defined() ? beta.raw_data_ptr() : nullptr};
         TG_ON_DEVICE(options.device(), kernels::cpu::batchnorm_backward(args), stream,
                      kernels::cuda::batchnorm_backward(args, stream,
                                                        ops::scratch_allocator(options.device())));
         return grads;
       });
+}
+
+}  // namespace
+
+TG_REGISTER_OP("batch_norm");
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& gamma, const Tensor& beta, bool training, double momentum,
+                  double eps) {
+  return batch_norm_op(x, running_mean, running_var, gamma, beta, training, momentum, eps, false);
+}
+
+TG_REGISTER_OP("batch_norm_relu");
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& gamma, const Tensor& beta, bool training, double momentum,
+                       double eps) {
+  return batch_norm_op(x, running_mean, running_var, gamma, beta, training, momentum, eps, true);
 }
 
 }  // namespace tg

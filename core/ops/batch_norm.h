@@ -15,6 +15,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& gamma, const Tensor& beta, bool training, double momentum = 0.1,
                   double eps = 1e-5);
 
+// relu(batch_norm(...)) as one op (Note [batch norm + relu], kernels/batch_norm.h): the same
+// values and gradients as the two ops, without the intermediate tensor and its extra passes.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& gamma, const Tensor& beta, bool training,
+                       double momentum = 0.1, double eps = 1e-5);
+
 }  // namespace tg
 
 TG_API_END

@@ -1,8 +1,12 @@
 // CPU launchers of batch normalisation (kernels/batch_norm.h), in three stages each (Note
 // [batch norm blocks]): summaries per (block of the batch, channel), merged per channel in
-// block order, then the element pass. Statistics in double.
+// block order, then the element pass. Statistics in double. With a fused ReLU (Note [batch
+// norm + relu]) the forward's element pass applies it and the backward gates g.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../batch_norm.h"
@@ -132,21 +136,55 @@ inline void forward_run(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
   const T* beta = static_cast<const T*>(a.beta);
   const T mean = static_cast<const T*>(a.save_mean)[c];
   const T invstd = static_cast<const T*>(a.save_invstd)[c];
+  if (a.relu) {
+    for (int64_t k = 0; k < s.hw; ++k)
+      y[k] = relu_element(batchnorm_element(x[k], mean, invstd, gamma, beta, c));
+    return;
+  }
   for (int64_t k = 0; k < s.hw; ++k) y[k] = batchnorm_element(x[k], mean, invstd, gamma, beta, c);
 }
 
+// The output gradient as the batch norm sees it (relu_gated: Note [batch norm + relu]); the
+// gate is a template argument so that the plain backward's loops carry no test. The gate's
+// value is batchnorm_element's with γ and β read once (γ = 1 and β = 0 when absent: the same
+// bits, but for +0 against -0, whose sign the gate does not see), so the loops vectorise.
+template <typename T, bool Relu>
+struct GatedGrad {
+  GatedGrad(const BatchNormBackwardArgs& a, int64_t c)
+      : x(static_cast<const T*>(a.x)),
+        g(static_cast<const T*>(a.grad_y)),
+        mean(static_cast<const T*>(a.mean)[c]),
+        invstd(static_cast<const T*>(a.invstd)[c]),
+        gamma(a.gamma != nullptr ? static_cast<const T*>(a.gamma)[c] : T(1)),
+        beta(a.beta != nullptr ? static_cast<const T*>(a.beta)[c] : T(0)) {}
+  T operator()(int64_t i) const {
+    if (!Relu) return g[i];
+    // g or +0 by a bit mask: a select of floats here is left as a branch, not vectorised.
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    Bits bits;
+    std::memcpy(&bits, &g[i], sizeof(T));
+    bits &= Bits(0) - static_cast<Bits>((x[i] - mean) * invstd * gamma + beta > T(0));
+    T gated;
+    std::memcpy(&gated, &bits, sizeof(T));
+    return gated;
+  }
+  const T* __restrict__ x;
+  const T* __restrict__ g;
+  T mean, invstd, gamma, beta;
+};
+
 // Backward stage 1: Σg and Σg·(x - mean) of block b's elements of channel c.
-template <typename T>
+template <typename T, bool Relu>
 inline void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, int64_t c,
                              double* out) {
   const BatchNormShape& s = a.shape;
   const T* __restrict__ x = static_cast<const T*>(a.x);
-  const T* __restrict__ g = static_cast<const T*>(a.grad_y);
+  const GatedGrad<T, Relu> g(a, c);
   const double mean = static_cast<const T*>(a.mean)[c];
   const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
   run_sums(
-      s, c, n0, n1, [&](int64_t i) { return double(g[i]); },
-      [&](int64_t i) { return static_cast<double>(g[i]) * (static_cast<double>(x[i]) - mean); },
+      s, c, n0, n1, [&](int64_t i) { return double(g(i)); },
+      [&](int64_t i) { return static_cast<double>(g(i)) * (static_cast<double>(x[i]) - mean); },
       &out[0], &out[1]);
 }
 
@@ -177,17 +215,17 @@ ChannelTerms<T> backward_channel(const BatchNormBackwardArgs& a, Blocks blocks,
 }
 
 // Backward stage 3: sample n's run of channel c of the input gradient.
-template <typename T>
+template <typename T, bool Relu>
 inline void backward_run(const BatchNormBackwardArgs& a, const ChannelTerms<T>& t, int64_t n,
                          int64_t c) {
   const BatchNormShape& s = a.shape;
   const int64_t base = (n * s.c + c) * s.hw;
   const T* __restrict__ x = static_cast<const T*>(a.x) + base;
-  const T* __restrict__ g = static_cast<const T*>(a.grad_y) + base;
   T* __restrict__ grad_x = static_cast<T*>(a.grad_x) + base;
-  const T mean = static_cast<const T*>(a.mean)[c], invstd = static_cast<const T*>(a.invstd)[c];
+  const GatedGrad<T, Relu> g(a, c);
+  const T mean = g.mean, invstd = g.invstd;
   for (int64_t k = 0; k < s.hw; ++k) {
-    grad_x[k] = batchnorm_backward_element(g[k], x[k], mean, invstd, t.scale, t.mean_g,
+    grad_x[k] = batchnorm_backward_element(g(base + k), x[k], mean, invstd, t.scale, t.mean_g,
                                            t.mean_g_xhat, a.training);
   }
 }
@@ -212,19 +250,23 @@ TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int6
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
                                        int64_t c, double* out, float) {
-  backward_summary<float>(a, blocks, b, c, out);
+  if (a.relu) return backward_summary<float, true>(a, blocks, b, c, out);
+  backward_summary<float, false>(a, blocks, b, c, out);
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
                                        int64_t c, double* out, double) {
-  backward_summary<double>(a, blocks, b, c, out);
+  if (a.relu) return backward_summary<double, true>(a, blocks, b, c, out);
+  backward_summary<double, false>(a, blocks, b, c, out);
 }
 TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const ChannelTerms<float>& t,
                                    int64_t n, int64_t c) {
-  backward_run<float>(a, t, n, c);
+  if (a.relu) return backward_run<float, true>(a, t, n, c);
+  backward_run<float, false>(a, t, n, c);
 }
 TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const ChannelTerms<double>& t,
                                    int64_t n, int64_t c) {
-  backward_run<double>(a, t, n, c);
+  if (a.relu) return backward_run<double, true>(a, t, n, c);
+  backward_run<double, false>(a, t, n, c);
 }
 
 }  // namespace

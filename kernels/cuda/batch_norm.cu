@@ -108,20 +108,24 @@ template <typename T, typename I>
 __global__ void normalize_kernel(const T* __restrict__ x, T* __restrict__ y,
                                  const T* __restrict__ mean, const T* __restrict__ invstd,
                                  const T* __restrict__ gamma, const T* __restrict__ beta,
-                                 BatchNormShape s) {
+                                 BatchNormShape s, bool relu) {
   const I total = static_cast<I>(s.n * s.c * s.hw), channels = static_cast<I>(s.c),
           hw = static_cast<I>(s.hw);
   for (const I i : grid_stride(total)) {
     const I c = (i / hw) % channels;
-    y[i] = batchnorm_element(x[i], mean[c], invstd[c], gamma, beta, c);
+    const T v = batchnorm_element(x[i], mean[c], invstd[c], gamma, beta, c);
+    y[i] = relu ? relu_element(v) : v;
   }
 }
 
-// Backward stage 1: Σg and Σg·xhat of one chunk of one channel.
+// Backward stage 1: Σg and Σg·xhat of one chunk of one channel (g gated by the forward's ReLU
+// when there was one: Note [batch norm + relu]).
 template <typename T, typename I>
-__global__ void grad_partial_kernel(const T* __restrict__ x, const T* __restrict__ g,
+__global__ void grad_partial_kernel(const T* __restrict__ x, const T* __restrict__ grad_y,
                                     const T* __restrict__ mean, const T* __restrict__ invstd,
-                                    BatchNormShape s, Chunking ch, T* __restrict__ partials) {
+                                    const T* __restrict__ gamma, const T* __restrict__ beta,
+                                    bool relu, BatchNormShape s, Chunking ch,
+                                    T* __restrict__ partials) {
   __shared__ T sums[kStatThreads], dots[kStatThreads];
   const int64_t c = blockIdx.y, chunk = blockIdx.x;
   const I begin = static_cast<I>(chunk * ch.length);
@@ -130,8 +134,9 @@ __global__ void grad_partial_kernel(const T* __restrict__ x, const T* __restrict
   T sum = 0, dot = 0;
   for (I k = begin + threadIdx.x; k < end; k += blockDim.x) {
     const I i = channel_offset<I>(k, static_cast<I>(c), channels, hw);
-    sum += g[i];
-    dot += g[i] * (x[i] - mean[c]) * invstd[c];
+    const T g = relu_gated(grad_y[i], x[i], mean[c], invstd[c], gamma, beta, c, relu);
+    sum += g;
+    dot += g * (x[i] - mean[c]) * invstd[c];
   }
   sums[threadIdx.x] = sum;
   dots[threadIdx.x] = dot;
@@ -179,8 +184,10 @@ __global__ void grad_input_kernel(const T* __restrict__ x, const T* __restrict__
   const T count = static_cast<T>(s.count());
   for (const I i : grid_stride(total)) {
     const I c = (i / hw) % channels;
+    const T gated =
+        relu_gated(g[i], x[i], mean[c], invstd[c], gamma, static_cast<const T*>(a.beta), c, a.relu);
     grad_x[i] = batchnorm_backward_element(
-        g[i], x[i], mean[c], invstd[c], (gamma != nullptr ? gamma[c] : T(1)) * invstd[c],
+        gated, x[i], mean[c], invstd[c], (gamma != nullptr ? gamma[c] : T(1)) * invstd[c],
         totals[2 * c] / count, totals[2 * c + 1] / count, a.training);
   }
 }
@@ -229,7 +236,7 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream,
       normalize_kernel<T, decltype(index)><<<grid_for(total), kThreads, 0, st>>>(
           static_cast<const T*>(a.x), static_cast<T*>(a.y), static_cast<const T*>(a.save_mean),
           static_cast<const T*>(a.save_invstd), static_cast<const T*>(a.gamma),
-          static_cast<const T*>(a.beta), s);
+          static_cast<const T*>(a.beta), s, a.relu);
     });
     TG_CUDA_CHECK_LAUNCH();
   });
@@ -250,7 +257,8 @@ void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream,
       grad_partial_kernel<T, decltype(index)>
           <<<dim3(unsigned(ch.chunks), unsigned(s.c)), kStatThreads, 0, st>>>(
               static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y),
-              static_cast<const T*>(a.mean), static_cast<const T*>(a.invstd), s, ch,
+              static_cast<const T*>(a.mean), static_cast<const T*>(a.invstd),
+              static_cast<const T*>(a.gamma), static_cast<const T*>(a.beta), a.relu, s, ch,
               partials.as<T>());
     });
     TG_CUDA_CHECK_LAUNCH();

@@ -2,6 +2,7 @@
 // ops and embedding, dropout, batch and layer normalisation. Softmax and the losses:
 // op_cases_loss.cpp.
 #include <algorithm>
+#include <utility>
 
 #include "../../core/factory.h"
 #include "op_families.h"
@@ -377,21 +378,30 @@ void normalization_families(Table& t) {
                                      // (N, C, L), as BatchNorm1d takes sequences
                                      {4, 3, 5},
                                      {2, 8, 33}};
-  for (const Shape& s : shapes) {
-    const int64_t c = s[1];
-    const bool small = shape_numel(s) <= 24;
-    t.add(
-        "batch_norm", shape_text(s) + " training", {{s}, {{c}}, {{c}}},
-        [c](const Inputs& in) {
-          const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
-          return batch_norm(in[0], zeros({c}, o), ones({c}, o), in[1], in[2], true, 0.1, 1e-5);
-        },
-        small);
-    t.add(
-        "batch_norm", shape_text(s) + " eval",
-        {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
-        [](const Inputs& in) { return batch_norm(in[0], in[3], in[4], in[1], in[2], false); },
-        small);
+  // batch_norm, and batch_norm_relu (Note [batch norm + relu]) on the same cases.
+  using BatchNormOp = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                 const Tensor&, bool, double, double);
+  const std::pair<const char*, BatchNormOp> norms[] = {{"batch_norm", &batch_norm},
+                                                       {"batch_norm_relu", &batch_norm_relu}};
+  for (const auto& [name, op] : norms) {
+    for (const Shape& s : shapes) {
+      const int64_t c = s[1];
+      const bool small = shape_numel(s) <= 24;
+      t.add(
+          name, shape_text(s) + " training", {{s}, {{c}}, {{c}}},
+          [c, op = op](const Inputs& in) {
+            const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
+            return op(in[0], zeros({c}, o), ones({c}, o), in[1], in[2], true, 0.1, 1e-5);
+          },
+          small);
+      t.add(
+          name, shape_text(s) + " eval",
+          {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
+          [op = op](const Inputs& in) {
+            return op(in[0], in[3], in[4], in[1], in[2], false, 0.1, 1e-5);
+          },
+          small);
+    }
   }
   // layer_norm over the last one or two dims, with and without the affine transform.
   for (const Shape& s : shapes) {

@@ -2,7 +2,8 @@
 // where the CPU has it, the scalar window otherwise) against the general window
 // (max_pool_element) on many plane shapes, short and long rows, odd widths (the last column
 // unused), with ties, NaNs (one or several in a window: the first wins), infinities and signed
-// zeros: the same value bits and the same recorded position for every output.
+// zeros: the same value bits and the same recorded position for every output; and the
+// backward of what they record against the scatter rule, bit for bit.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -70,6 +71,21 @@ void check_shape(int64_t planes, int64_t in_h, int64_t in_w, uint32_t seed) {
         ASSERT_EQ(argmax[o], want_at) << where;
       }
     }
+  }
+  // Backward: the scatter rule, 0 then += g at the argmax, bit for bit (-0 gradients give +0),
+  // into a buffer of garbage: every element is written.
+  const std::vector<T> grad = awkward_values<T>(planes * out_plane, seed + 1000);
+  std::vector<T> grad_in(in.size(), T(12345)), want(in.size(), T(0));
+  for (int64_t p = 0; p < planes; ++p) {
+    for (int64_t o = 0; o < out_plane; ++o) {
+      want[p * in_h * in_w + argmax[p * out_plane + o]] += grad[p * out_plane + o];
+    }
+  }
+  cpu::pool2d_backward(PoolBackwardArgs{a, true, grad.data(), argmax.data(), grad_in.data()});
+  for (size_t i = 0; i < in.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&grad_in[i], &want[i], sizeof(T)), 0)
+        << "backward, planes " << planes << ", " << in_h << "x" << in_w << ", element " << i << ": "
+        << grad_in[i] << " against " << want[i];
   }
 }
 

@@ -1,0 +1,161 @@
+// Note [fused neighbours] (layers/sequential.h): a BatchNorm directly followed by a ReLU in a
+// Sequential runs as batch_norm_relu, with the values, gradients and running statistics of the
+// two layers run one after the other, bit for bit, in training and evaluation; and it is not
+// fused where a hook, summary() or a subclass must see the two layers apart.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../../core/autograd.h"
+#include "../../core/factory.h"
+#include "../../core/generator.h"
+#include "../../core/ops.h"
+#include "../../core/state_dict.h"
+#include "../../layers/activation.h"
+#include "../../layers/batch_norm.h"
+#include "../../layers/conv2d.h"
+#include "../../layers/linear.h"
+#include "../../layers/sequential.h"
+
+namespace tg::layers {
+namespace {
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.defined() != b.defined()) return false;
+  if (!a.defined()) return true;
+  const Tensor x = a.contiguous(), y = b.contiguous();
+  return x.shape() == y.shape() && x.dtype() == y.dtype() &&
+         std::memcmp(x.raw_data_ptr(), y.raw_data_ptr(), x.numel() * x.element_size()) == 0;
+}
+
+// A copy of the module's state (state_dict hands out the live tensors).
+NamedTensors saved_state(Module& net) {
+  NamedTensors state = net.state_dict();
+  for (auto& [name, t] : state) t = t.detach().clone();
+  return state;
+}
+
+// Runs `net` on x, then backward of Σ y·c; returns y.
+Tensor step(Module& net, const Tensor& x, const Tensor& c, bool fused_expected) {
+  const Tensor y = net(x);
+  if (y.requires_grad()) {
+    EXPECT_EQ(std::string(y.grad_fn()->name()) == "BatchNormReluBackward", fused_expected)
+        << y.grad_fn()->name();
+    sum(mul(y, c)).backward();
+  }
+  return y;
+}
+
+// The same two layers run apart: each called on its own, as a Sequential without the pair
+// would.
+struct Apart : Module {
+  Apart(std::shared_ptr<Module> first, std::shared_ptr<Module> norm, std::shared_ptr<Module> relu)
+      : Module("Apart"), first(std::move(first)), norm(std::move(norm)), relu(std::move(relu)) {}
+  Tensor forward(const Tensor& x) override { return (*relu)((*norm)((*first)(x))); }
+  std::shared_ptr<Module> first, norm, relu;
+};
+
+void expect_same_as_apart(const std::shared_ptr<Module>& first,
+                          const std::shared_ptr<BatchNorm>& norm, const Shape& input,
+                          Generator& gen) {
+  auto fused = sequential({first, norm, make<ReLU>()});
+  const NamedTensors state = saved_state(*fused);
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "eval");
+    const Tensor x = randn(input, {}, &gen);
+    fused->load_state_dict(state);
+    fused->train(training);
+    fused->zero_grad();
+    const Tensor probe = (*fused)(x);
+    const Tensor c = randn(probe.shape(), {}, &gen);
+    fused->load_state_dict(state);
+    const Tensor y_fused = step(*fused, x, c, true);
+    std::vector<Tensor> grads_fused;
+    for (const Tensor& p : fused->parameters()) grads_fused.push_back(p.grad().clone());
+    const Tensor mean_fused = norm->running_mean.clone(), var_fused = norm->running_var.clone();
+
+    Apart apart(first, norm, make<ReLU>());
+    fused->load_state_dict(state);
+    fused->zero_grad();
+    const Tensor y_apart = step(apart, x, c, false);
+    EXPECT_TRUE(same_bits(y_fused, y_apart)) << "output";
+    EXPECT_TRUE(same_bits(mean_fused, norm->running_mean)) << "running mean";
+    EXPECT_TRUE(same_bits(var_fused, norm->running_var)) << "running var";
+    const auto params = fused->parameters();
+    for (size_t i = 0; i < params.size(); ++i) {
+      EXPECT_TRUE(same_bits(grads_fused[i], params[i].grad())) << "gradient of parameter " << i;
+    }
+  }
+}
+
+TEST(FusedNeighbours, BatchNormThenReluMatchesTheTwoLayersBitForBit) {
+  Generator gen(3);
+  expect_same_as_apart(make<Conv2d>(3, 8, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                       make<BatchNorm2d>(8), {6, 3, 9, 7}, gen);
+  expect_same_as_apart(make<Linear>(12, 5), make<BatchNorm1d>(5), {17, 12}, gen);
+}
+
+TEST(FusedNeighbours, TheInputsGradientMatchesToo) {
+  Generator gen(4);
+  auto net = sequential({make<BatchNorm2d>(4), make<ReLU>()});
+  const Tensor x = randn({5, 4, 6, 6}, {}, &gen).requires_grad_(),
+               c = randn({5, 4, 6, 6}, {}, &gen);
+  const NamedTensors state = saved_state(*net);
+  step(*net, x, c, true);
+  Tensor x_apart = x.detach();
+  x_apart.requires_grad_();
+  net->load_state_dict(state);
+  sum(mul(relu((*(*net)[0])(x_apart)), c)).backward();
+  EXPECT_TRUE(same_bits(x.grad(), x_apart.grad()));
+}
+
+TEST(FusedNeighbours, HooksSummariesAndSubclassesSeeTheLayersApart) {
+  Generator gen(5);
+  const Tensor x = randn({4, 3, 5, 5}, {}, &gen), c = randn({4, 3, 5, 5}, {}, &gen);
+  {  // a forward hook on the ReLU sees its own input and output
+    auto net = sequential({make<Conv2d>(3, 3, Size2{1, 1}), make<BatchNorm2d>(3), make<ReLU>()});
+    Tensor seen_input;
+    auto handle = (*net)[2]->register_forward_hook([&](Module&, const Tensor& in, const Tensor&) {
+      seen_input = in;
+      return Tensor();
+    });
+    step(*net, x, c, false);
+    EXPECT_TRUE(seen_input.defined());
+    handle.remove();
+    step(*net, x, c, true);  // removed: fused again
+  }
+  {  // a backward hook on the BatchNorm
+    auto net = sequential({make<Conv2d>(3, 3, Size2{1, 1}), make<BatchNorm2d>(3), make<ReLU>()});
+    int calls = 0;
+    (*net)[1]->register_full_backward_hook([&](Module&, const Tensor&, const Tensor&) {
+      ++calls;
+      return Tensor();
+    });
+    step(*net, x, c, false);
+    EXPECT_EQ(calls, 1);
+  }
+  {  // summary() lists both layers with their shapes
+    auto net = sequential({make<BatchNorm2d>(3), make<ReLU>()});
+    const std::string text = net->summary({4, 3, 5, 5});
+    EXPECT_NE(text.find("BatchNorm2d"), std::string::npos) << text;
+    EXPECT_NE(text.find("ReLU"), std::string::npos) << text;
+  }
+  {  // a subclass of BatchNorm2d with its own forward runs it
+    struct Shifted : BatchNorm2d {
+      Shifted() : BatchNorm2d(3) {}
+      Tensor forward(const Tensor& in) override { return add(BatchNorm2d::forward(in), 1.0); }
+    };
+    auto shifted = std::make_shared<Shifted>();
+    auto net = sequential({shifted, make<ReLU>()});
+    const NamedTensors state = saved_state(*net);
+    const Tensor y = step(*net, x, c, false);
+    net->load_state_dict(state);
+    EXPECT_TRUE(same_bits(y, relu(shifted->forward(x))));
+  }
+}
+
+}  // namespace
+}  // namespace tg::layers
