@@ -7,6 +7,7 @@
 #include "../core/factory.h"
 #include "../core/ops.h"
 #include "../core/task_thread.h"
+#include "../kernels/cpu/isa_clones.h"
 #include "dataset.h"
 
 namespace tg::data {
@@ -248,6 +249,19 @@ Batch DataLoader::augmented(Batch batch, int64_t i) const {
   return batch;
 }
 
+namespace {
+
+// One example's pixels as the model reads them, float(pixel)·scale - shift, compiled per
+// x86-64 level (TG_ISA_CLONES): the generic build's SSE2 widening of bytes cost ~0.6 ns a pixel
+// (3% of an MLP epoch's samples, on the prefetch thread beside the step's two). The same
+// bits on every level.
+TG_ISA_CLONES void normalised_pixels(const uint8_t* from, int64_t n, float scale, float shift,
+                                     float* to) {
+  for (int64_t e = 0; e < n; ++e) to[e] = static_cast<float>(from[e]) * scale - shift;
+}
+
+}  // namespace
+
 Batch DataLoader::build(int64_t i) const {
   if (dataset_) return build_from_dataset(i);
   const int64_t first = i * options_.batch_size;
@@ -266,7 +280,7 @@ Batch DataLoader::build(int64_t i) const {
     const int64_t k = order_[static_cast<size_t>(first + r)];
     const uint8_t* from = src + k * example_size_;
     float* to = xd + r * example_size_;
-    for (int64_t e = 0; e < example_size_; ++e) to[e] = static_cast<float>(from[e]) * scale - shift;
+    normalised_pixels(from, example_size_, scale, shift, to);
     yd[r] = labels[k];
   }
   return {x, y, {}};
