@@ -49,6 +49,12 @@ struct BatchNormForwardArgs {
   double momentum;
   double eps;
   bool relu = false;  // y = relu(batch norm) (Note [batch norm + relu])
+  // CPU only: with `pooled` set, y is max-pooled 2x2 with stride 2 as it is made (Note [batch
+  // norm + relu + pool]): pooled (N, C, height / 2, width / 2) and argmax (max_pool2d's plane
+  // positions) are written instead of y (which may be null); height · width = hw.
+  void* pooled = nullptr;
+  int64_t* argmax = nullptr;
+  int64_t height = 0, width = 0;
 };
 
 struct BatchNormBackwardArgs {
@@ -94,6 +100,14 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // backward gates g by y > 0 (ReLU's rule) where it reads g anyway. y is not kept: the
 // backward recomputes it from x with the forward's own element function, so the gate has the
 // forward's bits, and reads no more than the plain backward (x and g).
+//
+// Note [batch norm + relu + pool]
+// When 2x2 max pooling (stride 2) follows as well (each block of the MNIST CNN), the CPU's
+// forward pools two rows at a time as it makes them (kernels/cpu/pool_rows.h) and writes
+// only the pooled output and its argmax: y itself, a full write and a full read, is never
+// stored. The backward is the pooling's backward (a full-size gradient), then this one's. The
+// values are those of the three ops, bit for bit: the same element function, the same
+// pooling rule. CUDA runs the ops apart (core/ops/batch_norm.cpp).
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays

@@ -27,11 +27,13 @@ BatchNorm::BatchNorm(const char* type_name, int input_dims, int64_t num_features
   register_buffer("num_batches_tracked", &num_batches_tracked);
 }
 
-Tensor BatchNorm::forward(const Tensor& x) { return run(x, false); }
+Tensor BatchNorm::forward(const Tensor& x) { return run(x, Then::Nothing); }
 
-Tensor BatchNorm::forward_relu(const Tensor& x) { return run(x, true); }
+Tensor BatchNorm::forward_relu(const Tensor& x) { return run(x, Then::Relu); }
 
-Tensor BatchNorm::run(const Tensor& x, bool relu) {
+Tensor BatchNorm::forward_relu_max_pool(const Tensor& x) { return run(x, Then::ReluMaxPool); }
+
+Tensor BatchNorm::run(const Tensor& x, Then then) {
   // BatchNorm1d takes (N, C) or (N, C, L), BatchNorm2d (N, C, H, W), as in PyTorch.
   const bool dims_ok = input_dims_ == 2 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == input_dims_;
   TG_CHECK(
@@ -40,8 +42,10 @@ Tensor BatchNorm::run(const Tensor& x, bool relu) {
       input_dims_ == 2 ? std::to_string(num_features_) + ", L)" : "", ", got shape ", x.shape());
   // Counted on the device, no host round trip.
   if (is_training()) advance_step_count_(num_batches_tracked, nullptr);
-  return (relu ? batch_norm_relu : batch_norm)(x, running_mean, running_var, weight, bias,
-                                               is_training(), bn_.momentum, bn_.eps);
+  const auto op = then == Then::Nothing ? batch_norm
+                  : then == Then::Relu  ? batch_norm_relu
+                                        : batch_norm_relu_max_pool2d;
+  return op(x, running_mean, running_var, weight, bias, is_training(), bn_.momentum, bn_.eps);
 }
 
 std::string BatchNorm::extra_repr() const {

@@ -27,6 +27,9 @@ class BatchNorm : public Module {
   // relu(forward(x)) as one op (batch_norm_relu): what Sequential runs for this layer
   // directly followed by a ReLU (Note [fused neighbours], layers/sequential.h).
   Tensor forward_relu(const Tensor& x);
+  // max_pool2d(relu(forward(x)), 2x2) as one op (batch_norm_relu_max_pool2d), what Sequential
+  // runs for this layer followed by a ReLU and a MaxPool2d(2) (Note [fused neighbours]).
+  Tensor forward_relu_max_pool(const Tensor& x);
   std::string extra_repr() const override;
 
   Tensor weight, bias;               // γ, β: (C,), undefined without affine
@@ -44,7 +47,9 @@ class BatchNorm : public Module {
             const TensorOptions& options);
 
  private:
-  Tensor run(const Tensor& x, bool relu);
+  // What follows the normalisation inside the op: nothing, a ReLU, or a ReLU and 2x2 pooling.
+  enum class Then { Nothing, Relu, ReluMaxPool };
+  Tensor run(const Tensor& x, Then then);
 
   int input_dims_;
   int64_t num_features_;

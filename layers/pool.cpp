@@ -21,6 +21,12 @@ Tensor Pool2d::forward(const Tensor& x) {
                  : avg_pool2d(x, w.kernel, w.stride, w.padding, w.ceil_mode, w.count_include_pad);
 }
 
+bool Pool2d::is_max_2x2() const {
+  const Window& w = window_;
+  return is_max_ && w.kernel == Size2{2, 2} && (w.stride == Size2{0, 0} || w.stride == w.kernel) &&
+         w.padding == Size2{0, 0} && w.dilation == Size2{1, 1} && !w.ceil_mode;
+}
+
 std::string Pool2d::extra_repr() const {
   const Window& w = window_;
   std::string s = "kernel=" + std::to_string(w.kernel[0]) + "x" + std::to_string(w.kernel[1]);

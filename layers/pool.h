@@ -15,6 +15,9 @@ class Pool2d : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  // Max pooling with a 2x2 window, stride 2, no padding or dilation, floor mode: what Sequential
+  // may fuse with a BatchNorm and ReLU before it (Note [fused neighbours]).
+  bool is_max_2x2() const;
 
  protected:
   struct Window {

@@ -5,6 +5,7 @@
 #include "../core/ops.h"
 #include "activation.h"
 #include "batch_norm.h"
+#include "pool.h"
 
 namespace tg::layers {
 
@@ -28,8 +29,8 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t i) const {
 
 namespace {
 
-// The BatchNorm that layers[i] is when it and layers[i + 1] may run fused (Note [fused
-// neighbours]), else null.
+// The BatchNorm that layers[i] is when it and layers[i + 1] (a ReLU) may run fused (Note
+// [fused neighbours]), else null.
 BatchNorm* fusable_batch_norm(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
   if (i + 1 >= layers.size()) return nullptr;
   const Module& norm = *layers[i];
@@ -40,14 +41,27 @@ BatchNorm* fusable_batch_norm(const std::vector<std::shared_ptr<Module>>& layers
   return static_cast<BatchNorm*>(layers[i].get());
 }
 
+// Whether layers[i + 2] is a MaxPool2d(2) that may join a fusable BatchNorm2d and ReLU.
+bool fusable_pool(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
+  if (i + 2 >= layers.size() || typeid(*layers[i]) != typeid(BatchNorm2d)) return false;
+  const Module& pool = *layers[i + 2];
+  return typeid(pool) == typeid(MaxPool2d) && static_cast<const MaxPool2d&>(pool).is_max_2x2() &&
+         pool.plain_call();
+}
+
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (BatchNorm* norm = fusable_batch_norm(layers_, i)) {
-      y = norm->forward_relu(y);
-      ++i;  // the ReLU ran inside
+      if (fusable_pool(layers_, i)) {
+        y = norm->forward_relu_max_pool(y);
+        i += 2;  // the ReLU and the pooling ran inside
+      } else {
+        y = norm->forward_relu(y);
+        ++i;  // the ReLU ran inside
+      }
       continue;
     }
     y = (*layers_[i])(y);

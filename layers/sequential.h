@@ -5,12 +5,15 @@
 // Note [fused neighbours]
 // A BatchNorm1d or BatchNorm2d directly followed by a ReLU runs as one op, batch_norm_relu
 // (Note [batch norm + relu], kernels/batch_norm.h): on the CPU a quarter of the MNIST CNN's
-// elementwise passes. The values and gradients are those of the two layers, bit for bit
-// (tests/layers/fused_neighbours_test.cpp); what differs is only what cannot be seen from
-// outside the pair: one autograd node (BatchNormReluBackward) instead of two, and no
-// intermediate tensor. The pair is fused only when both are exactly those classes (a
-// subclass may override forward) and neither has a hook or is being summarised
-// (Module::plain_call), so everything a hook or summary() would see is still there.
+// elementwise passes. A BatchNorm2d, a ReLU and a MaxPool2d(2) (2x2, stride 2, no padding,
+// floor mode) run as batch_norm_relu_max_pool2d (Note [batch norm + relu + pool]), which on
+// the CPU never stores the unpooled output. The values and gradients are those of the layers
+// run apart, bit for bit (tests/layers/fused_neighbours_test.cpp); what differs is only what
+// cannot be seen from outside: one autograd node (BatchNormReluBackward,
+// BatchNormReluMaxPool2dBackward) instead of two or three, and no intermediate tensors. Layers
+// are fused only when each is exactly its class (a subclass may override forward) and none
+// has a hook or is being summarised (Module::plain_call), so everything a hook or summary()
+// would see is still there.
 #pragma once
 
 #include <initializer_list>

@@ -1,19 +1,36 @@
-// Front-end of batch_norm and batch_norm_relu (kernels/batch_norm.h): checks, running
-// statistics, autograd.
+// Front-end of batch_norm, batch_norm_relu and batch_norm_relu_max_pool2d
+// (kernels/batch_norm.h): checks, running statistics, autograd.
 #include "batch_norm.h"
 
 #include <array>
 
 #include "../../kernels/batch_norm.h"
+#include "../../kernels/pool.h"
 #include "op_support.h"
+#include "pool.h"
 
 namespace tg {
 
 namespace {
 
+// The 2x2, stride 2 max pooling of an (N, C, H, W) tensor.
+kernels::Pool2dArgs pool_2x2(const Tensor& x) {
+  kernels::Pool2dArgs a{};
+  a.dtype = x.dtype();
+  a.planes = x.size(0) * x.size(1);
+  a.in_h = x.size(2);
+  a.in_w = x.size(3);
+  a.out_h = a.in_h / 2;
+  a.out_w = a.in_w / 2;
+  a.kernel_h = a.kernel_w = a.stride_h = a.stride_w = 2;
+  return a;
+}
+
+// relu: Note [batch norm + relu]; pool (CPU, (N, C, H, W) with H, W >= 2): Note [batch norm +
+// relu + pool], the result being the pooled output.
 Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                      const Tensor& gamma, const Tensor& beta, bool training, double momentum,
-                     double eps, bool relu) {
+                     double eps, bool relu, bool pool = false) {
   ops::check_float("batch_norm", x);
   // (N, C), (N, C, L), (N, C, H, W), ...: statistics per channel over every other dim.
   TG_CHECK(x.dim() >= 2, "batch_norm: expected (N, C, ...) with at least 2 dims, got ", x.shape());
@@ -40,8 +57,11 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
            "batch_norm: need eps > 0 and momentum in [0, 1]");
   const TensorOptions options = ops::options_of(x);
   const Tensor xc = x.detach().contiguous();
-  Tensor y = empty(x.shape(), options), mean = empty({channels}, options),
-         invstd = empty({channels}, options);
+  Tensor y = empty(pool ? Shape{x.size(0), channels, x.size(2) / 2, x.size(3) / 2} : x.shape(),
+                   options),
+         mean = empty({channels}, options), invstd = empty({channels}, options);
+  const Tensor argmax =
+      pool ? empty(y.shape(), TensorOptions(DType::Int64).device(x.device())) : Tensor();
   {
     NoGradGuard no_grad;  // the running statistics are buffers, written in place
     kernels::BatchNormForwardArgs args{
@@ -50,7 +70,7 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
         xc.raw_data_ptr(),
         gamma.defined() ? gamma.raw_data_ptr() : nullptr,
         beta.defined() ? beta.raw_data_ptr() : nullptr,
-        y.raw_data_ptr(),
+        pool ? nullptr : y.raw_data_ptr(),
         training,
         running_mean.defined() ? running_mean.raw_data_ptr() : nullptr,
         running_var.defined() ? running_var.raw_data_ptr() : nullptr,
@@ -59,6 +79,12 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
         momentum,
         eps,
         relu};
+    if (pool) {
+      args.pooled = y.raw_data_ptr();
+      args.argmax = argmax.data_ptr<int64_t>();
+      args.height = x.size(2);
+      args.width = x.size(3);
+    }
     TG_ON_DEVICE(
         x.device(), kernels::cpu::batchnorm_forward(args), stream,
         kernels::cuda::batchnorm_forward(args, stream, ops::scratch_allocator(x.device())));
@@ -68,16 +94,25 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
     }
   }
   if (!autograd::any_requires_grad({x, gamma, beta})) return y;
-  const char* node = relu ? "BatchNormReluBackward" : "BatchNormBackward";
+  const char* node = pool   ? "BatchNormReluMaxPool2dBackward"
+                     : relu ? "BatchNormReluBackward"
+                            : "BatchNormBackward";
   return autograd::record(
       node, y, {x, gamma, beta},
       [node, shape, training, relu, options, xs = autograd::SavedTensor(xc),
        gs = autograd::SavedTensor(gamma),
        bs = relu ? autograd::SavedTensor(beta) : autograd::SavedTensor(), mean, invstd,
+       pooling = pool ? pool_2x2(xc) : kernels::Pool2dArgs{}, argmax,
        need = std::array<bool, 3>{x.requires_grad(), gamma.defined() && gamma.requires_grad(),
                                   beta.defined() && beta.requires_grad()}](const Tensor& g) {
-        const Tensor gc = g.contiguous();
         const Tensor& xv = xs.get(node);
+        Tensor gc = g.contiguous();
+        if (argmax.defined()) {  // the pooling's backward first: the full-size gradient
+          Tensor full = empty(xv.shape(), options);
+          kernels::cpu::pool2d_backward(
+              {pooling, true, gc.raw_data_ptr(), argmax.data_ptr<int64_t>(), full.raw_data_ptr()});
+          gc = full;
+        }
         const Tensor& gamma = gs.get(node);
         const Tensor& beta = bs.get(node);
         std::vector<Tensor> grads(3);
@@ -118,6 +153,19 @@ Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor
                        const Tensor& gamma, const Tensor& beta, bool training, double momentum,
                        double eps) {
   return batch_norm_op(x, running_mean, running_var, gamma, beta, training, momentum, eps, true);
+}
+
+TG_REGISTER_OP("batch_norm_relu_max_pool2d");
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean,
+                                  const Tensor& running_var, const Tensor& gamma,
+                                  const Tensor& beta, bool training, double momentum, double eps) {
+  if (x.device().is_cpu() && x.dim() == 4 && x.size(2) >= 2 && x.size(3) >= 2) {
+    return batch_norm_op(x, running_mean, running_var, gamma, beta, training, momentum, eps, true,
+                         true);
+  }
+  // CUDA (and what max_pool2d refuses, so that it says so): the ops apart.
+  return max_pool2d(
+      batch_norm_relu(x, running_mean, running_var, gamma, beta, training, momentum, eps), {2, 2});
 }
 
 }  // namespace tg

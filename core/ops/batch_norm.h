@@ -21,6 +21,14 @@ Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor
                        const Tensor& gamma, const Tensor& beta, bool training,
                        double momentum = 0.1, double eps = 1e-5);
 
+// max_pool2d(batch_norm_relu(...), {2, 2}) of an (N, C, H, W) input: on the CPU one op that
+// never stores the unpooled output (Note [batch norm + relu + pool], kernels/batch_norm.h),
+// elsewhere the two ops; the same values and gradients either way.
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean,
+                                  const Tensor& running_var, const Tensor& gamma,
+                                  const Tensor& beta, bool training, double momentum = 0.1,
+                                  double eps = 1e-5);
+
 }  // namespace tg
 
 TG_API_END

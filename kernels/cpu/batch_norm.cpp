@@ -1,7 +1,8 @@
 // CPU launchers of batch normalisation (kernels/batch_norm.h), in three stages each (Note
 // [batch norm blocks]): summaries per (block of the batch, channel), merged per channel in
 // block order, then the element pass. Statistics in double. With a fused ReLU (Note [batch
-// norm + relu]) the forward's element pass applies it and the backward gates g.
+// norm + relu]) the forward's element pass applies it and the backward gates g; with pooling
+// too (Note [batch norm + relu + pool]) the element pass writes the pooled planes.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "../batch_norm.h"
 #include "isa_clones.h"
+#include "pool_rows.h"
 
 namespace tg::kernels::cpu {
 
@@ -173,6 +175,35 @@ struct GatedGrad {
   T mean, invstd, gamma, beta;
 };
 
+// Forward stage 3 with pooling (Note [batch norm + relu + pool]): sample n's plane of channel
+// c into a thread's buffer (one long loop: the rows are too short to vectorise one by one),
+// pooled from there.
+template <typename T>
+inline void forward_pooled_plane(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
+  const BatchNormShape& s = a.shape;
+  const int64_t plane = n * s.c + c, width = a.width, out_h = a.height / 2, out_w = a.width / 2;
+  const T* __restrict__ x = static_cast<const T*>(a.x) + plane * s.hw;
+  const T* gamma = static_cast<const T*>(a.gamma);
+  const T* beta = static_cast<const T*>(a.beta);
+  const T mean = static_cast<const T*>(a.save_mean)[c];
+  const T invstd = static_cast<const T*>(a.save_invstd)[c];
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < static_cast<size_t>(s.hw)) buffer.resize(static_cast<size_t>(s.hw));
+  T* __restrict__ y = buffer.data();
+  if (a.relu) {
+    for (int64_t k = 0; k < s.hw; ++k)
+      y[k] = relu_element(batchnorm_element(x[k], mean, invstd, gamma, beta, c));
+  } else {
+    for (int64_t k = 0; k < s.hw; ++k) y[k] = batchnorm_element(x[k], mean, invstd, gamma, beta, c);
+  }
+  T* pooled = static_cast<T*>(a.pooled) + plane * out_h * out_w;
+  int64_t* argmax = a.argmax + plane * out_h * out_w;
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    const int64_t top = 2 * oh * width;
+    max_pool_2x2_rows(y + top, width, out_w, top, pooled + oh * out_w, argmax + oh * out_w);
+  }
+}
+
 // Backward stage 1: Σg and Σg·(x - mean) of block b's elements of channel c.
 template <typename T, bool Relu>
 inline void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, int64_t c,
@@ -243,9 +274,11 @@ TG_ISA_CLONES void forward_summary_of(const BatchNormForwardArgs& a, Blocks bloc
   forward_summary<double>(a, blocks, b, c, out);
 }
 TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, float) {
+  if (a.pooled != nullptr) return forward_pooled_plane<float>(a, n, c);
   forward_run<float>(a, n, c);
 }
 TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, double) {
+  if (a.pooled != nullptr) return forward_pooled_plane<double>(a, n, c);
   forward_run<double>(a, n, c);
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,

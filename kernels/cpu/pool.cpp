@@ -4,6 +4,7 @@
 // gather: a plane belongs to one thread, and every input element still receives its
 // contributions in increasing output order, so the sums have the same bits as the gather.
 #include "../pool.h"
+#include "pool_rows.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -37,22 +38,21 @@ inline void consider(T v, int64_t at, T& best, int64_t& best_at) {
   best_at = (at & at_mask) | (best_at & ~at_mask);
 }
 
-// The common 2x2, stride 2, no padding window as straight-line code without branches.
-// Same result as max_pool_element, same order of candidates.
+// The common 2x2, stride 2, no padding window as straight-line code without branches, one
+// pair of rows (rows[0..in_w) and rows[in_w..2·in_w), plane offset `top`) at a time. Same
+// result as max_pool_element, same order of candidates.
 template <typename T>
-void max_pool_2x2(const Pool2dArgs& a, const T* plane, T* y, int64_t* argmax) {
-  for (int64_t oh = 0; oh < a.out_h; ++oh) {
-    const int64_t top = 2 * oh * a.in_w, bottom = top + a.in_w;
-    for (int64_t ow = 0; ow < a.out_w; ++ow) {
-      const int64_t w = 2 * ow;
-      T best = plane[top + w];
-      int64_t best_at = top + w;
-      consider(plane[top + w + 1], top + w + 1, best, best_at);
-      consider(plane[bottom + w], bottom + w, best, best_at);
-      consider(plane[bottom + w + 1], bottom + w + 1, best, best_at);
-      y[oh * a.out_w + ow] = best;
-      argmax[oh * a.out_w + ow] = best_at;
-    }
+void max_pool_2x2_scalar(const T* rows, int64_t in_w, int64_t out_w, int64_t top, T* y,
+                         int64_t* argmax) {
+  for (int64_t ow = 0; ow < out_w; ++ow) {
+    const int64_t w = 2 * ow;
+    T best = rows[w];
+    int64_t best_at = top + w;
+    consider(rows[w + 1], top + w + 1, best, best_at);
+    consider(rows[in_w + w], top + in_w + w, best, best_at);
+    consider(rows[in_w + w + 1], top + in_w + w + 1, best, best_at);
+    y[ow] = best;
+    argmax[ow] = best_at;
   }
 }
 
@@ -82,19 +82,19 @@ __attribute__((target("avx512f"), always_inline)) inline void consider_lanes(
   offset = _mm512_mask_mov_epi32(offset, take, at);
 }
 
-__attribute__((target("avx512f"))) void max_pool_2x2_avx512(const Pool2dArgs& a, const float* plane,
-                                                            float* y, int64_t* argmax) {
+__attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* rows, int64_t in_w,
+                                                            int64_t out_w, int64_t top, float* y,
+                                                            int64_t* argmax) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i twice_lane = even;  // 2 * ow within the chunk
-  const __m512i right = _mm512_set1_epi32(1), below = _mm512_set1_epi32(int32_t(a.in_w)),
-                below_right = _mm512_set1_epi32(int32_t(a.in_w + 1));
-  for (int64_t oh = 0; oh < a.out_h; ++oh) {
-    const int64_t top = 2 * oh * a.in_w;
-    const float* r0 = plane + top;
-    const float* r1 = r0 + a.in_w;
-    for (int64_t ow = 0; ow < a.out_w; ow += 16) {
-      const int64_t n = a.out_w - ow < 16 ? a.out_w - ow : 16;  // outputs in this chunk
+  const __m512i right = _mm512_set1_epi32(1), below = _mm512_set1_epi32(int32_t(in_w)),
+                below_right = _mm512_set1_epi32(int32_t(in_w + 1));
+  {
+    const float* r0 = rows;
+    const float* r1 = r0 + in_w;
+    for (int64_t ow = 0; ow < out_w; ow += 16) {
+      const int64_t n = out_w - ow < 16 ? out_w - ow : 16;  // outputs in this chunk
       const __mmask16 out = static_cast<__mmask16>((uint32_t(1) << n) - 1);
       const __mmask16 lo = static_cast<__mmask16>(n >= 8 ? 0xFFFF : (uint32_t(1) << 2 * n) - 1);
       const __mmask16 hi = static_cast<__mmask16>(n > 8 ? (uint32_t(1) << (2 * n - 16)) - 1 : 0);
@@ -108,12 +108,12 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const Pool2dArgs& a,
       consider_lanes(_mm512_permutex2var_ps(t0, odd, t1), right, best, offset, nan_seen);
       consider_lanes(_mm512_permutex2var_ps(b0, even, b1), below, best, offset, nan_seen);
       consider_lanes(_mm512_permutex2var_ps(b0, odd, b1), below_right, best, offset, nan_seen);
-      _mm512_mask_storeu_ps(y + oh * a.out_w + ow, out, best);
+      _mm512_mask_storeu_ps(y + ow, out, best);
       // The plane index: top + 2 * (ow + lane) + offset, below 2^31 past `top` (is_plain_2x2).
       const __m512i within = _mm512_add_epi32(_mm512_add_epi32(twice_lane, offset),
                                               _mm512_set1_epi32(int32_t(2 * ow)));
       const __m512i base = _mm512_set1_epi64(top);
-      int64_t* at = argmax + oh * a.out_w + ow;
+      int64_t* at = argmax + ow;
       _mm512_mask_storeu_epi64(
           at, static_cast<__mmask8>(out & 0xFF),
           _mm512_add_epi64(base, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(within))));
@@ -144,6 +144,18 @@ bool is_plain_2x2(const Pool2dArgs& a) {
 
 }  // namespace
 
+void max_pool_2x2_rows(const float* rows, int64_t in_w, int64_t out_w, int64_t top, float* y,
+                       int64_t* argmax) {
+#ifdef TG_POOL_AVX512
+  if (cpu_has_avx512f()) return max_pool_2x2_avx512(rows, in_w, out_w, top, y, argmax);
+#endif
+  max_pool_2x2_scalar(rows, in_w, out_w, top, y, argmax);
+}
+void max_pool_2x2_rows(const double* rows, int64_t in_w, int64_t out_w, int64_t top, double* y,
+                       int64_t* argmax) {
+  max_pool_2x2_scalar(rows, in_w, out_w, top, y, argmax);
+}
+
 void pool2d_forward(const PoolForwardArgs& args) {
   const Pool2dArgs& a = args.shape;
   const int64_t in_plane = a.in_h * a.in_w, out_plane = a.out_h * a.out_w;
@@ -157,15 +169,11 @@ void pool2d_forward(const PoolForwardArgs& args) {
       T* y = out + p * out_plane;
       int64_t* argmax = args.is_max ? args.argmax + p * out_plane : nullptr;
       if (args.is_max && is_plain_2x2(a)) {
-#ifdef TG_POOL_AVX512
-        if constexpr (std::is_same_v<T, float>) {
-          if (cpu_has_avx512f()) {
-            max_pool_2x2_avx512(a, plane, y, argmax);
-            continue;
-          }
+        for (int64_t oh = 0; oh < a.out_h; ++oh) {
+          const int64_t top = 2 * oh * a.in_w;
+          max_pool_2x2_rows(plane + top, a.in_w, a.out_w, top, y + oh * a.out_w,
+                            argmax + oh * a.out_w);
         }
-#endif
-        max_pool_2x2(a, plane, y, argmax);
         continue;
       }
       for (int64_t oh = 0; oh < a.out_h; ++oh) {

@@ -210,6 +210,9 @@ void with_index_type(const BatchNormShape& s, F&& f) {
 void batchnorm_forward(const BatchNormForwardArgs& a, void* stream,
                        const ScratchAllocator& scratch) {
   const BatchNormShape& s = a.shape;
+  TG_CHECK(a.pooled == nullptr,
+           "batch_norm: pooling as the output is made is the CPU's (Note [batch norm + relu + "
+           "pool]); CUDA runs batch_norm_relu and max_pool2d apart");
   if (s.c == 0) return;
   TG_CHECK(s.c <= 65535, "batch_norm: at most 65535 channels on CUDA, got ", s.c);
   const cudaStream_t st = as_stream(stream);

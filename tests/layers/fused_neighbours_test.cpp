@@ -1,7 +1,8 @@
-// Note [fused neighbours] (layers/sequential.h): a BatchNorm directly followed by a ReLU in a
-// Sequential runs as batch_norm_relu, with the values, gradients and running statistics of the
-// two layers run one after the other, bit for bit, in training and evaluation; and it is not
-// fused where a hook, summary() or a subclass must see the two layers apart.
+// Note [fused neighbours] (layers/sequential.h): a BatchNorm directly followed by a ReLU (and a
+// MaxPool2d(2)) in a Sequential runs as batch_norm_relu (batch_norm_relu_max_pool2d), with the
+// values, gradients and running statistics of the layers run one after the other, bit for
+// bit, in training and evaluation; and it is not fused where a hook, summary() or a subclass
+// must see the layers apart.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "../../layers/batch_norm.h"
 #include "../../layers/conv2d.h"
 #include "../../layers/linear.h"
+#include "../../layers/pool.h"
 #include "../../layers/sequential.h"
 
 namespace tg::layers {
@@ -38,30 +40,44 @@ NamedTensors saved_state(Module& net) {
   return state;
 }
 
-// Runs `net` on x, then backward of Σ y·c; returns y.
-Tensor step(Module& net, const Tensor& x, const Tensor& c, bool fused_expected) {
+const char* const kPair = "BatchNormReluBackward";
+const char* const kTriple = "BatchNormReluMaxPool2dBackward";
+
+// Runs `net` on x, then backward of Σ y·c; returns y. `fused` names the node the output
+// should come from: kPair, kTriple, or "" for neither.
+Tensor step(Module& net, const Tensor& x, const Tensor& c, const std::string& fused) {
   const Tensor y = net(x);
   if (y.requires_grad()) {
-    EXPECT_EQ(std::string(y.grad_fn()->name()) == "BatchNormReluBackward", fused_expected)
-        << y.grad_fn()->name();
+    const std::string node = y.grad_fn()->name();
+    if (fused.empty()) {
+      EXPECT_TRUE(node != kPair && node != kTriple) << node;
+    } else {
+      EXPECT_EQ(node, fused);
+    }
     sum(mul(y, c)).backward();
   }
   return y;
 }
 
-// The same two layers run apart: each called on its own, as a Sequential without the pair
-// would.
+// The same layers run apart: each called on its own, as a Sequential without fusion would.
 struct Apart : Module {
-  Apart(std::shared_ptr<Module> first, std::shared_ptr<Module> norm, std::shared_ptr<Module> relu)
-      : Module("Apart"), first(std::move(first)), norm(std::move(norm)), relu(std::move(relu)) {}
-  Tensor forward(const Tensor& x) override { return (*relu)((*norm)((*first)(x))); }
-  std::shared_ptr<Module> first, norm, relu;
+  Apart(std::vector<std::shared_ptr<Module>> layers) : Module("Apart"), layers(std::move(layers)) {}
+  Tensor forward(const Tensor& x) override {
+    Tensor y = x;
+    for (const auto& layer : layers) y = (*layer)(y);
+    return y;
+  }
+  std::vector<std::shared_ptr<Module>> layers;
 };
 
+// first, norm, ReLU and, with `pool`, MaxPool2d(2): fused in a Sequential and apart.
 void expect_same_as_apart(const std::shared_ptr<Module>& first,
                           const std::shared_ptr<BatchNorm>& norm, const Shape& input,
-                          Generator& gen) {
-  auto fused = sequential({first, norm, make<ReLU>()});
+                          Generator& gen, bool pool = false) {
+  std::vector<std::shared_ptr<Module>> layers = {first, norm, make<ReLU>()};
+  if (pool) layers.push_back(make<MaxPool2d>(Size2{2, 2}));
+  auto fused = std::make_shared<Sequential>();
+  for (const auto& layer : layers) fused->push_back(layer);
   const NamedTensors state = saved_state(*fused);
   for (bool training : {true, false}) {
     SCOPED_TRACE(training ? "training" : "eval");
@@ -72,15 +88,15 @@ void expect_same_as_apart(const std::shared_ptr<Module>& first,
     const Tensor probe = (*fused)(x);
     const Tensor c = randn(probe.shape(), {}, &gen);
     fused->load_state_dict(state);
-    const Tensor y_fused = step(*fused, x, c, true);
+    const Tensor y_fused = step(*fused, x, c, pool ? kTriple : kPair);
     std::vector<Tensor> grads_fused;
     for (const Tensor& p : fused->parameters()) grads_fused.push_back(p.grad().clone());
     const Tensor mean_fused = norm->running_mean.clone(), var_fused = norm->running_var.clone();
 
-    Apart apart(first, norm, make<ReLU>());
+    Apart apart(layers);
     fused->load_state_dict(state);
     fused->zero_grad();
-    const Tensor y_apart = step(apart, x, c, false);
+    const Tensor y_apart = step(apart, x, c, "");
     EXPECT_TRUE(same_bits(y_fused, y_apart)) << "output";
     EXPECT_TRUE(same_bits(mean_fused, norm->running_mean)) << "running mean";
     EXPECT_TRUE(same_bits(var_fused, norm->running_var)) << "running var";
@@ -98,18 +114,42 @@ TEST(FusedNeighbours, BatchNormThenReluMatchesTheTwoLayersBitForBit) {
   expect_same_as_apart(make<Linear>(12, 5), make<BatchNorm1d>(5), {17, 12}, gen);
 }
 
-TEST(FusedNeighbours, TheInputsGradientMatchesToo) {
-  Generator gen(4);
-  auto net = sequential({make<BatchNorm2d>(4), make<ReLU>()});
-  const Tensor x = randn({5, 4, 6, 6}, {}, &gen).requires_grad_(),
-               c = randn({5, 4, 6, 6}, {}, &gen);
-  const NamedTensors state = saved_state(*net);
-  step(*net, x, c, true);
+TEST(FusedNeighbours, BatchNormReluAndPoolingMatchTheThreeLayersBitForBit) {
+  Generator gen(6);
+  // Even and odd planes (the odd last row and column belong to no window), the CNN's shape.
+  expect_same_as_apart(make<Conv2d>(3, 8, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                       make<BatchNorm2d>(8), {6, 3, 9, 7}, gen, true);
+  expect_same_as_apart(make<Conv2d>(2, 4, Size2{1, 1}), make<BatchNorm2d>(4), {5, 2, 8, 6}, gen,
+                       true);
+  expect_same_as_apart(make<Conv2d>(1, 32, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                       make<BatchNorm2d>(32), {16, 1, 28, 28}, gen, true);
+}
+
+// The input's gradient through `net` (fused, its output from node `fused`) and through its
+// layers run apart.
+void expect_input_gradient_as_apart(Sequential& net, const Shape& input, const char* fused,
+                                    Generator& gen) {
+  const Tensor x = randn(input, {}, &gen).requires_grad_();
+  const NamedTensors state = saved_state(net);
+  const Tensor c = randn(net(x).shape(), {}, &gen);
+  net.load_state_dict(state);
+  step(net, x, c, fused);
   Tensor x_apart = x.detach();
   x_apart.requires_grad_();
-  net->load_state_dict(state);
-  sum(mul(relu((*(*net)[0])(x_apart)), c)).backward();
-  EXPECT_TRUE(same_bits(x.grad(), x_apart.grad()));
+  net.load_state_dict(state);
+  Tensor y = x_apart;
+  for (size_t i = 0; i < net.size(); ++i) y = (*net[i])(y);  // each layer on its own
+  sum(mul(y, c)).backward();
+  EXPECT_TRUE(same_bits(x.grad(), x_apart.grad())) << fused;
+}
+
+TEST(FusedNeighbours, TheInputsGradientMatchesToo) {
+  Generator gen(4);
+  expect_input_gradient_as_apart(*sequential({make<BatchNorm2d>(4), make<ReLU>()}), {5, 4, 6, 6},
+                                 kPair, gen);
+  expect_input_gradient_as_apart(
+      *sequential({make<BatchNorm2d>(4), make<ReLU>(), make<MaxPool2d>(Size2{2, 2})}), {5, 4, 7, 6},
+      kTriple, gen);
 }
 
 TEST(FusedNeighbours, HooksSummariesAndSubclassesSeeTheLayersApart) {
@@ -122,10 +162,10 @@ TEST(FusedNeighbours, HooksSummariesAndSubclassesSeeTheLayersApart) {
       seen_input = in;
       return Tensor();
     });
-    step(*net, x, c, false);
+    step(*net, x, c, "");
     EXPECT_TRUE(seen_input.defined());
     handle.remove();
-    step(*net, x, c, true);  // removed: fused again
+    step(*net, x, c, kPair);  // removed: fused again
   }
   {  // a backward hook on the BatchNorm
     auto net = sequential({make<Conv2d>(3, 3, Size2{1, 1}), make<BatchNorm2d>(3), make<ReLU>()});
@@ -134,8 +174,16 @@ TEST(FusedNeighbours, HooksSummariesAndSubclassesSeeTheLayersApart) {
       ++calls;
       return Tensor();
     });
-    step(*net, x, c, false);
+    step(*net, x, c, "");
     EXPECT_EQ(calls, 1);
+  }
+  {  // a hook on the pooling: BatchNorm and ReLU fused, the pooling apart; a 3x3 window apart
+    auto net = sequential({make<BatchNorm2d>(3), make<ReLU>(), make<MaxPool2d>(Size2{2, 2})});
+    net->train();
+    (*net)[2]->register_forward_pre_hook([](Module&, const Tensor&) { return Tensor(); });
+    EXPECT_EQ(std::string((*net)(x).grad_fn()->name()), "MaxPool2dBackward");
+    auto wide = sequential({make<BatchNorm2d>(3), make<ReLU>(), make<MaxPool2d>(Size2{3, 3})});
+    EXPECT_EQ(std::string((*wide)(x).grad_fn()->name()), "MaxPool2dBackward");
   }
   {  // summary() lists both layers with their shapes
     auto net = sequential({make<BatchNorm2d>(3), make<ReLU>()});
@@ -151,7 +199,7 @@ TEST(FusedNeighbours, HooksSummariesAndSubclassesSeeTheLayersApart) {
     auto shifted = std::make_shared<Shifted>();
     auto net = sequential({shifted, make<ReLU>()});
     const NamedTensors state = saved_state(*net);
-    const Tensor y = step(*net, x, c, false);
+    const Tensor y = step(*net, x, c, "");
     net->load_state_dict(state);
     EXPECT_TRUE(same_bits(y, relu(shifted->forward(x))));
   }

@@ -403,6 +403,31 @@ void normalization_families(Table& t) {
           small);
     }
   }
+  // batch_norm_relu_max_pool2d (Note [batch norm + relu + pool]): even and odd planes, one
+  // window to many, short and long rows.
+  const std::vector<Shape> pooled_shapes = {
+      {2, 3, 2, 2},   {2, 4, 3, 3},   {8, 3, 5, 7},    {2, 1, 33, 65}, {3, 64, 4, 4},
+      {2, 2, 31, 31}, {1, 1, 2, 2},   {3, 2, 2, 5},    {5, 3, 6, 6},   {2, 5, 7, 2},
+      {4, 2, 9, 4},   {1, 3, 28, 28}, {16, 4, 14, 14}, {2, 8, 3, 8},   {7, 1, 4, 3}};
+  for (const Shape& s : pooled_shapes) {
+    const int64_t c = s[1];
+    const bool small = shape_numel(s) <= 24;
+    t.add(
+        "batch_norm_relu_max_pool2d", shape_text(s) + " training", {{s}, {{c}}, {{c}}},
+        [c](const Inputs& in) {
+          const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
+          return batch_norm_relu_max_pool2d(in[0], zeros({c}, o), ones({c}, o), in[1], in[2], true,
+                                            0.1, 1e-5);
+        },
+        small);
+    t.add(
+        "batch_norm_relu_max_pool2d", shape_text(s) + " eval",
+        {{s}, {{c}}, {{c}}, {{c}, Fill::Normal, 0, true}, {{c}, Fill::Positive, 0, true}},
+        [](const Inputs& in) {
+          return batch_norm_relu_max_pool2d(in[0], in[3], in[4], in[1], in[2], false);
+        },
+        small);
+  }
   // layer_norm over the last one or two dims, with and without the affine transform.
   for (const Shape& s : shapes) {
     for (size_t k = 1; k <= std::min<size_t>(s.size(), 2); ++k) {
