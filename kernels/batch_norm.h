@@ -73,6 +73,12 @@ struct BatchNormBackwardArgs {
   // the backward recompute the normalised value whose sign gates g.
   bool relu = false;
   const void* beta = nullptr;
+  // CPU only: the forward pooled its output (Note [batch norm + relu + pool]): grad_y is null
+  // and the output gradient comes from the pooled output's, pooled_grad (N, C, height / 2,
+  // width / 2), through the forward's argmax, a plane at a time, never stored whole.
+  const void* pooled_grad = nullptr;
+  const int64_t* argmax = nullptr;
+  int64_t height = 0, width = 0;
 };
 
 // Chan et al.'s pairwise merge of (count, mean, M2) summaries.
@@ -105,9 +111,11 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // When 2x2 max pooling (stride 2) follows as well (each block of the MNIST CNN), the CPU's
 // forward pools two rows at a time as it makes them (kernels/cpu/pool_rows.h) and writes
 // only the pooled output and its argmax: y itself, a full write and a full read, is never
-// stored. The backward is the pooling's backward (a full-size gradient), then this one's. The
-// values are those of the three ops, bit for bit: the same element function, the same
-// pooling rule. CUDA runs the ops apart (core/ops/batch_norm.cpp).
+// stored. The backward makes the pooling's gradient of one plane at a time in a thread's
+// buffer (pool2d_backward's rule) where batch norm's passes read it, so that full-size
+// gradient is never stored either. The values are those of the three ops, bit for bit: the
+// same element functions, the same pooling rule, the same sums in the same lanes. CUDA runs
+// the ops apart (core/ops/batch_norm.cpp).
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays

@@ -5,26 +5,12 @@
 #include <array>
 
 #include "../../kernels/batch_norm.h"
-#include "../../kernels/pool.h"
 #include "op_support.h"
 #include "pool.h"
 
 namespace tg {
 
 namespace {
-
-// The 2x2, stride 2 max pooling of an (N, C, H, W) tensor.
-kernels::Pool2dArgs pool_2x2(const Tensor& x) {
-  kernels::Pool2dArgs a{};
-  a.dtype = x.dtype();
-  a.planes = x.size(0) * x.size(1);
-  a.in_h = x.size(2);
-  a.in_w = x.size(3);
-  a.out_h = a.in_h / 2;
-  a.out_w = a.in_w / 2;
-  a.kernel_h = a.kernel_w = a.stride_h = a.stride_w = 2;
-  return a;
-}
 
 // relu: Note [batch norm + relu]; pool (CPU, (N, C, H, W) with H, W >= 2): Note [batch norm +
 // relu + pool], the result being the pooled output.
@@ -101,37 +87,37 @@ Tensor batch_norm_op(const Tensor& x, const Tensor& running_mean, const Tensor& 
       node, y, {x, gamma, beta},
       [node, shape, training, relu, options, xs = autograd::SavedTensor(xc),
        gs = autograd::SavedTensor(gamma),
-       bs = relu ? autograd::SavedTensor(beta) : autograd::SavedTensor(), mean, invstd,
-       pooling = pool ? pool_2x2(xc) : kernels::Pool2dArgs{}, argmax,
+       bs = relu ? autograd::SavedTensor(beta) : autograd::SavedTensor(), mean, invstd, argmax,
        need = std::array<bool, 3>{x.requires_grad(), gamma.defined() && gamma.requires_grad(),
                                   beta.defined() && beta.requires_grad()}](const Tensor& g) {
         const Tensor& xv = xs.get(node);
-        Tensor gc = g.contiguous();
-        if (argmax.defined()) {  // the pooling's backward first: the full-size gradient
-          Tensor full = empty(xv.shape(), options);
-          kernels::cpu::pool2d_backward(
-              {pooling, true, gc.raw_data_ptr(), argmax.data_ptr<int64_t>(), full.raw_data_ptr()});
-          gc = full;
-        }
+        const Tensor gc = g.contiguous();
         const Tensor& gamma = gs.get(node);
         const Tensor& beta = bs.get(node);
         std::vector<Tensor> grads(3);
         if (need[0]) grads[0] = empty(xv.shape(), options);
         if (need[1]) grads[1] = empty({shape.c}, options);
         if (need[2]) grads[2] = empty({shape.c}, options);
-        const kernels::BatchNormBackwardArgs args{options.dtype(),
-                                                  shape,
-                                                  xv.raw_data_ptr(),
-                                                  gc.raw_data_ptr(),
-                                                  gamma.defined() ? gamma.raw_data_ptr() : nullptr,
-                                                  mean.raw_data_ptr(),
-                                                  invstd.raw_data_ptr(),
-                                                  training,
-                                                  need[0] ? grads[0].raw_data_ptr() : nullptr,
-                                                  need[1] ? grads[1].raw_data_ptr() : nullptr,
-                                                  need[2] ? grads[2].raw_data_ptr() : nullptr,
-                                                  relu,
-                                                  beta.defined() ? beta.raw_data_ptr() : nullptr};
+        kernels::BatchNormBackwardArgs args{options.dtype(),
+                                            shape,
+                                            xv.raw_data_ptr(),
+                                            gc.raw_data_ptr(),
+                                            gamma.defined() ? gamma.raw_data_ptr() : nullptr,
+                                            mean.raw_data_ptr(),
+                                            invstd.raw_data_ptr(),
+                                            training,
+                                            need[0] ? grads[0].raw_data_ptr() : nullptr,
+                                            need[1] ? grads[1].raw_data_ptr() : nullptr,
+                                            need[2] ? grads[2].raw_data_ptr() : nullptr,
+                                            relu,
+                                            beta.defined() ? beta.raw_data_ptr() : nullptr};
+        if (argmax.defined()) {  // g is the pooled output's (Note [batch norm + relu + pool])
+          args.grad_y = nullptr;
+          args.pooled_grad = gc.raw_data_ptr();
+          args.argmax = argmax.data_ptr<int64_t>();
+          args.height = xv.size(2);
+          args.width = xv.size(3);
+        }
         TG_ON_DEVICE(options.device(), kernels::cpu::batchnorm_backward(args), stream,
                      kernels::cuda::batchnorm_backward(args, stream,
                                                        ops::scratch_allocator(options.device())));

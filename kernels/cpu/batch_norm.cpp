@@ -153,8 +153,11 @@ inline void forward_run(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
 template <typename T, bool Relu>
 struct GatedGrad {
   GatedGrad(const BatchNormBackwardArgs& a, int64_t c)
-      : x(static_cast<const T*>(a.x)),
-        g(static_cast<const T*>(a.grad_y)),
+      : GatedGrad(a, c, static_cast<const T*>(a.x), static_cast<const T*>(a.grad_y)) {}
+  // Over x and g given (one plane's, for the pooled backward).
+  GatedGrad(const BatchNormBackwardArgs& a, int64_t c, const T* x, const T* g)
+      : x(x),
+        g(g),
         mean(static_cast<const T*>(a.mean)[c]),
         invstd(static_cast<const T*>(a.invstd)[c]),
         gamma(a.gamma != nullptr ? static_cast<const T*>(a.gamma)[c] : T(1)),
@@ -219,6 +222,59 @@ inline void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int6
       &out[0], &out[1]);
 }
 
+// The pooled backward (Note [batch norm + relu + pool]): sample n's plane of channel c of the
+// output gradient, made from the pooled output's by pool2d_backward's rule (0, then each
+// pooled gradient added at its argmax) into a thread's buffer. (Writing each window's four
+// elements in AVX-512 lanes instead, no zeroing, was slower: the rows are 3 to 14 outputs.)
+template <typename T>
+const T* unpooled_plane(const BatchNormBackwardArgs& a, int64_t n, int64_t c) {
+  thread_local std::vector<T> buffer;
+  const BatchNormShape& s = a.shape;
+  if (buffer.size() < static_cast<size_t>(s.hw)) buffer.resize(static_cast<size_t>(s.hw));
+  T* plane = buffer.data();
+  const int64_t p = n * s.c + c, out_plane = (a.height / 2) * (a.width / 2);
+  const T* g = static_cast<const T*>(a.pooled_grad) + p * out_plane;
+  const int64_t* at = a.argmax + p * out_plane;
+  std::fill_n(plane, s.hw, T(0));
+  for (int64_t o = 0; o < out_plane; ++o) plane[at[o]] += g[o];
+  return plane;
+}
+
+// Backward stage 1 of the pooled backward: backward_summary's sums, in its lanes and order,
+// over planes made by unpooled_plane.
+template <typename T, bool Relu>
+inline void backward_summary_pooled(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
+                                    int64_t c, double* out) {
+  const BatchNormShape& s = a.shape;
+  const double mean = static_cast<const T*>(a.mean)[c];
+  const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
+  double lanes_a[kLanes] = {}, lanes_b[kLanes] = {};
+  for (int64_t n = n0; n < n1; ++n) {
+    const T* __restrict__ x = static_cast<const T*>(a.x) + (n * s.c + c) * s.hw;
+    const GatedGrad<T, Relu> g(a, c, x, unpooled_plane<T>(a, n, c));
+    const auto term_b = [&](int64_t k) {
+      return static_cast<double>(g(k)) * (static_cast<double>(x[k]) - mean);
+    };
+    int64_t k = 0;
+    for (; k + kLanes <= s.hw; k += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        lanes_a[l] += double(g(k + l));
+        lanes_b[l] += term_b(k + l);
+      }
+    }
+    for (; k < s.hw; ++k) {
+      lanes_a[k % kLanes] += double(g(k));
+      lanes_b[k % kLanes] += term_b(k);
+    }
+  }
+  out[0] = 0;
+  out[1] = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    out[0] += lanes_a[l];
+    out[1] += lanes_b[l];
+  }
+}
+
 // The input gradient's terms of one channel (batchnorm_backward_element).
 template <typename T>
 struct ChannelTerms {
@@ -253,10 +309,12 @@ inline void backward_run(const BatchNormBackwardArgs& a, const ChannelTerms<T>& 
   const int64_t base = (n * s.c + c) * s.hw;
   const T* __restrict__ x = static_cast<const T*>(a.x) + base;
   T* __restrict__ grad_x = static_cast<T*>(a.grad_x) + base;
-  const GatedGrad<T, Relu> g(a, c);
+  const GatedGrad<T, Relu> g(a, c, x,
+                             a.pooled_grad != nullptr ? unpooled_plane<T>(a, n, c)
+                                                      : static_cast<const T*>(a.grad_y) + base);
   const T mean = g.mean, invstd = g.invstd;
   for (int64_t k = 0; k < s.hw; ++k) {
-    grad_x[k] = batchnorm_backward_element(g(base + k), x[k], mean, invstd, t.scale, t.mean_g,
+    grad_x[k] = batchnorm_backward_element(g(k), x[k], mean, invstd, t.scale, t.mean_g,
                                            t.mean_g_xhat, a.training);
   }
 }
@@ -283,11 +341,19 @@ TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int6
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
                                        int64_t c, double* out, float) {
+  if (a.pooled_grad != nullptr) {
+    if (a.relu) return backward_summary_pooled<float, true>(a, blocks, b, c, out);
+    return backward_summary_pooled<float, false>(a, blocks, b, c, out);
+  }
   if (a.relu) return backward_summary<float, true>(a, blocks, b, c, out);
   backward_summary<float, false>(a, blocks, b, c, out);
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
                                        int64_t c, double* out, double) {
+  if (a.pooled_grad != nullptr) {
+    if (a.relu) return backward_summary_pooled<double, true>(a, blocks, b, c, out);
+    return backward_summary_pooled<double, false>(a, blocks, b, c, out);
+  }
   if (a.relu) return backward_summary<double, true>(a, blocks, b, c, out);
   backward_summary<double, false>(a, blocks, b, c, out);
 }

@@ -248,6 +248,8 @@ void batchnorm_forward(const BatchNormForwardArgs& a, void* stream,
 void batchnorm_backward(const BatchNormBackwardArgs& a, void* stream,
                         const ScratchAllocator& scratch) {
   const BatchNormShape& s = a.shape;
+  TG_CHECK(a.pooled_grad == nullptr,
+           "batch_norm: the pooled backward is the CPU's (Note [batch norm + relu + pool])");
   if (s.c == 0) return;
   TG_CHECK(s.c <= 65535, "batch_norm: at most 65535 channels on CUDA, got ", s.c);
   const cudaStream_t st = as_stream(stream);
