@@ -43,8 +43,10 @@ BatchNorm* fusable_batch_norm(const std::vector<std::shared_ptr<Module>>& layers
 
 // Whether layers[i + 2] is a MaxPool2d(2) that may join a fusable BatchNorm2d and ReLU.
 bool fusable_pool(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
-  if (i + 2 >= layers.size() || typeid(*layers[i]) != typeid(BatchNorm2d)) return false;
+  if (i + 2 >= layers.size()) return false;
+  const Module& norm = *layers[i];
   const Module& pool = *layers[i + 2];
+  if (typeid(norm) != typeid(BatchNorm2d)) return false;
   return typeid(pool) == typeid(MaxPool2d) && static_cast<const MaxPool2d&>(pool).is_max_2x2() &&
          pool.plain_call();
 }
