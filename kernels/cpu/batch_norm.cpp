@@ -65,47 +65,39 @@ void forward_channel(const BatchNormForwardArgs& a, Blocks blocks, const double*
   static_cast<T*>(a.save_invstd)[c] = invstd;
 }
 
-// Forward stage 3: sample n's run of channel c.
+// A thread's buffer of at least `size` elements (a plane being made, Note [batch norm + relu +
+// pool]); it only grows.
+template <typename T>
+T* thread_plane(int64_t size) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+  return buffer.data();
+}
+
+// Forward stage 3: sample n's run of channel c into y; with pooling (Note [batch norm + relu +
+// pool]) into a thread's buffer (one long loop: the rows are too short to vectorise one by
+// one), pooled from there.
 template <typename T>
 inline void forward_run(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
   const BatchNormShape& s = a.shape;
-  const T* __restrict__ x = static_cast<const T*>(a.x) + (n * s.c + c) * s.hw;
-  T* __restrict__ y = static_cast<T*>(a.y) + (n * s.c + c) * s.hw;
+  const int64_t run = n * s.c + c;
+  const T* __restrict__ x = static_cast<const T*>(a.x) + run * s.hw;
+  T* __restrict__ y =
+      a.pooled == nullptr ? static_cast<T*>(a.y) + run * s.hw : thread_plane<T>(s.hw);
   const T* gamma = static_cast<const T*>(a.gamma);
   const T* beta = static_cast<const T*>(a.beta);
   const T mean = static_cast<const T*>(a.save_mean)[c];
   const T invstd = static_cast<const T*>(a.save_invstd)[c];
-  if (a.relu) {
-    for (int64_t k = 0; k < s.hw; ++k)
-      y[k] = relu_element(batchnorm_element(x[k], mean, invstd, gamma, beta, c));
-    return;
-  }
-  for (int64_t k = 0; k < s.hw; ++k) y[k] = batchnorm_element(x[k], mean, invstd, gamma, beta, c);
-}
-
-// Forward stage 3 with pooling (Note [batch norm + relu + pool]): sample n's plane of channel
-// c into a thread's buffer (one long loop: the rows are too short to vectorise one by one),
-// pooled from there.
-template <typename T>
-inline void forward_pooled_plane(const BatchNormForwardArgs& a, int64_t n, int64_t c) {
-  const BatchNormShape& s = a.shape;
-  const int64_t plane = n * s.c + c, width = a.width, out_h = a.height / 2, out_w = a.width / 2;
-  const T* __restrict__ x = static_cast<const T*>(a.x) + plane * s.hw;
-  const T* gamma = static_cast<const T*>(a.gamma);
-  const T* beta = static_cast<const T*>(a.beta);
-  const T mean = static_cast<const T*>(a.save_mean)[c];
-  const T invstd = static_cast<const T*>(a.save_invstd)[c];
-  thread_local std::vector<T> buffer;
-  if (buffer.size() < static_cast<size_t>(s.hw)) buffer.resize(static_cast<size_t>(s.hw));
-  T* __restrict__ y = buffer.data();
   if (a.relu) {
     for (int64_t k = 0; k < s.hw; ++k)
       y[k] = relu_element(batchnorm_element(x[k], mean, invstd, gamma, beta, c));
   } else {
     for (int64_t k = 0; k < s.hw; ++k) y[k] = batchnorm_element(x[k], mean, invstd, gamma, beta, c);
   }
-  T* pooled = static_cast<T*>(a.pooled) + plane * out_h * out_w;
-  int64_t* argmax = a.argmax + plane * out_h * out_w;
+  if (a.pooled == nullptr) return;
+  const int64_t width = a.width, out_h = a.height / 2, out_w = a.width / 2;
+  T* pooled = static_cast<T*>(a.pooled) + run * out_h * out_w;
+  int64_t* argmax = a.argmax + run * out_h * out_w;
   for (int64_t oh = 0; oh < out_h; ++oh) {
     const int64_t top = 2 * oh * width;
     max_pool_2x2_rows(y + top, width, out_w, top, pooled + oh * out_w, argmax + oh * out_w);
@@ -133,10 +125,8 @@ inline void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int6
 // elements in AVX-512 lanes instead, no zeroing, was slower: the rows are 3 to 14 outputs.)
 template <typename T>
 const T* unpooled_plane(const BatchNormBackwardArgs& a, int64_t n, int64_t c) {
-  thread_local std::vector<T> buffer;
   const BatchNormShape& s = a.shape;
-  if (buffer.size() < static_cast<size_t>(s.hw)) buffer.resize(static_cast<size_t>(s.hw));
-  T* plane = buffer.data();
+  T* plane = thread_plane<T>(s.hw);
   const int64_t p = n * s.c + c, out_plane = (a.height / 2) * (a.width / 2);
   const T* g = static_cast<const T*>(a.pooled_grad) + p * out_plane;
   const int64_t* at = a.argmax + p * out_plane;
@@ -237,11 +227,9 @@ TG_ISA_CLONES void forward_summary_of(const BatchNormForwardArgs& a, Blocks bloc
   forward_summary<double>(a, blocks, b, c, out);
 }
 TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, float) {
-  if (a.pooled != nullptr) return forward_pooled_plane<float>(a, n, c);
   forward_run<float>(a, n, c);
 }
 TG_ISA_CLONES void forward_run_of(const BatchNormForwardArgs& a, int64_t n, int64_t c, double) {
-  if (a.pooled != nullptr) return forward_pooled_plane<double>(a, n, c);
   forward_run<double>(a, n, c);
 }
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,

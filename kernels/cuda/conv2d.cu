@@ -40,7 +40,9 @@ using FilterDesc =
 using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
                             cudnnDestroyConvolutionDescriptor>;
 
-// The four cuDNN descriptors of one convolution.
+// The cuDNN descriptors of one convolution: its four, and the bias's two (Note [conv2d bias]):
+// the result (N, C_out, out_h, out_w) and the bias (1, C_out, 1, 1), both of the result's
+// dtype (float64, else float32: half operands give float32 results).
 class Descriptors {
  public:
   explicit Descriptors(const Conv2dArgs& a) {
@@ -65,11 +67,18 @@ class Descriptors {
     // uses them for half data).
     TG_CUDA_CHECK(cudnnSetConvolutionMathType(
         conv, a.allow_tf32 || is_half(a.dtype) ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+    const cudnnDataType_t result_type =
+        a.dtype == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
+    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(result, CUDNN_TENSOR_NCHW, result_type, int(g.n),
+                                             int(g.c_out), int(g.out_h), int(g.out_w)));
+    TG_CUDA_CHECK(
+        cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, result_type, 1, int(g.c_out), 1, 1));
   }
 
   TensorDesc x, y;
   FilterDesc w;
   ConvDesc conv;
+  TensorDesc result, bias;
 };
 
 // The first successful, deterministic algorithm of a heuristic ranking (else the first
@@ -99,8 +108,8 @@ struct Scale {
 // Note [algorithm cache]: cuDNN's heuristic query costs far more than the convolutions of
 // a small network (an MNIST CNN step runs nine of them), and its answer depends only on
 // the problem, the handle and the math mode. So does describing the problem: four
-// descriptors made, set and destroyed per call were host work of the same order as the
-// kernels. A plan per (device, handle generation, dtype, TF32, geometry) keeps the
+// descriptors made, set and destroyed per call (six with a bias) were host work of the same
+// order as the kernels. A plan per (device, handle generation, dtype, TF32, geometry) keeps the
 // descriptors and, per pass, the chosen algorithm and its workspace size, so each problem is
 // described once and ranked once per pass. The generation, not the handle's address, names
 // the handle: a released handle's address can come back for a new one. The plans live in a
@@ -227,11 +236,12 @@ struct PassCalls<kBackwardFilter> {
   static int64_t output_elements(const Conv2dGeometry& g) { return empty_elements(g); }
 };
 
-// One pass: an empty problem zeroes the output it owns; otherwise the plan's algorithm for
-// this pass (ranked once: Note [algorithm cache]) runs with its workspace from `scratch`.
+// One pass: an empty problem zeroes the output it owns (and returns no plan); otherwise the
+// plan's algorithm for this pass (ranked once: Note [algorithm cache]) runs with its workspace
+// from `scratch`, and the plan is returned.
 template <Pass P>
-void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
-              const ScratchAllocator& scratch) {
+std::shared_ptr<Plan> run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
+                               const ScratchAllocator& scratch) {
   using Calls = PassCalls<P>;
   check_conv2d_geometry(a.g);
   if (empty_problem(a.g)) {
@@ -240,7 +250,7 @@ void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
       TG_CUDA_CHECK(cudaMemsetAsync(a.out, 0, elements * (a.dtype == DType::Float64 ? 8 : 4),
                                     as_stream(stream)));
     }
-    return;
+    return nullptr;
   }
   cudnnHandle_t h = bind(cudnn, stream);
   const std::shared_ptr<Plan> plan = planned(cudnn, P, a, [&](const Descriptors& desc) {
@@ -256,7 +266,7 @@ void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
   if (!is_half(a.dtype)) {
     TG_CUDA_CHECK(
         Calls::run(h, a, plan->desc, choice.algo, ws.data(), ws.bytes(), one.get(), zero.get()));
-    return;
+    return plan;
   }
   // Half operands: cuDNN writes the half dtype into `staged`, widened into the float32 output.
   const int64_t count = Calls::output_elements(a.g);
@@ -267,31 +277,18 @@ void run_pass(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                            one.get(), zero.get()));
   CopyArgs widen{staged.data(), a.dtype, a.out, DType::Float32, count, 1, {count}, {1}, {1}};
   copy(widen, stream);
+  return plan;
 }
-
-// The bias's pieces (Note [conv2d bias]): the output (N, C_out, out_h, out_w) and the bias
-// (1, C_out, 1, 1), both of the result's dtype (float64, else float32).
-struct BiasDescriptors {
-  explicit BiasDescriptors(const Conv2dArgs& a) {
-    const Conv2dGeometry& g = a.g;
-    const cudnnDataType_t type = a.dtype == DType::Float64 ? CUDNN_DATA_DOUBLE : CUDNN_DATA_FLOAT;
-    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, type, int(g.n), int(g.c_out),
-                                             int(g.out_h), int(g.out_w)));
-    TG_CUDA_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, type, 1, int(g.c_out), 1, 1));
-  }
-  TensorDesc y, bias;
-};
 
 }  // namespace
 
 void conv2d_forward(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
                     const ScratchAllocator& scratch) {
-  run_pass<kForward>(a, stream, cudnn, scratch);
-  if (a.bias == nullptr || empty_problem(a.g)) return;
-  const BiasDescriptors d(a);
+  const std::shared_ptr<Plan> plan = run_pass<kForward>(a, stream, cudnn, scratch);
+  if (a.bias == nullptr || plan == nullptr) return;
   const Scale one(a.dtype, 1.0);
-  TG_CUDA_CHECK(
-      cudnnAddTensor(bind(cudnn, stream), one.get(), d.bias, a.bias, one.get(), d.y, a.out));
+  TG_CUDA_CHECK(cudnnAddTensor(bind(cudnn, stream), one.get(), plan->desc.bias, a.bias, one.get(),
+                               plan->desc.result, a.out));
 }
 
 void conv2d_backward_data(const Conv2dArgs& a, void* stream, const CudnnHandle& cudnn,
@@ -304,17 +301,16 @@ void conv2d_backward_filter(const Conv2dArgs& a, void* stream, const CudnnHandle
   TG_CHECK(a.grad_bias == nullptr || !is_half(a.dtype),
            "conv2d: the bias's gradient is summed from the float32 output gradient, not from "
            "half operands (Note [conv2d bias])");
-  run_pass<kBackwardFilter>(a, stream, cudnn, scratch);
+  const std::shared_ptr<Plan> plan = run_pass<kBackwardFilter>(a, stream, cudnn, scratch);
   if (a.grad_bias == nullptr || a.g.c_out == 0) return;
-  if (empty_problem(a.g)) {
+  if (plan == nullptr) {  // an empty problem: nothing to sum
     TG_CUDA_CHECK(
         cudaMemsetAsync(a.grad_bias, 0, a.g.c_out * element_size(a.dtype), as_stream(stream)));
     return;
   }
-  const BiasDescriptors d(a);
   const Scale one(a.dtype, 1.0), zero(a.dtype, 0.0);
-  TG_CUDA_CHECK(cudnnConvolutionBackwardBias(bind(cudnn, stream), one.get(), d.y, a.grad_out,
-                                             zero.get(), d.bias, a.grad_bias));
+  TG_CUDA_CHECK(cudnnConvolutionBackwardBias(bind(cudnn, stream), one.get(), plan->desc.result,
+                                             a.grad_out, zero.get(), plan->desc.bias, a.grad_bias));
 }
 
 size_t conv2d_plan_count() { return plan_cache().size(); }
