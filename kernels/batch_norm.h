@@ -55,6 +55,9 @@ struct BatchNormForwardArgs {
   void* pooled = nullptr;
   int64_t* argmax = nullptr;
   int64_t height = 0, width = 0;
+  // CPU, float32, with relu and pooled (Note [conv block]): x in oneDNN's nChw16c layout
+  // (C a multiple of 16); argmax is null (the backward finds the windows' maxima again).
+  bool blocked = false;
 };
 
 struct BatchNormBackwardArgs {
@@ -79,6 +82,8 @@ struct BatchNormBackwardArgs {
   const void* pooled_grad = nullptr;
   const int64_t* argmax = nullptr;
   int64_t height = 0, width = 0;
+  // The forward's x was blocked (Note [conv block]): so are x and grad_x here; argmax is null.
+  bool blocked = false;
 };
 
 // Chan et al.'s pairwise merge of (count, mean, M2) summaries.
@@ -116,6 +121,21 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // gradient is never stored either. The values are those of the three ops, bit for bit: the
 // same element functions, the same pooling rule, the same sums in the same lanes. CUDA runs
 // the ops apart (core/ops/batch_norm.cpp).
+//
+// Note [conv block]
+// oneDNN's convolutions work in a blocked layout, nChw16c: sample n's channels c..c+15 at
+// pixel k are 16 neighbouring floats. A conv2d hands NCHW tensors in and out, so every pass
+// reorders: the forward's y to NCHW, the output gradient to nChw16c for the data pass and
+// again, per block of the batch, for the filter pass (13% of the MNIST CNN's CPU step). When a
+// Conv2d, BatchNorm2d, ReLU and MaxPool2d(2) follow each other (each block of the CNN:
+// Sequential picks conv2d_batch_norm_relu_max_pool2d, core/ops/conv2d_batch_norm.cpp), the
+// convolution writes y blocked, batch norm + ReLU + pooling read it there and write the
+// pooled output in NCHW, and the backward writes the convolution's output gradient blocked,
+// where both of its passes read it. kernels/cpu/batch_norm_blocked.cpp computes every sum in
+// the same double lanes and order as the NCHW passes (a channel's element k to lane k mod 8,
+// samples in order), and the same element functions and pooling rule, 16 channels side by
+// side: the values are those of the four ops apart, bit for bit. The backward finds each
+// window's maximum again from y instead of keeping the forward's argmax.
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays

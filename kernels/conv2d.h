@@ -45,6 +45,10 @@ struct Conv2dArgs {
   void* grad_bias = nullptr;   // backward_filter: (C_out,) Σ of grad_out over N, H and W; or
                                // null. float32 and float64 operands only (for half operands the
                                // caller sums its float32 gradient itself).
+  // CPU only (Note [conv block] in kernels/batch_norm.h): y (the forward's out) and grad_out
+  // in oneDNN's blocked layout nChw16c instead of NCHW. Only for what conv2d_blocked_takes
+  // accepts.
+  bool blocked = false;
 };
 
 // The CPU lowers a convolution to GEMMs through the column matrix of one sample (im2col):
@@ -84,6 +88,9 @@ namespace cpu {
 void conv2d_forward(const Conv2dArgs& args);
 void conv2d_backward_data(const Conv2dArgs& args);
 void conv2d_backward_filter(const Conv2dArgs& args);
+// Whether the three passes take `args` with `blocked` set (float32, C_out a multiple of 16,
+// oneDNN built in and taking the geometry, each pass and the filter's blocks of the batch).
+bool conv2d_blocked_takes(const Conv2dArgs& args);
 // Which implementation runs which pass (cpu_backend_description reports it).
 std::string conv2d_backend_description();
 }  // namespace cpu

@@ -33,15 +33,29 @@ Tensor BatchNorm::forward_relu(const Tensor& x) { return run(x, Then::Relu); }
 
 Tensor BatchNorm::forward_relu_max_pool(const Tensor& x) { return run(x, Then::ReluMaxPool); }
 
-Tensor BatchNorm::run(const Tensor& x, Then then) {
+void BatchNorm::begin(const Shape& x, int64_t channels) {
   // BatchNorm1d takes (N, C) or (N, C, L), BatchNorm2d (N, C, H, W), as in PyTorch.
-  const bool dims_ok = input_dims_ == 2 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == input_dims_;
-  TG_CHECK(
-      dims_ok && x.size(1) == num_features_, type_name(), "(", extra_repr(), "): input must be ",
-      input_dims_ == 2 ? "(N, " : "(N, ", num_features_, input_dims_ == 2 ? ") or (N, " : ", H, W)",
-      input_dims_ == 2 ? std::to_string(num_features_) + ", L)" : "", ", got shape ", x.shape());
+  const int64_t dims = static_cast<int64_t>(x.size());
+  const bool dims_ok = input_dims_ == 2 ? (dims == 2 || dims == 3) : dims == input_dims_;
+  TG_CHECK(dims_ok && channels == num_features_, type_name(), "(", extra_repr(),
+           "): input must be ", input_dims_ == 2 ? "(N, " : "(N, ", num_features_,
+           input_dims_ == 2 ? ") or (N, " : ", H, W)",
+           input_dims_ == 2 ? std::to_string(num_features_) + ", L)" : "", ", got shape ", x);
   // Counted on the device, no host round trip.
   if (is_training()) advance_step_count_(num_batches_tracked, nullptr);
+}
+
+Tensor BatchNorm::forward_conv_relu_max_pool(const Tensor& x, const Tensor& weight,
+                                             const Tensor& bias, Size2 stride, Size2 padding,
+                                             Size2 dilation) {
+  begin(x.shape(), weight.dim() == 4 ? weight.size(0) : -1);
+  return conv2d_batch_norm_relu_max_pool2d(x, weight, bias, stride, padding, dilation, running_mean,
+                                           running_var, this->weight, this->bias, is_training(),
+                                           bn_.momentum, bn_.eps);
+}
+
+Tensor BatchNorm::run(const Tensor& x, Then then) {
+  begin(x.shape(), x.dim() >= 2 ? x.size(1) : -1);
   const auto op = then == Then::Nothing ? batch_norm
                   : then == Then::Relu  ? batch_norm_relu
                                         : batch_norm_relu_max_pool2d;

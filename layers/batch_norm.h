@@ -30,6 +30,11 @@ class BatchNorm : public Module {
   // max_pool2d(relu(forward(x)), 2x2) as one op (batch_norm_relu_max_pool2d), what Sequential
   // runs for this layer followed by a ReLU and a MaxPool2d(2) (Note [fused neighbours]).
   Tensor forward_relu_max_pool(const Tensor& x);
+  // forward_relu_max_pool(conv2d(x, weight, bias, stride, padding, dilation)) as one op
+  // (conv2d_batch_norm_relu_max_pool2d): what Sequential runs for a Conv2d followed by this
+  // layer, a ReLU and a MaxPool2d(2) (through Conv2d::forward_batch_norm_relu_max_pool).
+  Tensor forward_conv_relu_max_pool(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                    Size2 stride, Size2 padding, Size2 dilation);
   std::string extra_repr() const override;
 
   Tensor weight, bias;               // γ, β: (C,), undefined without affine
@@ -50,6 +55,9 @@ class BatchNorm : public Module {
   // What follows the normalisation inside the op: nothing, a ReLU, or a ReLU and 2x2 pooling.
   enum class Then { Nothing, Relu, ReluMaxPool };
   Tensor run(const Tensor& x, Then then);
+  // Checks the input's shape (batch norm's input x, or a convolution's output of `channels`)
+  // and counts a training batch.
+  void begin(const Shape& x, int64_t channels);
 
   int input_dims_;
   int64_t num_features_;

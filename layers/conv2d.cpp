@@ -2,6 +2,7 @@
 
 #include "../core/factory.h"
 #include "../core/ops.h"
+#include "batch_norm.h"
 #include "init.h"
 
 namespace tg::layers {
@@ -34,6 +35,14 @@ Tensor Conv2d::forward(const Tensor& x) {
   TG_CHECK(x.dim() == 4 && x.size(1) == in_channels_, "Conv2d(", extra_repr(),
            "): input must be (N, ", in_channels_, ", H, W), got shape ", x.shape());
   return conv2d(x, weight, bias, conv_.stride, conv_.padding, conv_.dilation, conv_.groups);
+}
+
+Tensor Conv2d::forward_batch_norm_relu_max_pool(const Tensor& x, BatchNorm& norm) {
+  if (conv_.groups != 1) return norm.forward_relu_max_pool(forward(x));
+  TG_CHECK(x.dim() == 4 && x.size(1) == in_channels_, "Conv2d(", extra_repr(),
+           "): input must be (N, ", in_channels_, ", H, W), got shape ", x.shape());
+  return norm.forward_conv_relu_max_pool(x, weight, bias, conv_.stride, conv_.padding,
+                                         conv_.dilation);
 }
 
 std::string Conv2d::extra_repr() const {

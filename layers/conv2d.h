@@ -10,6 +10,8 @@ TG_API_BEGIN
 
 namespace tg::layers {
 
+class BatchNorm;
+
 struct Conv2dOptions {
   Size2 stride{1, 1};
   Size2 padding{0, 0};
@@ -23,6 +25,10 @@ class Conv2d : public Module {
   Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel, const Conv2dOptions& conv = {},
          const TensorOptions& options = {});
   Tensor forward(const Tensor& x) override;
+  // norm.forward_relu_max_pool(forward(x)), as one op where it can be
+  // (BatchNorm::forward_conv_relu_max_pool): what Sequential runs for this layer followed by
+  // a BatchNorm2d, a ReLU and a MaxPool2d(2) (Note [fused neighbours], layers/sequential.h).
+  Tensor forward_batch_norm_relu_max_pool(const Tensor& x, BatchNorm& norm);
   std::string extra_repr() const override;
 
   Tensor weight;  // (out_channels, in_channels / groups, kH, kW)

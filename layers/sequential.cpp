@@ -5,6 +5,7 @@
 #include "../core/ops.h"
 #include "activation.h"
 #include "batch_norm.h"
+#include "conv2d.h"
 #include "pool.h"
 
 namespace tg::layers {
@@ -51,11 +52,27 @@ bool fusable_pool(const std::vector<std::shared_ptr<Module>>& layers, size_t i) 
          pool.plain_call();
 }
 
+// The Conv2d that layers[i] is when it, a BatchNorm2d, a ReLU and a MaxPool2d(2) follow each
+// other and may run fused, else null.
+Conv2d* fusable_conv(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
+  const Module& layer = *layers[i];
+  if (typeid(layer) != typeid(Conv2d) || !layer.plain_call() ||
+      fusable_batch_norm(layers, i + 1) == nullptr || !fusable_pool(layers, i + 1)) {
+    return nullptr;
+  }
+  return static_cast<Conv2d*>(layers[i].get());
+}
+
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
+    if (Conv2d* conv = fusable_conv(layers_, i)) {
+      y = conv->forward_batch_norm_relu_max_pool(y, *fusable_batch_norm(layers_, i + 1));
+      i += 3;  // the batch norm, the ReLU and the pooling ran inside
+      continue;
+    }
     if (BatchNorm* norm = fusable_batch_norm(layers_, i)) {
       if (fusable_pool(layers_, i)) {
         y = norm->forward_relu_max_pool(y);

@@ -7,10 +7,14 @@
 // (Note [batch norm + relu], kernels/batch_norm.h): on the CPU a quarter of the MNIST CNN's
 // elementwise passes. A BatchNorm2d, a ReLU and a MaxPool2d(2) (2x2, stride 2, no padding,
 // floor mode) run as batch_norm_relu_max_pool2d (Note [batch norm + relu + pool]), which on
-// the CPU never stores the unpooled output. The values and gradients are those of the layers
+// the CPU never stores the unpooled output; with a Conv2d (no groups) in front, the four run
+// as conv2d_batch_norm_relu_max_pool2d (Note [conv block]), which on the CPU keeps the
+// convolution's output and its gradient in oneDNN's blocked layout between the convolution
+// and batch norm instead of reordering them. The values and gradients are those of the layers
 // run apart, bit for bit (tests/layers/fused_neighbours_test.cpp); what differs is only what
 // cannot be seen from outside: one autograd node (BatchNormReluBackward,
-// BatchNormReluMaxPool2dBackward) instead of two or three, and no intermediate tensors. Layers
+// BatchNormReluMaxPool2dBackward, Conv2dBatchNormReluMaxPool2dBackward) instead of two to
+// four, and no intermediate tensors. Layers
 // are fused only when each is exactly its class (a subclass may override forward) and none
 // has a hook or is being summarised (Module::plain_call), so everything a hook or summary()
 // would see is still there.

@@ -29,6 +29,16 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean,
                                   const Tensor& beta, bool training, double momentum = 0.1,
                                   double eps = 1e-5);
 
+// batch_norm_relu_max_pool2d(conv2d(x, weight, bias, stride, padding, dilation), ...): on the
+// CPU, for float32, one op that keeps the convolution's output and its gradient in oneDNN's
+// blocked layout between the two (Note [conv block], kernels/batch_norm.h), elsewhere the ops
+// apart; the same values and gradients either way.
+Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                         Size2 stride, Size2 padding, Size2 dilation,
+                                         const Tensor& running_mean, const Tensor& running_var,
+                                         const Tensor& gamma, const Tensor& beta, bool training,
+                                         double momentum = 0.1, double eps = 1e-5);
+
 }  // namespace tg
 
 TG_API_END

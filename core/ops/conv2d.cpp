@@ -6,6 +6,7 @@
 
 #include "../../kernels/conv2d.h"
 #include "../context.h"
+#include "conv2d_support.h"
 #include "elementwise.h"
 #include "op_support.h"
 
@@ -18,43 +19,6 @@ namespace {
 // The device's cuDNN handle with what keys its plans (Note [algorithm cache]).
 [[maybe_unused]] kernels::cuda::CudnnHandle cudnn_of(DeviceContext& ctx) {
   return {ctx.cudnn_handle(), ctx.device().index(), ctx.cudnn_generation()};
-}
-
-kernels::Conv2dGeometry geometry(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding,
-                                 Size2 dilation, int64_t groups) {
-  ops::check_float_pair("conv2d", x, w);
-  TG_CHECK(x.dim() == 4 && w.dim() == 4,
-           "conv2d: expected input (N, C, H, W) and weight "
-           "(C_out, C_in/groups, kh, kw), got ",
-           x.shape(), " and ", w.shape());
-  TG_CHECK(groups > 0 && x.size(1) % groups == 0 && w.size(0) % groups == 0, "conv2d: groups ",
-           groups, " must divide input channels ", x.size(1), " and output channels ", w.size(0));
-  TG_CHECK(w.size(1) * groups == x.size(1), "conv2d: weight ", w.shape(), " expects ",
-           w.size(1) * groups, " input channels (groups ", groups, "), input ", x.shape(), " has ",
-           x.size(1));
-  kernels::Conv2dGeometry g{};
-  g.n = x.size(0);
-  g.c_in = x.size(1);
-  g.h = x.size(2);
-  g.w = x.size(3);
-  g.c_out = w.size(0);
-  g.kh = w.size(2);
-  g.kw = w.size(3);
-  g.stride_h = stride[0];
-  g.stride_w = stride[1];
-  g.pad_h = padding[0];
-  g.pad_w = padding[1];
-  g.dil_h = dilation[0];
-  g.dil_w = dilation[1];
-  g.groups = groups;
-  TG_CHECK(g.stride_h > 0 && g.stride_w > 0 && g.dil_h > 0 && g.dil_w > 0 && g.pad_h >= 0 &&
-               g.pad_w >= 0 && g.kh > 0 && g.kw > 0,
-           "conv2d: need positive stride, dilation and kernel, non-negative padding");
-  const Size2 out =
-      ops::window_outputs("conv2d", {g.h, g.w}, {g.kh, g.kw}, stride, padding, dilation);
-  g.out_h = out[0];
-  g.out_w = out[1];
-  return g;
 }
 
 enum class Pass { Forward, BackwardData, BackwardFilter };
@@ -101,10 +65,48 @@ Tensor run(Pass pass, const kernels::Conv2dGeometry& g, const Shape& shape, cons
 
 }  // namespace
 
+kernels::Conv2dGeometry ops::conv2d_geometry(const Tensor& x, const Tensor& w, Size2 stride,
+                                             Size2 padding, Size2 dilation, int64_t groups) {
+  ops::check_float_pair("conv2d", x, w);
+  TG_CHECK(x.dim() == 4 && w.dim() == 4,
+           "conv2d: expected input (N, C, H, W) and weight "
+           "(C_out, C_in/groups, kh, kw), got ",
+           x.shape(), " and ", w.shape());
+  TG_CHECK(groups > 0 && x.size(1) % groups == 0 && w.size(0) % groups == 0, "conv2d: groups ",
+           groups, " must divide input channels ", x.size(1), " and output channels ", w.size(0));
+  TG_CHECK(w.size(1) * groups == x.size(1), "conv2d: weight ", w.shape(), " expects ",
+           w.size(1) * groups, " input channels (groups ", groups, "), input ", x.shape(), " has ",
+           x.size(1));
+  kernels::Conv2dGeometry g{};
+  g.n = x.size(0);
+  g.c_in = x.size(1);
+  g.h = x.size(2);
+  g.w = x.size(3);
+  g.c_out = w.size(0);
+  g.kh = w.size(2);
+  g.kw = w.size(3);
+  g.stride_h = stride[0];
+  g.stride_w = stride[1];
+  g.pad_h = padding[0];
+  g.pad_w = padding[1];
+  g.dil_h = dilation[0];
+  g.dil_w = dilation[1];
+  g.groups = groups;
+  TG_CHECK(g.stride_h > 0 && g.stride_w > 0 && g.dil_h > 0 && g.dil_w > 0 && g.pad_h >= 0 &&
+               g.pad_w >= 0 && g.kh > 0 && g.kw > 0,
+           "conv2d: need positive stride, dilation and kernel, non-negative padding");
+  const Size2 out =
+      ops::window_outputs("conv2d", {g.h, g.w}, {g.kh, g.kw}, stride, padding, dilation);
+  g.out_h = out[0];
+  g.out_w = out[1];
+  return g;
+}
+
 TG_REGISTER_OP("conv2d");
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
               Size2 padding, Size2 dilation, int64_t groups) {
-  const kernels::Conv2dGeometry g = geometry(x, weight, stride, padding, dilation, groups);
+  const kernels::Conv2dGeometry g =
+      ops::conv2d_geometry(x, weight, stride, padding, dilation, groups);
   TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == g.c_out), "conv2d: bias ",
            bias.defined() ? bias.shape() : Shape{}, " does not match ", g.c_out,
            " output channels");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../batch_norm.h"
+#include "batch_norm_blocked.h"
 #include "batch_norm_lanes.h"
 #include "isa_clones.h"
 #include "pool_rows.h"
@@ -170,12 +171,6 @@ inline void backward_summary_pooled(const BatchNormBackwardArgs& a, Blocks block
   }
 }
 
-// The input gradient's terms of one channel (batchnorm_backward_element).
-template <typename T>
-struct ChannelTerms {
-  T scale, mean_g, mean_g_xhat;
-};
-
 // Backward stage 2: channel c's parameter gradients and input-gradient terms.
 template <typename T>
 ChannelTerms<T> backward_channel(const BatchNormBackwardArgs& a, Blocks blocks,
@@ -261,49 +256,88 @@ TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const Channel
   backward_run<double, false>(a, t, n, c);
 }
 
+// Blocked data (Note [conv block]): float32, with the ReLU and the pooling, 16 channels apiece.
+void check_blocked(DType dtype, const BatchNormShape& s, bool relu, const void* pooled,
+                   const int64_t* argmax) {
+  TG_CHECK(dtype == DType::Float32 && s.c % batch_norm_blocked::kGroup == 0 && relu &&
+               pooled != nullptr && argmax == nullptr,
+           "batch_norm: blocked data must be float32 with channels a multiple of 16, the ReLU "
+           "and the pooling, and no argmax");
+}
+
 }  // namespace
 
 void batchnorm_forward(const BatchNormForwardArgs& a) {
   const BatchNormShape& s = a.shape;
+  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled, a.argmax);
   const Blocks blocks = blocks_of(s);
   std::vector<double> summaries(a.training ? 2 * blocks.count * s.c : 0);
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const int64_t pairs = blocks.count * s.c, runs = s.n * s.c;
+    // What stages 1 and 3 take apiece: a channel, or a group of 16 when blocked.
+    const int64_t groups = a.blocked ? s.c / batch_norm_blocked::kGroup : s.c;
+    const int64_t pairs = blocks.count * groups, runs = s.n * groups;
 #pragma omp parallel
     {
       if (a.training) {
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < pairs; ++i)
-          forward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+        for (int64_t i = 0; i < pairs; ++i) {
+          if (a.blocked) {
+            batch_norm_blocked::forward_summary(a, blocks, i / groups, i % groups,
+                                                summaries.data());
+          } else {
+            forward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+          }
+        }
       }
 #pragma omp for schedule(static)
       for (int64_t c = 0; c < s.c; ++c) forward_channel<T>(a, blocks, summaries.data(), c);
 #pragma omp for schedule(static)
-      for (int64_t i = 0; i < runs; ++i) forward_run_of(a, i / s.c, i % s.c, tag);
+      for (int64_t i = 0; i < runs; ++i) {
+        if (a.blocked) {
+          batch_norm_blocked::forward_planes(a, i / groups, i % groups);
+        } else {
+          forward_run_of(a, i / s.c, i % s.c, tag);
+        }
+      }
     }
   });
 }
 
 void batchnorm_backward(const BatchNormBackwardArgs& a) {
   const BatchNormShape& s = a.shape;
+  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled_grad, a.argmax);
   const Blocks blocks = blocks_of(s);
   std::vector<double> summaries(2 * blocks.count * s.c);
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     std::vector<ChannelTerms<T>> terms(s.c);
-    const int64_t pairs = blocks.count * s.c, runs = s.n * s.c;
+    const int64_t groups = a.blocked ? s.c / batch_norm_blocked::kGroup : s.c;
+    const int64_t pairs = blocks.count * groups, runs = s.n * groups;
 #pragma omp parallel
     {
 #pragma omp for schedule(static)
-      for (int64_t i = 0; i < pairs; ++i)
-        backward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+      for (int64_t i = 0; i < pairs; ++i) {
+        if (a.blocked) {
+          batch_norm_blocked::backward_summary(a, blocks, i / groups, i % groups, summaries.data());
+        } else {
+          backward_summary_of(a, blocks, i / s.c, i % s.c, &summaries[2 * i], tag);
+        }
+      }
 #pragma omp for schedule(static)
       for (int64_t c = 0; c < s.c; ++c)
         terms[c] = backward_channel<T>(a, blocks, summaries.data(), c);
       if (a.grad_x != nullptr) {
 #pragma omp for schedule(static)
-        for (int64_t i = 0; i < runs; ++i) backward_run_of(a, terms[i % s.c], i / s.c, i % s.c);
+        for (int64_t i = 0; i < runs; ++i) {
+          if constexpr (std::is_same_v<T, float>) {
+            if (a.blocked) {
+              batch_norm_blocked::backward_planes(a, terms.data(), i / groups, i % groups);
+              continue;
+            }
+          }
+          backward_run_of(a, terms[i % s.c], i / s.c, i % s.c);
+        }
       }
     }
   });

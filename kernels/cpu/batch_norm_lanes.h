@@ -79,6 +79,12 @@ double run_sum(const BatchNormShape& s, int64_t c, int64_t n0, int64_t n1, Term&
   return total;
 }
 
+// The input gradient's terms of one channel (batchnorm_backward_element).
+template <typename T>
+struct ChannelTerms {
+  T scale, mean_g, mean_g_xhat;
+};
+
 // The output gradient as the batch norm sees it (relu_gated: Note [batch norm + relu]); the
 // gate is a template argument so that the plain backward's loops carry no test. The gate's
 // value is batchnorm_element's with γ and β read once (γ = 1 and β = 0 when absent: the same

@@ -259,6 +259,7 @@ void backward_filter(const Conv2dArgs& a) {
   if constexpr (std::is_same_v<T, float>) {
     if (onednn) onednn_filter_partials(a, blocks, layout, partials.data());
   }
+  TG_CHECK(onednn || !a.blocked, "conv2d: oneDNN declined a blocked filter gradient");
   if (!onednn) filter_partials(a, d, layout, partials.data());
 #pragma omp parallel for schedule(static) if (layout.size * blocks.count > (1 << 15))
   for (int64_t i = 0; i < layout.size; ++i) {
@@ -300,9 +301,18 @@ void widen(const Conv2dArgs& a, Widened& w) {
 
 }  // namespace
 
+bool conv2d_blocked_takes(const Conv2dArgs& args) {
+  check_conv2d_geometry(args.g);
+  Conv2dArgs block = args;  // what each of the filter's blocks asks
+  block.g.n = std::min(args.g.n, kOnednnFilterBlock);
+  return onednn::conv2d_blocked_takes(args) &&
+         (args.g.n == 0 || onednn::conv2d_filter_takes(block));
+}
+
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   if (onednn::conv2d_forward(args)) return;
+  TG_CHECK(!args.blocked, "conv2d: oneDNN declined a blocked forward (conv2d_blocked_takes)");
   if (is_half(args.dtype)) {
     Widened w;
     widen(args, w);
@@ -313,6 +323,7 @@ void conv2d_forward(const Conv2dArgs& args) {
 void conv2d_backward_data(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   if (onednn::conv2d_backward_data(args)) return;
+  TG_CHECK(!args.blocked, "conv2d: oneDNN declined a blocked data gradient");
   if (is_half(args.dtype)) {
     Widened w;
     widen(args, w);

@@ -125,6 +125,10 @@ memory::desc plain(const memory::dims& dims, Tag tag, Type type = Type::f32) {
   return memory::desc(dims, type, tag);
 }
 
+// The layout of y and its gradient in the caller's buffers: NCHW, or nChw16c for a conv
+// block (Note [conv block], kernels/batch_norm.h).
+Tag y_tag(const Conv2dArgs& a) { return a.blocked ? Tag::nChw16c : Tag::nchw; }
+
 // Runs one pass; false when oneDNN has no implementation for the case (the caller falls
 // back), a tg::Error naming oneDNN's status for any other failure.
 template <typename Pass>
@@ -210,7 +214,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     const Type in = operand_type(a.dtype);
     const auto pd = filter_desc(s, in, grad_bias != nullptr);
     Operand xs(plain(s.x, Tag::nchw, in), x, pd.src_desc(), 0);
-    Operand dy(plain(s.y, Tag::nchw, in), grad, pd.diff_dst_desc(), 1);
+    Operand dy(plain(s.y, y_tag(a), in), grad, pd.diff_dst_desc(), 1);
     Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
     xs.load(stream);
     dy.load(stream);
@@ -228,13 +232,25 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
   return "";
 }
 
+bool conv2d_blocked_takes(const Conv2dArgs& a) {
+  Shapes s;
+  if (a.dtype != DType::Float32 || a.g.c_out % 16 != 0 || !shapes_of(a.g, &s)) return false;
+  try {
+    (void)forward_desc(s, Type::f32, Type::f32, a.bias != nullptr);
+  } catch (const dnnl::error& e) {
+    if (e.status == dnnl_unimplemented) return false;
+    TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
+  }
+  return true;
+}
+
 bool conv2d_forward(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
     const Type in = operand_type(a.dtype);
     const auto pd = forward_desc(s, in, Type::f32, a.bias != nullptr);
     Operand x(plain(s.x, Tag::nchw, in), const_cast<void*>(a.x), pd.src_desc(), 0);
     Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
-    Operand y(plain(s.y, Tag::nchw), a.out, pd.dst_desc(), 2);
+    Operand y(plain(s.y, y_tag(a)), a.out, pd.dst_desc(), 2);
     x.load(stream);
     w.load(stream);
     std::unordered_map<int, memory> args = {
@@ -255,7 +271,7 @@ bool conv2d_backward_data(const Conv2dArgs& a) {
         any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
     const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(),
                                                              forward_desc(s, in, in));
-    Operand dy(plain(s.y, Tag::nchw, in), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
+    Operand dy(plain(s.y, y_tag(a), in), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
     Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand dx(plain(s.x, Tag::nchw), a.out, pd.diff_src_desc(), 2);
     dy.load(stream);

@@ -11,7 +11,9 @@
 
 namespace tg::kernels::cpu::onednn {
 
+// Whether the forward takes a float32 conv block's y in nChw16c (C_out a multiple of 16).
 #if TG_WITH_ONEDNN
+bool conv2d_blocked_takes(const Conv2dArgs& args);
 bool conv2d_forward(const Conv2dArgs& args);
 bool conv2d_backward_data(const Conv2dArgs& args);
 // The filter gradient per block of the batch (Note [onednn filter gradient]): whether oneDNN
@@ -23,6 +25,7 @@ bool conv2d_filter_takes(const Conv2dArgs& args);
 std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t count,
                                 float* grad_weight, float* grad_bias);
 #else
+inline bool conv2d_blocked_takes(const Conv2dArgs&) { return false; }
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }

@@ -1,5 +1,6 @@
 // Note [fused neighbours] (layers/sequential.h): a BatchNorm directly followed by a ReLU (and a
-// MaxPool2d(2)) in a Sequential runs as batch_norm_relu (batch_norm_relu_max_pool2d), with the
+// MaxPool2d(2), and after a Conv2d) in a Sequential runs as batch_norm_relu
+// (batch_norm_relu_max_pool2d, conv2d_batch_norm_relu_max_pool2d), with the
 // values, gradients and running statistics of the layers run one after the other, bit for
 // bit, in training and evaluation; and it is not fused where a hook, summary() or a subclass
 // must see the layers apart.
@@ -15,6 +16,8 @@
 #include "../../core/generator.h"
 #include "../../core/ops.h"
 #include "../../core/state_dict.h"
+#include "../../core/threads.h"
+#include "../../kernels/conv2d.h"
 #include "../../layers/activation.h"
 #include "../../layers/batch_norm.h"
 #include "../../layers/conv2d.h"
@@ -42,15 +45,22 @@ NamedTensors saved_state(Module& net) {
 
 const char* const kPair = "BatchNormReluBackward";
 const char* const kTriple = "BatchNormReluMaxPool2dBackward";
+// A Conv2d in front as well (Note [conv block]), where the build has oneDNN.
+const char* const kBlock = "Conv2dBatchNormReluMaxPool2dBackward";
+const char* conv_block_node() {
+  const bool onednn =
+      kernels::cpu::conv2d_backend_description().find("oneDNN") != std::string::npos;
+  return onednn ? kBlock : kTriple;
+}
 
 // Runs `net` on x, then backward of Σ y·c; returns y. `fused` names the node the output
-// should come from: kPair, kTriple, or "" for neither.
+// should come from: kPair, kTriple, kBlock, or "" for none.
 Tensor step(Module& net, const Tensor& x, const Tensor& c, const std::string& fused) {
   const Tensor y = net(x);
   if (y.requires_grad()) {
     const std::string node = y.grad_fn()->name();
     if (fused.empty()) {
-      EXPECT_TRUE(node != kPair && node != kTriple) << node;
+      EXPECT_TRUE(node != kPair && node != kTriple && node != kBlock) << node;
     } else {
       EXPECT_EQ(node, fused);
     }
@@ -70,10 +80,13 @@ struct Apart : Module {
   std::vector<std::shared_ptr<Module>> layers;
 };
 
-// first, norm, ReLU and, with `pool`, MaxPool2d(2): fused in a Sequential and apart.
+// first, norm, ReLU and, with `pool`, MaxPool2d(2): fused in a Sequential (the output from
+// node `node`: kPair, or kTriple with `pool`, unless given) and apart. With `input_grad` the
+// input's gradient is compared too.
 void expect_same_as_apart(const std::shared_ptr<Module>& first,
                           const std::shared_ptr<BatchNorm>& norm, const Shape& input,
-                          Generator& gen, bool pool = false) {
+                          Generator& gen, bool pool = false, const char* node = nullptr,
+                          bool input_grad = false) {
   std::vector<std::shared_ptr<Module>> layers = {first, norm, make<ReLU>()};
   if (pool) layers.push_back(make<MaxPool2d>(Size2{2, 2}));
   auto fused = std::make_shared<Sequential>();
@@ -88,7 +101,15 @@ void expect_same_as_apart(const std::shared_ptr<Module>& first,
     const Tensor probe = (*fused)(x);
     const Tensor c = randn(probe.shape(), {}, &gen);
     fused->load_state_dict(state);
-    const Tensor y_fused = step(*fused, x, c, pool ? kTriple : kPair);
+    Tensor x_fused = x.clone(), x_apart = x.clone();
+    if (input_grad) {
+      x_fused.requires_grad_();
+      x_apart.requires_grad_();
+    }
+    const Tensor y_fused = step(*fused, x_fused, c,
+                                node != nullptr ? node
+                                : pool          ? kTriple
+                                                : kPair);
     std::vector<Tensor> grads_fused;
     for (const Tensor& p : fused->parameters()) grads_fused.push_back(p.grad().clone());
     const Tensor mean_fused = norm->running_mean.clone(), var_fused = norm->running_var.clone();
@@ -96,8 +117,11 @@ void expect_same_as_apart(const std::shared_ptr<Module>& first,
     Apart apart(layers);
     fused->load_state_dict(state);
     fused->zero_grad();
-    const Tensor y_apart = step(apart, x, c, "");
+    const Tensor y_apart = step(apart, x_apart, c, "");
     EXPECT_TRUE(same_bits(y_fused, y_apart)) << "output";
+    if (input_grad) {
+      EXPECT_TRUE(same_bits(x_fused.grad(), x_apart.grad())) << "input gradient";
+    }
     EXPECT_TRUE(same_bits(mean_fused, norm->running_mean)) << "running mean";
     EXPECT_TRUE(same_bits(var_fused, norm->running_var)) << "running var";
     const auto params = fused->parameters();
@@ -121,8 +145,58 @@ TEST(FusedNeighbours, BatchNormReluAndPoolingMatchTheThreeLayersBitForBit) {
                        make<BatchNorm2d>(8), {6, 3, 9, 7}, gen, true);
   expect_same_as_apart(make<Conv2d>(2, 4, Size2{1, 1}), make<BatchNorm2d>(4), {5, 2, 8, 6}, gen,
                        true);
+}
+
+// Note [conv block]: a Conv2d in front too, its output and gradient blocked between the ops.
+TEST(FusedNeighbours, AConvBlockMatchesTheFourLayersBitForBit) {
+  Generator gen(7);
+  const char* block = conv_block_node();
+  // The CNN's first block (one sample per batch norm block of the batch).
   expect_same_as_apart(make<Conv2d>(1, 32, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
-                       make<BatchNorm2d>(32), {16, 1, 28, 28}, gen, true);
+                       make<BatchNorm2d>(32), {16, 1, 28, 28}, gen, true, block);
+  // Odd planes (the last row and column in no window), several samples per block, the input's
+  // gradient (the data pass from the blocked gradient).
+  expect_same_as_apart(make<Conv2d>(16, 16, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                       make<BatchNorm2d>(16), {5, 16, 9, 7}, gen, true, block, true);
+  // Stride 2, no bias, a batch of 19 (a last filter block of 3), no affine batch norm.
+  expect_same_as_apart(
+      make<Conv2d>(8, 32, Size2{3, 3}, Conv2dOptions{{2, 2}, {1, 1}, {1, 1}, 1, false}),
+      make<BatchNorm2d>(32, BatchNormOptions{1e-5, 0.1, false}), {19, 8, 11, 10}, gen, true, block,
+      true);
+  // Planes of 2x2 (one window).
+  expect_same_as_apart(make<Conv2d>(4, 16, Size2{1, 1}), make<BatchNorm2d>(16), {7, 4, 2, 3}, gen,
+                       true, block, true);
+  // What the block does not take runs apart: channels not a multiple of 16, groups.
+  expect_same_as_apart(make<Conv2d>(3, 24, Size2{3, 3}), make<BatchNorm2d>(24), {4, 3, 8, 8}, gen,
+                       true, kTriple, true);
+  expect_same_as_apart(make<Conv2d>(4, 16, Size2{3, 3}, Conv2dOptions{{1, 1}, {0, 0}, {1, 1}, 2}),
+                       make<BatchNorm2d>(16), {4, 4, 8, 8}, gen, true, kTriple, true);
+}
+
+TEST(FusedNeighbours, AConvBlocksBitsDoNotDependOnTheThreadCount) {
+  Generator gen(8);
+  auto net = sequential({make<Conv2d>(16, 32, Size2{3, 3}, Conv2dOptions{{1, 1}, {1, 1}}),
+                         make<BatchNorm2d>(32), make<ReLU>(), make<MaxPool2d>(Size2{2, 2})});
+  const NamedTensors state = saved_state(*net);
+  const Tensor x = randn({21, 16, 13, 10}, {}, &gen);
+  const Tensor c = randn({21, 32, 6, 5}, {}, &gen);
+  std::vector<Tensor> first;
+  const int threads_before = get_num_threads();
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(threads);
+    set_num_threads(threads);
+    net->load_state_dict(state);
+    net->zero_grad();
+    Tensor xt = x.clone().requires_grad_();
+    std::vector<Tensor> seen = {step(*net, xt, c, conv_block_node()), xt.grad()};
+    for (const Tensor& p : net->parameters()) seen.push_back(p.grad().clone());
+    auto* norm = static_cast<BatchNorm*>((*net)[1].get());
+    seen.push_back(norm->running_mean.clone());
+    seen.push_back(norm->running_var.clone());
+    if (first.empty()) first = seen;
+    for (size_t i = 0; i < seen.size(); ++i) EXPECT_TRUE(same_bits(first[i], seen[i])) << i;
+  }
+  set_num_threads(threads_before);
 }
 
 // The input's gradient through `net` (fused, its output from node `fused`) and through its

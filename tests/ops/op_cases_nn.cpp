@@ -428,6 +428,49 @@ void normalization_families(Table& t) {
         },
         small);
   }
+  // conv2d_batch_norm_relu_max_pool2d (Note [conv block]): in float32 the CPU's block (its
+  // output and gradients blocked between the ops), in float64 the ops apart. The CNN's three
+  // blocks, odd planes, strides, paddings, kernels, planes of one window, 16 to 48 channels;
+  // the smallest gradchecked (through the ops apart: float64).
+  struct ConvBlock {
+    Shape x;
+    int64_t c_out, kernel, stride, padding;
+  };
+  const std::vector<ConvBlock> blocks = {
+      {{4, 3, 8, 8}, 16, 3, 1, 1},   {{3, 16, 9, 7}, 32, 3, 1, 1},   {{5, 8, 6, 6}, 16, 3, 2, 1},
+      {{2, 1, 2, 2}, 16, 1, 1, 0},   {{2, 2, 3, 3}, 16, 1, 1, 0},    {{1, 4, 5, 5}, 16, 3, 1, 0},
+      {{6, 3, 10, 10}, 16, 5, 1, 2}, {{2, 32, 4, 4}, 16, 3, 1, 1},   {{3, 3, 12, 9}, 48, 3, 1, 1},
+      {{2, 1, 28, 28}, 32, 3, 1, 1}, {{4, 32, 14, 14}, 64, 3, 1, 1}, {{2, 64, 7, 7}, 128, 3, 1, 1},
+      {{7, 5, 7, 11}, 16, 3, 2, 0},  {{1, 2, 4, 6}, 32, 2, 1, 0},    {{3, 16, 5, 5}, 16, 1, 1, 0}};
+  for (const ConvBlock& k : blocks) {
+    const int64_t c = k.c_out;
+    const Shape w = {c, k.x[1], k.kernel, k.kernel};
+    const std::string name = shape_text(k.x) + " -> " + std::to_string(c) + ", kernel " +
+                             std::to_string(k.kernel) + ", stride " + std::to_string(k.stride);
+    const bool small = shape_numel(k.x) <= 18;
+    const auto block = [k](const Inputs& in, const Tensor& mean, const Tensor& var, bool training) {
+      return conv2d_batch_norm_relu_max_pool2d(in[0], in[1], in[2], {k.stride, k.stride},
+                                               {k.padding, k.padding}, {1, 1}, mean, var, in[3],
+                                               in[4], training, 0.1, 1e-5);
+    };
+    t.add(
+        "conv2d_batch_norm_relu_max_pool2d", name + ", training", {{k.x}, {w}, {{c}}, {{c}}, {{c}}},
+        [block, c](const Inputs& in) {
+          const TensorOptions o = TensorOptions(in[0].dtype()).device(in[0].device());
+          return block(in, zeros({c}, o), ones({c}, o), true);
+        },
+        small);
+    t.add(
+        "conv2d_batch_norm_relu_max_pool2d", name + ", eval",
+        {{k.x},
+         {w},
+         {{c}},
+         {{c}},
+         {{c}},
+         {{c}, Fill::Normal, 0, true},
+         {{c}, Fill::Positive, 0, true}},
+        [block](const Inputs& in) { return block(in, in[5], in[6], false); }, small);
+  }
   // layer_norm over the last one or two dims, with and without the affine transform.
   for (const Shape& s : shapes) {
     for (size_t k = 1; k <= std::min<size_t>(s.size(), 2); ++k) {
