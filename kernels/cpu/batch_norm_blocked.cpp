@@ -133,10 +133,10 @@ TG_INLINE void for_gated_rows(const BatchNormBackwardArgs& a, const GroupParams&
   }
 }
 
-}  // namespace
-
-TG_ISA_CLONES void forward_summary(const BatchNormForwardArgs& a, Blocks blocks, int64_t b,
-                                   int64_t group, double* summaries) {
+// The passes, compiled per x86-64 level (Note [wider lanes for batch norm]); a clone's ifunc
+// symbol stays inside the library only with internal linkage.
+TG_ISA_CLONES void forward_summary_of(const BatchNormForwardArgs& a, Blocks blocks, int64_t b,
+                                      int64_t group, double* summaries) {
   const BatchNormShape& s = a.shape;
   const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
   const double count = static_cast<double>((n1 - n0) * s.hw);
@@ -165,7 +165,7 @@ TG_ISA_CLONES void forward_summary(const BatchNormForwardArgs& a, Blocks blocks,
   }
 }
 
-TG_ISA_CLONES void forward_planes(const BatchNormForwardArgs& a, int64_t n, int64_t group) {
+TG_ISA_CLONES void forward_planes_of(const BatchNormForwardArgs& a, int64_t n, int64_t group) {
   const BatchNormShape& s = a.shape;
   const GroupParams p(a.save_mean, a.save_invstd, a.gamma, a.beta, group);
   const float* x = planes_of(a.x, s, n, group);
@@ -181,8 +181,8 @@ TG_ISA_CLONES void forward_planes(const BatchNormForwardArgs& a, int64_t n, int6
     for (int64_t o = 0; o < out_plane; ++o) out[c * out_plane + o] = pooled[o * kGroup + c];
 }
 
-TG_ISA_CLONES void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
-                                    int64_t group, double* summaries) {
+TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
+                                       int64_t group, double* summaries) {
   const BatchNormShape& s = a.shape;
   const GroupParams p(a.mean, a.invstd, a.gamma, a.beta, group);
   const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
@@ -217,8 +217,8 @@ TG_ISA_CLONES void backward_summary(const BatchNormBackwardArgs& a, Blocks block
   }
 }
 
-TG_ISA_CLONES void backward_planes(const BatchNormBackwardArgs& a, const ChannelTerms<float>* terms,
-                                   int64_t n, int64_t group) {
+TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a,
+                                      const ChannelTerms<float>* terms, int64_t n, int64_t group) {
   const BatchNormShape& s = a.shape;
   const GroupParams p(a.mean, a.invstd, a.gamma, a.beta, group);
   const float* x = planes_of(a.x, s, n, group);
@@ -240,6 +240,24 @@ TG_ISA_CLONES void backward_planes(const BatchNormBackwardArgs& a, const Channel
       }
     }
   });
+}
+
+}  // namespace
+
+void forward_summary(const BatchNormForwardArgs& a, Blocks blocks, int64_t b, int64_t group,
+                     double* summaries) {
+  forward_summary_of(a, blocks, b, group, summaries);
+}
+void forward_planes(const BatchNormForwardArgs& a, int64_t n, int64_t group) {
+  forward_planes_of(a, n, group);
+}
+void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, int64_t group,
+                      double* summaries) {
+  backward_summary_of(a, blocks, b, group, summaries);
+}
+void backward_planes(const BatchNormBackwardArgs& a, const ChannelTerms<float>* terms, int64_t n,
+                     int64_t group) {
+  backward_planes_of(a, terms, n, group);
 }
 
 }  // namespace tg::kernels::cpu::batch_norm_blocked
