@@ -56,8 +56,11 @@ struct BatchNormForwardArgs {
   int64_t* argmax = nullptr;
   int64_t height = 0, width = 0;
   // CPU, float32, with relu and pooled (Note [conv block]): x in oneDNN's nChw16c layout
-  // (C a multiple of 16); argmax is null (the backward finds the windows' maxima again).
+  // (C a multiple of 16); argmax is null, and window_codes (N·C·(height / 2)·(width / 2)
+  // bytes, blocked like x) receives each window's code per channel: which of its four pixels
+  // the backward sends the gradient to.
   bool blocked = false;
+  uint8_t* window_codes = nullptr;
 };
 
 struct BatchNormBackwardArgs {
@@ -82,8 +85,10 @@ struct BatchNormBackwardArgs {
   const void* pooled_grad = nullptr;
   const int64_t* argmax = nullptr;
   int64_t height = 0, width = 0;
-  // The forward's x was blocked (Note [conv block]): so are x and grad_x here; argmax is null.
+  // The forward's x was blocked (Note [conv block]): so are x and grad_x here; argmax is null
+  // and window_codes are the forward's.
   bool blocked = false;
+  const uint8_t* window_codes = nullptr;
 };
 
 // Chan et al.'s pairwise merge of (count, mean, M2) summaries.
@@ -134,8 +139,11 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // where both of its passes read it. kernels/cpu/batch_norm_blocked.cpp computes every sum in
 // the same double lanes and order as the NCHW passes (a channel's element k to lane k mod 8,
 // samples in order), and the same element functions and pooling rule, 16 channels side by
-// side: the values are those of the four ops apart, bit for bit. The backward finds each
-// window's maximum again from y instead of keeping the forward's argmax.
+// side: the values are those of the four ops apart, bit for bit. The forward keeps one byte
+// per window and channel, its code: the position of the window's maximum, or none where the
+// ReLU closed the gate (the maximum is not > 0). The backward reads the codes (a sixteenth of
+// y's bytes) instead of finding the maxima again in both of its passes, which cost more than
+// the rest of the passes together.
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays

@@ -86,6 +86,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
   const kernels::BatchNormShape shape{g.n, g.c_out, g.out_h * g.out_w};
   Tensor pooled = empty({g.n, g.c_out, g.out_h / 2, g.out_w / 2}, options);
   const Tensor mean = empty({g.c_out}, options), invstd = empty({g.c_out}, options);
+  const Tensor codes = empty({pooled.numel()}, options.dtype(DType::UInt8));
   {
     NoGradGuard no_grad;  // the running statistics are buffers, written in place
     kernels::BatchNormForwardArgs norm{
@@ -107,6 +108,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
     norm.height = g.out_h;
     norm.width = g.out_w;
     norm.blocked = true;
+    norm.window_codes = static_cast<uint8_t*>(codes.raw_data_ptr());
     kernels::cpu::batchnorm_forward(norm);
     if (training && running_mean.defined()) {
       running_mean.bump_version();
@@ -118,7 +120,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
   const char* node = "Conv2dBatchNormReluMaxPool2dBackward";
   return autograd::record(
       node, pooled, inputs,
-      [node, g, shape, training, options, y, mean, invstd,
+      [node, g, shape, training, options, y, mean, invstd, codes,
        sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
        sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor(), sg = SavedTensor(gamma),
        sb = SavedTensor(beta),
@@ -152,6 +154,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
         norm.height = g.out_h;
         norm.width = g.out_w;
         norm.blocked = true;
+        norm.window_codes = static_cast<const uint8_t*>(codes.raw_data_ptr());
         kernels::cpu::batchnorm_backward(norm);
         if (!conv_grads) return grads;
         kernels::Conv2dArgs conv{DType::Float32,        g,       nullptr, nullptr,

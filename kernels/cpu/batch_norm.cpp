@@ -258,18 +258,18 @@ TG_ISA_CLONES void backward_run_of(const BatchNormBackwardArgs& a, const Channel
 
 // Blocked data (Note [conv block]): float32, with the ReLU and the pooling, 16 channels apiece.
 void check_blocked(DType dtype, const BatchNormShape& s, bool relu, const void* pooled,
-                   const int64_t* argmax) {
+                   const int64_t* argmax, const uint8_t* window_codes) {
   TG_CHECK(dtype == DType::Float32 && s.c % batch_norm_blocked::kGroup == 0 && relu &&
-               pooled != nullptr && argmax == nullptr,
+               pooled != nullptr && argmax == nullptr && window_codes != nullptr,
            "batch_norm: blocked data must be float32 with channels a multiple of 16, the ReLU "
-           "and the pooling, and no argmax");
+           "and the pooling, window codes and no argmax");
 }
 
 }  // namespace
 
 void batchnorm_forward(const BatchNormForwardArgs& a) {
   const BatchNormShape& s = a.shape;
-  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled, a.argmax);
+  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled, a.argmax, a.window_codes);
   const Blocks blocks = blocks_of(s);
   std::vector<double> summaries(a.training ? 2 * blocks.count * s.c : 0);
   visit_float_dtype(a.dtype, [&](auto tag) {
@@ -306,7 +306,7 @@ void batchnorm_forward(const BatchNormForwardArgs& a) {
 
 void batchnorm_backward(const BatchNormBackwardArgs& a) {
   const BatchNormShape& s = a.shape;
-  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled_grad, a.argmax);
+  if (a.blocked) check_blocked(a.dtype, s, a.relu, a.pooled_grad, a.argmax, a.window_codes);
   const Blocks blocks = blocks_of(s);
   std::vector<double> summaries(2 * blocks.count * s.c);
   visit_float_dtype(a.dtype, [&](auto tag) {

@@ -7,6 +7,7 @@
 #include "batch_norm_blocked.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "isa_clones.h"
@@ -32,7 +33,7 @@ struct GroupParams {
       beta[c] = beta_in != nullptr ? static_cast<const float*>(beta_in)[c0 + c] : 0.0f;
     }
   }
-  // relu(batch norm) of x at channel c: the forward's value, and the backward's gate.
+  // relu(batch norm) of x at channel c, whose window maxima the forward pools.
   inline __attribute__((always_inline)) float value(float x, int c) const {
     return relu_element((x - mean[c]) * invstd[c] * gamma[c] + beta[c]);
   }
@@ -44,10 +45,10 @@ const float* planes_of(const void* x, const BatchNormShape& s, int64_t n, int64_
   return static_cast<const float*>(x) + (n * (s.c / kGroup) + group) * s.hw * kGroup;
 }
 
-// A thread's buffer `slot` (0 or 1) of at least `size` floats; it only grows.
-float* thread_buffer(int slot, int64_t size) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& buffer = buffers[slot];
+// A thread's buffer of at least `size` Ts; it only grows.
+template <typename T>
+T* thread_buffer(int64_t size) {
+  thread_local std::vector<T> buffer;
   if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
   return buffer.data();
 }
@@ -88,48 +89,69 @@ struct Window {
   }
 };
 
-// Sample n's gradient of relu(batch norm) for the group, blocked, two plane rows at a time
-// (so that it stays in L1): the pooled output's gradient at each window's maximum (0 + g, as
-// pool2d_backward adds it to a zeroed plane), gated by the ReLU there; 0 elsewhere.
-// consume(k, g, count) takes the values g[0, 16·count) of pixels k, ..., k + count - 1.
-template <typename Consume>
-TG_INLINE void for_gated_rows(const BatchNormBackwardArgs& a, const GroupParams& p, const float* x,
-                              int64_t n, int64_t group, Consume&& consume) {
+// A window's code where the ReLU closed the gate: no pixel takes the gradient (Note [conv
+// block]); 0-3 name a pixel in max_pool_element's order.
+constexpr uint8_t kNoPixel = 4;
+
+// Sample n's window codes of the group (N·C/16 runs of out_plane·16 bytes, blocked like x).
+template <typename Byte>
+Byte* codes_of(Byte* codes, const BatchNormShape& s, int64_t out_plane, int64_t n, int64_t group) {
+  return codes + (n * s.c + group * kGroup) * out_plane;
+}
+
+// Pixel j's gradient of relu(batch norm) at channel c from its window's: the window's where
+// the code names the pixel, 0 elsewhere.
+TG_INLINE float pixel_grad(const float* window, const int32_t* code, int j, int c) {
+  // By a bit mask: GCC leaves a select of floats here as a branch, and the loop scalar.
+  uint32_t bits;
+  std::memcpy(&bits, &window[c], sizeof bits);
+  bits &= 0u - static_cast<uint32_t>(code[c] == j);
+  float g;
+  std::memcpy(&g, &bits, sizeof g);
+  return g;
+}
+
+// Sample n's pixels of the group in memory order with what their gradient of relu(batch norm)
+// comes from: visit(k, window, code, j) takes pixel k, pixel j of a window whose gradient at
+// the 16 channels is window[0, 16) (0 + g, as pool2d_backward adds the pooled output's
+// gradient to a zeroed plane) and whose codes are code[0, 16) (pixel_grad). The last row and
+// column of odd planes, in no window, get the gradient 0 (a window of zeros that names no
+// pixel).
+template <typename Visit>
+TG_INLINE void for_each_pixel(const BatchNormBackwardArgs& a, int64_t n, int64_t group,
+                              Visit&& visit) {
   const BatchNormShape& s = a.shape;
   const int64_t width = a.width, out_h = a.height / 2, out_w = a.width / 2;
   const int64_t out_plane = out_h * out_w;
   // The pooled gradient's 16 planes, blocked like x.
   const float* pooled =
       static_cast<const float*>(a.pooled_grad) + (n * s.c + group * kGroup) * out_plane;
-  float* g = thread_buffer(1, out_plane * kGroup);
-  for (int c = 0; c < kGroup; ++c)
-    for (int64_t o = 0; o < out_plane; ++o) g[o * kGroup + c] = pooled[c * out_plane + o];
-  float* rows = thread_buffer(0, 2 * width * kGroup);
-  if (width % 2 != 0) {  // the last column is in no window
-    std::fill_n(rows + (width - 1) * kGroup, kGroup, 0.0f);
-    std::fill_n(rows + (2 * width - 1) * kGroup, kGroup, 0.0f);
+  float* windows = thread_buffer<float>(out_plane * kGroup);
+  for (int c = 0; c < kGroup; ++c) {
+    for (int64_t o = 0; o < out_plane; ++o)
+      windows[o * kGroup + c] = 0.0f + pooled[c * out_plane + o];
   }
-  float best[kGroup], grad[kGroup];
-  int at[kGroup];
-  for (int64_t oh = 0; oh < out_h; ++oh) {
-    const float* x_rows = x + 2 * oh * width * kGroup;
-    for (int64_t ow = 0; ow < out_w; ++ow) {
-      const Window window(0, ow, width);  // in the two rows
-      window.maxima(x_rows, p, best, at);
-      const float* window_g = g + (oh * out_w + ow) * kGroup;
-#pragma omp simd
-      for (int c = 0; c < kGroup; ++c) grad[c] = best[c] > 0.0f ? 0.0f + window_g[c] : 0.0f;
-      for (int j = 0; j < 4; ++j) {
-        float* out = rows + window.pixel[j] * kGroup;
-#pragma omp simd
-        for (int c = 0; c < kGroup; ++c) out[c] = at[c] == j ? grad[c] : 0.0f;
-      }
+  // The codes as wide as the gradient (comparing bytes, the loops ran four floats wide).
+  const uint8_t* bytes = codes_of(a.window_codes, s, out_plane, n, group);
+  int32_t* codes = thread_buffer<int32_t>(out_plane * kGroup);
+  for (int64_t i = 0; i < out_plane * kGroup; ++i) codes[i] = bytes[i];
+  alignas(64) static constexpr float kZeros[kGroup] = {};
+  alignas(64) static constexpr int32_t kNone[kGroup] = {
+      kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel,
+      kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel, kNoPixel};
+  for (int64_t row = 0; row < a.height; ++row) {
+    const int64_t oh = row / 2;
+    if (oh == out_h) {  // the last row of an odd plane
+      for (int64_t col = 0; col < width; ++col) visit(row * width + col, kZeros, kNone, 0);
+      continue;
     }
-    consume(2 * oh * width, rows, 2 * width);
-  }
-  if (a.height % 2 != 0) {  // the last row is in no window
-    std::fill_n(rows, width * kGroup, 0.0f);
-    consume((a.height - 1) * width, rows, width);
+    const int first = static_cast<int>(row % 2) * 2;  // the row's pixels are j = first, first + 1
+    for (int64_t ow = 0; ow < out_w; ++ow) {
+      const int64_t o = oh * out_w + ow;
+      visit(row * width + 2 * ow, windows + o * kGroup, codes + o * kGroup, first);
+      visit(row * width + 2 * ow + 1, windows + o * kGroup, codes + o * kGroup, first + 1);
+    }
+    if (width % 2 != 0) visit(row * width + width - 1, kZeros, kNone, 0);
   }
 }
 
@@ -170,11 +192,19 @@ TG_ISA_CLONES void forward_planes_of(const BatchNormForwardArgs& a, int64_t n, i
   const GroupParams p(a.save_mean, a.save_invstd, a.gamma, a.beta, group);
   const float* x = planes_of(a.x, s, n, group);
   const int64_t out_h = a.height / 2, out_w = a.width / 2, out_plane = out_h * out_w;
-  float* pooled = thread_buffer(0, out_plane * kGroup);  // blocked, then written out per channel
+  // Blocked, then written out per channel.
+  float* pooled = thread_buffer<float>(out_plane * kGroup);
+  uint8_t* codes = codes_of(a.window_codes, s, out_plane, n, group);
   int at[kGroup];
   for (int64_t oh = 0; oh < out_h; ++oh) {
-    for (int64_t ow = 0; ow < out_w; ++ow)
-      Window(oh, ow, a.width).maxima(x, p, pooled + (oh * out_w + ow) * kGroup, at);
+    for (int64_t ow = 0; ow < out_w; ++ow) {
+      const int64_t o = oh * out_w + ow;
+      float* best = pooled + o * kGroup;
+      Window(oh, ow, a.width).maxima(x, p, best, at);
+#pragma omp simd
+      for (int c = 0; c < kGroup; ++c) at[c] = best[c] > 0.0f ? at[c] : kNoPixel;  // the gate
+      for (int c = 0; c < kGroup; ++c) codes[o * kGroup + c] = static_cast<uint8_t>(at[c]);
+    }
   }
   float* out = static_cast<float*>(a.pooled) + (n * s.c + group * kGroup) * out_plane;
   for (int c = 0; c < kGroup; ++c)
@@ -184,23 +214,21 @@ TG_ISA_CLONES void forward_planes_of(const BatchNormForwardArgs& a, int64_t n, i
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
                                        int64_t group, double* summaries) {
   const BatchNormShape& s = a.shape;
-  const GroupParams p(a.mean, a.invstd, a.gamma, a.beta, group);
   const int64_t n0 = b * blocks.samples, n1 = std::min(s.n, n0 + blocks.samples);
   double mean[kGroup];
-  for (int c = 0; c < kGroup; ++c) mean[c] = p.mean[c];
+  for (int c = 0; c < kGroup; ++c) mean[c] = static_cast<const float*>(a.mean)[group * kGroup + c];
   double lanes_a[kLanes][kGroup] = {}, lanes_b[kLanes][kGroup] = {};
   for (int64_t n = n0; n < n1; ++n) {
     const float* x = planes_of(a.x, s, n, group);
-    for_gated_rows(a, p, x, n, group, [&](int64_t k0, const float* g, int64_t count) {
-      const float* xk = x + k0 * kGroup;
-      for (int64_t i = 0; i < count; ++i) {
-        double* lane_a = lanes_a[(k0 + i) % kLanes];
-        double* lane_b = lanes_b[(k0 + i) % kLanes];
-        for (int c = 0; c < kGroup; ++c) {
-          const double gk = g[i * kGroup + c];
-          lane_a[c] += gk;
-          lane_b[c] += gk * (static_cast<double>(xk[i * kGroup + c]) - mean[c]);
-        }
+    for_each_pixel(a, n, group, [&](int64_t k, const float* window, const int32_t* code, int j) {
+      const float* xk = x + k * kGroup;
+      double* lane_a = lanes_a[k % kLanes];
+      double* lane_b = lanes_b[k % kLanes];
+#pragma omp simd
+      for (int c = 0; c < kGroup; ++c) {
+        const double gk = pixel_grad(window, code, j, c);
+        lane_a[c] += gk;
+        lane_b[c] += gk * (static_cast<double>(xk[c]) - mean[c]);
       }
     });
   }
@@ -220,24 +248,24 @@ TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks bl
 TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a,
                                       const ChannelTerms<float>* terms, int64_t n, int64_t group) {
   const BatchNormShape& s = a.shape;
-  const GroupParams p(a.mean, a.invstd, a.gamma, a.beta, group);
   const float* x = planes_of(a.x, s, n, group);
-  float scale[kGroup], mean_g[kGroup], mean_g_xhat[kGroup];
+  float mean[kGroup], invstd[kGroup], scale[kGroup], mean_g[kGroup], mean_g_xhat[kGroup];
   for (int c = 0; c < kGroup; ++c) {
+    mean[c] = static_cast<const float*>(a.mean)[group * kGroup + c];
+    invstd[c] = static_cast<const float*>(a.invstd)[group * kGroup + c];
     const ChannelTerms<float>& t = terms[group * kGroup + c];
     scale[c] = t.scale;
     mean_g[c] = t.mean_g;
     mean_g_xhat[c] = t.mean_g_xhat;
   }
   float* grad_x = static_cast<float*>(a.grad_x) + (x - static_cast<const float*>(a.x));
-  for_gated_rows(a, p, x, n, group, [&](int64_t k0, const float* g, int64_t count) {
-    const float* xk = x + k0 * kGroup;
-    float* dx = grad_x + k0 * kGroup;
-    for (int64_t i = 0; i < count * kGroup; i += kGroup) {
-      for (int c = 0; c < kGroup; ++c) {
-        dx[i + c] = batchnorm_backward_element(g[i + c], xk[i + c], p.mean[c], p.invstd[c],
-                                               scale[c], mean_g[c], mean_g_xhat[c], a.training);
-      }
+  for_each_pixel(a, n, group, [&](int64_t k, const float* window, const int32_t* code, int j) {
+    const float* xk = x + k * kGroup;
+    float* dx = grad_x + k * kGroup;
+#pragma omp simd
+    for (int c = 0; c < kGroup; ++c) {
+      dx[c] = batchnorm_backward_element(pixel_grad(window, code, j, c), xk[c], mean[c], invstd[c],
+                                         scale[c], mean_g[c], mean_g_xhat[c], a.training);
     }
   });
 }

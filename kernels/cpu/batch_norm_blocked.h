@@ -17,10 +17,11 @@ constexpr int64_t kGroup = 16;  // channels side by side in nChw16c
 // summaries[2 · (b · C + c)] as the NCHW pass writes them.
 void forward_summary(const BatchNormForwardArgs& a, batch_norm_parts::Blocks blocks, int64_t b,
                      int64_t group, double* summaries);
-// Stage 3: sample n's planes of the group, normalised, ReLU'd and pooled into a.pooled (NCHW).
+// Stage 3: sample n's planes of the group, normalised, ReLU'd and pooled into a.pooled (NCHW),
+// the windows' codes into a.window_codes.
 void forward_planes(const BatchNormForwardArgs& a, int64_t n, int64_t group);
 // Stage 1 of the backward: Σg and Σg·(x - mean) per channel, g the pooling's gradient gated by
-// the ReLU.
+// the ReLU (sent to the pixel each window's code names).
 void backward_summary(const BatchNormBackwardArgs& a, batch_norm_parts::Blocks blocks, int64_t b,
                       int64_t group, double* summaries);
 // Stage 3 of the backward: sample n's planes of the group of grad_x (blocked), from the
