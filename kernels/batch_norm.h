@@ -89,6 +89,9 @@ struct BatchNormBackwardArgs {
   // and window_codes are the forward's.
   bool blocked = false;
   const uint8_t* window_codes = nullptr;
+  // CPU, blocked: the channels' input-gradient terms (γ·invstd, Σg / count, Σg·x̂ / count: 3·C
+  // floats), which batchnorm_backward writes when set and batchnorm_backward_samples reads.
+  float* terms = nullptr;
 };
 
 // Chan et al.'s pairwise merge of (count, mean, M2) summaries.
@@ -143,7 +146,12 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // per window and channel, its code: the position of the window's maximum, or none where the
 // ReLU closed the gate (the maximum is not > 0). The backward reads the codes (a sixteenth of
 // y's bytes) instead of finding the maxima again in both of its passes, which cost more than
-// the rest of the passes together.
+// the rest of the passes together. The backward's last pass runs per block of 16 samples
+// (the filter gradient's blocks, Note [onednn filter gradient]), each block on one thread:
+// batch norm writes the block's output gradient and the convolution's data and filter passes
+// read it while it is in that core's cache (kernels::cpu::conv2d_backward_blocks, with
+// batchnorm_backward_samples). Neither pass sums across samples on another thread, so the bits
+// are those of the whole-batch passes.
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays
@@ -181,6 +189,10 @@ TG_HOST_DEVICE void update_running(T* running_mean, T* running_var, T mean, T va
 namespace cpu {
 void batchnorm_forward(const BatchNormForwardArgs& args);
 void batchnorm_backward(const BatchNormBackwardArgs& args);
+// Blocked (Note [conv block]): grad_x of samples [n0, n1) alone, on the calling thread, from the
+// terms a batchnorm_backward with args.terms set (and grad_x null) wrote, so that the
+// convolution's passes read each block of it while it is in cache.
+void batchnorm_backward_samples(const BatchNormBackwardArgs& args, int64_t n0, int64_t n1);
 }  // namespace cpu
 // `scratch` gives the per-chunk partial sums (Note [scratch memory], common.h).
 namespace cuda {

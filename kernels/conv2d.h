@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -91,6 +92,13 @@ void conv2d_backward_filter(const Conv2dArgs& args);
 // Whether the three passes take `args` with `blocked` set (float32, C_out a multiple of 16,
 // oneDNN built in and taking the geometry, each pass and the filter's blocks of the batch).
 bool conv2d_blocked_takes(const Conv2dArgs& args);
+// A conv block's data and filter gradients (Note [conv block], kernels/batch_norm.h), per
+// block of the batch (the filter's: Note [onednn filter gradient]), each block on one thread:
+// write_grad_out(first, count) first writes that block's output gradient (blocked), which
+// both passes then read while it is in cache. A pass not asked for is null. The bits of
+// conv2d_backward_data and conv2d_backward_filter.
+void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
+                            const std::function<void(int64_t, int64_t)>& write_grad_out);
 // Which implementation runs which pass (cpu_backend_description reports it).
 std::string conv2d_backend_description();
 }  // namespace cpu

@@ -145,7 +145,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
                                             mean.raw_data_ptr(),
                                             invstd.raw_data_ptr(),
                                             training,
-                                            conv_grads ? grad_y.raw_data_ptr() : nullptr,
+                                            nullptr,  // grad_x: a block at a time, below
                                             need[3] ? grads[3].raw_data_ptr() : nullptr,
                                             need[4] ? grads[4].raw_data_ptr() : nullptr,
                                             true,
@@ -155,26 +155,34 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
         norm.width = g.out_w;
         norm.blocked = true;
         norm.window_codes = static_cast<const uint8_t*>(codes.raw_data_ptr());
+        // The channels' terms first; then each block of the batch writes its part of the
+        // convolution's output gradient where the data and filter passes read it.
+        std::vector<float> terms(conv_grads ? 3 * shape.c : 0);
+        norm.terms = conv_grads ? terms.data() : nullptr;
         kernels::cpu::batchnorm_backward(norm);
         if (!conv_grads) return grads;
-        kernels::Conv2dArgs conv{DType::Float32,        g,       nullptr, nullptr,
+        norm.grad_x = grad_y.raw_data_ptr();
+        kernels::Conv2dArgs data{DType::Float32,        g,       nullptr, nullptr,
                                  grad_y.raw_data_ptr(), nullptr, false};
-        conv.blocked = true;
+        data.blocked = true;
+        kernels::Conv2dArgs filter = data;
         if (need[0]) {
           grads[0] = empty({g.n, g.c_in, g.h, g.w}, options);
-          conv.weight = sw.get(node).raw_data_ptr();
-          conv.out = grads[0].raw_data_ptr();
-          kernels::cpu::conv2d_backward_data(conv);
+          data.weight = sw.get(node).raw_data_ptr();
+          data.out = grads[0].raw_data_ptr();
         }
         if (need[1]) {
           grads[1] = empty({g.c_out, g.c_in, g.kh, g.kw}, options);
           if (need[2]) grads[2] = empty({g.c_out}, options);
-          conv.x = sx.get(node).raw_data_ptr();
-          conv.weight = nullptr;
-          conv.out = grads[1].raw_data_ptr();
-          conv.grad_bias = need[2] ? grads[2].raw_data_ptr() : nullptr;
-          kernels::cpu::conv2d_backward_filter(conv);
+          filter.x = sx.get(node).raw_data_ptr();
+          filter.out = grads[1].raw_data_ptr();
+          filter.grad_bias = need[2] ? grads[2].raw_data_ptr() : nullptr;
         }
+        kernels::cpu::conv2d_backward_blocks(need[0] ? &data : nullptr, need[1] ? &filter : nullptr,
+                                             [&](int64_t first, int64_t count) {
+                                               kernels::cpu::batchnorm_backward_samples(
+                                                   norm, first, first + count);
+                                             });
         return grads;
       });
 }

@@ -127,9 +127,9 @@ TG_INLINE void for_each_pixel(const BatchNormBackwardArgs& a, int64_t n, int64_t
   const float* pooled =
       static_cast<const float*>(a.pooled_grad) + (n * s.c + group * kGroup) * out_plane;
   float* windows = thread_buffer<float>(out_plane * kGroup);
-  for (int c = 0; c < kGroup; ++c) {
-    for (int64_t o = 0; o < out_plane; ++o)
-      windows[o * kGroup + c] = 0.0f + pooled[c * out_plane + o];
+  for (int64_t o = 0; o < out_plane; ++o) {
+#pragma omp simd
+    for (int c = 0; c < kGroup; ++c) windows[o * kGroup + c] = 0.0f + pooled[c * out_plane + o];
   }
   // The codes as wide as the gradient (comparing bytes, the loops ran four floats wide).
   const uint8_t* bytes = codes_of(a.window_codes, s, out_plane, n, group);

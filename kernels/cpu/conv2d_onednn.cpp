@@ -20,6 +20,7 @@
 // are thread-local and only grow.
 #include <omp.h>
 
+#include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,12 @@
 #include "onednn_engine.h"
 
 namespace tg::kernels::cpu::onednn {
+
+// A weight in the layout a pass wants (conv2d_data_weight).
+struct PreparedWeight {
+  dnnl::memory::desc desc;
+  std::vector<char> data;
+};
 
 namespace {
 
@@ -181,6 +188,36 @@ dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s, 
                                                             forward_desc(s, in, in, bias));
 }
 
+// The data pass's descriptor for the samples `s` describes.
+dnnl::convolution_backward_data::primitive_desc data_desc(const Shapes& s, Type in) {
+  const dnnl::convolution_backward_data::desc desc(
+      dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight, in),
+      any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
+  return dnnl::convolution_backward_data::primitive_desc(desc, cpu_engine(),
+                                                         forward_desc(s, in, in));
+}
+
+// The data gradient of the samples `s` describes: grad_out (the output's gradient, NCHW or
+// blocked as a says) into out (NCHW); the weight from `prepared` where it has the layout the
+// pass wants.
+void data_pass(const Conv2dArgs& a, const Shapes& s, const void* grad_out, void* out,
+               const PreparedWeight* prepared, dnnl::stream& stream) {
+  const Type in = operand_type(a.dtype);
+  const auto pd = data_desc(s, in);
+  Operand dy(plain(s.y, y_tag(a), in), const_cast<void*>(grad_out), pd.diff_dst_desc(), 0);
+  const bool ready = prepared != nullptr && prepared->desc == pd.weights_desc();
+  Operand w(ready ? prepared->desc : plain(s.weight, s.weight_tag, in),
+            ready ? const_cast<char*>(prepared->data.data()) : const_cast<void*>(a.weight),
+            pd.weights_desc(), 1);
+  Operand dx(plain(s.x, Tag::nchw), out, pd.diff_src_desc(), 2);
+  dy.load(stream);
+  w.load(stream);
+  dnnl::convolution_backward_data(pd).execute(
+      stream,
+      {{DNNL_ARG_DIFF_DST, dy.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DIFF_SRC, dx.get()}});
+  dx.store(stream);
+}
+
 }  // namespace
 
 bool conv2d_filter_takes(const Conv2dArgs& a) {
@@ -265,22 +302,53 @@ bool conv2d_forward(const Conv2dArgs& a) {
 
 bool conv2d_backward_data(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
-    const Type in = operand_type(a.dtype);
-    const dnnl::convolution_backward_data::desc desc(
-        dnnl::algorithm::convolution_direct, any_layout(s.x), any_layout(s.weight, in),
-        any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
-    const dnnl::convolution_backward_data::primitive_desc pd(desc, cpu_engine(),
-                                                             forward_desc(s, in, in));
-    Operand dy(plain(s.y, y_tag(a), in), const_cast<void*>(a.grad_out), pd.diff_dst_desc(), 0);
-    Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
-    Operand dx(plain(s.x, Tag::nchw), a.out, pd.diff_src_desc(), 2);
-    dy.load(stream);
-    w.load(stream);
-    dnnl::convolution_backward_data(pd).execute(stream, {{DNNL_ARG_DIFF_DST, dy.get()},
-                                                         {DNNL_ARG_WEIGHTS, w.get()},
-                                                         {DNNL_ARG_DIFF_SRC, dx.get()}});
-    dx.store(stream);
+    data_pass(a, s, a.grad_out, a.out, nullptr, stream);
   });
+}
+
+std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, int64_t count) {
+  Conv2dArgs block = a;
+  block.g.n = count;
+  Shapes s;
+  if (!shapes_of(block.g, &s)) return nullptr;
+  try {
+    const OneThread one;  // as the blocks make their descriptors
+    const Type in = operand_type(a.dtype);
+    const auto pd = data_desc(s, in);
+    auto prepared = std::make_shared<PreparedWeight>();
+    prepared->desc = pd.weights_desc();
+    prepared->data.resize(prepared->desc.get_size());
+    memory user(plain(s.weight, s.weight_tag, in), cpu_engine(), const_cast<void*>(a.weight));
+    memory wanted(prepared->desc, cpu_engine(), prepared->data.data());
+    dnnl::stream stream(cpu_engine());
+    dnnl::reorder(user, wanted).execute(stream, user, wanted);
+    stream.wait();
+    return prepared;
+  } catch (const dnnl::error&) {
+    return nullptr;  // each block reorders the weight itself, or says what is wrong
+  }
+}
+
+std::string conv2d_data_block(const Conv2dArgs& a, int64_t first, int64_t count,
+                              const PreparedWeight* weight) {
+  Conv2dArgs block = a;
+  block.g.n = count;
+  const size_t size = element_size(a.dtype);
+  const char* grad =
+      static_cast<const char*>(a.grad_out) + first * a.g.c_out * a.g.out_h * a.g.out_w * size;
+  char* out = static_cast<char*>(a.out) + first * a.g.c_in * a.g.h * a.g.w * sizeof(float);
+  Shapes s;
+  if (!shapes_of(block.g, &s)) return "conv2d: oneDNN cannot express a block of the batch";
+  try {
+    const OneThread one;
+    dnnl::stream stream(cpu_engine());
+    data_pass(block, s, grad, out, weight, stream);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    return "conv2d: oneDNN's data gradient failed (status " +
+           std::to_string(static_cast<int>(e.status)) + "): " + e.what();
+  }
+  return "";
 }
 
 }  // namespace tg::kernels::cpu::onednn

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "../conv2d.h"
@@ -24,13 +25,29 @@ bool conv2d_backward_data(const Conv2dArgs& args);
 bool conv2d_filter_takes(const Conv2dArgs& args);
 std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t count,
                                 float* grad_weight, float* grad_bias);
+// The data gradient of samples [first, first + count) alone, on the calling thread, the same
+// way ("" or what went wrong). Its sums never cross samples: the bits of the whole batch's.
+// The weight is read from `weight` (when not null and in the layout the block's pass wants):
+// args.weight reordered once for the blocks of `count` samples by conv2d_data_weight (null
+// when oneDNN declines).
+struct PreparedWeight;
+std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& args, int64_t count);
+std::string conv2d_data_block(const Conv2dArgs& args, int64_t first, int64_t count,
+                              const PreparedWeight* weight);
 #else
+struct PreparedWeight;
 inline bool conv2d_blocked_takes(const Conv2dArgs&) { return false; }
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }
 inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*, float*) {
   return "";
+}
+inline std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs&, int64_t) {
+  return nullptr;
+}
+inline std::string conv2d_data_block(const Conv2dArgs&, int64_t, int64_t, const PreparedWeight*) {
+  return "conv2d: built without oneDNN";
 }
 #endif
 

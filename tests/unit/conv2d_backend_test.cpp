@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "../../core/factory.h"
 #include "../../core/generator.h"
 #include "../../core/ops.h"
+#include "../../kernels/conv2d.h"
 #include "../support/parity.h"
 
 namespace tg {
@@ -122,6 +124,66 @@ TEST(Conv2dBackends, Float32BitsDoNotDependOnTheThreadCount) {
     }
   }
   omp_set_num_threads(saved);
+}
+
+// The conv block's backward by blocks (Note [conv block]): each block's output gradient written
+// by the callback just before the passes read it, the bits of the whole-batch passes.
+TEST(Conv2dBackends, TheBackwardByBlocksMatchesTheWholeBatchPasses) {
+  // 37 samples: blocks of 16, 16 and 5; an odd plane, a stride, the bias's gradient.
+  kernels::Conv2dGeometry g{37, 16, 9, 7, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 0, 0};
+  g.out_h = (g.h + 2 * g.pad_h - g.kh) / g.stride_h + 1;
+  g.out_w = (g.w + 2 * g.pad_w - g.kw) / g.stride_w + 1;
+  Generator gen(9);
+  const Tensor x = randn({g.n, g.c_in, g.h, g.w}, {}, &gen);
+  const Tensor w = randn({g.c_out, g.c_in, g.kh, g.kw}, {}, &gen);
+  const Tensor grad = randn({g.n * g.c_out * g.out_h * g.out_w}, {}, &gen);  // read as nChw16c
+  kernels::Conv2dArgs whole{
+      DType::Float32, g, x.raw_data_ptr(), w.raw_data_ptr(), grad.raw_data_ptr(), nullptr, false};
+  whole.blocked = true;
+  if (!kernels::cpu::conv2d_blocked_takes(whole)) GTEST_SKIP() << "no oneDNN in this build";
+  const Tensor dx = empty(x.shape()), dw = empty(w.shape()), db = empty({g.c_out});
+  kernels::Conv2dArgs data = whole, filter = whole;
+  data.out = dx.raw_data_ptr();
+  kernels::cpu::conv2d_backward_data(data);
+  filter.out = dw.raw_data_ptr();
+  filter.grad_bias = db.raw_data_ptr();
+  kernels::cpu::conv2d_backward_filter(filter);
+
+  // The blocks' gradient starts as NaN: a pass that read a block before its callback ran
+  // would carry NaN into the results.
+  const Tensor written = full(grad.shape(), std::nan(""));
+  const Tensor dx_blocks = empty(x.shape()), dw_blocks = empty(w.shape());
+  const Tensor db_blocks = empty({g.c_out});
+  data.grad_out = filter.grad_out = written.raw_data_ptr();
+  data.out = dx_blocks.raw_data_ptr();
+  filter.out = dw_blocks.raw_data_ptr();
+  filter.grad_bias = db_blocks.raw_data_ptr();
+  const int64_t sample = g.c_out * g.out_h * g.out_w;
+  std::vector<int> calls(static_cast<size_t>(g.n), 0);
+  kernels::cpu::conv2d_backward_blocks(&data, &filter, [&](int64_t first, int64_t count) {
+    std::memcpy(written.data_ptr<float>() + first * sample, grad.data_ptr<float>() + first * sample,
+                count * sample * sizeof(float));
+    for (int64_t n = first; n < first + count; ++n) ++calls[static_cast<size_t>(n)];
+  });
+  EXPECT_EQ(calls, std::vector<int>(static_cast<size_t>(g.n), 1)) << "each sample once";
+  EXPECT_TRUE(same_bits(dx, dx_blocks)) << "grad x";
+  EXPECT_TRUE(same_bits(dw, dw_blocks)) << "grad w";
+  EXPECT_TRUE(same_bits(db, db_blocks)) << "grad b";
+
+  // One pass alone; and what the callback throws reaches the caller.
+  const Tensor dw_alone = empty(w.shape());
+  filter.out = dw_alone.raw_data_ptr();
+  filter.grad_bias = nullptr;
+  kernels::cpu::conv2d_backward_blocks(nullptr, &filter, [](int64_t, int64_t) {});
+  EXPECT_TRUE(same_bits(dw, dw_alone)) << "grad w alone";
+  try {
+    kernels::cpu::conv2d_backward_blocks(&data, nullptr, [](int64_t first, int64_t) {
+      if (first > 0) throw std::runtime_error("block gradient failed");
+    });
+    ADD_FAILURE() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("block gradient failed"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Conv2dBackends, TheBackendIsNamed) {
