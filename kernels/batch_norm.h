@@ -151,7 +151,9 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // batch norm writes the block's output gradient and the convolution's data and filter passes
 // read it while it is in that core's cache (kernels::cpu::conv2d_backward_blocks, with
 // batchnorm_backward_samples). Neither pass sums across samples on another thread, so the bits
-// are those of the whole-batch passes.
+// are those of the whole-batch passes. When C_in is a multiple of 16 the op reorders x to
+// nChw16c itself (the reorder the forward made anyway) and keeps that for the filter pass,
+// whose blocks reordered their x again each.
 template <typename T>
 TG_HOST_DEVICE T relu_element(T v) {
   return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays

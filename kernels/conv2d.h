@@ -48,8 +48,10 @@ struct Conv2dArgs {
                                // caller sums its float32 gradient itself).
   // CPU only (Note [conv block] in kernels/batch_norm.h): y (the forward's out) and grad_out
   // in oneDNN's blocked layout nChw16c instead of NCHW. Only for what conv2d_blocked_takes
-  // accepts.
+  // accepts. With it, x_blocked: x (the forward's and the filter pass's) in nChw16c too (C_in a
+  // multiple of 16; conv2d_blocked_input makes it).
   bool blocked = false;
+  bool x_blocked = false;
 };
 
 // The CPU lowers a convolution to GEMMs through the column matrix of one sample (im2col):
@@ -92,6 +94,9 @@ void conv2d_backward_filter(const Conv2dArgs& args);
 // Whether the three passes take `args` with `blocked` set (float32, C_out a multiple of 16,
 // oneDNN built in and taking the geometry, each pass and the filter's blocks of the batch).
 bool conv2d_blocked_takes(const Conv2dArgs& args);
+// args.x (NCHW, float32, C_in a multiple of 16) into `out` in nChw16c, for x_blocked: the
+// reorder the forward would make anyway, kept for the filter pass's blocks.
+void conv2d_blocked_input(const Conv2dArgs& args, void* out);
 // A conv block's data and filter gradients (Note [conv block], kernels/batch_norm.h), per
 // block of the batch (the filter's: Note [onednn filter gradient]), each block on one thread:
 // write_grad_out(first, count) first writes that block's output gradient (blocked), which

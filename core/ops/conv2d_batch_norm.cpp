@@ -73,11 +73,19 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
   }
   const kernels::Conv2dGeometry g = conv.g;
   const TensorOptions options = ops::options_of(x);
-  const Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
+  Tensor xc = x.detach().contiguous();
+  const Tensor wc = weight.detach().contiguous();
   const Tensor bc = bias.defined() ? bias.detach() : Tensor();
   // y, the convolution's output, in nChw16c: seen by nothing but this op.
   const Tensor y = empty({g.n * g.c_out * g.out_h * g.out_w}, options);
   conv.x = xc.raw_data_ptr();
+  if (g.c_in % 16 == 0) {  // x in nChw16c as the forward wants it, and kept so for the filter's
+    const Tensor blocked = empty({xc.numel()}, options);
+    kernels::cpu::conv2d_blocked_input(conv, blocked.raw_data_ptr());
+    xc = blocked;
+    conv.x = xc.raw_data_ptr();
+    conv.x_blocked = true;
+  }
   conv.weight = wc.raw_data_ptr();
   conv.out = y.raw_data_ptr();
   conv.bias = bc.defined() ? bc.raw_data_ptr() : nullptr;
@@ -120,7 +128,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
   const char* node = "Conv2dBatchNormReluMaxPool2dBackward";
   return autograd::record(
       node, pooled, inputs,
-      [node, g, shape, training, options, y, mean, invstd, codes,
+      [node, g, shape, training, options, y, mean, invstd, codes, x_blocked = conv.x_blocked,
        sx = weight.requires_grad() ? SavedTensor(xc) : SavedTensor(),
        sw = x.requires_grad() ? SavedTensor(wc) : SavedTensor(), sg = SavedTensor(gamma),
        sb = SavedTensor(beta),
@@ -175,6 +183,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
           grads[1] = empty({g.c_out, g.c_in, g.kh, g.kw}, options);
           if (need[2]) grads[2] = empty({g.c_out}, options);
           filter.x = sx.get(node).raw_data_ptr();
+          filter.x_blocked = x_blocked;
           filter.out = grads[1].raw_data_ptr();
           filter.grad_bias = need[2] ? grads[2].raw_data_ptr() : nullptr;
         }

@@ -323,6 +323,11 @@ void widen(const Conv2dArgs& a, Widened& w) {
 
 }  // namespace
 
+void conv2d_blocked_input(const Conv2dArgs& args, void* out) {
+  check_conv2d_geometry(args.g);
+  onednn::conv2d_blocked_input(args, out);
+}
+
 bool conv2d_blocked_takes(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   Conv2dArgs block = args;  // what each of the filter's blocks asks
@@ -331,8 +336,17 @@ bool conv2d_blocked_takes(const Conv2dArgs& args) {
          (args.g.n == 0 || onednn::conv2d_filter_takes(block));
 }
 
+namespace {
+// x blocked only with y blocked (the conv block's passes).
+void check_layouts(const Conv2dArgs& args) {
+  TG_CHECK(!args.x_blocked || args.blocked,
+           "conv2d: a blocked x comes with a blocked y (Note [conv block])");
+}
+}  // namespace
+
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  check_layouts(args);
   if (onednn::conv2d_forward(args)) return;
   TG_CHECK(!args.blocked, "conv2d: oneDNN declined a blocked forward (conv2d_blocked_takes)");
   if (is_half(args.dtype)) {
@@ -355,6 +369,7 @@ void conv2d_backward_data(const Conv2dArgs& args) {
 }
 void conv2d_backward_filter(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
+  check_layouts(args);
   TG_CHECK(args.grad_bias == nullptr || !is_half(args.dtype),
            "conv2d: the bias's gradient is summed from the float32 output gradient, not from "
            "half operands (Note [conv2d bias])");
@@ -373,6 +388,7 @@ void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
                             const std::function<void(int64_t, int64_t)>& write_grad_out) {
   TG_CHECK(data != nullptr || filter != nullptr, "conv2d: a block backward without a pass");
   const Conv2dArgs& any = data != nullptr ? *data : *filter;
+  if (filter != nullptr) check_layouts(*filter);
   TG_CHECK(any.blocked && any.dtype == DType::Float32,
            "conv2d: the backward by blocks takes a float32 conv block (Note [conv block])");
   check_conv2d_geometry(any.g);

@@ -135,6 +135,8 @@ memory::desc plain(const memory::dims& dims, Tag tag, Type type = Type::f32) {
 // The layout of y and its gradient in the caller's buffers: NCHW, or nChw16c for a conv
 // block (Note [conv block], kernels/batch_norm.h).
 Tag y_tag(const Conv2dArgs& a) { return a.blocked ? Tag::nChw16c : Tag::nchw; }
+// And of x (the forward's and the filter pass's).
+Tag x_tag(const Conv2dArgs& a) { return a.x_blocked ? Tag::nChw16c : Tag::nchw; }
 
 // Runs one pass; false when oneDNN has no implementation for the case (the caller falls
 // back), a tg::Error naming oneDNN's status for any other failure.
@@ -250,7 +252,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     dnnl::stream stream(cpu_engine());
     const Type in = operand_type(a.dtype);
     const auto pd = filter_desc(s, in, grad_bias != nullptr);
-    Operand xs(plain(s.x, Tag::nchw, in), x, pd.src_desc(), 0);
+    Operand xs(plain(s.x, x_tag(a), in), x, pd.src_desc(), 0);
     Operand dy(plain(s.y, y_tag(a), in), grad, pd.diff_dst_desc(), 1);
     Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
     xs.load(stream);
@@ -269,6 +271,21 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
   return "";
 }
 
+void conv2d_blocked_input(const Conv2dArgs& a, void* out) {
+  Shapes s;
+  TG_CHECK(a.dtype == DType::Float32 && a.g.c_in % 16 == 0 && shapes_of(a.g, &s),
+           "conv2d: a blocked input is float32 with channels a multiple of 16");
+  try {
+    memory user(plain(s.x, Tag::nchw), cpu_engine(), const_cast<void*>(a.x));
+    memory blocked(plain(s.x, Tag::nChw16c), cpu_engine(), out);
+    dnnl::stream stream(cpu_engine());
+    dnnl::reorder(user, blocked).execute(stream, user, blocked);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
+  }
+}
+
 bool conv2d_blocked_takes(const Conv2dArgs& a) {
   Shapes s;
   if (a.dtype != DType::Float32 || a.g.c_out % 16 != 0 || !shapes_of(a.g, &s)) return false;
@@ -285,7 +302,7 @@ bool conv2d_forward(const Conv2dArgs& a) {
   return run_pass(a, [&](const Shapes& s, dnnl::stream& stream) {
     const Type in = operand_type(a.dtype);
     const auto pd = forward_desc(s, in, Type::f32, a.bias != nullptr);
-    Operand x(plain(s.x, Tag::nchw, in), const_cast<void*>(a.x), pd.src_desc(), 0);
+    Operand x(plain(s.x, x_tag(a), in), const_cast<void*>(a.x), pd.src_desc(), 0);
     Operand w(plain(s.weight, s.weight_tag, in), const_cast<void*>(a.weight), pd.weights_desc(), 1);
     Operand y(plain(s.y, y_tag(a)), a.out, pd.dst_desc(), 2);
     x.load(stream);

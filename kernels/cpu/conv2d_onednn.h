@@ -15,6 +15,7 @@ namespace tg::kernels::cpu::onednn {
 // Whether the forward takes a float32 conv block's y in nChw16c (C_out a multiple of 16).
 #if TG_WITH_ONEDNN
 bool conv2d_blocked_takes(const Conv2dArgs& args);
+void conv2d_blocked_input(const Conv2dArgs& args, void* out);
 bool conv2d_forward(const Conv2dArgs& args);
 bool conv2d_backward_data(const Conv2dArgs& args);
 // The filter gradient per block of the batch (Note [onednn filter gradient]): whether oneDNN
@@ -37,6 +38,9 @@ std::string conv2d_data_block(const Conv2dArgs& args, int64_t first, int64_t cou
 #else
 struct PreparedWeight;
 inline bool conv2d_blocked_takes(const Conv2dArgs&) { return false; }
+inline void conv2d_blocked_input(const Conv2dArgs&, void*) {
+  TG_THROW("conv2d: a blocked input needs oneDNN, which this build has not");
+}
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }

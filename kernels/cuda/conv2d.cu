@@ -244,7 +244,8 @@ std::shared_ptr<Plan> run_pass(const Conv2dArgs& a, void* stream, const CudnnHan
                                const ScratchAllocator& scratch) {
   using Calls = PassCalls<P>;
   check_conv2d_geometry(a.g);
-  TG_CHECK(!a.blocked, "conv2d: the blocked layout is the CPU's (Note [conv block])");
+  TG_CHECK(!a.blocked && !a.x_blocked,
+           "conv2d: the blocked layout is the CPU's (Note [conv block])");
   if (empty_problem(a.g)) {
     const int64_t elements = Calls::empty_elements(a.g);
     if (elements > 0) {
