@@ -218,16 +218,38 @@ void filter_partials(const Conv2dArgs& a, const GroupDims& d, const PartialLayou
 }
 
 // oneDNN's: each block on one thread; what went wrong inside the region is thrown after it.
-void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout& layout,
+// The blocks' partials in oneDNN's layout for the filter gradient (`filter`; OIHW when null),
+// then the bias's.
+struct OnednnPartials {
+  std::shared_ptr<const onednn::FilterLayout> filter;
+  PartialLayout layout;
+};
+OnednnPartials onednn_partials(const Conv2dArgs& a, int64_t block) {
+  OnednnPartials p{onednn::conv2d_filter_layout(a, std::min(a.g.n, block)),
+                   partial_layout(a, group_dims(a.g))};
+  if (p.filter != nullptr) {
+    const int64_t floats = onednn::conv2d_filter_floats(*p.filter);
+    p.layout = {floats, floats + (a.grad_bias != nullptr ? a.g.c_out : 0)};
+  }
+  return p;
+}
+
+// Block i's gradient into its partial; "" or what went wrong.
+std::string onednn_filter_block(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
+                                int64_t i, float* partials) {
+  const int64_t first = i * blocks.size;
+  float* partial = partials + i * p.layout.size;
+  return onednn::conv2d_filter_block(
+      a, first, std::min(blocks.size, a.g.n - first), partial,
+      a.grad_bias != nullptr ? partial + p.layout.filter_size : nullptr, p.filter.get());
+}
+
+void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
                             float* partials) {
   std::string failure;
 #pragma omp parallel for schedule(static) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
-    const int64_t first = i * blocks.size;
-    float* partial = partials + i * layout.size;
-    std::string error = onednn::conv2d_filter_block(
-        a, first, std::min(blocks.size, a.g.n - first), partial,
-        a.grad_bias != nullptr ? partial + layout.filter_size : nullptr);
+    std::string error = onednn_filter_block(a, blocks, p, i, partials);
     if (!error.empty()) {
 #pragma omp critical(conv2d_filter_failure)
       if (failure.empty()) failure = std::move(error);
@@ -236,11 +258,11 @@ void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const Par
   if (!failure.empty()) TG_THROW(failure);
 }
 
-// The blocks' partials added in block order into the filter's gradient and the bias's.
+// The blocks' partials added in block order into the filter's gradient (at grad_w) and the
+// bias's. grad_w may be the first partial itself: each element is read before it is written.
 template <typename T>
 void sum_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout& layout,
-                  const T* partials) {
-  T* grad_w = static_cast<T*>(a.out);
+                  T* partials, T* grad_w) {
   T* grad_b = static_cast<T*>(a.grad_bias);
 #pragma omp parallel for schedule(static) if (layout.size * blocks.count > (1 << 15))
   for (int64_t i = 0; i < layout.size; ++i) {
@@ -264,6 +286,15 @@ T* partials_buffer(int64_t size) {
   return storage.data();
 }
 
+// The blocks' partials added: the filter's into args.out, through oneDNN's layout when the
+// blocks wrote theirs in it; the bias's into grad_bias.
+void finish_onednn_partials(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
+                            float* partials) {
+  sum_partials(a, blocks, p.layout, partials,
+               p.filter != nullptr ? partials : static_cast<float*>(a.out));
+  if (p.filter != nullptr) onednn::conv2d_filter_unblock(a, *p.filter, partials);
+}
+
 template <typename T>
 void backward_filter(const Conv2dArgs& a) {
   const Conv2dGeometry& g = a.g;
@@ -282,17 +313,20 @@ void backward_filter(const Conv2dArgs& a) {
     Conv2dArgs block = a;  // what each block asks of oneDNN
     block.g.n = std::min(g.n, kOnednnFilterBlock);
     onednn = onednn::conv2d_filter_takes(block);
+    if (onednn) {
+      const Blocks blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
+      const OnednnPartials p = onednn_partials(a, kOnednnFilterBlock);
+      float* const partials = partials_buffer<float>(blocks.count * p.layout.size);
+      onednn_filter_partials(a, blocks, p, partials);
+      finish_onednn_partials(a, blocks, p, partials);
+      return;
+    }
   }
-  const Blocks blocks =
-      onednn ? Blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock}
-             : blocks_of(g, d);
+  TG_CHECK(!a.blocked, "conv2d: oneDNN declined a blocked filter gradient");
+  const Blocks blocks = blocks_of(g, d);
   T* const partials = partials_buffer<T>(blocks.count * layout.size);
-  if constexpr (std::is_same_v<T, float>) {
-    if (onednn) onednn_filter_partials(a, blocks, layout, partials);
-  }
-  TG_CHECK(onednn || !a.blocked, "conv2d: oneDNN declined a blocked filter gradient");
-  if (!onednn) filter_partials(a, d, layout, partials);
-  sum_partials(a, blocks, layout, partials);
+  filter_partials(a, d, layout, partials);
+  sum_partials(a, blocks, layout, partials, grad_w);
 }
 
 // The float32 twin of half-operand arguments: each operand given widened into `buffers`.
@@ -393,19 +427,20 @@ void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
            "conv2d: the backward by blocks takes a float32 conv block (Note [conv block])");
   check_conv2d_geometry(any.g);
   const int64_t n = any.g.n;
-  PartialLayout layout{0, 0};
-  if (filter != nullptr) layout = partial_layout(*filter, group_dims(filter->g));
   if (n == 0) {
     if (filter != nullptr) {
-      std::fill_n(static_cast<float*>(filter->out), layout.filter_size, 0.0f);
+      std::fill_n(static_cast<float*>(filter->out),
+                  partial_layout(*filter, group_dims(filter->g)).filter_size, 0.0f);
       if (filter->grad_bias != nullptr)
         std::fill_n(static_cast<float*>(filter->grad_bias), filter->g.c_out, 0.0f);
     }
     return;
   }
   const Blocks blocks{kOnednnFilterBlock, (n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
+  const OnednnPartials p =
+      filter != nullptr ? onednn_partials(*filter, blocks.size) : OnednnPartials{nullptr, {0, 0}};
   float* const partials =
-      filter != nullptr ? partials_buffer<float>(blocks.count * layout.size) : nullptr;
+      filter != nullptr ? partials_buffer<float>(blocks.count * p.layout.size) : nullptr;
   // The weight in the data pass's layout once, not per block.
   const std::shared_ptr<const onednn::PreparedWeight> weight =
       data != nullptr ? onednn::conv2d_data_weight(*data, std::min(n, blocks.size)) : nullptr;
@@ -421,19 +456,15 @@ void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
     }
     if (error.empty() && data != nullptr)
       error = onednn::conv2d_data_block(*data, first, count, weight.get());
-    if (error.empty() && filter != nullptr) {
-      float* partial = partials + i * layout.size;
-      error = onednn::conv2d_filter_block(
-          *filter, first, count, partial,
-          filter->grad_bias != nullptr ? partial + layout.filter_size : nullptr);
-    }
+    if (error.empty() && filter != nullptr)
+      error = onednn_filter_block(*filter, blocks, p, i, partials);
     if (!error.empty()) {
 #pragma omp critical(conv2d_blocks_failure)
       if (failure.empty()) failure = std::move(error);
     }
   }
   if (!failure.empty()) TG_THROW(failure);
-  if (filter != nullptr) sum_partials(*filter, blocks, layout, partials);
+  if (filter != nullptr) finish_onednn_partials(*filter, blocks, p, partials);
 }
 
 std::string conv2d_backend_description() {

@@ -70,6 +70,13 @@ bool shapes_of(const Conv2dGeometry& g, Shapes* s) {
   return true;
 }
 
+// The shapes of a block of `count` samples of a's batch, or false as shapes_of.
+bool block_shapes(const Conv2dArgs& a, int64_t count, Shapes* s) {
+  Conv2dGeometry g = a.g;
+  g.n = count;
+  return shapes_of(g, s);
+}
+
 using Type = memory::data_type;
 
 // The oneDNN type of the operands (x, weight, grad_out); results are always f32.
@@ -237,16 +244,52 @@ bool conv2d_filter_takes(const Conv2dArgs& a) {
   return true;
 }
 
+// The layout of the filter gradient a pass of blocks of samples writes (oneDNN's own).
+struct FilterLayout {
+  dnnl::memory::desc desc;
+};
+
+std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs& a, int64_t count) {
+  Shapes s;
+  if (!block_shapes(a, count, &s)) return nullptr;
+  try {
+    const OneThread one;  // as the blocks make their descriptors
+    auto layout = std::make_shared<FilterLayout>();
+    layout->desc =
+        filter_desc(s, operand_type(a.dtype), a.grad_bias != nullptr).diff_weights_desc();
+    if (layout->desc.get_size() % sizeof(float) != 0) return nullptr;
+    return layout;
+  } catch (const dnnl::error&) {
+    return nullptr;  // the blocks write OIHW
+  }
+}
+
+int64_t conv2d_filter_floats(const FilterLayout& layout) {
+  return static_cast<int64_t>(layout.desc.get_size() / sizeof(float));
+}
+
+void conv2d_filter_unblock(const Conv2dArgs& a, const FilterLayout& layout, const float* blocked) {
+  Shapes s;
+  TG_CHECK(shapes_of(a.g, &s), "conv2d: oneDNN cannot express the filter's gradient");
+  try {
+    memory in(layout.desc, cpu_engine(), const_cast<float*>(blocked));
+    memory out(plain(s.weight, s.weight_tag), cpu_engine(), a.out);
+    dnnl::stream stream(cpu_engine());
+    dnnl::reorder(in, out).execute(stream, in, out);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
+  }
+}
+
 std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t count,
-                                float* grad_weight, float* grad_bias) {
-  Conv2dArgs block = a;
-  block.g.n = count;
+                                float* grad_weight, float* grad_bias, const FilterLayout* layout) {
   const size_t size = element_size(a.dtype);
   char* x = static_cast<char*>(const_cast<void*>(a.x)) + first * a.g.c_in * a.g.h * a.g.w * size;
   char* grad = static_cast<char*>(const_cast<void*>(a.grad_out)) +
                first * a.g.c_out * a.g.out_h * a.g.out_w * size;
   Shapes s;
-  if (!shapes_of(block.g, &s)) return "conv2d: oneDNN cannot express a block of the batch";
+  if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   try {
     const OneThread one;
     dnnl::stream stream(cpu_engine());
@@ -254,7 +297,8 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     const auto pd = filter_desc(s, in, grad_bias != nullptr);
     Operand xs(plain(s.x, x_tag(a), in), x, pd.src_desc(), 0);
     Operand dy(plain(s.y, y_tag(a), in), grad, pd.diff_dst_desc(), 1);
-    Operand dw(plain(s.weight, s.weight_tag), grad_weight, pd.diff_weights_desc(), 2);
+    Operand dw(layout != nullptr ? layout->desc : plain(s.weight, s.weight_tag), grad_weight,
+               pd.diff_weights_desc(), 2);
     xs.load(stream);
     dy.load(stream);
     std::unordered_map<int, memory> args = {
@@ -324,10 +368,8 @@ bool conv2d_backward_data(const Conv2dArgs& a) {
 }
 
 std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, int64_t count) {
-  Conv2dArgs block = a;
-  block.g.n = count;
   Shapes s;
-  if (!shapes_of(block.g, &s)) return nullptr;
+  if (!block_shapes(a, count, &s)) return nullptr;
   try {
     const OneThread one;  // as the blocks make their descriptors
     const Type in = operand_type(a.dtype);
@@ -348,18 +390,16 @@ std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, in
 
 std::string conv2d_data_block(const Conv2dArgs& a, int64_t first, int64_t count,
                               const PreparedWeight* weight) {
-  Conv2dArgs block = a;
-  block.g.n = count;
   const size_t size = element_size(a.dtype);
   const char* grad =
       static_cast<const char*>(a.grad_out) + first * a.g.c_out * a.g.out_h * a.g.out_w * size;
   char* out = static_cast<char*>(a.out) + first * a.g.c_in * a.g.h * a.g.w * sizeof(float);
   Shapes s;
-  if (!shapes_of(block.g, &s)) return "conv2d: oneDNN cannot express a block of the batch";
+  if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   try {
     const OneThread one;
     dnnl::stream stream(cpu_engine());
-    data_pass(block, s, grad, out, weight, stream);
+    data_pass(a, s, grad, out, weight, stream);
     stream.wait();
   } catch (const dnnl::error& e) {
     return "conv2d: oneDNN's data gradient failed (status " +

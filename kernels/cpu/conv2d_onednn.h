@@ -23,9 +23,19 @@ bool conv2d_backward_data(const Conv2dArgs& args);
 // gradient (samples [first, first + count)) into grad_weight and, when not null, grad_bias,
 // on the calling thread alone; called inside an OpenMP region, so it returns what went wrong
 // ("" for nothing) instead of throwing.
+// grad_weight is OIHW, or in `layout` when not null: oneDNN's own layout for the filter
+// gradient of blocks of `count` samples (conv2d_filter_layout; null when oneDNN declines),
+// which saves a reorder per block: the caller adds the blocks' partials in it, then
+// reorders the sum into args.out once (conv2d_filter_unblock); it has
+// conv2d_filter_floats floats.
 bool conv2d_filter_takes(const Conv2dArgs& args);
+struct FilterLayout;
+std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs& args, int64_t count);
+int64_t conv2d_filter_floats(const FilterLayout& layout);
+void conv2d_filter_unblock(const Conv2dArgs& args, const FilterLayout& layout,
+                           const float* blocked);
 std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t count,
-                                float* grad_weight, float* grad_bias);
+                                float* grad_weight, float* grad_bias, const FilterLayout* layout);
 // The data gradient of samples [first, first + count) alone, on the calling thread, the same
 // way ("" or what went wrong). Its sums never cross samples: the bits of the whole batch's.
 // The weight is read from `weight` (when not null and in the layout the block's pass wants):
@@ -44,7 +54,14 @@ inline void conv2d_blocked_input(const Conv2dArgs&, void*) {
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }
-inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*, float*) {
+struct FilterLayout;
+inline std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs&, int64_t) {
+  return nullptr;
+}
+inline int64_t conv2d_filter_floats(const FilterLayout&) { return 0; }
+inline void conv2d_filter_unblock(const Conv2dArgs&, const FilterLayout&, const float*) {}
+inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*, float*,
+                                       const FilterLayout*) {
   return "";
 }
 inline std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs&, int64_t) {
