@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "elementwise.h"
 
 namespace tg::kernels {
 
@@ -154,11 +155,6 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // are those of the whole-batch passes. When C_in is a multiple of 16 the op reorders x to
 // nChw16c itself (the reorder the forward made anyway) and keeps that for the filter pass,
 // whose blocks reordered their x again each.
-template <typename T>
-TG_HOST_DEVICE T relu_element(T v) {
-  return v > T(0) ? v : (v == v ? T(0) : v);  // the relu op's rule: NaN stays
-}
-
 // g as the batch norm's backward sees it: gated by the forward's ReLU when there was one.
 template <typename T>
 TG_HOST_DEVICE T relu_gated(T g, T x, T mean, T invstd, const T* gamma, const T* beta, int64_t c,

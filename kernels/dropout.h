@@ -9,6 +9,17 @@
 // x and to the incoming gradient. p = 0 keeps everything (scale 1, an exact identity),
 // p = 1 drops everything.
 //
+// Note [relu + dropout]
+// A ReLU directly followed by a Dropout (the MNIST MLP's hidden layers, the CNN's classifier)
+// runs as one op, relu_dropout (Sequential picks it: Note [fused neighbours]): the forward
+// writes dropout(relu(x)) in one pass, from the same draws; the backward needs no draws at
+// all. Unfused, it is keep ? g·scale : 0 (dropout's) gated by x > 0 (the ReLU's); and the
+// forward's output y = keep ? relu(x)·scale : 0 is > 0 exactly when the element was kept
+// and x > 0 (scale >= 1; a NaN x gives a NaN y, which is not > 0, as NaN > 0 is false for the
+// ReLU's gate; p = 1 drops everything either way). So the backward is
+// y > 0 ? g·scale : 0 over the kept y, the same bits as the two backwards, with one pass
+// and no Philox. The CPU only; CUDA runs the two ops.
+//
 // Front-end: core/ops/dropout.cpp. Tests: the op table, tests/ops/op_cases_nn.cpp
 //   (gradcheck: tests/ops/gradcheck_test.cpp; CUDA vs CPU:
 //   tests/cuda/op_parity_test.cpp), tests/unit/training_kernels_test.cpp (rates),
@@ -58,6 +69,10 @@ struct DropoutArgs {
   // CUDA only: device memory whose value is added to `offset` (Note [random numbers in
   // CUDA graphs], core/cuda_graph.h); null otherwise.
   const uint64_t* offset_base;
+  // CPU only (Note [relu + dropout]): relu: out = dropout(relu(in)); gate (n,): the backward
+  // of that, out = gate > 0 ? in·scale : 0, with gate the forward's out (no draws).
+  bool relu = false;
+  const void* gate = nullptr;
 };
 
 namespace cpu {

@@ -27,6 +27,13 @@ using std::pow;
 using std::sqrt;
 using std::tanh;
 
+// The relu op's rule (fused ReLUs use it too: batch norm's, dropout's): v > 0 keeps v, a NaN
+// stays (NaN <= 0 is false), anything else is +0. One select, which loops vectorise.
+template <typename T>
+TG_HOST_DEVICE T relu_element(T v) {
+  return v <= T(0) ? T(0) : v;
+}
+
 enum class UnaryOp : uint8_t {
   Neg,
   Exp,
@@ -56,7 +63,7 @@ TG_HOST_DEVICE T unary_element(UnaryOp op, T x, T a, T b) {
     case UnaryOp::Sqrt: return sqrt(x);
     case UnaryOp::Abs: return fabs(x);
     case UnaryOp::Sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : (x == x ? T(0) : x));
-    case UnaryOp::Relu: return x > T(0) ? x : (x == x ? T(0) : x);
+    case UnaryOp::Relu: return relu_element(x);
     case UnaryOp::LeakyRelu: return x > T(0) ? x : a * x;
     case UnaryOp::Sigmoid: return T(1) / (T(1) + exp(-x));
     case UnaryOp::Tanh: return tanh(x);

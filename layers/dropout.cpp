@@ -10,6 +10,8 @@ Dropout::Dropout(double p) : Module("Dropout"), p_(p) {
 
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p_, is_training()); }
 
+Tensor Dropout::forward_after_relu(const Tensor& x) { return relu_dropout(x, p_, is_training()); }
+
 std::string Dropout::extra_repr() const { return "p=" + std::to_string(p_).substr(0, 4); }
 
 }  // namespace tg::layers

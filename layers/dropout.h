@@ -14,6 +14,9 @@ class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5);
   Tensor forward(const Tensor& x) override;
+  // forward(relu(x)) as one op (relu_dropout; Sequential runs a ReLU and a Dropout with it:
+  // Note [fused neighbours]).
+  Tensor forward_after_relu(const Tensor& x);
   std::string extra_repr() const override;
 
  private:

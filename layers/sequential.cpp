@@ -6,6 +6,7 @@
 #include "activation.h"
 #include "batch_norm.h"
 #include "conv2d.h"
+#include "dropout.h"
 #include "pool.h"
 
 namespace tg::layers {
@@ -63,6 +64,19 @@ Conv2d* fusable_conv(const std::vector<std::shared_ptr<Module>>& layers, size_t 
   return static_cast<Conv2d*>(layers[i].get());
 }
 
+// The Dropout that layers[i + 1] is when layers[i] is a ReLU and the two may run fused, else
+// null.
+Dropout* fusable_dropout(const std::vector<std::shared_ptr<Module>>& layers, size_t i) {
+  if (i + 1 >= layers.size()) return nullptr;
+  const Module& relu = *layers[i];
+  const Module& next = *layers[i + 1];
+  if (typeid(relu) != typeid(ReLU) || typeid(next) != typeid(Dropout) || !relu.plain_call() ||
+      !next.plain_call()) {
+    return nullptr;
+  }
+  return static_cast<Dropout*>(layers[i + 1].get());
+}
+
 }  // namespace
 
 Tensor Sequential::forward(const Tensor& x) {
@@ -81,6 +95,11 @@ Tensor Sequential::forward(const Tensor& x) {
         y = norm->forward_relu(y);
         ++i;  // the ReLU ran inside
       }
+      continue;
+    }
+    if (Dropout* drop = fusable_dropout(layers_, i)) {
+      y = drop->forward_after_relu(y);
+      ++i;  // the dropout ran inside
       continue;
     }
     y = (*layers_[i])(y);

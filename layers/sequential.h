@@ -10,11 +10,13 @@
 // the CPU never stores the unpooled output; with a Conv2d (no groups) in front, the four run
 // as conv2d_batch_norm_relu_max_pool2d (Note [conv block]), which on the CPU keeps the
 // convolution's output and its gradient in oneDNN's blocked layout between the convolution
-// and batch norm instead of reordering them. The values and gradients are those of the layers
-// run apart, bit for bit (tests/layers/fused_neighbours_test.cpp); what differs is only what
-// cannot be seen from outside: one autograd node (BatchNormReluBackward,
-// BatchNormReluMaxPool2dBackward, Conv2dBatchNormReluMaxPool2dBackward) instead of two to
-// four, and no intermediate tensors. Layers
+// and batch norm instead of reordering them. A ReLU directly followed by a Dropout runs as
+// relu_dropout (Note [relu + dropout], kernels/dropout.h), whose backward draws nothing. The
+// values and gradients are those of the layers run apart, bit for bit
+// (tests/layers/fused_neighbours_test.cpp); what differs is only what cannot be seen from
+// outside: one autograd node (BatchNormReluBackward, BatchNormReluMaxPool2dBackward,
+// Conv2dBatchNormReluMaxPool2dBackward, ReluDropoutBackward) instead of two to four, and no
+// intermediate tensors. Layers
 // are fused only when each is exactly its class (a subclass may override forward) and none
 // has a hook or is being summarised (Module::plain_call), so everything a hook or summary()
 // would see is still there.

@@ -13,6 +13,9 @@ namespace tg {
 // the identity in eval or with p = 0. The mask is a function of the generator's
 // (seed, offset), identical on CPU and CUDA, regenerated in backward (Note [dropout RNG]).
 Tensor dropout(const Tensor& x, double p, bool training, Generator* generator = nullptr);
+// dropout(relu(x), ...), the same values, draws and gradients; on the CPU one pass each way
+// (Note [relu + dropout], kernels/dropout.h). Sequential runs a ReLU and a Dropout with it.
+Tensor relu_dropout(const Tensor& x, double p, bool training, Generator* generator = nullptr);
 
 }  // namespace tg
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../../core/autograd.h"
+#include "../../core/context.h"
 #include "../../core/factory.h"
 #include "../../core/generator.h"
 #include "../../core/ops.h"
@@ -23,6 +24,7 @@
 #include "../../layers/activation.h"
 #include "../../layers/batch_norm.h"
 #include "../../layers/conv2d.h"
+#include "../../layers/dropout.h"
 #include "../../layers/linear.h"
 #include "../../layers/pool.h"
 #include "../../layers/sequential.h"
@@ -201,6 +203,61 @@ TEST(FusedNeighbours, AConvBlockMatchesTheFourLayersBitForBit) {
                        true, kTriple, true);
   expect_same_as_apart(make<Conv2d>(4, 16, Size2{3, 3}, Conv2dOptions{{1, 1}, {0, 0}, {1, 1}, 2}),
                        make<BatchNorm2d>(16), {4, 4, 8, 8}, gen, true, kTriple, true);
+}
+
+// Note [relu + dropout]: a ReLU then a Dropout, after a Linear and on an input of its own with
+// +-0, +-inf and NaN; the same draws (the generator reseeded), values and gradients.
+TEST(FusedNeighbours, AReluThenDropoutMatchesTheTwoLayersBitForBit) {
+  Generator gen(11);
+  for (double p : {0.5, 0.2}) {
+    for (bool training : {true, false}) {
+      SCOPED_TRACE(std::to_string(p) + (training ? " training" : " eval"));
+      auto linear = make<Linear>(12, 33);
+      auto fused = sequential({linear, make<ReLU>(), make<Dropout>(p)});
+      fused->train(training);
+      const NamedTensors state = saved_state(*fused);
+      Tensor x = randn({17, 12}, {}, &gen);
+      const Tensor c = randn({17, 33}, {}, &gen);
+      const auto run = [&](Module& net, const char* node) {
+        fused->load_state_dict(state);  // the Linear both share
+        fused->zero_grad();
+        manual_seed(5);
+        Tensor xt = x.clone().requires_grad_();
+        const Tensor y = step(net, xt, c, node);
+        return std::vector<Tensor>{y, xt.grad(), linear->weight.grad().clone(),
+                                   linear->bias.grad().clone()};
+      };
+      const std::vector<Tensor> one = run(*fused, training ? "ReluDropoutBackward" : "");
+      Apart apart({linear, make<ReLU>(), make<Dropout>(p)});
+      for (const auto& layer : apart.layers) layer->train(training);  // Apart has no children
+      const std::vector<Tensor> two = run(apart, "");
+      for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(same_bits(one[i], two[i])) << i;
+    }
+  }
+  // On its own input: zeros of both signs, infinities and a NaN reach the ReLU as they are.
+  Tensor x = randn({5, 40}, {}, &gen);
+  float* data = x.data_ptr<float>();
+  data[0] = 0.0f;
+  data[1] = -0.0f;
+  data[2] = std::numeric_limits<float>::infinity();
+  data[3] = -std::numeric_limits<float>::infinity();
+  data[4] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor c = randn({5, 40}, {}, &gen);
+  const auto run = [&](Module& net, const char* node) {
+    manual_seed(6);
+    Tensor xt = x.clone().requires_grad_();
+    const Tensor y = step(net, xt, c, node);
+    return std::vector<Tensor>{y, xt.grad()};
+  };
+  auto fused = sequential({make<ReLU>(), make<Dropout>(0.3)});
+  Apart apart({make<ReLU>(), make<Dropout>(0.3)});
+  const std::vector<Tensor> one = run(*fused, "ReluDropoutBackward"), two = run(apart, "");
+  EXPECT_TRUE(same_values(one[0], two[0])) << "output";
+  EXPECT_TRUE(same_values(one[1], two[1])) << "input gradient";
+  // A hook on the Dropout keeps the two apart.
+  (*fused)[1]->register_forward_pre_hook([](Module&, const Tensor&) { return Tensor(); });
+  manual_seed(6);
+  EXPECT_EQ(std::string((*fused)(x.clone().requires_grad_()).grad_fn()->name()), "DropoutBackward");
 }
 
 TEST(FusedNeighbours, AConvBlocksBitsDoNotDependOnTheThreadCount) {

@@ -360,6 +360,16 @@ void normalization_families(Table& t) {
   t.add(
       "dropout", "eval", {{{4, 5}}}, [](const Inputs& in) { return dropout(in[0], 0.5, false); },
       true);
+  // relu + dropout (Note [relu + dropout]): the fused op on the CPU against the float64 ops.
+  for (double p : {0.3, 0.0, 0.9}) {
+    unary_family(t, "relu_dropout", Fill::Normal, [p](const Tensor& x) {
+      Generator g(11);
+      return relu_dropout(x, p, true, &g);
+    });
+  }
+  t.add(
+      "relu_dropout", "eval", {{{4, 5}}},
+      [](const Inputs& in) { return relu_dropout(in[0], 0.5, false); }, true);
   const std::vector<Shape> shapes = {{4, 3},
                                      {2, 3, 2, 2},
                                      {5, 1},
