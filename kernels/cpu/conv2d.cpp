@@ -1,15 +1,12 @@
 // CPU launchers of conv2d (kernels/conv2d.h): float32 passes through oneDNN when the build
 // has it (Note [onednn conv2d]; the filter gradient per block of samples, Note [onednn filter
-// gradient]); otherwise, and for float64, im2col + GEMM over blocks of samples, the blocks
-// over the OpenMP threads (Note [cpu conv2d]). Half operands (autocast, Note [autocast]):
-// bfloat16 through oneDNN; what it does not take (float16, a build without oneDNN) is
-// widened to float32 first, exactly, and runs as float32.
+// gradient], in kernels/cpu/conv2d_blocks.cpp with the conv block's passes); otherwise, and for
+// float64, im2col + GEMM over blocks of samples, the blocks over the OpenMP threads (Note [cpu
+// conv2d]). Half operands (autocast, Note [autocast]): bfloat16 through oneDNN; what it does not
+// take (float16, a build without oneDNN) is widened to float32 first, exactly, and runs as float32.
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
-#include <functional>
-#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -18,6 +15,7 @@
 #include "../conv2d.h"
 #include "../matmul.h"
 #include "conv2d_onednn.h"
+#include "conv2d_parts.h"
 #include "half_runs.h"
 #include "im2col.h"
 
@@ -26,16 +24,7 @@ namespace tg::kernels::cpu {
 namespace {
 
 using namespace conv2d_columns;
-
-struct GroupDims {
-  int64_t k;   // C_in/groups · kh · kw: rows of a group's columns
-  int64_t l;   // out_h · out_w
-  int64_t oc;  // C_out / groups
-};
-
-GroupDims group_dims(const Conv2dGeometry& g) {
-  return {g.c_in / g.groups * g.kh * g.kw, g.out_h * g.out_w, g.c_out / g.groups};
-}
+using namespace conv2d_parts;
 
 MatmulArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                    const void* a, int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc,
@@ -57,10 +46,6 @@ MatmulArgs product(DType dtype, bool trans_a, bool trans_b, int64_t m, int64_t n
 // blocks: each block's product goes into its own partial, and the partials are added in block
 // order, so with the blocks fixed by the shape the result has the same bits whatever the thread
 // count.
-struct Blocks {
-  int64_t size;   // samples per block (B)
-  int64_t count;  // blocks in the batch
-};
 
 constexpr int64_t kBlockColumns = 1024;
 
@@ -175,19 +160,6 @@ void backward_data(const Conv2dArgs& a) {
   });
 }
 
-// Blocks of the oneDNN filter gradient (Note [onednn filter gradient] in conv2d_onednn.cpp):
-// fixed, as ours; 16 samples measured fastest at batch 128 (6 and 32 slower).
-constexpr int64_t kOnednnFilterBlock = 16;
-
-// A block's partial: the filter's gradient (filter_size), then the bias's when asked (C_out).
-struct PartialLayout {
-  int64_t filter_size, size;
-};
-PartialLayout partial_layout(const Conv2dArgs& a, const GroupDims& d) {
-  const int64_t filter_size = a.g.c_out * d.k;
-  return {filter_size, filter_size + (a.grad_bias != nullptr ? a.g.c_out : 0)};
-}
-
 // The filter gradient's blocks, each into its own partial (blocks.count x layout.size).
 // Our own lowering: dW_g (oc, k) of a block = dY_g (oc, b·L) · columns_gᵀ (b·L, k); the bias's
 // part sums each row of dY (oc, b·L) in order.
@@ -217,84 +189,6 @@ void filter_partials(const Conv2dArgs& a, const GroupDims& d, const PartialLayou
   });
 }
 
-// oneDNN's: each block on one thread; what went wrong inside the region is thrown after it.
-// The blocks' partials in oneDNN's layout for the filter gradient (`filter`; OIHW when null),
-// then the bias's.
-struct OnednnPartials {
-  std::shared_ptr<const onednn::FilterLayout> filter;
-  PartialLayout layout;
-};
-OnednnPartials onednn_partials(const Conv2dArgs& a, int64_t block) {
-  OnednnPartials p{onednn::conv2d_filter_layout(a, std::min(a.g.n, block)),
-                   partial_layout(a, group_dims(a.g))};
-  if (p.filter != nullptr) {
-    const int64_t floats = onednn::conv2d_filter_floats(*p.filter);
-    p.layout = {floats, floats + (a.grad_bias != nullptr ? a.g.c_out : 0)};
-  }
-  return p;
-}
-
-// Block i's gradient into its partial; "" or what went wrong.
-std::string onednn_filter_block(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
-                                int64_t i, float* partials) {
-  const int64_t first = i * blocks.size;
-  float* partial = partials + i * p.layout.size;
-  return onednn::conv2d_filter_block(
-      a, first, std::min(blocks.size, a.g.n - first), partial,
-      a.grad_bias != nullptr ? partial + p.layout.filter_size : nullptr, p.filter.get());
-}
-
-void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
-                            float* partials) {
-  std::string failure;
-#pragma omp parallel for schedule(static) if (blocks.count > 1)
-  for (int64_t i = 0; i < blocks.count; ++i) {
-    std::string error = onednn_filter_block(a, blocks, p, i, partials);
-    if (!error.empty()) {
-#pragma omp critical(conv2d_filter_failure)
-      if (failure.empty()) failure = std::move(error);
-    }
-  }
-  if (!failure.empty()) TG_THROW(failure);
-}
-
-// The blocks' partials added in block order into the filter's gradient (at grad_w) and the
-// bias's. grad_w may be the first partial itself: each element is read before it is written.
-template <typename T>
-void sum_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout& layout,
-                  T* partials, T* grad_w) {
-  T* grad_b = static_cast<T*>(a.grad_bias);
-#pragma omp parallel for schedule(static) if (layout.size * blocks.count > (1 << 15))
-  for (int64_t i = 0; i < layout.size; ++i) {
-    T total = partials[i];
-    for (int64_t c = 1; c < blocks.count; ++c) total += partials[c * layout.size + i];
-    if (i < layout.filter_size) {
-      grad_w[i] = total;
-    } else {
-      grad_b[i - layout.filter_size] = total;
-    }
-  }
-}
-
-// A thread's buffer of at least `size` Ts for the blocks' partials; it only grows. Every
-// block writes all of its partial (a fresh vector was zeroed on the calling thread alone,
-// every pass: 2.4 MB for the MNIST CNN's third layer).
-template <typename T>
-T* partials_buffer(int64_t size) {
-  thread_local std::vector<T> storage;
-  if (storage.size() < static_cast<size_t>(size)) storage.resize(static_cast<size_t>(size));
-  return storage.data();
-}
-
-// The blocks' partials added: the filter's into args.out, through oneDNN's layout when the
-// blocks wrote theirs in it; the bias's into grad_bias.
-void finish_onednn_partials(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
-                            float* partials) {
-  sum_partials(a, blocks, p.layout, partials,
-               p.filter != nullptr ? partials : static_cast<float*>(a.out));
-  if (p.filter != nullptr) onednn::conv2d_filter_unblock(a, *p.filter, partials);
-}
-
 template <typename T>
 void backward_filter(const Conv2dArgs& a) {
   const Conv2dGeometry& g = a.g;
@@ -313,14 +207,7 @@ void backward_filter(const Conv2dArgs& a) {
     Conv2dArgs block = a;  // what each block asks of oneDNN
     block.g.n = std::min(g.n, kOnednnFilterBlock);
     onednn = onednn::conv2d_filter_takes(block);
-    if (onednn) {
-      const Blocks blocks{kOnednnFilterBlock, (g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
-      const OnednnPartials p = onednn_partials(a, kOnednnFilterBlock);
-      float* const partials = partials_buffer<float>(blocks.count * p.layout.size);
-      onednn_filter_partials(a, blocks, p, partials);
-      finish_onednn_partials(a, blocks, p, partials);
-      return;
-    }
+    if (onednn) return onednn_filter_gradient(a);
   }
   TG_CHECK(!a.blocked, "conv2d: oneDNN declined a blocked filter gradient");
   const Blocks blocks = blocks_of(g, d);
@@ -357,11 +244,6 @@ void widen(const Conv2dArgs& a, Widened& w) {
 
 }  // namespace
 
-void conv2d_blocked_input(const Conv2dArgs& args, void* out) {
-  check_conv2d_geometry(args.g);
-  onednn::conv2d_blocked_input(args, out);
-}
-
 bool conv2d_blocked_takes(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   Conv2dArgs block = args;  // what each of the filter's blocks asks
@@ -369,14 +251,6 @@ bool conv2d_blocked_takes(const Conv2dArgs& args) {
   return onednn::conv2d_blocked_takes(args) &&
          (args.g.n == 0 || onednn::conv2d_filter_takes(block));
 }
-
-namespace {
-// x blocked only with y blocked (the conv block's passes).
-void check_layouts(const Conv2dArgs& args) {
-  TG_CHECK(!args.x_blocked || args.blocked,
-           "conv2d: a blocked x comes with a blocked y (Note [conv block])");
-}
-}  // namespace
 
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
@@ -416,55 +290,6 @@ void conv2d_backward_filter(const Conv2dArgs& args) {
     return conv2d_backward_filter(w.args);
   }
   visit_float_dtype(args.dtype, [&](auto tag) { backward_filter<decltype(tag)>(args); });
-}
-
-void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
-                            const std::function<void(int64_t, int64_t)>& write_grad_out) {
-  TG_CHECK(data != nullptr || filter != nullptr, "conv2d: a block backward without a pass");
-  const Conv2dArgs& any = data != nullptr ? *data : *filter;
-  if (filter != nullptr) check_layouts(*filter);
-  TG_CHECK(any.blocked && any.dtype == DType::Float32,
-           "conv2d: the backward by blocks takes a float32 conv block (Note [conv block])");
-  check_conv2d_geometry(any.g);
-  const int64_t n = any.g.n;
-  if (n == 0) {
-    if (filter != nullptr) {
-      std::fill_n(static_cast<float*>(filter->out),
-                  partial_layout(*filter, group_dims(filter->g)).filter_size, 0.0f);
-      if (filter->grad_bias != nullptr)
-        std::fill_n(static_cast<float*>(filter->grad_bias), filter->g.c_out, 0.0f);
-    }
-    return;
-  }
-  const Blocks blocks{kOnednnFilterBlock, (n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
-  const OnednnPartials p =
-      filter != nullptr ? onednn_partials(*filter, blocks.size) : OnednnPartials{nullptr, {0, 0}};
-  float* const partials =
-      filter != nullptr ? partials_buffer<float>(blocks.count * p.layout.size) : nullptr;
-  // The weight in the data pass's layout once, not per block.
-  const std::shared_ptr<const onednn::PreparedWeight> weight =
-      data != nullptr ? onednn::conv2d_data_weight(*data, std::min(n, blocks.size)) : nullptr;
-  std::string failure;
-#pragma omp parallel for schedule(static) if (blocks.count > 1)
-  for (int64_t i = 0; i < blocks.count; ++i) {
-    const int64_t first = i * blocks.size, count = std::min(blocks.size, n - first);
-    std::string error;
-    try {
-      write_grad_out(first, count);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    if (error.empty() && data != nullptr)
-      error = onednn::conv2d_data_block(*data, first, count, weight.get());
-    if (error.empty() && filter != nullptr)
-      error = onednn_filter_block(*filter, blocks, p, i, partials);
-    if (!error.empty()) {
-#pragma omp critical(conv2d_blocks_failure)
-      if (failure.empty()) failure = std::move(error);
-    }
-  }
-  if (!failure.empty()) TG_THROW(failure);
-  if (filter != nullptr) finish_onednn_partials(*filter, blocks, p, partials);
 }
 
 std::string conv2d_backend_description() {
