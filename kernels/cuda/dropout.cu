@@ -35,6 +35,8 @@ __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, Dr
 }  // namespace
 
 void dropout(const DropoutArgs& a, void* stream) {
+  TG_CHECK(!a.relu && a.gate == nullptr,
+           "dropout: the fused ReLU and its gate are the CPU's (Note [relu + dropout])");
   if (a.n == 0) return;
   const int64_t blocks = (a.n + 3) / 4;
   const bool four = aligned_for_four({a.in, a.out});
