@@ -310,6 +310,9 @@ void batchnorm_backward(const BatchNormBackwardArgs& a) {
   TG_CHECK(a.terms == nullptr || a.blocked, "batch_norm: the terms are kept for blocked data only");
   const Blocks blocks = blocks_of(s);
   std::vector<double> summaries(2 * blocks.count * s.c);
+  // Blocked, the element pass reads the terms as floats: the caller's, or these.
+  std::vector<float> own(a.blocked && a.terms == nullptr ? 3 * s.c : 0);
+  float* const kept = a.terms != nullptr ? a.terms : (a.blocked ? own.data() : nullptr);
   visit_float_dtype(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     std::vector<ChannelTerms<T>> terms(s.c);
@@ -328,10 +331,10 @@ void batchnorm_backward(const BatchNormBackwardArgs& a) {
 #pragma omp for schedule(static)
       for (int64_t c = 0; c < s.c; ++c) {
         terms[c] = backward_channel<T>(a, blocks, summaries.data(), c);
-        if (a.terms != nullptr) {
-          a.terms[3 * c] = static_cast<float>(terms[c].scale);
-          a.terms[3 * c + 1] = static_cast<float>(terms[c].mean_g);
-          a.terms[3 * c + 2] = static_cast<float>(terms[c].mean_g_xhat);
+        if (kept != nullptr) {
+          kept[3 * c] = static_cast<float>(terms[c].scale);
+          kept[3 * c + 1] = static_cast<float>(terms[c].mean_g);
+          kept[3 * c + 2] = static_cast<float>(terms[c].mean_g_xhat);
         }
       }
       if (a.grad_x != nullptr) {
@@ -339,7 +342,7 @@ void batchnorm_backward(const BatchNormBackwardArgs& a) {
         for (int64_t i = 0; i < runs; ++i) {
           if constexpr (std::is_same_v<T, float>) {
             if (a.blocked) {
-              batch_norm_blocked::backward_planes(a, terms.data(), i / groups, i % groups);
+              batch_norm_blocked::backward_planes(a, kept, i / groups, i % groups);
               continue;
             }
           }
@@ -355,12 +358,9 @@ void batchnorm_backward_samples(const BatchNormBackwardArgs& a, int64_t n0, int6
   check_blocked(a.dtype, s, a.relu, a.pooled_grad, a.argmax, a.window_codes);
   TG_CHECK(a.terms != nullptr && a.grad_x != nullptr && 0 <= n0 && n0 <= n1 && n1 <= s.n,
            "batch_norm: samples [", n0, ", ", n1, ") of ", s.n, " need the terms and grad_x");
-  std::vector<ChannelTerms<float>> terms(s.c);
-  for (int64_t c = 0; c < s.c; ++c)
-    terms[c] = {a.terms[3 * c], a.terms[3 * c + 1], a.terms[3 * c + 2]};
   for (int64_t n = n0; n < n1; ++n) {
     for (int64_t group = 0; group < s.c / batch_norm_blocked::kGroup; ++group)
-      batch_norm_blocked::backward_planes(a, terms.data(), n, group);
+      batch_norm_blocked::backward_planes(a, a.terms, n, group);
   }
 }
 

@@ -17,7 +17,6 @@ namespace tg::kernels::cpu::batch_norm_blocked {
 namespace {
 
 using batch_norm_parts::Blocks;
-using batch_norm_parts::ChannelTerms;
 using batch_norm_parts::kLanes;
 
 // The channel values a group's element functions take: γ = 1 and β = 0 when absent (the same
@@ -245,18 +244,18 @@ TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks bl
   }
 }
 
-TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a,
-                                      const ChannelTerms<float>* terms, int64_t n, int64_t group) {
+TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a, const float* terms, int64_t n,
+                                      int64_t group) {
   const BatchNormShape& s = a.shape;
   const float* x = planes_of(a.x, s, n, group);
   float mean[kGroup], invstd[kGroup], scale[kGroup], mean_g[kGroup], mean_g_xhat[kGroup];
   for (int c = 0; c < kGroup; ++c) {
     mean[c] = static_cast<const float*>(a.mean)[group * kGroup + c];
     invstd[c] = static_cast<const float*>(a.invstd)[group * kGroup + c];
-    const ChannelTerms<float>& t = terms[group * kGroup + c];
-    scale[c] = t.scale;
-    mean_g[c] = t.mean_g;
-    mean_g_xhat[c] = t.mean_g_xhat;
+    const float* t = terms + 3 * (group * kGroup + c);
+    scale[c] = t[0];
+    mean_g[c] = t[1];
+    mean_g_xhat[c] = t[2];
   }
   float* grad_x = static_cast<float*>(a.grad_x) + (x - static_cast<const float*>(a.x));
   for_each_pixel(a, n, group, [&](int64_t k, const float* window, const int32_t* code, int j) {
@@ -283,8 +282,7 @@ void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, 
                       double* summaries) {
   backward_summary_of(a, blocks, b, group, summaries);
 }
-void backward_planes(const BatchNormBackwardArgs& a, const ChannelTerms<float>* terms, int64_t n,
-                     int64_t group) {
+void backward_planes(const BatchNormBackwardArgs& a, const float* terms, int64_t n, int64_t group) {
   backward_planes_of(a, terms, n, group);
 }
 
