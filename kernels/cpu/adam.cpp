@@ -1,18 +1,12 @@
-// CPU launcher of the fused Adam/AdamW update (kernels/adam.h). The loop is compiled per
-// x86-64 level (isa_clones.h): Adam is bound by its two divisions and a square root per
-// element, which a 4-lane SSE2 loop issued more slowly than AVX2's or AVX-512's. AMSGrad
-// is a template parameter and each element works on local copies, so the loop vectorises.
-#include <algorithm>
-
+// CPU launcher of the fused Adam/AdamW update (kernels/adam.h); the loop is compiled per
+// x86-64 level (update_loop.h). AMSGrad is a template parameter and each element works on
+// local copies, so the loop vectorises.
 #include "../adam.h"
-#include "isa_clones.h"
 #include "update_loop.h"
 
 namespace tg::kernels::cpu {
 
 namespace {
-
-constexpr int64_t kTask = 4096;  // elements per OpenMP task
 
 template <typename T, bool kAmsgrad>
 inline __attribute__((always_inline)) void adam_lanes(const AdamArgs& a, const AdamStep& step,
@@ -49,11 +43,7 @@ void adam_typed(const AdamArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   const AdamStep step = launch_step(a.step, a.control);
-  const int64_t n = a.n, tasks = (n + kTask - 1) / kTask;
-#pragma omp parallel for schedule(static) if (n > kUpdateParallelAbove)
-  for (int64_t t = 0; t < tasks; ++t) {
-    adam_range(a, step, scale, t * kTask, std::min(n, (t + 1) * kTask));
-  }
+  update_tasks(a.n, [&](int64_t first, int64_t last) { adam_range(a, step, scale, first, last); });
 }
 
 }  // namespace
