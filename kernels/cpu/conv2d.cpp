@@ -205,7 +205,7 @@ void backward_filter(const Conv2dArgs& a) {
   bool onednn = false;
   if constexpr (std::is_same_v<T, float>) {
     Conv2dArgs block = a;  // what each block asks of oneDNN
-    block.g.n = std::min(g.n, kOnednnFilterBlock);
+    block.g.n = std::min(g.n, onednn::kBlockSamples);
     onednn = onednn::conv2d_filter_takes(block);
     if (onednn) return onednn_filter_gradient(a);
   }
@@ -247,7 +247,7 @@ void widen(const Conv2dArgs& a, Widened& w) {
 bool conv2d_blocked_takes(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   Conv2dArgs block = args;  // what each of the filter's blocks asks
-  block.g.n = std::min(args.g.n, kOnednnFilterBlock);
+  block.g.n = std::min(args.g.n, onednn::kBlockSamples);
   return onednn::conv2d_blocked_takes(args) &&
          (args.g.n == 0 || onednn::conv2d_filter_takes(block));
 }
@@ -283,7 +283,7 @@ void conv2d_backward_filter(const Conv2dArgs& args) {
            "half operands (Note [conv2d bias])");
   if (is_half(args.dtype)) {
     Conv2dArgs block = args;  // what backward_filter will ask of oneDNN
-    block.g.n = std::min(args.g.n, kOnednnFilterBlock);
+    block.g.n = std::min(args.g.n, onednn::kBlockSamples);
     if (args.g.n > 0 && onednn::conv2d_filter_takes(block)) return backward_filter<float>(args);
     Widened w;
     widen(args, w);
@@ -294,8 +294,14 @@ void conv2d_backward_filter(const Conv2dArgs& args) {
 
 std::string conv2d_backend_description() {
 #if TG_WITH_ONEDNN
-  return "conv2d: oneDNN direct convolution (float32; the filter gradient per block of the "
-         "batch, one thread each), im2col + GEMM (float64)";
+  return std::string(
+             "conv2d: oneDNN direct convolution (float32; the filter gradient per block "
+             "of the batch, one thread each)") +
+         (onednn::conv2d_winograd_available()
+              ? ", Winograd F(4x4, 3x3) for 3x3 stride-1 layers with channels in multiples of 16 "
+                "(every pass per block of the batch, one thread each)"
+              : "") +
+         ", im2col + GEMM (float64)";
 #else
   return "conv2d: im2col + GEMM";
 #endif

@@ -1,5 +1,5 @@
 // oneDNN's filter gradient by blocks of the batch (Note [onednn filter gradient] in
-// conv2d_onednn.cpp), and a conv block's backward by blocks (Note [conv block] in
+// conv2d_onednn_filter.cpp), and a conv block's backward by blocks (Note [conv block] in
 // kernels/batch_norm.h): each block's output gradient written and read by both passes on one
 // thread. The launchers of kernels/conv2d.h that only a conv block uses.
 #include <algorithm>
@@ -73,8 +73,8 @@ void finish_onednn_partials(const Conv2dArgs& a, const Blocks& blocks, const One
 }  // namespace
 
 void conv2d_parts::onednn_filter_gradient(const Conv2dArgs& a) {
-  const Blocks blocks{kOnednnFilterBlock, (a.g.n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
-  const OnednnPartials p = onednn_partials(a, kOnednnFilterBlock);
+  const Blocks blocks = onednn_blocks(a.g.n);
+  const OnednnPartials p = onednn_partials(a, onednn::kBlockSamples);
   float* const partials = partials_buffer<float>(blocks.count * p.layout.size);
   onednn_filter_partials(a, blocks, p, partials);
   finish_onednn_partials(a, blocks, p, partials);
@@ -103,7 +103,7 @@ void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
     }
     return;
   }
-  const Blocks blocks{kOnednnFilterBlock, (n + kOnednnFilterBlock - 1) / kOnednnFilterBlock};
+  const Blocks blocks = onednn_blocks(n);
   const OnednnPartials p =
       filter != nullptr ? onednn_partials(*filter, blocks.size) : OnednnPartials{nullptr, {0, 0}};
   float* const partials =

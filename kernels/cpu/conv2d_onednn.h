@@ -1,5 +1,6 @@
-// oneDNN's float32 conv2d passes for the CPU launchers (Note [onednn conv2d] in
-// kernels/cpu/conv2d_onednn.cpp). Each returns false, having done nothing, for a case it
+// oneDNN's float32 conv2d passes for the CPU launchers (Notes [onednn conv2d] and [winograd
+// conv2d] in kernels/cpu/conv2d_onednn.cpp, [onednn filter gradient] in
+// conv2d_onednn_filter.cpp). Each returns false, having done nothing, for a case it
 // does not take (float64, a geometry oneDNN cannot express, a build without oneDNN); the
 // caller then runs its own im2col + GEMM.
 #pragma once
@@ -12,12 +13,19 @@
 
 namespace tg::kernels::cpu::onednn {
 
+// Samples in a block of the passes that run one thread per block: the filter gradient (Note
+// [onednn filter gradient]) and the Winograd passes (Note [winograd conv2d]). Fixed, so their
+// bits do not depend on the thread count; 16 measured fastest at batch 128 (6 and 32 slower).
+constexpr int64_t kBlockSamples = 16;
+
 // Whether the forward takes a float32 conv block's y in nChw16c (C_out a multiple of 16).
 #if TG_WITH_ONEDNN
 bool conv2d_blocked_takes(const Conv2dArgs& args);
 void conv2d_blocked_input(const Conv2dArgs& args, void* out);
 bool conv2d_forward(const Conv2dArgs& args);
 bool conv2d_backward_data(const Conv2dArgs& args);
+// Whether this CPU has oneDNN's Winograd convolution (Note [winograd conv2d]).
+bool conv2d_winograd_available();
 // The filter gradient per block of the batch (Note [onednn filter gradient]): whether oneDNN
 // takes the geometry (with the bias's gradient when args.grad_bias is set), then one block's
 // gradient (samples [first, first + count)) into grad_weight and, when not null, grad_bias,
@@ -52,6 +60,7 @@ inline void conv2d_blocked_input(const Conv2dArgs&, void*) {
   TG_THROW("conv2d: a blocked input needs oneDNN, which this build has not");
 }
 inline bool conv2d_forward(const Conv2dArgs&) { return false; }
+inline bool conv2d_winograd_available() { return false; }
 inline bool conv2d_backward_data(const Conv2dArgs&) { return false; }
 inline bool conv2d_filter_takes(const Conv2dArgs&) { return false; }
 struct FilterLayout;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../conv2d.h"
+#include "conv2d_onednn.h"
 
 namespace tg::kernels::cpu::conv2d_parts {
 
@@ -28,9 +29,10 @@ struct Blocks {
   int64_t count;  // blocks in the batch
 };
 
-// Blocks of the oneDNN filter gradient (Note [onednn filter gradient] in conv2d_onednn.cpp):
-// fixed, as ours; 16 samples measured fastest at batch 128 (6 and 32 slower).
-constexpr int64_t kOnednnFilterBlock = 16;
+// The batch of n samples in blocks of onednn::kBlockSamples (the oneDNN passes run per block).
+inline Blocks onednn_blocks(int64_t n) {
+  return {onednn::kBlockSamples, (n + onednn::kBlockSamples - 1) / onednn::kBlockSamples};
+}
 
 // A block's partial: the filter's gradient (filter_size), then the bias's when asked (C_out).
 struct PartialLayout {
@@ -59,14 +61,18 @@ void sum_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout
   }
 }
 
-// A thread's buffer of at least `size` Ts for the blocks' partials; it only grows. Every
-// block writes all of its partial (a fresh vector was zeroed on the calling thread alone,
-// every pass: 2.4 MB for the MNIST CNN's third layer).
+// A thread's buffer of at least `size` Ts for the blocks' partials, 64-byte aligned (oneDNN's
+// Winograd filter gradient writes its partial in place only then: Note [winograd conv2d]); it
+// only grows. Every block writes all of its partial (a fresh vector was zeroed on the calling
+// thread alone, every pass: 2.4 MB for the MNIST CNN's third layer).
 template <typename T>
 T* partials_buffer(int64_t size) {
+  constexpr size_t kSlack = 64 / sizeof(T);
   thread_local std::vector<T> storage;
-  if (storage.size() < static_cast<size_t>(size)) storage.resize(static_cast<size_t>(size));
-  return storage.data();
+  if (storage.size() < static_cast<size_t>(size) + kSlack)
+    storage.resize(static_cast<size_t>(size) + kSlack);
+  const uintptr_t at = reinterpret_cast<uintptr_t>(storage.data());
+  return storage.data() + (64 - at % 64) % 64 / sizeof(T);
 }
 
 // x blocked only with y blocked (the conv block's passes).
@@ -75,7 +81,7 @@ inline void check_layouts(const Conv2dArgs& args) {
            "conv2d: a blocked x comes with a blocked y (Note [conv block])");
 }
 
-// oneDNN's filter gradient of the whole batch, per block of kOnednnFilterBlock samples (each on
+// oneDNN's filter gradient of the whole batch, per block of onednn::kBlockSamples samples (each on
 // one thread), into args.out and args.grad_bias. Only for what conv2d_filter_takes accepts for
 // a block.
 void onednn_filter_gradient(const Conv2dArgs& args);

@@ -1,11 +1,12 @@
 // The CPU conv2d backends (Note [onednn conv2d], Note [cpu conv2d]): float32 runs (oneDNN's
-// primitives for the forward and data gradient when built with it, the blocked im2col +
-// GEMM for the filter gradient) against float64 runs (always our im2col + GEMM) on many
-// geometries, all three gradients and the bias's; and the float32 results are bit-identical
-// whatever the OpenMP thread count, which the trainers' reproducibility rests on.
+// primitives when built with it, Winograd's where it takes the shapes: Note [winograd conv2d];
+// else our im2col + GEMM) against float64 runs (always our im2col + GEMM) on many geometries,
+// all three gradients and the bias's; and the float32 results are bit-identical whatever the
+// OpenMP thread count, which the trainers' reproducibility rests on.
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -88,8 +89,17 @@ TEST(Conv2dBackends, Float32AgreesWithFloat64OnEveryPass) {
     SCOPED_TRACE(g.name());
     const bool bias = i % 2 == 1;
     const Results single = run(g, DType::Float32, bias), reference = run(g, DType::Float64, bias);
-    EXPECT_TRUE(testing::tensors_close(single.y, reference.y, 1e-4, 1e-4)) << "forward";
-    EXPECT_TRUE(testing::tensors_close(single.grad_x, reference.grad_x, 1e-4, 1e-4)) << "grad x";
+    // Winograd's error (Note [winograd conv2d]) scales with the output's size, not each
+    // element's: up to ~1e-5 of the RMS (32->64 and 64->128, measured 7e-6 to 1.1e-5); the
+    // direct kernels stay far below the floor of 1e-4.
+    auto atol = [](const Tensor& reference) {
+      return std::max(1e-4, 3e-5 * std::sqrt(mean(reference * reference).item<double>()));
+    };
+    EXPECT_TRUE(testing::tensors_close(single.y, reference.y, atol(reference.y), 1e-4))
+        << "forward";
+    EXPECT_TRUE(
+        testing::tensors_close(single.grad_x, reference.grad_x, atol(reference.grad_x), 1e-4))
+        << "grad x";
     // The filter gradient sums N·out_h·out_w products per element in float32: its error
     // grows like the square root of that count.
     const double terms = static_cast<double>(g.n * single.y.size(2) * single.y.size(3));

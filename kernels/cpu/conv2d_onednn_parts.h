@@ -1,0 +1,116 @@
+// What the files of oneDNN's float32 conv2d share (kernels/cpu/conv2d_onednn.cpp: the
+// forward and data gradient; kernels/cpu/conv2d_onednn_filter.cpp: the filter gradient by
+// blocks): the geometry in oneDNN's terms, the descriptors' pieces, the choice of Winograd
+// (Note [winograd conv2d] in conv2d_onednn.cpp), operands in the layouts a primitive wants,
+// and running a pass on one thread. Defined in conv2d_onednn_parts.cpp; included by those
+// three only; built only with oneDNN.
+#pragma once
+
+#include <omp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "../conv2d.h"
+
+namespace tg::kernels::cpu::onednn::parts {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Type = memory::data_type;
+
+struct Shapes {
+  memory::dims x, weight, y, strides, dilation, pad_l, pad_r;
+  Tag weight_tag;
+};
+
+// The geometry in oneDNN's terms, or false when it cannot express it (a right padding
+// below 0, which our output-size rule allows when the stride skips the last rows).
+bool shapes_of(const Conv2dGeometry& g, Shapes* s);
+// The shapes of a block of `count` samples of a's batch, or false as shapes_of.
+bool block_shapes(const Conv2dArgs& a, int64_t count, Shapes* s);
+
+// The oneDNN type of the operands (x, weight, grad_out); results are always f32.
+Type operand_type(DType dtype);
+memory::desc any_layout(const memory::dims& dims, Type type = Type::f32);
+memory::desc plain(const memory::dims& dims, Tag tag, Type type = Type::f32);
+// The bias (C_out,), float32 (Note [conv2d bias]).
+memory::desc bias_desc(const Shapes& s);
+// The layout of y and its gradient in the caller's buffers: NCHW, or nChw16c for a conv
+// block (Note [conv block], kernels/batch_norm.h); and of x (the forward's and the filter
+// pass's).
+Tag y_tag(const Conv2dArgs& a);
+Tag x_tag(const Conv2dArgs& a);
+
+// Note [winograd conv2d]: whether oneDNN's Winograd kernels may take the shapes (float32, 3x3,
+// stride 1, no dilation or groups, channels in multiples of 16, a CPU it has them for); only
+// passes made and run on one thread use them.
+bool winograd_takes(const Shapes& s, Type in);
+
+// Makes a pass's descriptor with `make(algorithm)`: Winograd first where winograd_takes
+// allows it (and `winograd` says this pass may), the direct convolution when oneDNN has no
+// Winograd for the case.
+template <typename Make>
+auto first_taken(const Shapes& s, Type in, bool winograd, Make&& make) {
+  if (winograd && winograd_takes(s, in)) {
+    try {
+      return make(dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error& e) {
+      if (e.status != dnnl_unimplemented) throw;
+    }
+  }
+  return make(dnnl::algorithm::convolution_direct);
+}
+
+// The forward's descriptor: the pass itself (output f32, with the bias when asked), or the
+// hint a backward pass is made from (its output is the backward's operand, so of the
+// operands' type).
+dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in, Type out,
+                                                       bool bias, dnnl::algorithm algorithm);
+
+// A buffer 64-byte aligned (oneDNN's Winograd kernels load and store with aligned moves)
+// that only grows: get(bytes) returns at least that many.
+class AlignedBuffer {
+ public:
+  void* get(size_t bytes);
+  void* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<void, Free> data_;
+  size_t size_ = 0;
+};
+
+// A user buffer in the layout a primitive wants: the buffer itself when the layouts agree
+// and it is 64-byte aligned, else a thread-local buffer (slot 0-2) that `user` is reordered
+// into, or out of.
+class Operand {
+ public:
+  Operand(const memory::desc& user_desc, void* user_data, const memory::desc& wanted, int slot);
+  const memory& get() const { return memory_; }
+  void load(dnnl::stream& stream);
+  void store(dnnl::stream& stream);
+
+ private:
+  memory user_, memory_;
+  bool reordered_ = false;
+};
+
+// Note [onednn filter gradient]: the calling thread's OpenMP count set to one while a pass is
+// made and run, so oneDNN plans it for one thread.
+class OneThread {
+ public:
+  OneThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(saved_); }
+  OneThread(const OneThread&) = delete;
+  OneThread& operator=(const OneThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+}  // namespace tg::kernels::cpu::onednn::parts
