@@ -31,11 +31,16 @@
 // differs in its bits between 1 and 2 threads. So a Winograd pass always runs per block of
 // kBlockSamples samples, each block made and run on one thread (OneThread), as the filter
 // gradient does: the same bits on any thread count, and the conv block's backward by blocks
-// (conv2d_blocks.cpp) the bits of the whole-batch passes. The kernels load and store with
-// aligned moves, so every buffer handed to them is 64-byte aligned (AlignedBuffer; an
-// unaligned user buffer goes through one). Error against the direct convolution: relative RMS
-// 8e-7 (forward), 8e-7 (data), 2e-6 (filter) on the MNIST CNN's layers; against a float64
-// reference the same tolerances as the direct kernels (conv2d_backend_test). Measured at batch
+// (conv2d_blocks.cpp) the bits of the whole-batch passes. Only batches of two blocks or more
+// take it (winograd_allowed; one image's inference keeps every thread on the direct kernels).
+// With more threads than blocks some wait (8 blocks at batch 128), where the direct kernels
+// on every thread may be faster (not measured: this machine kind has 2 cores); a rule on the
+// thread count would put the bits on it.
+// The kernels load and store with aligned moves, so every buffer handed to them is 64-byte
+// aligned (AlignedBuffer; an unaligned user buffer goes through one). Error: relative RMS
+// 8e-7 (forward), 8e-7 (data), 2e-6 (filter) against the direct convolution on the MNIST CNN's
+// layers; against a float64 reference up to ~1e-5 of the result's RMS, where the direct kernels
+// stay near 1e-6 (conv2d_backend_test's tolerance: max(1e-4, 3e-5 x RMS)). Measured at batch
 // 128, 2 threads, AMD EPYC (bench/NOTES.md): forward + data + filter, 32->64 on 14x14
 // 12.0 -> 8.0 ms, 64->128 on 7x7 11.0 -> 6.5 ms.
 #include "conv2d_onednn.h"
@@ -87,8 +92,8 @@ bool run_pass(const Conv2dArgs& a, Pass&& pass) {
 // Whether a's whole-batch passes run by blocks, one thread each (Note [winograd conv2d]).
 bool by_blocks(const Conv2dArgs& a) {
   Shapes s;
-  return a.dtype == DType::Float32 && block_shapes(a, std::min(a.g.n, kBlockSamples), &s) &&
-         winograd_takes(s, Type::f32);
+  return a.dtype == DType::Float32 && winograd_allowed(a, true) &&
+         block_shapes(a, kBlockSamples, &s) && winograd_takes(s, Type::f32);
 }
 
 // Runs block(first, count) for every block of kBlockSamples samples, each on one thread; what
@@ -134,9 +139,10 @@ Operand weight_operand(const Conv2dArgs& a, const Shapes& s, const PreparedWeigh
 // The forward's descriptor for the samples `s` describes; Winograd only when made on one thread.
 dnnl::convolution_forward::primitive_desc output_desc(const Conv2dArgs& a, const Shapes& s,
                                                       bool one_thread) {
-  return first_taken(s, operand_type(a.dtype), one_thread, [&](dnnl::algorithm algo) {
-    return forward_desc(s, operand_type(a.dtype), Type::f32, a.bias != nullptr, algo);
-  });
+  return first_taken(
+      s, operand_type(a.dtype), winograd_allowed(a, one_thread), [&](dnnl::algorithm algo) {
+        return forward_desc(s, operand_type(a.dtype), Type::f32, a.bias != nullptr, algo);
+      });
 }
 
 // The forward of the samples `s` describes: x (at `x`) into y (at `out`).
@@ -158,11 +164,11 @@ void forward_pass(const Conv2dArgs& a, const Shapes& s, const void* x, void* out
   y.store(stream);
 }
 
-// The data pass's descriptor for the samples `s` describes; Winograd only when made on one
-// thread.
-dnnl::convolution_backward_data::primitive_desc data_desc(const Shapes& s, Type in,
-                                                          bool one_thread) {
-  return first_taken(s, in, one_thread, [&](dnnl::algorithm algo) {
+// The data pass's descriptor for the samples `s` describes (of a's batch); Winograd only when
+// made on one thread.
+dnnl::convolution_backward_data::primitive_desc data_desc(const Conv2dArgs& a, const Shapes& s,
+                                                          Type in, bool one_thread) {
+  return first_taken(s, in, winograd_allowed(a, one_thread), [&](dnnl::algorithm algo) {
     const dnnl::convolution_backward_data::desc desc(algo, any_layout(s.x),
                                                      any_layout(s.weight, in), any_layout(s.y, in),
                                                      s.strides, s.dilation, s.pad_l, s.pad_r);
@@ -177,7 +183,7 @@ dnnl::convolution_backward_data::primitive_desc data_desc(const Shapes& s, Type 
 void data_pass(const Conv2dArgs& a, const Shapes& s, const void* grad_out, void* out,
                const PreparedWeight* prepared, bool one_thread, dnnl::stream& stream) {
   const Type in = operand_type(a.dtype);
-  const auto pd = data_desc(s, in, one_thread);
+  const auto pd = data_desc(a, s, in, one_thread);
   Operand dy(plain(s.y, y_tag(a), in), const_cast<void*>(grad_out), pd.diff_dst_desc(), 0);
   Operand w = weight_operand(a, s, prepared, pd.weights_desc());
   Operand dx(plain(s.x, Tag::nchw), out, pd.diff_src_desc(), 2);
@@ -287,7 +293,7 @@ std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, in
     const OneThread one;  // as the blocks make their descriptors
     const Type in = operand_type(a.dtype);
     return prepare_weight(plain(s.weight, s.weight_tag, in), a.weight,
-                          data_desc(s, in, true).weights_desc());
+                          data_desc(a, s, in, true).weights_desc());
   } catch (const dnnl::error&) {
     return nullptr;  // each block reorders the weight itself, or says what is wrong
   }

@@ -27,11 +27,11 @@ namespace {
 
 using namespace parts;
 
-// The filter gradient's descriptor for a block, with the bias's gradient when asked; made on
-// one thread (OneThread), so Winograd where the shapes allow it.
-dnnl::convolution_backward_weights::primitive_desc filter_desc(const Shapes& s, Type in,
-                                                               bool bias) {
-  return first_taken(s, in, true, [&](dnnl::algorithm algo) {
+// The filter gradient's descriptor for a block (`s`) of a's batch, with the bias's gradient
+// when asked; made on one thread (OneThread), so Winograd where it is allowed.
+dnnl::convolution_backward_weights::primitive_desc filter_desc(const Conv2dArgs& a, const Shapes& s,
+                                                               Type in, bool bias) {
+  return first_taken(s, in, winograd_allowed(a, true), [&](dnnl::algorithm algo) {
     const auto desc = bias ? dnnl::convolution_backward_weights::desc(
                                  algo, any_layout(s.x, in), any_layout(s.weight), bias_desc(s),
                                  any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r)
@@ -52,7 +52,7 @@ bool conv2d_filter_takes(const Conv2dArgs& a) {
   }
   try {
     const OneThread one;
-    (void)filter_desc(s, operand_type(a.dtype), a.grad_bias != nullptr);
+    (void)filter_desc(a, s, operand_type(a.dtype), a.grad_bias != nullptr);
   } catch (const dnnl::error& e) {
     if (e.status == dnnl_unimplemented) return false;
     TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
@@ -72,7 +72,7 @@ std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs& a, in
     const OneThread one;  // as the blocks make their descriptors
     auto layout = std::make_shared<FilterLayout>();
     layout->desc =
-        filter_desc(s, operand_type(a.dtype), a.grad_bias != nullptr).diff_weights_desc();
+        filter_desc(a, s, operand_type(a.dtype), a.grad_bias != nullptr).diff_weights_desc();
     if (layout->desc.get_size() % sizeof(float) != 0) return nullptr;
     return layout;
   } catch (const dnnl::error&) {
@@ -110,7 +110,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     const OneThread one;
     dnnl::stream stream(cpu_engine());
     const Type in = operand_type(a.dtype);
-    const auto pd = filter_desc(s, in, grad_bias != nullptr);
+    const auto pd = filter_desc(a, s, in, grad_bias != nullptr);
     Operand xs(plain(s.x, x_tag(a), in), x, pd.src_desc(), 0);
     Operand dy(plain(s.y, y_tag(a), in), grad, pd.diff_dst_desc(), 1);
     Operand dw(layout != nullptr ? layout->desc : plain(s.weight, s.weight_tag), grad_weight,

@@ -14,6 +14,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "../conv2d.h"
+#include "conv2d_onednn.h"
 
 namespace tg::kernels::cpu::onednn::parts {
 
@@ -48,6 +49,13 @@ Tag x_tag(const Conv2dArgs& a);
 // stride 1, no dilation or groups, channels in multiples of 16, a CPU it has them for); only
 // passes made and run on one thread use them.
 bool winograd_takes(const Shapes& s, Type in);
+
+// Whether a pass over a's batch may take Winograd (Note [winograd conv2d]): one made and run
+// per block on one thread (`one_thread`), over a batch of at least two blocks (a smaller one,
+// as one image's inference, keeps the direct convolution on every thread).
+inline bool winograd_allowed(const Conv2dArgs& a, bool one_thread) {
+  return one_thread && a.g.n >= 2 * kBlockSamples;
+}
 
 // Makes a pass's descriptor with `make(algorithm)`: Winograd first where winograd_takes
 // allows it (and `winograd` says this pass may), the direct convolution when oneDNN has no

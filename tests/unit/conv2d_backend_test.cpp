@@ -52,6 +52,8 @@ const std::vector<Geometry>& geometries() {
       // the MNIST CNN's layers at its batch size
       {128, 1, 28, 28, 32, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
       {128, 64, 7, 7, 128, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
+      // Winograd's (Note [winograd conv2d]; so is the one above): blocks of 16, 16 and 8
+      {40, 32, 14, 14, 64, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1},
   };
   return all;
 }
