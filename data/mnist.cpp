@@ -93,14 +93,15 @@ PixelStats measure_pixel_stats(const Tensor& images) {
   std::array<uint64_t, 256> histogram{};
   const Tensor c = images.contiguous();
   const uint8_t* p = c.data_ptr<uint8_t>();
-  for (int64_t i = 0; i < c.numel(); ++i) ++histogram[p[i]];
+  const int64_t count = c.numel();  // once: a library call the loop cannot hoist
+  for (int64_t i = 0; i < count; ++i) ++histogram[p[i]];
   double sum = 0, squares = 0;
   for (int v = 0; v < 256; ++v) {
     const double x = v / 255.0, n = static_cast<double>(histogram[v]);
     sum += n * x;
     squares += n * x * x;
   }
-  const double n = static_cast<double>(c.numel());
+  const double n = static_cast<double>(count);
   const double mean = sum / n;
   return {mean, std::sqrt(std::max(0.0, squares / n - mean * mean))};
 }
