@@ -45,8 +45,6 @@
 // 12.0 -> 8.0 ms, 64->128 on 7x7 11.0 -> 6.5 ms.
 #include "conv2d_onednn.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
