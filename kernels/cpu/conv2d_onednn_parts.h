@@ -6,8 +6,6 @@
 // three only; built only with oneDNN.
 #pragma once
 
-#include <omp.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,6 +13,7 @@
 
 #include "../conv2d.h"
 #include "conv2d_onednn.h"
+#include "onednn_engine.h"
 
 namespace tg::kernels::cpu::onednn::parts {
 
@@ -108,17 +107,6 @@ class Operand {
   bool reordered_ = false;
 };
 
-// Note [onednn filter gradient]: the calling thread's OpenMP count set to one while a pass is
-// made and run, so oneDNN plans it for one thread.
-class OneThread {
- public:
-  OneThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~OneThread() { omp_set_num_threads(saved_); }
-  OneThread(const OneThread&) = delete;
-  OneThread& operator=(const OneThread&) = delete;
-
- private:
-  int saved_;
-};
+using onednn::OneThread;
 
 }  // namespace tg::kernels::cpu::onednn::parts

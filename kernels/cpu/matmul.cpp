@@ -1,6 +1,7 @@
 // CPU launcher of the matrix product (kernels/matmul.h): oneDNN's sgemm for float32 when the
-// build has it, OpenBLAS's CBLAS otherwise and for float64; one call per batch entry (each
-// library threads a call itself, with OpenMP).
+// build has it (x·Wᵀ by blocks on its matmul primitive: Note [float32 matmul blocks]),
+// OpenBLAS's CBLAS otherwise and for float64; one call per batch entry (each library threads a
+// call itself, with OpenMP).
 #include "../matmul.h"
 
 #include <omp.h>
@@ -122,6 +123,7 @@ void matmul(const MatmulArgs& g) {
     if (!onednn::matmul_half(g)) widened_product(g);  // float16: oneDNN 2.6 declines
     return;
   }
+  if (onednn::matmul_float(g)) return;
   for (int64_t i = 0; i < g.batch; ++i) {
     if (g.dtype == DType::Float32) {
       sgemm(g, static_cast<const float*>(g.a) + i * g.stride_a,
@@ -142,7 +144,8 @@ std::string matmul_backend_description() {
   const dnnl_version_t* v = dnnl_version();
   text = "float32 GEMM: oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
          std::to_string(v->patch) + " (ISA " + isa_name(dnnl_get_effective_cpu_isa()) +
-         "); float64 GEMM: ";
+         "; x*W^T by blocks of the result on its matmul primitive, the rest on its sgemm); "
+         "float64 GEMM: ";
 #else
   text = "float32 and float64 GEMM: ";
 #endif

@@ -1,4 +1,5 @@
-// oneDNN's matmul primitive for half operands (kernels/cpu/matmul_onednn.h).
+// oneDNN's matmul primitive for half operands and, by blocks, for float32
+// (kernels/cpu/matmul_onednn.h).
 //
 // Each stored operand is described with its own strides, so a transposed one (trans_a,
 // trans_b) is read in place; C is row-major with ldc. beta (0, or 1 for linear's bias
@@ -9,6 +10,13 @@
 // 256x64x4096: a split of K would show in the long, thin ones); tests/unit/autocast_test.cpp
 // keeps checking the models' shapes.
 #include "matmul_onednn.h"
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
 
 #include "onednn_engine.h"
 
@@ -24,6 +32,79 @@ memory::desc operand_desc(int64_t rows, int64_t cols, bool transposed, int64_t l
                           memory::data_type type) {
   const memory::dims strides = transposed ? memory::dims{1, ld} : memory::dims{ld, 1};
   return memory::desc({rows, cols}, type, strides);
+}
+
+// Note [float32 matmul blocks]
+// Float32 products x·Wᵀ (A as stored, B transposed: Linear's forward) run on oneDNN's matmul
+// primitive (its brgemm kernels), which beat its sgemm there on 2 cores of an AMD EPYC
+// (128x512x784: 491-511 against 568-584 us; 128x256x512: 164-174 against 250-262 us); the
+// other float32 products stay on sgemm, as fast at the MLP's gradients (512x784x128 from Aᵀ:
+// 478-509 against 479-512 us; 128x512x256: 162-174 against 156-167 us). Planned for several
+// threads the primitive may split K between them (seen on long, thin products), and then the
+// order of a sum, so its bits, would depend on the thread count. So C is cut by its shape
+// alone: into blocks of kBlockRows rows, or, with fewer than 2·kBlockRows rows, of kBlockCols
+// columns; each block is a product of its own, made and run on one thread (OneThread), and
+// the blocks (of every batch entry) go over the OpenMP threads. A block's sums are the same
+// whichever thread runs it and however many there are (sgemm's are not: the MLP's first
+// product differs between 1 and 2 threads). What the primitive does not take (alpha != 1,
+// k = 0, only a reference kernel) goes to sgemm.
+constexpr int64_t kBlockRows = 64, kBlockCols = 256;
+
+struct Cut {
+  bool by_rows;
+  int64_t size, count;
+};
+
+Cut cut_of(const MatmulArgs& g) {
+  if (g.m >= 2 * kBlockRows) return {true, kBlockRows, (g.m + kBlockRows - 1) / kBlockRows};
+  return {false, kBlockCols, (g.n + kBlockCols - 1) / kBlockCols};
+}
+
+// A block's product, made once per thread and shape (oneDNN's descriptor and dispatch cost
+// more than the small products themselves), at most kMadeShapes kept per thread (all dropped
+// when more come, as a run with ever new shapes would); null where oneDNN has only a reference
+// kernel.
+constexpr size_t kMadeShapes = 256;
+
+struct BlockKey {
+  bool trans_a, trans_b;
+  int64_t rows, cols, k, lda, ldb, ldc;
+  bool sum;
+  bool operator<(const BlockKey& o) const {
+    return std::tie(trans_a, trans_b, rows, cols, k, lda, ldb, ldc, sum) <
+           std::tie(o.trans_a, o.trans_b, o.rows, o.cols, o.k, o.lda, o.ldb, o.ldc, o.sum);
+  }
+};
+
+struct BlockProduct {
+  memory::desc a, b, c;
+  std::unique_ptr<dnnl::matmul> product;  // null: declined
+};
+
+const BlockProduct& block_product(const BlockKey& key, double beta) {
+  thread_local std::map<BlockKey, BlockProduct> made;
+  const auto found = made.find(key);
+  if (found != made.end()) return found->second;
+  if (made.size() >= kMadeShapes) made.clear();
+  const auto f32 = memory::data_type::f32;
+  BlockProduct p;
+  p.a = operand_desc(key.rows, key.k, key.trans_a, key.lda, f32);
+  p.b = operand_desc(key.k, key.cols, key.trans_b, key.ldb, f32);
+  p.c = memory::desc({key.rows, key.cols}, f32, memory::dims{key.ldc, 1});
+  dnnl::primitive_attr attr;
+  if (key.sum) {
+    dnnl::post_ops sum;
+    sum.append_sum(static_cast<float>(beta));
+    attr.set_post_ops(sum);
+  }
+  try {
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.a, p.b, p.c), attr, cpu_engine());
+    if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0)
+      p.product = std::make_unique<dnnl::matmul>(pd);
+  } catch (const dnnl::error& e) {
+    if (e.status != dnnl_unimplemented) throw;
+  }
+  return made.emplace(key, std::move(p)).first->second;
 }
 
 }  // namespace
@@ -58,6 +139,67 @@ bool matmul_half(const MatmulArgs& g) {
     TG_THROW("matmul: oneDNN's bfloat16 product failed (status ", static_cast<int>(e.status),
              ") on m = ", g.m, ", n = ", g.n, ", k = ", g.k, ": ", e.what());
   }
+  return true;
+}
+
+bool matmul_float(const MatmulArgs& g) {
+  if (g.dtype != DType::Float32 || g.trans_a || !g.trans_b || g.alpha != 1.0 || g.k == 0 ||
+      (g.beta != 0 && g.beta != 1))
+    return false;
+  const Cut cut = cut_of(g);
+  const auto key_of = [&](int64_t block) {
+    const int64_t first = block * cut.size;
+    const int64_t extent = std::min(cut.size, (cut.by_rows ? g.m : g.n) - first);
+    return BlockKey{g.trans_a,
+                    g.trans_b,
+                    cut.by_rows ? extent : g.m,
+                    cut.by_rows ? g.n : extent,
+                    g.k,
+                    std::max<int64_t>(g.lda, 1),
+                    std::max<int64_t>(g.ldb, 1),
+                    std::max<int64_t>(g.ldc, 1),
+                    g.beta != 0};
+  };
+  {
+    // Every block shape (a full one and the last) made here first, so that a declined one
+    // sends the whole product to sgemm before any block ran.
+    const OneThread one;
+    if (!block_product(key_of(0), g.beta).product ||
+        !block_product(key_of(cut.count - 1), g.beta).product)
+      return false;
+  }
+  std::string error;
+  const int64_t tasks = g.batch * cut.count;
+#pragma omp parallel for schedule(static) if (tasks > 1)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t entry = t / cut.count, block = t % cut.count;
+    const int64_t first = block * cut.size;
+    const BlockKey key = key_of(block);
+    const OneThread one;
+    try {
+      const BlockProduct& p = block_product(key, g.beta);
+      const int64_t row = cut.by_rows ? first : 0, col = cut.by_rows ? 0 : first;
+      const float* a =
+          static_cast<const float*>(g.a) + entry * g.stride_a + (g.trans_a ? row : row * key.lda);
+      const float* b =
+          static_cast<const float*>(g.b) + entry * g.stride_b + (g.trans_b ? col * key.ldb : col);
+      float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
+      memory ma(p.a, cpu_engine(), const_cast<float*>(a));
+      memory mb(p.b, cpu_engine(), const_cast<float*>(b));
+      memory mc(p.c, cpu_engine(), c);
+      dnnl::stream stream(cpu_engine());
+      p.product->execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+      stream.wait();
+    } catch (const dnnl::error& e) {
+#pragma omp critical(tg_matmul_float_error)
+      error = "status " + std::to_string(static_cast<int>(e.status)) + ": " + e.what();
+    } catch (const std::exception& e) {  // no exception may leave an OpenMP region
+#pragma omp critical(tg_matmul_float_error)
+      error = e.what();
+    }
+  }
+  TG_CHECK(error.empty(), "matmul: oneDNN's float32 product failed on m = ", g.m, ", n = ", g.n,
+           ", k = ", g.k, " (", error, ")");
   return true;
 }
 

@@ -1,10 +1,12 @@
 // tg::set_num_threads / get_num_threads: what is set is what is read, a thread count below
 // one is refused by name, and our own kernels (elementwise, reductions, the fused LSTM cell
-// and their gradients) give the same bits with 1 and 2 threads. (oneDNN's float32 GEMM does
+// and their gradients) and float32 x·Wᵀ products (Note [float32 matmul blocks]) give the same
+// bits with 1, 2 and 3 threads. (oneDNN's sgemm, which runs the other float32 products, does
 // not promise that: core/threads.h.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -44,6 +46,52 @@ TEST(Threads, SetIsGetAndResultsDoNotDependOnIt) {
               set_num_threads(0);
             }).find("set_num_threads: the number of threads must be at least 1, got 0"),
             std::string::npos);
+  set_num_threads(saved);
+}
+
+// Note [float32 matmul blocks]: x·Wᵀ cut into blocks of C by its shape alone: rows (the last
+// block short), columns (fewer than 128 rows), one block, a long and thin product (where a
+// product planned for several threads splits K), a batch, a bias added in C (the sum post-op)
+// and a strided x. The same bits on 1, 2 and 3 threads, and float64's values.
+TEST(Threads, Float32ProductsByBlocksDoNotDependOnIt) {
+  struct Case {
+    Shape x, w;
+    bool bias;
+  };
+  const Case cases[] = {{{300, 77}, {40, 77}, true},      {{129, 16}, {600, 16}, false},
+                        {{50, 33}, {600, 33}, true},      {{7, 5}, {9, 5}, false},
+                        {{3, 50000}, {2, 50000}, false},  {{64, 20000}, {64, 20000}, false},
+                        {{2, 130, 9}, {2, 20, 9}, false}, {{128, 784}, {512, 784}, true}};
+  const int saved = get_num_threads();
+  Generator g(5);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(to_string(c.x) + " x " + to_string(c.w) + "^T");
+    const Tensor x = randn(c.x, DType::Float32, &g);
+    const Tensor w = randn(c.w, DType::Float32, &g);
+    const Tensor b = c.bias ? randn({c.w[c.w.size() - 2]}, DType::Float32, &g) : Tensor();
+    const auto product = [&](const Tensor& xs, const Tensor& ws, const Tensor& bs) {
+      if (c.x.size() == 3) return matmul(xs, ws.transpose(1, 2));
+      return linear(xs, ws, bs);
+    };
+    Tensor first;
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      const Tensor y = product(x, w, b);
+      if (!first.defined()) first = y;
+      EXPECT_TRUE(testing::tensors_bitwise_equal(y, first)) << threads << " threads";
+    }
+    const Tensor reference = product(x.to(DType::Float64), w.to(DType::Float64),
+                                     c.bias ? b.to(DType::Float64) : Tensor());
+    const double k = static_cast<double>(c.x.back());
+    EXPECT_TRUE(
+        testing::tensors_close(first.to(DType::Float64), reference, 1e-5 * std::sqrt(k), 1e-5));
+  }
+  // A strided x (every other row of a larger one) reads its rows where they are.
+  set_num_threads(2);
+  const Tensor big = randn({400, 31}, DType::Float32, &g);
+  const Tensor w = randn({70, 31}, DType::Float32, &g);
+  const Tensor strided = big.slice(0, 0, 400, 2);
+  EXPECT_TRUE(testing::tensors_bitwise_equal(linear(strided, w), linear(strided.contiguous(), w)));
   set_num_threads(saved);
 }
 
