@@ -2,22 +2,20 @@
 // CUDA bit for bit, and a CUDA model loads a file saved from a CPU model.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "../../core/context.h"
 #include "../../core/factory.h"
 #include "../../core/safetensors.h"
 #include "../../layers/layers.h"
 #include "../support/parity.h"
+#include "../support/scratch_dir.h"
 
 namespace tg::testing {
 namespace {
 
 TEST(SafetensorsCuda, SavedOnCudaLoadsOnTheCpuAndBack) {
   TG_REQUIRE_CUDA();
-  char dir[] = "/tmp/tg_safetensors_cuda_XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = std::string(dir) + "/gpu.safetensors";
+  const ScratchDir scratch;
+  const std::string path = scratch.file("gpu.safetensors");
   Generator g(4);
   const NamedTensors on_gpu{
       {"w", randn({33, 7}, Device::cuda(), &g)},
@@ -36,11 +34,11 @@ TEST(SafetensorsCuda, SavedOnCudaLoadsOnTheCpuAndBack) {
   manual_seed(3);
   auto cpu_model = layers::sequential(
       {layers::make<layers::Linear>(5, 4), layers::make<layers::BatchNorm1d>(4)});
-  layers::save_model(*cpu_model, std::string(dir) + "/cpu_model.safetensors");
+  layers::save_model(*cpu_model, scratch.file("cpu_model.safetensors"));
   auto gpu_model = layers::sequential(
       {layers::make<layers::Linear>(5, 4), layers::make<layers::BatchNorm1d>(4)});
   gpu_model->to(Device::cuda());
-  layers::load_model(*gpu_model, std::string(dir) + "/cpu_model.safetensors");
+  layers::load_model(*gpu_model, scratch.file("cpu_model.safetensors"));
   const NamedTensors a = cpu_model->state_dict(), b = gpu_model->state_dict();
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_TRUE(b[i].second.device().is_cuda());

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "../support/scratch_dir.h"
 
 namespace tg::testing {
 
@@ -33,23 +33,6 @@ inline void write_gzip(const std::string& path, const std::string& bytes) {
   gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
   gzclose(gz);
 }
-
-// A fresh directory under /tmp, removed with its files at scope exit.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char name[] = "/tmp/tg_test_XXXXXX";
-    path_ = mkdtemp(name);
-  }
-  ~ScratchDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // An MNIST-format data set of `train` and `test` 28x28 images: noise in [0, 128) plus a
 // faint band at a label-dependent row, so a model learns it, but not in one step.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../../train/tensorboard.h"
+#include "../support/scratch_dir.h"
 
 namespace tg::train {
 namespace {
@@ -23,11 +24,10 @@ TEST(TensorBoard, Crc32cKnownAnswers) {
 }
 
 TEST(TensorBoard, EveryRecordIsFramedAndChecksummed) {
-  char dir[] = "/tmp/tg_tensorboard_XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
+  const testing::ScratchDir scratch;
   std::string path;
   {
-    EventWriter w(std::string(dir) + "/logs");
+    EventWriter w(scratch.file("logs"));
     w.scalar("train_loss", 1, 0.5);
     w.scalar("test_accuracy", 1, 0.875);
     path = w.path();

@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdlib>
 
 #include "../../core/context.h"
 #include "../../core/factory.h"
 #include "../../core/ops.h"
 #include "../../layers/layers.h"
 #include "../support/parity.h"
+#include "../support/scratch_dir.h"
 
 namespace tg::layers {
 namespace {
@@ -20,17 +20,12 @@ std::shared_ptr<Sequential> net(int64_t hidden = 8) {
       {make<Linear>(4, hidden), make<BatchNorm1d>(hidden), make<ReLU>(), make<Linear>(hidden, 3)});
 }
 
-std::string temp_file(const char* name) {
-  char dir[] = "/tmp/tg_checkpoint_XXXXXX";
-  EXPECT_NE(mkdtemp(dir), nullptr);
-  return std::string(dir) + "/" + name;
-}
-
 TEST(ModelFile, RoundTripIntoAFreshModel) {
+  const testing::ScratchDir scratch;
   manual_seed(1);
   auto a = net();
   a->forward(randn({5, 4}));  // running statistics and num_batches_tracked move
-  const std::string path = temp_file("a.safetensors");
+  const std::string path = scratch.file("a.safetensors");
   save_model(*a, path, {{"model", "net"}});
   manual_seed(2);
   auto b = net();
@@ -44,7 +39,8 @@ TEST(ModelFile, RoundTripIntoAFreshModel) {
 }
 
 TEST(ModelFile, AFileThatDoesNotFitIsRefusedAndChangesNothing) {
-  const std::string path = temp_file("wide.safetensors");
+  const testing::ScratchDir scratch;
+  const std::string path = scratch.file("wide.safetensors");
   save_model(*net(16), path);
   auto model = net();
   const NamedTensors before = [&] {
@@ -58,7 +54,7 @@ TEST(ModelFile, AFileThatDoesNotFitIsRefusedAndChangesNothing) {
       << m;
   EXPECT_NE(m.find("key '0.weight': shape [16, 4] given, expected [8, 4]"), std::string::npos);
 
-  const std::string doubles = temp_file("f64.safetensors");
+  const std::string doubles = scratch.file("f64.safetensors");
   auto wide = net();
   wide->to(DType::Float64);
   save_model(*wide, doubles);
@@ -66,7 +62,7 @@ TEST(ModelFile, AFileThatDoesNotFitIsRefusedAndChangesNothing) {
   EXPECT_NE(d.find("key '0.weight': dtype float64 given, expected float32"), std::string::npos)
       << d;
 
-  const std::string partial = temp_file("partial.safetensors");
+  const std::string partial = scratch.file("partial.safetensors");
   save_safetensors(partial, {{"0.weight", zeros({8, 4})}});
   EXPECT_NE(testing::error_of([&] { load_model(*model, partial); }).find("missing key '0.bias'"),
             std::string::npos);
@@ -81,6 +77,7 @@ TEST(ModelFile, AFileThatDoesNotFitIsRefusedAndChangesNothing) {
 // NaN or infinite weights once loaded in silence and trained to chance accuracy: refused by
 // name, the model unchanged, unless asked for.
 TEST(ModelFile, NonFiniteWeightsAreRefusedByNameUnlessAllowed) {
+  const testing::ScratchDir scratch;
   manual_seed(3);
   auto model = net();
   NamedTensors state = model->state_dict();
@@ -90,7 +87,7 @@ TEST(ModelFile, NonFiniteWeightsAreRefusedByNameUnlessAllowed) {
   for (auto& [name, t] : state) {
     if (name == "3.bias") t = bias;  // one infinity
   }
-  const std::string path = temp_file("nan.safetensors");
+  const std::string path = scratch.file("nan.safetensors");
   save_safetensors(path, state);
   const Tensor before = model->state_dict()[0].second.clone();
   const std::string m = testing::error_of([&] { load_model(*model, path); });

@@ -16,6 +16,7 @@
 #include "../../core/factory.h"
 #include "../../core/safetensors.h"
 #include "../support/parity.h"
+#include "../support/scratch_dir.h"
 
 namespace tg::testing {
 namespace {
@@ -108,13 +109,12 @@ TEST(SafetensorsLimits, AShapeWhoseStridesOverflowIsRefused) {
 }
 
 TEST(SafetensorsLimits, OnlyRegularFilesAreRead) {
-  char pattern[] = "/tmp/tg_st_XXXXXX";
-  const std::string dir = ::mkdtemp(pattern);
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   ASSERT_EQ(::mkfifo((dir + "/fifo").c_str(), 0600), 0);
   EXPECT_NE(error_of([&] { load_safetensors(dir + "/fifo"); }).find("is not a regular file"),
             std::string::npos);
   EXPECT_NE(error_of([&] { load_safetensors(dir); }).find("is a directory"), std::string::npos);
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 // A pid that no process has now.
@@ -126,8 +126,8 @@ pid_t finished_pid() {
 }
 
 TEST(SafetensorsLimits, ASaveRemovesTheTemporariesOfKilledSavesOfTheSameTarget) {
-  char pattern[] = "/tmp/tg_st_XXXXXX";
-  const std::string dir = ::mkdtemp(pattern);
+  const ScratchDir scratch;
+  const std::string& dir = scratch.path();
   const std::string target = dir + "/ckpt.safetensors";
   const std::string dead = target + ".tmp." + std::to_string(finished_pid()) + ".3";
   const std::string live = target + ".tmp." + std::to_string(::getpid()) + ".999";
@@ -142,7 +142,6 @@ TEST(SafetensorsLimits, ASaveRemovesTheTemporariesOfKilledSavesOfTheSameTarget) 
   EXPECT_NE(::stat(dead.c_str(), &info), 0) << "a dead process's temporary is removed";
   EXPECT_EQ(::stat(live.c_str(), &info), 0) << "a live process's temporary is kept";
   EXPECT_EQ(::stat(other.c_str(), &info), 0) << "another target's temporary is kept";
-  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 }  // namespace

@@ -15,16 +15,10 @@
 #include "../../core/safetensors.h"
 #include "../../core/safetensors_hook.h"
 #include "../support/parity.h"
+#include "../support/scratch_dir.h"
 
 namespace tg::testing {
 namespace {
-
-std::string temp_dir() {
-  char pattern[] = "/tmp/tg_safetensors_XXXXXX";
-  const char* dir = mkdtemp(pattern);
-  EXPECT_NE(dir, nullptr);
-  return dir ? dir : "/tmp";
-}
 
 NamedTensors every_kind() {
   Generator g(9);
@@ -48,7 +42,8 @@ void expect_same(const NamedTensors& got, const NamedTensors& expected) {
 }
 
 TEST(Safetensors, EveryDtypeAndShapeRoundTrips) {
-  const std::string path = temp_dir() + "/model.safetensors";
+  const ScratchDir scratch;
+  const std::string path = scratch.file("model.safetensors");
   const Metadata metadata{{"format", "pt"}, {"note", "ünïcode ✓"}};
   save_safetensors(path, every_kind(), metadata);
   const SafetensorsContents read = load_safetensors(path);
@@ -68,7 +63,8 @@ TEST(Safetensors, EveryDtypeAndShapeRoundTrips) {
 }
 
 TEST(Safetensors, SavingRefusesBadNamesAndKeepsTheOldFile) {
-  const std::string path = temp_dir() + "/keep.safetensors";
+  const ScratchDir scratch;
+  const std::string path = scratch.file("keep.safetensors");
   save_safetensors(path, {{"a", ones({2})}});
   EXPECT_NE(error_of([&] {
               save_safetensors(path, {{"a", ones({2})}, {"a", ones({3})}});
@@ -238,7 +234,8 @@ void kill_here(int64_t point) {
 }
 
 TEST(Safetensors, AKilledSaveLeavesTheOldOrTheNewFileComplete) {
-  const std::string path = temp_dir() + "/ckpt.safetensors";
+  const ScratchDir scratch;
+  const std::string path = scratch.file("ckpt.safetensors");
   const NamedTensors old_state{{"w", full({1000}, 1.0, DType::Float64)}};
   const NamedTensors new_state{{"w", full({1000}, 2.0, DType::Float64)},
                                {"extra", full({3000}, 3.0, DType::Float32)}};
