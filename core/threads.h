@@ -2,10 +2,10 @@
 // OpenMP threads of our CPU kernels, OpenBLAS (its OpenMP build) and oneDNN, for ops started
 // from the calling thread. Our own kernels give the same bits whatever the count (their
 // reductions split work by shape, not by thread: Note [long rows], the conv2d filter
-// gradient's fixed batch split), and so do float32 x·Wᵀ products (Linear's forward: C cut by
-// shape, Note [float32 matmul blocks]); the other float32 matrix products, on oneDNN's sgemm,
-// may not (measured: a 256×1024·1024×512 product's last bits differ between 1 and 2 threads),
-// so a run repeats bit for bit at the same count.
+// gradient's fixed batch split), and so do float32 matrix products with oneDNN (C cut by
+// shape, each block on one thread: Note [float32 matmul blocks]; oneDNN's sgemm on its own
+// threads did not: x·Wᵀ at the MLP's shapes here, a 256×1024·1024×512 product on an Intel
+// Xeon). float64 products (OpenBLAS) are not promised that.
 #pragma once
 
 #include "../foundation/config.h"

@@ -1,4 +1,4 @@
-// oneDNN's matmul primitive for half operands and, by blocks, for float32
+// oneDNN's matmul primitive for half operands, and float32 products by blocks of the result
 // (kernels/cpu/matmul_onednn.h).
 //
 // Each stored operand is described with its own strides, so a transposed one (trans_a,
@@ -15,6 +15,7 @@
 #include <exception>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 
@@ -35,19 +36,19 @@ memory::desc operand_desc(int64_t rows, int64_t cols, bool transposed, int64_t l
 }
 
 // Note [float32 matmul blocks]
-// Float32 products x·Wᵀ (A as stored, B transposed: Linear's forward) run on oneDNN's matmul
-// primitive (its brgemm kernels), which beat its sgemm there on 2 cores of an AMD EPYC
-// (128x512x784: 491-511 against 568-584 us; 128x256x512: 164-174 against 250-262 us); the
-// other float32 products stay on sgemm, as fast at the MLP's gradients (512x784x128 from Aᵀ:
-// 478-509 against 479-512 us; 128x512x256: 162-174 against 156-167 us). Planned for several
-// threads the primitive may split K between them (seen on long, thin products), and then the
-// order of a sum, so its bits, would depend on the thread count. So C is cut by its shape
-// alone: into blocks of kBlockRows rows, or, with fewer than 2·kBlockRows rows, of kBlockCols
-// columns; each block is a product of its own, made and run on one thread (OneThread), and
-// the blocks (of every batch entry) go over the OpenMP threads. A block's sums are the same
-// whichever thread runs it and however many there are (sgemm's are not: the MLP's first
-// product differs between 1 and 2 threads). What the primitive does not take (alpha != 1,
-// k = 0, only a reference kernel) goes to sgemm.
+// Float32 products are cut by their shape alone into blocks of C: kBlockRows rows, or, with
+// fewer than 2·kBlockRows rows, kBlockCols columns. Each block is a product of its own, made
+// and run on one thread (OneThread), and the blocks (of every batch entry) go over the OpenMP
+// threads, so a block's sums are the same whichever thread runs it and however many there are.
+// oneDNN's sgemm on its own threads did not promise that: x·Wᵀ at the MLP's shapes differed
+// between 1 and 2 threads on this AMD EPYC, a 256x1024x512 x·W on an Intel Xeon; and
+// Note [threads under load] changes the count while a run goes on. x·Wᵀ (A as stored, B
+// transposed: Linear's forward) runs on oneDNN's matmul primitive (its brgemm kernels), which
+// beat sgemm there (2 cores of an AMD EPYC: 128x512x784 491-511 against 568-584 us; 128x256x512
+// 164-174 against 250-262 us); every other product (and what the primitive declines: alpha !=
+// 1, k = 0, a reference kernel only) on sgemm, a block at a time, as fast as sgemm on its own
+// threads at the MLP's gradients (512x784x128 from Aᵀ 478 against 479 us) and within 2-7% on a
+// 1024x1024x1024 product.
 constexpr int64_t kBlockRows = 64, kBlockCols = 256;
 
 struct Cut {
@@ -143,9 +144,7 @@ bool matmul_half(const MatmulArgs& g) {
 }
 
 bool matmul_float(const MatmulArgs& g) {
-  if (g.dtype != DType::Float32 || g.trans_a || !g.trans_b || g.alpha != 1.0 || g.k == 0 ||
-      (g.beta != 0 && g.beta != 1))
-    return false;
+  if (g.dtype != DType::Float32) return false;
   const Cut cut = cut_of(g);
   const auto key_of = [&](int64_t block) {
     const int64_t first = block * cut.size;
@@ -160,13 +159,14 @@ bool matmul_float(const MatmulArgs& g) {
                     std::max<int64_t>(g.ldc, 1),
                     g.beta != 0};
   };
-  {
-    // Every block shape (a full one and the last) made here first, so that a declined one
-    // sends the whole product to sgemm before any block ran.
+  // x·Wᵀ on the primitive when it takes every block shape (a full one and the last: made here
+  // first); everything else, and what it declines, on sgemm, a block at a time.
+  bool primitive =
+      !g.trans_a && g.trans_b && g.alpha == 1.0 && g.k > 0 && (g.beta == 0 || g.beta == 1);
+  if (primitive) {
     const OneThread one;
-    if (!block_product(key_of(0), g.beta).product ||
-        !block_product(key_of(cut.count - 1), g.beta).product)
-      return false;
+    primitive = block_product(key_of(0), g.beta).product &&
+                block_product(key_of(cut.count - 1), g.beta).product;
   }
   std::string error;
   const int64_t tasks = g.batch * cut.count;
@@ -175,15 +175,24 @@ bool matmul_float(const MatmulArgs& g) {
     const int64_t entry = t / cut.count, block = t % cut.count;
     const int64_t first = block * cut.size;
     const BlockKey key = key_of(block);
+    const int64_t row = cut.by_rows ? first : 0, col = cut.by_rows ? 0 : first;
+    const float* a =
+        static_cast<const float*>(g.a) + entry * g.stride_a + (g.trans_a ? row : row * key.lda);
+    const float* b =
+        static_cast<const float*>(g.b) + entry * g.stride_b + (g.trans_b ? col * key.ldb : col);
+    float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
     const OneThread one;
     try {
+      if (!primitive) {
+        const dnnl_status_t status =
+            dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', key.rows, key.cols, g.k,
+                       static_cast<float>(g.alpha), a, key.lda, b, key.ldb,
+                       static_cast<float>(g.beta), c, key.ldc);
+        if (status != dnnl_success)
+          throw std::runtime_error("sgemm status " + std::to_string(status));
+        continue;
+      }
       const BlockProduct& p = block_product(key, g.beta);
-      const int64_t row = cut.by_rows ? first : 0, col = cut.by_rows ? 0 : first;
-      const float* a =
-          static_cast<const float*>(g.a) + entry * g.stride_a + (g.trans_a ? row : row * key.lda);
-      const float* b =
-          static_cast<const float*>(g.b) + entry * g.stride_b + (g.trans_b ? col * key.ldb : col);
-      float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
       memory ma(p.a, cpu_engine(), const_cast<float*>(a));
       memory mb(p.b, cpu_engine(), const_cast<float*>(b));
       memory mc(p.c, cpu_engine(), c);
