@@ -9,6 +9,7 @@
 #include "factory.h"
 #include "ops.h"
 #include "tensor_impl.h"
+#include "threads.h"
 
 namespace tg {
 namespace autograd {
@@ -265,6 +266,7 @@ Tensor seed_gradient(const char* op, const Tensor& output, const Tensor& grad_ou
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+  adapt_threads_to_load();  // Note [threads under load]: once per step, before its work
   const Tensor grad = seed_gradient("backward", root, grad_output);
   NoGradGuard no_grad;
   GraphTask(retain_graph, nullptr).run({root}, {grad});

@@ -14,9 +14,32 @@ TG_API_BEGIN
 
 namespace tg {
 
-// n >= 1; the default is OpenMP's (OMP_NUM_THREADS, else one per core).
+// n >= 1; the default is OpenMP's (OMP_NUM_THREADS, else one per core), fewer while the
+// machine is busy (Note [threads under load]). A count set here, or by OMP_NUM_THREADS, is kept
+// as it is. get_num_threads: the count the next parallel region of the calling thread gets.
 void set_num_threads(int n);
 int get_num_threads();
+
+// Note [threads under load]
+// With the default count, CPU work runs on fewer threads while other processes keep the
+// machine's cores busy: a static OpenMP split waits at every barrier for its slowest thread,
+// and a thread that shares its core with a busy process runs at half speed or waits a
+// scheduler slice, so on 2 cores beside two busy processes mnist_train's MLP took 1.4-2.2 s for
+// 20,000 images with 2 threads against 0.9-1.1 s with one (bench/NOTES.md). Each backward
+// (autograd's engine calls adapt_threads_to_load, at most every 20 ms) reads the number of
+// runnable tasks from /proc/loadavg and takes the online cores less the busy ones as the count
+// (at least one, at most the default), counting this process's own team as running; a count
+// is taken when two looks in a row agree on it. Every CPU
+// kernel gives the same bits on any thread count (float32 products included: Note [float32
+// matmul blocks]), so the load changes how long a step takes, not its result.
+void adapt_threads_to_load();
+namespace threads_detail {
+// The count for `running` runnable tasks (ours included: a team of `team` threads) on `online`
+// cores, between 1 and `ceiling`.
+int threads_for_load(int ceiling, int online, int running, int team);
+// The runnable tasks in /proc/loadavg's text ("0.50 0.40 0.30 3/120 4567"), or -1.
+int running_tasks(const char* loadavg);
+}  // namespace threads_detail
 
 // Note [OpenMP wait policy]
 // GNU OpenMP's idle threads spin 300,000 rounds (milliseconds) before they sleep, at every

@@ -101,6 +101,34 @@ TEST(Threads, Float32ProductsByBlocksDoNotDependOnIt) {
   set_num_threads(saved);
 }
 
+// Note [threads under load]: the online cores less the runnable tasks that are not ours,
+// between 1 and the default; a count the user chose is kept.
+TEST(Threads, UnderLoadTheDefaultCountShrinks) {
+  using threads_detail::running_tasks;
+  using threads_detail::threads_for_load;
+  // 2 cores: idle (our worker asleep or spinning), one busy process, two.
+  EXPECT_EQ(threads_for_load(2, 2, 1, 2), 2);
+  EXPECT_EQ(threads_for_load(2, 2, 2, 2), 2);
+  EXPECT_EQ(threads_for_load(2, 2, 3, 2), 1);
+  EXPECT_EQ(threads_for_load(2, 2, 4, 2), 1);
+  EXPECT_EQ(threads_for_load(2, 2, 3, 1), 1);  // on one thread beside two: stays
+  EXPECT_EQ(threads_for_load(2, 2, 1, 1), 2);  // they ended: back to two
+  // 64 cores, a default of 8 (OMP_NUM_THREADS or an affinity mask): 40 busy leave room.
+  EXPECT_EQ(threads_for_load(8, 64, 48, 8), 8);
+  EXPECT_EQ(threads_for_load(8, 64, 66, 8), 6);
+  EXPECT_EQ(threads_for_load(8, 64, 200, 8), 1);
+  EXPECT_EQ(running_tasks("0.59 0.75 1.26 3/109 5842\n"), 3);
+  EXPECT_EQ(running_tasks("0.59 0.75 1.26"), -1);
+  EXPECT_EQ(running_tasks(""), -1);
+  const int saved = get_num_threads();
+  set_num_threads(2);
+  for (int i = 0; i < 3; ++i) {
+    adapt_threads_to_load();
+    EXPECT_EQ(get_num_threads(), 2);
+  }
+  set_num_threads(saved);
+}
+
 // Note [OpenMP wait policy]. The probe runs as a child of the next test, with
 // TG_SPIN_PROBE_EXPECT naming what GOMP_SPINCOUNT must be after use_openmp_spin_policy
 // ("unset": none); when it re-executes the program, the second start runs the probe again.
