@@ -2,10 +2,12 @@
 // OpenMP threads of our CPU kernels, OpenBLAS (its OpenMP build) and oneDNN, for ops started
 // from the calling thread. Our own kernels give the same bits whatever the count (their
 // reductions split work by shape, not by thread: Note [long rows], the conv2d filter
-// gradient's fixed batch split), and so do float32 matrix products with oneDNN (C cut by
-// shape, each block on one thread: Note [float32 matmul blocks]; oneDNN's sgemm on its own
-// threads did not: x·Wᵀ at the MLP's shapes here, a 256×1024·1024×512 product on an Intel
-// Xeon). float64 products (OpenBLAS) are not promised that.
+// gradient's fixed batch split), and so do float32 x·Wᵀ products (Linear's forward: C cut by
+// shape, each block on one thread, Note [float32 matmul blocks]; oneDNN's sgemm on its own
+// threads gave the MLP's x·W1ᵀ different bits on 1 and 2 threads). The other float32 products
+// run on that sgemm: every shape tried on an AMD EPYC gave the same bits on 1 and 2 threads,
+// but a 256×1024·1024×512 product's last bits differed on an Intel Xeon; float64 products
+// (OpenBLAS) are not promised it either.
 #pragma once
 
 #include "../foundation/config.h"
@@ -29,9 +31,10 @@ int get_num_threads();
 // (autograd's engine calls adapt_threads_to_load, at most every 20 ms) reads the number of
 // runnable tasks from /proc/loadavg and takes the online cores less the busy ones as the count
 // (at least one, at most the default), counting this process's own team as running; a count
-// is taken when two looks in a row agree on it. Every CPU
-// kernel gives the same bits on any thread count (float32 products included: Note [float32
-// matmul blocks]), so the load changes how long a step takes, not its result.
+// is taken when two looks in a row agree on it. Our kernels and float32 x·Wᵀ products give the
+// same bits on any count, so the load changes how long a step takes; where sgemm's bits depend
+// on the count (the other float32 products on some CPUs, see above), a step on a busy machine
+// may differ from an idle one in its last bits.
 void adapt_threads_to_load();
 namespace threads_detail {
 // The count for `running` runnable tasks (ours included: a team of `team` threads) on `online`

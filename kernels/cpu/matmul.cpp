@@ -1,7 +1,7 @@
-// CPU launcher of the matrix product (kernels/matmul.h): float32 by blocks of the result on
-// oneDNN when the build has it (its matmul primitive for x·Wᵀ, its sgemm for the rest: Note
-// [float32 matmul blocks]), OpenBLAS's CBLAS otherwise and for float64, one call per batch
-// entry, threaded by the library with OpenMP.
+// CPU launcher of the matrix product (kernels/matmul.h): oneDNN's sgemm for float32 when the
+// build has it (x·Wᵀ by blocks on its matmul primitive: Note [float32 matmul blocks]),
+// OpenBLAS's CBLAS otherwise and for float64; one call per batch entry (each library threads a
+// call itself, with OpenMP).
 #include "../matmul.h"
 
 #include <omp.h>
@@ -31,18 +31,17 @@ char* openblas_get_config(void);
 }
 
 // Note [cpu matmul backend]
-// Float32 products (every training step) go to oneDNN (by blocks: Note [float32 matmul
-// blocks]); float64 products (the gradient checks and references) to OpenBLAS, since oneDNN
-// has no dgemm. Why not OpenBLAS for both: OpenBLAS 0.3.21 (Debian 12) is built with
-// DYNAMIC_ARCH and chooses its kernels from a table of CPU vendor/family/model numbers; a
-// model newer than the table (seen on a VM with an AVX-512 CPU) falls back to its "Prescott"
-// SSE3 kernels, 66 GFLOP/s for sgemm on 2 cores where the same call with
-// OPENBLAS_CORETYPE=SkylakeX runs at 320. oneDNN reads
-// the CPUID feature bits (AVX2, AVX-512, ...) and JIT-compiles for what is there, so no
-// model table and no environment variable is involved; it is also what PyTorch uses on the
-// CPU for convolutions. Measured on a 2-core AMD EPYC (Zen 4, which OpenBLAS does detect,
-// as Cooperlake): oneDNN's sgemm was 1.07-1.35x OpenBLAS's at the MLP's shapes
-// (128x512x784: 213 vs 182 GFLOP/s). Both libraries use OpenMP, so both follow
+// Float32 products (every training step) go to oneDNN's sgemm (x·Wᵀ by blocks on its matmul
+// primitive: Note [float32 matmul blocks]); float64 products (the gradient checks and
+// references) to OpenBLAS, since oneDNN has no dgemm. Why not OpenBLAS for both: OpenBLAS 0.3.21
+// (Debian 12) is built with DYNAMIC_ARCH and chooses its kernels from a table of CPU
+// vendor/family/model numbers; a model newer than the table (seen on a VM with an AVX-512 CPU)
+// falls back to its "Prescott" SSE3 kernels, 66 GFLOP/s for sgemm on 2 cores where the same call
+// with OPENBLAS_CORETYPE=SkylakeX runs at 320. oneDNN reads the CPUID feature bits (AVX2, AVX-512,
+// ...) and JIT-compiles for what is there, so no model table and no environment variable is
+// involved; it is also what PyTorch uses on the CPU for convolutions. Measured on a 2-core AMD EPYC
+// (Zen 4, which OpenBLAS does detect, as Cooperlake): oneDNN's sgemm was 1.07-1.35x OpenBLAS's at
+// the MLP's shapes (128x512x784: 213 vs 182 GFLOP/s). Both libraries use OpenMP, so both follow
 // omp_set_num_threads. matmul_backend_description() says which is used and on what ISA.
 
 namespace tg::kernels::cpu {
@@ -145,8 +144,8 @@ std::string matmul_backend_description() {
   const dnnl_version_t* v = dnnl_version();
   text = "float32 GEMM: oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
          std::to_string(v->patch) + " (ISA " + isa_name(dnnl_get_effective_cpu_isa()) +
-         "; by blocks of the result, one thread each: x*W^T on its matmul primitive, the rest on "
-         "its sgemm); "
+         "; x*W^T by blocks of the result on its matmul primitive, one thread each; the rest "
+         "on its sgemm); "
          "float64 GEMM: ";
 #else
   text = "float32 and float64 GEMM: ";

@@ -1,4 +1,4 @@
-// oneDNN's matmul primitive for half operands, and float32 products by blocks of the result
+// oneDNN's matmul primitive for half operands, and float32 x·Wᵀ by blocks of the result
 // (kernels/cpu/matmul_onednn.h).
 //
 // Each stored operand is described with its own strides, so a transposed one (trans_a,
@@ -36,29 +36,34 @@ memory::desc operand_desc(int64_t rows, int64_t cols, bool transposed, int64_t l
 }
 
 // Note [float32 matmul blocks]
-// Float32 products are cut by their shape alone into blocks of C: kBlockRows rows, or, with
-// fewer than 2·kBlockRows rows, kBlockCols columns. Each block is a product of its own, made
-// and run on one thread (OneThread), and the blocks (of every batch entry) go over the OpenMP
-// threads, so a block's sums are the same whichever thread runs it and however many there are.
-// oneDNN's sgemm on its own threads did not promise that: x·Wᵀ at the MLP's shapes differed
-// between 1 and 2 threads on this AMD EPYC, a 256x1024x512 x·W on an Intel Xeon; and
-// Note [threads under load] changes the count while a run goes on. x·Wᵀ (A as stored, B
-// transposed: Linear's forward) runs on oneDNN's matmul primitive (its brgemm kernels), which
-// beat sgemm there (2 cores of an AMD EPYC: 128x512x784 491-511 against 568-584 us; 128x256x512
-// 164-174 against 250-262 us); every other product (and what the primitive declines: alpha !=
-// 1, k = 0, a reference kernel only) on sgemm, a block at a time, as fast as sgemm on its own
-// threads at the MLP's gradients (512x784x128 from Aᵀ 478 against 479 us) and within 2-7% on a
-// 1024x1024x1024 product.
-constexpr int64_t kBlockRows = 64, kBlockCols = 256;
+// Float32 products x·Wᵀ (A as stored, B transposed: Linear's forward) run on oneDNN's matmul
+// primitive (its brgemm kernels), which beats its sgemm there (2 cores of an AMD EPYC:
+// 128x512x784 491-511 against 568-584 us; 128x256x512 164-174 against 250-262 us). Planned for
+// several threads the primitive may split K between them (seen on long, thin products), and
+// sgemm on its own threads gave this x·W1ᵀ different bits on 1 and 2 threads; so C is cut by
+// its shape alone into blocks (cut_of), each block a product of its own, made and run on one
+// thread (OneThread), the blocks (of every batch entry) over the OpenMP threads: a block's sums
+// are the same whichever thread runs it and however many there are. The other products stay on
+// sgemm on its own threads: a block at a time on one thread it was as fast at the MLP's
+// gradients but 20-30% slower on large ones (1024x1024x1024: 12.7-13.6 against 10.4-10.9 ms),
+// and so was the primitive by blocks (11.5 against 10.3 ms); their bits matched on 1 and 2
+// threads for every shape tried here, not on an Intel Xeon (core/threads.h). What the
+// primitive does not take (alpha != 1, k = 0, a reference kernel only) goes to sgemm too.
+constexpr int64_t kBlockRows = 64, kBlockCols = 128;
 
 struct Cut {
-  bool by_rows;
-  int64_t size, count;
+  int64_t rows, cols;  // a block's (the last of a row or column may be shorter)
+  int64_t row_blocks, col_blocks;
+  int64_t count() const { return row_blocks * col_blocks; }
 };
 
+// Rows of kBlockRows; below two row blocks (a batch under 128) columns of kBlockCols as well,
+// so a small batch still has blocks for every thread (one sample's 1x512x784: 12.8 against
+// 73.8 us as one block). With two row blocks or more the columns stay whole: smaller blocks
+// cost more than they gave (the MLP step 2.12-2.28 ms with 64x128 blocks, 2.01-2.17 with rows).
 Cut cut_of(const MatmulArgs& g) {
-  if (g.m >= 2 * kBlockRows) return {true, kBlockRows, (g.m + kBlockRows - 1) / kBlockRows};
-  return {false, kBlockCols, (g.n + kBlockCols - 1) / kBlockCols};
+  const int64_t cols = g.m >= 2 * kBlockRows ? std::max<int64_t>(g.n, 1) : kBlockCols;
+  return {kBlockRows, cols, (g.m + kBlockRows - 1) / kBlockRows, (g.n + cols - 1) / cols};
 }
 
 // A block's product, made once per thread and shape (oneDNN's descriptor and dispatch cost
@@ -144,55 +149,46 @@ bool matmul_half(const MatmulArgs& g) {
 }
 
 bool matmul_float(const MatmulArgs& g) {
-  if (g.dtype != DType::Float32) return false;
+  if (g.dtype != DType::Float32 || g.trans_a || !g.trans_b || g.alpha != 1.0 || g.k == 0 ||
+      (g.beta != 0 && g.beta != 1))
+    return false;
   const Cut cut = cut_of(g);
   const auto key_of = [&](int64_t block) {
-    const int64_t first = block * cut.size;
-    const int64_t extent = std::min(cut.size, (cut.by_rows ? g.m : g.n) - first);
+    const int64_t row = block / cut.col_blocks * cut.rows;
+    const int64_t col = block % cut.col_blocks * cut.cols;
     return BlockKey{g.trans_a,
                     g.trans_b,
-                    cut.by_rows ? extent : g.m,
-                    cut.by_rows ? g.n : extent,
+                    std::min(cut.rows, g.m - row),
+                    std::min(cut.cols, g.n - col),
                     g.k,
                     std::max<int64_t>(g.lda, 1),
                     std::max<int64_t>(g.ldb, 1),
                     std::max<int64_t>(g.ldc, 1),
                     g.beta != 0};
   };
-  // x·Wᵀ on the primitive when it takes every block shape (a full one and the last: made here
-  // first); everything else, and what it declines, on sgemm, a block at a time.
-  bool primitive =
-      !g.trans_a && g.trans_b && g.alpha == 1.0 && g.k > 0 && (g.beta == 0 || g.beta == 1);
-  if (primitive) {
+  {
+    // Every block shape (a full one, the last row's, the last column's) made here first, so
+    // that a declined one sends the whole product to sgemm before any block ran.
     const OneThread one;
-    primitive = block_product(key_of(0), g.beta).product &&
-                block_product(key_of(cut.count - 1), g.beta).product;
+    for (int64_t block :
+         {int64_t{0}, cut.count() - 1, cut.col_blocks - 1, cut.count() - cut.col_blocks}) {
+      if (!block_product(key_of(block), g.beta).product) return false;
+    }
   }
   std::string error;
-  const int64_t tasks = g.batch * cut.count;
+  const int64_t tasks = g.batch * cut.count();
 #pragma omp parallel for schedule(static) if (tasks > 1)
   for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t entry = t / cut.count, block = t % cut.count;
-    const int64_t first = block * cut.size;
+    const int64_t entry = t / cut.count(), block = t % cut.count();
+    const int64_t row = block / cut.col_blocks * cut.rows;
+    const int64_t col = block % cut.col_blocks * cut.cols;
     const BlockKey key = key_of(block);
-    const int64_t row = cut.by_rows ? first : 0, col = cut.by_rows ? 0 : first;
-    const float* a =
-        static_cast<const float*>(g.a) + entry * g.stride_a + (g.trans_a ? row : row * key.lda);
-    const float* b =
-        static_cast<const float*>(g.b) + entry * g.stride_b + (g.trans_b ? col * key.ldb : col);
-    float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
     const OneThread one;
     try {
-      if (!primitive) {
-        const dnnl_status_t status =
-            dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', key.rows, key.cols, g.k,
-                       static_cast<float>(g.alpha), a, key.lda, b, key.ldb,
-                       static_cast<float>(g.beta), c, key.ldc);
-        if (status != dnnl_success)
-          throw std::runtime_error("sgemm status " + std::to_string(status));
-        continue;
-      }
       const BlockProduct& p = block_product(key, g.beta);
+      const float* a = static_cast<const float*>(g.a) + entry * g.stride_a + row * key.lda;
+      const float* b = static_cast<const float*>(g.b) + entry * g.stride_b + col * key.ldb;
+      float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
       memory ma(p.a, cpu_engine(), const_cast<float*>(a));
       memory mb(p.b, cpu_engine(), const_cast<float*>(b));
       memory mc(p.c, cpu_engine(), c);

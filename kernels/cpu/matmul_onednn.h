@@ -11,8 +11,8 @@ namespace tg::kernels::cpu::onednn {
 
 #if TG_WITH_ONEDNN
 bool matmul_half(const MatmulArgs& args);
-// Float32 products by blocks of C, each on one thread (Note [float32 matmul blocks]): true
-// for every float32 product (false for other dtypes).
+// Float32 x·Wᵀ by blocks of C, each on one thread (Note [float32 matmul blocks]); false,
+// having done nothing, for any other product or what it declines (the caller runs sgemm).
 bool matmul_float(const MatmulArgs& args);
 #else
 inline bool matmul_half(const MatmulArgs&) { return false; }
