@@ -166,7 +166,7 @@ bool matmul_float(const MatmulArgs& g) {
                     std::max<int64_t>(g.ldc, 1),
                     g.beta != 0};
   };
-  {
+  try {
     // Every block shape (a full one, the last row's, the last column's) made here first, so
     // that a declined one sends the whole product to sgemm before any block ran.
     const OneThread one;
@@ -174,6 +174,9 @@ bool matmul_float(const MatmulArgs& g) {
          {int64_t{0}, cut.count() - 1, cut.col_blocks - 1, cut.count() - cut.col_blocks}) {
       if (!block_product(key_of(block), g.beta).product) return false;
     }
+  } catch (const dnnl::error& e) {
+    TG_THROW("matmul: oneDNN could not make a float32 product of m = ", g.m, ", n = ", g.n,
+             ", k = ", g.k, " (status ", static_cast<int>(e.status), ": ", e.what(), ")");
   }
   std::string error;
   const int64_t tasks = g.batch * cut.count();
