@@ -305,18 +305,12 @@ std::string conv2d_data_block(const Conv2dArgs& a, int64_t first, int64_t count,
   char* out = static_cast<char*>(a.out) + first * a.g.c_in * a.g.h * a.g.w * sizeof(float);
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
-  try {
+  return failure_of("conv2d: oneDNN's data gradient", [&] {
     const OneThread one;
     dnnl::stream stream(cpu_engine());
     data_pass(a, s, grad, out, weight, true, stream);
     stream.wait();
-  } catch (const dnnl::error& e) {
-    return "conv2d: oneDNN's data gradient failed (status " +
-           std::to_string(static_cast<int>(e.status)) + "): " + e.what();
-  } catch (const std::exception& e) {
-    return std::string("conv2d: oneDNN's data gradient failed: ") + e.what();
-  }
-  return "";
+  });
 }
 
 }  // namespace tg::kernels::cpu::onednn

@@ -106,7 +106,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
                first * a.g.c_out * a.g.out_h * a.g.out_w * size;
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
-  try {
+  return failure_of("conv2d: oneDNN's filter gradient", [&] {
     const OneThread one;
     dnnl::stream stream(cpu_engine());
     const Type in = operand_type(a.dtype);
@@ -124,13 +124,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     dnnl::convolution_backward_weights(pd).execute(stream, args);
     dw.store(stream);
     stream.wait();
-  } catch (const dnnl::error& e) {
-    return "conv2d: oneDNN's filter gradient failed (status " +
-           std::to_string(static_cast<int>(e.status)) + "): " + e.what();
-  } catch (const std::exception& e) {
-    return std::string("conv2d: oneDNN's filter gradient failed: ") + e.what();
-  }
-  return "";
+  });
 }
 
 }  // namespace tg::kernels::cpu::onednn

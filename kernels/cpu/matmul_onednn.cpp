@@ -12,10 +12,8 @@
 #include "matmul_onednn.h"
 
 #include <algorithm>
-#include <exception>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 
@@ -186,8 +184,8 @@ bool matmul_float(const MatmulArgs& g) {
     const int64_t row = block / cut.col_blocks * cut.rows;
     const int64_t col = block % cut.col_blocks * cut.cols;
     const BlockKey key = key_of(block);
-    const OneThread one;
-    try {
+    const std::string failed = failure_of("matmul: oneDNN's float32 product", [&] {
+      const OneThread one;
       const BlockProduct& p = block_product(key, g.beta);
       const float* a = static_cast<const float*>(g.a) + entry * g.stride_a + row * key.lda;
       const float* b = static_cast<const float*>(g.b) + entry * g.stride_b + col * key.ldb;
@@ -198,16 +196,13 @@ bool matmul_float(const MatmulArgs& g) {
       dnnl::stream stream(cpu_engine());
       p.product->execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
       stream.wait();
-    } catch (const dnnl::error& e) {
+    });
+    if (!failed.empty()) {
 #pragma omp critical(tg_matmul_float_error)
-      error = "status " + std::to_string(static_cast<int>(e.status)) + ": " + e.what();
-    } catch (const std::exception& e) {  // no exception may leave an OpenMP region
-#pragma omp critical(tg_matmul_float_error)
-      error = e.what();
+      error = failed;
     }
   }
-  TG_CHECK(error.empty(), "matmul: oneDNN's float32 product failed on m = ", g.m, ", n = ", g.n,
-           ", k = ", g.k, " (", error, ")");
+  TG_CHECK(error.empty(), error, " (m = ", g.m, ", n = ", g.n, ", k = ", g.k, ")");
   return true;
 }
 

@@ -1,10 +1,12 @@
 // The one oneDNN CPU engine every oneDNN call of the CPU launchers runs on (made on first
-// use, immutable after), and OneThread. Built only with oneDNN (TG_WITH_ONEDNN).
+// use, immutable after), OneThread and failure_of. Built only with oneDNN (TG_WITH_ONEDNN).
 #pragma once
 
 #include <omp.h>
 
+#include <exception>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 
 namespace tg::kernels::cpu::onednn {
 
@@ -25,5 +27,21 @@ class OneThread {
  private:
   int saved_;
 };
+
+// Runs work(); "" when it returned, else "<what> failed (status N): ..." (or "<what> failed:
+// ..." for another exception). For passes run on the threads of an OpenMP loop, which no
+// exception may leave: the caller reports the text after the loop.
+template <typename Work>
+std::string failure_of(const std::string& what, Work&& work) {
+  try {
+    work();
+  } catch (const dnnl::error& e) {
+    return what + " failed (status " + std::to_string(static_cast<int>(e.status)) +
+           "): " + e.what();
+  } catch (const std::exception& e) {
+    return what + " failed: " + e.what();
+  }
+  return "";
+}
 
 }  // namespace tg::kernels::cpu::onednn
