@@ -70,13 +70,14 @@ Cut cut_of(const MatmulArgs& g) {
 // kernel.
 constexpr size_t kMadeShapes = 256;
 
+// A block of x·Wᵀ: A (rows, k) as stored, B (k, cols) the transpose of a stored (cols, k); sum:
+// C's own values added (beta = 1, Linear's bias already in C).
 struct BlockKey {
-  bool trans_a, trans_b;
   int64_t rows, cols, k, lda, ldb, ldc;
   bool sum;
   bool operator<(const BlockKey& o) const {
-    return std::tie(trans_a, trans_b, rows, cols, k, lda, ldb, ldc, sum) <
-           std::tie(o.trans_a, o.trans_b, o.rows, o.cols, o.k, o.lda, o.ldb, o.ldc, o.sum);
+    return std::tie(rows, cols, k, lda, ldb, ldc, sum) <
+           std::tie(o.rows, o.cols, o.k, o.lda, o.ldb, o.ldc, o.sum);
   }
 };
 
@@ -85,20 +86,20 @@ struct BlockProduct {
   std::unique_ptr<dnnl::matmul> product;  // null: declined
 };
 
-const BlockProduct& block_product(const BlockKey& key, double beta) {
+const BlockProduct& block_product(const BlockKey& key) {
   thread_local std::map<BlockKey, BlockProduct> made;
   const auto found = made.find(key);
   if (found != made.end()) return found->second;
   if (made.size() >= kMadeShapes) made.clear();
   const auto f32 = memory::data_type::f32;
   BlockProduct p;
-  p.a = operand_desc(key.rows, key.k, key.trans_a, key.lda, f32);
-  p.b = operand_desc(key.k, key.cols, key.trans_b, key.ldb, f32);
+  p.a = operand_desc(key.rows, key.k, false, key.lda, f32);
+  p.b = operand_desc(key.k, key.cols, true, key.ldb, f32);
   p.c = memory::desc({key.rows, key.cols}, f32, memory::dims{key.ldc, 1});
   dnnl::primitive_attr attr;
   if (key.sum) {
     dnnl::post_ops sum;
-    sum.append_sum(static_cast<float>(beta));
+    sum.append_sum(1.0f);
     attr.set_post_ops(sum);
   }
   try {
@@ -154,9 +155,7 @@ bool matmul_float(const MatmulArgs& g) {
   const auto key_of = [&](int64_t block) {
     const int64_t row = block / cut.col_blocks * cut.rows;
     const int64_t col = block % cut.col_blocks * cut.cols;
-    return BlockKey{g.trans_a,
-                    g.trans_b,
-                    std::min(cut.rows, g.m - row),
+    return BlockKey{std::min(cut.rows, g.m - row),
                     std::min(cut.cols, g.n - col),
                     g.k,
                     std::max<int64_t>(g.lda, 1),
@@ -170,7 +169,7 @@ bool matmul_float(const MatmulArgs& g) {
     const OneThread one;
     for (int64_t block :
          {int64_t{0}, cut.count() - 1, cut.col_blocks - 1, cut.count() - cut.col_blocks}) {
-      if (!block_product(key_of(block), g.beta).product) return false;
+      if (!block_product(key_of(block)).product) return false;
     }
   } catch (const dnnl::error& e) {
     TG_THROW("matmul: oneDNN could not make a float32 product of m = ", g.m, ", n = ", g.n,
@@ -186,7 +185,7 @@ bool matmul_float(const MatmulArgs& g) {
     const BlockKey key = key_of(block);
     const std::string failed = failure_of("matmul: oneDNN's float32 product", [&] {
       const OneThread one;
-      const BlockProduct& p = block_product(key, g.beta);
+      const BlockProduct& p = block_product(key);
       const float* a = static_cast<const float*>(g.a) + entry * g.stride_a + row * key.lda;
       const float* b = static_cast<const float*>(g.b) + entry * g.stride_b + col * key.ldb;
       float* c = static_cast<float*>(g.c) + entry * g.stride_c + row * key.ldc + col;
