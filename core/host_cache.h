@@ -1,6 +1,7 @@
 // The cache of large host blocks behind CPU storages (Note [host block cache] in
-// host_cache.cpp): a freed block of 64 KiB or more is kept for the next allocation of the same
-// rounded size instead of going back to the kernel, up to a byte limit, oldest dropped first.
+// host_cache.cpp): a freed block of 64 KiB or more is kept for the next allocation of its
+// size (or a little smaller) instead of going back to the kernel, up to a byte limit, oldest
+// dropped first.
 // What torch.cuda's caching allocator does for device memory, for the host: a training step
 // frees and asks again for the same activation sizes every step.
 #pragma once
@@ -31,12 +32,14 @@ HostCacheStats host_cache_stats();
 void empty_host_cache();
 
 namespace host_cache {
-// Storage's side: a block of `bytes` (a multiple of `alignment`) aligned to `alignment`, a held
-// one of the same size and alignment when there is one, else a fresh one; nullptr when the
-// system has none even after every held block went back.
-void* take(size_t bytes, size_t alignment);
-// Hands a block from take() back: kept when it is large enough and fits the limit, else freed.
-void give(void* block, size_t bytes, size_t alignment);
+// Storage's side: a block of at least `bytes` (a multiple of `alignment`) aligned to
+// `alignment`: the smallest held one of that alignment and at most half as large again (Note
+// [host block cache]) when there is one, else a fresh one of `bytes`; its size goes to
+// *block_bytes. nullptr when the system has none even after every held block went back.
+void* take(size_t bytes, size_t alignment, size_t* block_bytes);
+// Hands a block from take() back with the size take() gave it: kept when it is large enough and
+// fits the limit, else freed.
+void give(void* block, size_t block_bytes, size_t alignment);
 }  // namespace host_cache
 
 }  // namespace tg

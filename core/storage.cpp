@@ -47,7 +47,7 @@ Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   } else {
     const size_t block = host_block_bytes(total);
     TG_CHECK(block != 0, "Storage: ", bytes, " bytes is too large");
-    base_ = host_cache::take(block, kCpuAlignment);
+    base_ = host_cache::take(block, kCpuAlignment, &block_bytes_);
     TG_CHECK(base_ != nullptr, "out of memory on cpu: could not allocate ", bytes, " bytes");
   }
   data_ = static_cast<char*>(base_) + guard_bytes_;
@@ -85,7 +85,7 @@ Storage::~Storage() {
   if (device_.is_cuda()) {
     cuda_backend::deallocate(device_.index(), context(device_).stream(), base_);
   } else {
-    host_cache::give(base_, host_block_bytes(bytes_ + 2 * guard_bytes_), kCpuAlignment);
+    host_cache::give(base_, block_bytes_, kCpuAlignment);
   }
 }
 

@@ -43,6 +43,7 @@ class Storage {
   void* data_ = nullptr;
   size_t bytes_ = 0;
   size_t guard_bytes_ = 0;
+  size_t block_bytes_ = 0;  // CPU: base_'s size, which host_cache::take may make larger than asked
   Device device_;
   std::atomic<int64_t> version_{0};
 };
