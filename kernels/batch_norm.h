@@ -149,10 +149,11 @@ TG_HOST_DEVICE T batchnorm_element(T x, T mean, T invstd, const T* gamma, const 
 // y's bytes) instead of finding the maxima again in both of its passes, which cost more than
 // the rest of the passes together. The backward's last pass runs per block of 16 samples
 // (the filter gradient's blocks, Note [onednn filter gradient]), each block on one thread:
-// batch norm writes the block's output gradient and the convolution's data and filter passes
-// read it while it is in that core's cache (kernels::cpu::conv2d_backward_blocks, with
-// batchnorm_backward_samples). Neither pass sums across samples on another thread, so the bits
-// are those of the whole-batch passes. When C_in is a multiple of 16 the op reorders x to
+// batch norm writes the block's output gradient into that thread's buffer of 16 samples and
+// the convolution's data and filter passes read it there, in that core's cache
+// (kernels::cpu::conv2d_backward_blocks, with batchnorm_backward_samples); the whole batch's
+// output gradient is never stored. Neither pass sums across samples on another thread, so the
+// bits are those of the whole-batch passes. When C_in is a multiple of 16 the op reorders x to
 // nChw16c itself (the reorder the forward made anyway) and keeps that for the filter pass,
 // whose blocks reordered their x again each.
 // g as the batch norm's backward sees it: gated by the forward's ReLU when there was one.
@@ -187,10 +188,12 @@ TG_HOST_DEVICE void update_running(T* running_mean, T* running_var, T mean, T va
 namespace cpu {
 void batchnorm_forward(const BatchNormForwardArgs& args);
 void batchnorm_backward(const BatchNormBackwardArgs& args);
-// Blocked (Note [conv block]): grad_x of samples [n0, n1) alone, on the calling thread, from the
-// terms a batchnorm_backward with args.terms set (and grad_x null) wrote, so that the
+// Blocked (Note [conv block]): grad_x of samples [n0, n1) alone into grad_x (n1 - n0 samples
+// from its start; args.grad_x is not read), on the calling thread, from the terms a
+// batchnorm_backward with args.terms set (and args.grad_x null) wrote, so that the
 // convolution's passes read each block of it while it is in cache.
-void batchnorm_backward_samples(const BatchNormBackwardArgs& args, int64_t n0, int64_t n1);
+void batchnorm_backward_samples(const BatchNormBackwardArgs& args, int64_t n0, int64_t n1,
+                                void* grad_x);
 }  // namespace cpu
 // `scratch` gives the per-chunk partial sums (Note [scratch memory], common.h).
 namespace cuda {

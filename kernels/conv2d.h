@@ -99,11 +99,14 @@ bool conv2d_blocked_takes(const Conv2dArgs& args);
 void conv2d_blocked_input(const Conv2dArgs& args, void* out);
 // A conv block's data and filter gradients (Note [conv block], kernels/batch_norm.h), per
 // block of the batch (the filter's: Note [onednn filter gradient]), each block on one thread:
-// write_grad_out(first, count) first writes that block's output gradient (blocked), which
-// both passes then read while it is in cache. A pass not asked for is null. The bits of
-// conv2d_backward_data and conv2d_backward_filter.
-void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
-                            const std::function<void(int64_t, int64_t)>& write_grad_out);
+// write_grad_out(first, count, grad_out) first writes that block's output gradient (blocked)
+// into grad_out, the thread's buffer of `count` samples (64-byte aligned), which both passes
+// then read while it is in cache; the whole batch's output gradient is never stored, and the
+// args' grad_out is not read. A pass not asked for is null. The bits of conv2d_backward_data
+// and conv2d_backward_filter.
+void conv2d_backward_blocks(
+    const Conv2dArgs* data, const Conv2dArgs* filter,
+    const std::function<void(int64_t first, int64_t count, void* grad_out)>& write_grad_out);
 // Which implementation runs which pass (cpu_backend_description reports it).
 std::string conv2d_backend_description();
 }  // namespace cpu

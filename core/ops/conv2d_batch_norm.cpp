@@ -140,9 +140,9 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
         const Tensor& gamma = sg.get(node);
         const Tensor& beta = sb.get(node);
         std::vector<Tensor> grads(5);
-        // The convolution's output gradient, blocked like y (Note [conv block]).
+        // The convolution's output gradient (blocked like y) is made a block of the batch at a
+        // time, in the passes' own buffer (Note [conv block]).
         const bool conv_grads = need[0] || need[1];
-        const Tensor grad_y = conv_grads ? empty({y.numel()}, options) : Tensor();
         if (need[3]) grads[3] = empty({shape.c}, options);
         if (need[4]) grads[4] = empty({shape.c}, options);
         kernels::BatchNormBackwardArgs norm{DType::Float32,
@@ -169,9 +169,7 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
         norm.terms = conv_grads ? terms.data() : nullptr;
         kernels::cpu::batchnorm_backward(norm);
         if (!conv_grads) return grads;
-        norm.grad_x = grad_y.raw_data_ptr();
-        kernels::Conv2dArgs data{DType::Float32,        g,       nullptr, nullptr,
-                                 grad_y.raw_data_ptr(), nullptr, false};
+        kernels::Conv2dArgs data{DType::Float32, g, nullptr, nullptr, nullptr, nullptr, false};
         data.blocked = true;
         kernels::Conv2dArgs filter = data;
         if (need[0]) {
@@ -188,9 +186,9 @@ Tensor conv2d_batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& weight, 
           filter.grad_bias = need[2] ? grads[2].raw_data_ptr() : nullptr;
         }
         kernels::cpu::conv2d_backward_blocks(need[0] ? &data : nullptr, need[1] ? &filter : nullptr,
-                                             [&](int64_t first, int64_t count) {
+                                             [&](int64_t first, int64_t count, void* grad_out) {
                                                kernels::cpu::batchnorm_backward_samples(
-                                                   norm, first, first + count);
+                                                   norm, first, first + count, grad_out);
                                              });
         return grads;
       });

@@ -342,7 +342,11 @@ void batchnorm_backward(const BatchNormBackwardArgs& a) {
         for (int64_t i = 0; i < runs; ++i) {
           if constexpr (std::is_same_v<T, float>) {
             if (a.blocked) {
-              batch_norm_blocked::backward_planes(a, kept, i / groups, i % groups);
+              const int64_t n = i / groups, group = i % groups;
+              batch_norm_blocked::backward_planes(
+                  a, kept, n, group,
+                  static_cast<float*>(a.grad_x) +
+                      (n * s.c + group * batch_norm_blocked::kGroup) * s.hw);
               continue;
             }
           }
@@ -353,14 +357,19 @@ void batchnorm_backward(const BatchNormBackwardArgs& a) {
   });
 }
 
-void batchnorm_backward_samples(const BatchNormBackwardArgs& a, int64_t n0, int64_t n1) {
+void batchnorm_backward_samples(const BatchNormBackwardArgs& a, int64_t n0, int64_t n1,
+                                void* grad_x) {
   const BatchNormShape& s = a.shape;
   check_blocked(a.dtype, s, a.relu, a.pooled_grad, a.argmax, a.window_codes);
-  TG_CHECK(a.terms != nullptr && a.grad_x != nullptr && 0 <= n0 && n0 <= n1 && n1 <= s.n,
+  TG_CHECK(a.terms != nullptr && grad_x != nullptr && 0 <= n0 && n0 <= n1 && n1 <= s.n,
            "batch_norm: samples [", n0, ", ", n1, ") of ", s.n, " need the terms and grad_x");
   for (int64_t n = n0; n < n1; ++n) {
-    for (int64_t group = 0; group < s.c / batch_norm_blocked::kGroup; ++group)
-      batch_norm_blocked::backward_planes(a, a.terms, n, group);
+    for (int64_t group = 0; group < s.c / batch_norm_blocked::kGroup; ++group) {
+      batch_norm_blocked::backward_planes(
+          a, a.terms, n, group,
+          static_cast<float*>(grad_x) +
+              ((n - n0) * s.c + group * batch_norm_blocked::kGroup) * s.hw);
+    }
   }
 }
 

@@ -245,7 +245,7 @@ TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks bl
 }
 
 TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a, const float* terms, int64_t n,
-                                      int64_t group) {
+                                      int64_t group, float* grad_x) {
   const BatchNormShape& s = a.shape;
   const float* x = planes_of(a.x, s, n, group);
   float mean[kGroup], invstd[kGroup], scale[kGroup], mean_g[kGroup], mean_g_xhat[kGroup];
@@ -257,7 +257,6 @@ TG_ISA_CLONES void backward_planes_of(const BatchNormBackwardArgs& a, const floa
     mean_g[c] = t[1];
     mean_g_xhat[c] = t[2];
   }
-  float* grad_x = static_cast<float*>(a.grad_x) + (x - static_cast<const float*>(a.x));
   for_each_pixel(a, n, group, [&](int64_t k, const float* window, const int32_t* code, int j) {
     const float* xk = x + k * kGroup;
     float* dx = grad_x + k * kGroup;
@@ -282,8 +281,9 @@ void backward_summary(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b, 
                       double* summaries) {
   backward_summary_of(a, blocks, b, group, summaries);
 }
-void backward_planes(const BatchNormBackwardArgs& a, const float* terms, int64_t n, int64_t group) {
-  backward_planes_of(a, terms, n, group);
+void backward_planes(const BatchNormBackwardArgs& a, const float* terms, int64_t n, int64_t group,
+                     float* out) {
+  backward_planes_of(a, terms, n, group, out);
 }
 
 }  // namespace tg::kernels::cpu::batch_norm_blocked

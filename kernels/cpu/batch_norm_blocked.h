@@ -25,7 +25,9 @@ void forward_planes(const BatchNormForwardArgs& a, int64_t n, int64_t group);
 void backward_summary(const BatchNormBackwardArgs& a, batch_norm_parts::Blocks blocks, int64_t b,
                       int64_t group, double* summaries);
 // Stage 3 of the backward: sample n's planes of the group of grad_x (blocked), from the
-// channels' terms (3 floats a channel, as BatchNormBackwardArgs::terms holds them).
-void backward_planes(const BatchNormBackwardArgs& a, const float* terms, int64_t n, int64_t group);
+// channels' terms (3 floats a channel, as BatchNormBackwardArgs::terms holds them), into
+// `out` (hw·16 floats).
+void backward_planes(const BatchNormBackwardArgs& a, const float* terms, int64_t n, int64_t group,
+                     float* out);
 
 }  // namespace tg::kernels::cpu::batch_norm_blocked

@@ -1,8 +1,10 @@
 // oneDNN's filter gradient by blocks of the batch (Note [onednn filter gradient] in
 // conv2d_onednn_filter.cpp), and a conv block's backward by blocks (Note [conv block] in
-// kernels/batch_norm.h): each block's output gradient written and read by both passes on one
-// thread. The launchers of kernels/conv2d.h that only a conv block uses.
+// kernels/batch_norm.h): each block's output gradient written into a thread's buffer and read
+// there by both passes on that thread. The launchers of kernels/conv2d.h that only a conv
+// block uses.
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -35,14 +37,40 @@ OnednnPartials onednn_partials(const Conv2dArgs& a, int64_t block) {
   return p;
 }
 
-// Block i's gradient into its partial; "" or what went wrong.
+// Block i's gradient into its partial, from the block's output gradient at grad_out; "" or
+// what went wrong.
 std::string onednn_filter_block(const Conv2dArgs& a, const Blocks& blocks, const OnednnPartials& p,
-                                int64_t i, float* partials) {
+                                int64_t i, const void* grad_out, float* partials) {
   const int64_t first = i * blocks.size;
   float* partial = partials + i * p.layout.size;
   return onednn::conv2d_filter_block(
-      a, first, std::min(blocks.size, a.g.n - first), partial,
+      a, first, std::min(blocks.size, a.g.n - first), grad_out, partial,
       a.grad_bias != nullptr ? partial + p.layout.filter_size : nullptr, p.filter.get());
+}
+
+// Samples' elements of the output (its gradient's, as the passes read it).
+int64_t output_sample(const Conv2dArgs& a) { return a.g.c_out * a.g.out_h * a.g.out_w; }
+
+// A thread's buffer for one block's output gradient, 64-byte aligned (the Winograd kernels
+// load with aligned moves), at least `floats` long; it only grows. Its own storage: the
+// partials' buffer (partials_buffer) is live on the calling thread at the same time.
+float* block_grad_buffer(int64_t floats) {
+  struct Aligned {
+    float* data = nullptr;
+    int64_t size = 0;
+    ~Aligned() { std::free(data); }
+  };
+  thread_local Aligned buffer;
+  if (buffer.size < floats) {
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    float* grown = static_cast<float*>(std::aligned_alloc(64, bytes));
+    TG_CHECK(grown != nullptr, "conv2d: out of memory for a block's output gradient (", bytes,
+             " bytes)");
+    std::free(buffer.data);
+    buffer.data = grown;
+    buffer.size = floats;
+  }
+  return buffer.data;
 }
 
 // Every block's partial, each block on one thread; what went wrong inside the region is thrown
@@ -52,7 +80,9 @@ void onednn_filter_partials(const Conv2dArgs& a, const Blocks& blocks, const One
   std::string failure;
 #pragma omp parallel for schedule(static) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
-    std::string error = onednn_filter_block(a, blocks, p, i, partials);
+    const char* grad = static_cast<const char*>(a.grad_out) +
+                       i * blocks.size * output_sample(a) * element_size(a.dtype);
+    std::string error = onednn_filter_block(a, blocks, p, i, grad, partials);
     if (!error.empty()) {
 #pragma omp critical(conv2d_filter_failure)
       if (failure.empty()) failure = std::move(error);
@@ -85,8 +115,9 @@ void conv2d_blocked_input(const Conv2dArgs& args, void* out) {
   onednn::conv2d_blocked_input(args, out);
 }
 
-void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
-                            const std::function<void(int64_t, int64_t)>& write_grad_out) {
+void conv2d_backward_blocks(
+    const Conv2dArgs* data, const Conv2dArgs* filter,
+    const std::function<void(int64_t first, int64_t count, void* grad_out)>& write_grad_out) {
   TG_CHECK(data != nullptr || filter != nullptr, "conv2d: a block backward without a pass");
   const Conv2dArgs& any = data != nullptr ? *data : *filter;
   if (filter != nullptr) check_layouts(*filter);
@@ -116,15 +147,17 @@ void conv2d_backward_blocks(const Conv2dArgs* data, const Conv2dArgs* filter,
   for (int64_t i = 0; i < blocks.count; ++i) {
     const int64_t first = i * blocks.size, count = std::min(blocks.size, n - first);
     std::string error;
+    float* grad = nullptr;
     try {
-      write_grad_out(first, count);
+      grad = block_grad_buffer(count * output_sample(any));
+      write_grad_out(first, count, grad);
     } catch (const std::exception& e) {
       error = e.what();
     }
     if (error.empty() && data != nullptr)
-      error = onednn::conv2d_data_block(*data, first, count, weight.get());
+      error = onednn::conv2d_data_block(*data, first, count, grad, weight.get());
     if (error.empty() && filter != nullptr)
-      error = onednn_filter_block(*filter, blocks, p, i, partials);
+      error = onednn_filter_block(*filter, blocks, p, i, grad, partials);
     if (!error.empty()) {
 #pragma omp critical(conv2d_blocks_failure)
       if (failure.empty()) failure = std::move(error);

@@ -275,7 +275,9 @@ bool conv2d_backward_data(const Conv2dArgs& a) {
     const std::shared_ptr<const PreparedWeight> weight =
         conv2d_data_weight(a, std::min(a.g.n, kBlockSamples));
     run_blocks(a, [&](int64_t first, int64_t count) {
-      return conv2d_data_block(a, first, count, weight.get());
+      const char* grad = static_cast<const char*>(a.grad_out) +
+                         first * a.g.c_out * a.g.out_h * a.g.out_w * element_size(a.dtype);
+      return conv2d_data_block(a, first, count, grad, weight.get());
     });
     return true;
   }
@@ -298,10 +300,8 @@ std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, in
 }
 
 std::string conv2d_data_block(const Conv2dArgs& a, int64_t first, int64_t count,
-                              const PreparedWeight* weight) {
-  const size_t size = element_size(a.dtype);
-  const char* grad =
-      static_cast<const char*>(a.grad_out) + first * a.g.c_out * a.g.out_h * a.g.out_w * size;
+                              const void* grad_out, const PreparedWeight* weight) {
+  const char* grad = static_cast<const char*>(grad_out);
   char* out = static_cast<char*>(a.out) + first * a.g.c_in * a.g.h * a.g.w * sizeof(float);
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";

@@ -28,9 +28,9 @@ bool conv2d_backward_data(const Conv2dArgs& args);
 bool conv2d_winograd_available();
 // The filter gradient per block of the batch (Note [onednn filter gradient]): whether oneDNN
 // takes the geometry (with the bias's gradient when args.grad_bias is set), then one block's
-// gradient (samples [first, first + count)) into grad_weight and, when not null, grad_bias,
-// on the calling thread alone; called inside an OpenMP region, so it returns what went wrong
-// ("" for nothing) instead of throwing.
+// gradient (samples [first, first + count), their output gradient at grad_out, in args'
+// layout) into grad_weight and, when not null, grad_bias, on the calling thread alone; called
+// inside an OpenMP region, so it returns what went wrong ("" for nothing) instead of throwing.
 // grad_weight is OIHW, or in `layout` when not null: oneDNN's own layout for the filter
 // gradient of blocks of `count` samples (conv2d_filter_layout; null when oneDNN declines),
 // which saves a reorder per block: the caller adds the blocks' partials in it, then
@@ -43,16 +43,17 @@ int64_t conv2d_filter_floats(const FilterLayout& layout);
 void conv2d_filter_unblock(const Conv2dArgs& args, const FilterLayout& layout,
                            const float* blocked);
 std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t count,
-                                float* grad_weight, float* grad_bias, const FilterLayout* layout);
-// The data gradient of samples [first, first + count) alone, on the calling thread, the same
-// way ("" or what went wrong). Its sums never cross samples: the bits of the whole batch's.
-// The weight is read from `weight` (when not null and in the layout the block's pass wants):
-// args.weight reordered once for the blocks of `count` samples by conv2d_data_weight (null
-// when oneDNN declines).
+                                const void* grad_out, float* grad_weight, float* grad_bias,
+                                const FilterLayout* layout);
+// The data gradient of samples [first, first + count) alone (their output gradient at
+// grad_out), on the calling thread, the same way ("" or what went wrong). Its sums never cross
+// samples: the bits of the whole batch's. The weight is read from `weight` (when not null and in
+// the layout the block's pass wants): args.weight reordered once for the blocks of `count` samples
+// by conv2d_data_weight (null when oneDNN declines).
 struct PreparedWeight;
 std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& args, int64_t count);
 std::string conv2d_data_block(const Conv2dArgs& args, int64_t first, int64_t count,
-                              const PreparedWeight* weight);
+                              const void* grad_out, const PreparedWeight* weight);
 #else
 struct PreparedWeight;
 inline bool conv2d_blocked_takes(const Conv2dArgs&) { return false; }
@@ -69,14 +70,15 @@ inline std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs
 }
 inline int64_t conv2d_filter_floats(const FilterLayout&) { return 0; }
 inline void conv2d_filter_unblock(const Conv2dArgs&, const FilterLayout&, const float*) {}
-inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, float*, float*,
-                                       const FilterLayout*) {
+inline std::string conv2d_filter_block(const Conv2dArgs&, int64_t, int64_t, const void*, float*,
+                                       float*, const FilterLayout*) {
   return "";
 }
 inline std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs&, int64_t) {
   return nullptr;
 }
-inline std::string conv2d_data_block(const Conv2dArgs&, int64_t, int64_t, const PreparedWeight*) {
+inline std::string conv2d_data_block(const Conv2dArgs&, int64_t, int64_t, const void*,
+                                     const PreparedWeight*) {
   return "conv2d: built without oneDNN";
 }
 #endif

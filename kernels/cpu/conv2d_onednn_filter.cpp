@@ -99,11 +99,11 @@ void conv2d_filter_unblock(const Conv2dArgs& a, const FilterLayout& layout, cons
 }
 
 std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t count,
-                                float* grad_weight, float* grad_bias, const FilterLayout* layout) {
+                                const void* grad_out, float* grad_weight, float* grad_bias,
+                                const FilterLayout* layout) {
   const size_t size = element_size(a.dtype);
   char* x = static_cast<char*>(const_cast<void*>(a.x)) + first * a.g.c_in * a.g.h * a.g.w * size;
-  char* grad = static_cast<char*>(const_cast<void*>(a.grad_out)) +
-               first * a.g.c_out * a.g.out_h * a.g.out_w * size;
+  char* grad = static_cast<char*>(const_cast<void*>(grad_out));
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   return failure_of("conv2d: oneDNN's filter gradient", [&] {

@@ -4,9 +4,11 @@
 // all three gradients and the bias's; and the float32 results are bit-identical whatever the
 // OpenMP thread count, which the trainers' reproducibility rests on.
 #include <gtest/gtest.h>
+
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -139,7 +141,8 @@ TEST(Conv2dBackends, Float32BitsDoNotDependOnTheThreadCount) {
 }
 
 // The conv block's backward by blocks (Note [conv block]): each block's output gradient written
-// by the callback just before the passes read it, the bits of the whole-batch passes.
+// by the callback into the buffer it is handed just before the passes read it there, the bits
+// of the whole-batch passes.
 TEST(Conv2dBackends, TheBackwardByBlocksMatchesTheWholeBatchPasses) {
   // 37 samples: blocks of 16, 16 and 5; an odd plane, a stride, the bias's gradient.
   kernels::Conv2dGeometry g{37, 16, 9, 7, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 0, 0};
@@ -161,23 +164,31 @@ TEST(Conv2dBackends, TheBackwardByBlocksMatchesTheWholeBatchPasses) {
   filter.grad_bias = db.raw_data_ptr();
   kernels::cpu::conv2d_backward_filter(filter);
 
-  // The blocks' gradient starts as NaN: a pass that read a block before its callback ran
-  // would carry NaN into the results.
-  const Tensor written = full(grad.shape(), std::nan(""));
+  // Each block's gradient goes into the buffer the callback is handed; the args' grad_out is
+  // all NaN, so a pass that read it (or read a block before its callback ran) would carry NaN
+  // into the results.
+  const Tensor unread = full(grad.shape(), std::nan(""));
   const Tensor dx_blocks = empty(x.shape()), dw_blocks = empty(w.shape());
   const Tensor db_blocks = empty({g.c_out});
-  data.grad_out = filter.grad_out = written.raw_data_ptr();
+  data.grad_out = filter.grad_out = unread.raw_data_ptr();
   data.out = dx_blocks.raw_data_ptr();
   filter.out = dw_blocks.raw_data_ptr();
   filter.grad_bias = db_blocks.raw_data_ptr();
   const int64_t sample = g.c_out * g.out_h * g.out_w;
   std::vector<int> calls(static_cast<size_t>(g.n), 0);
-  kernels::cpu::conv2d_backward_blocks(&data, &filter, [&](int64_t first, int64_t count) {
-    std::memcpy(written.data_ptr<float>() + first * sample, grad.data_ptr<float>() + first * sample,
-                count * sample * sizeof(float));
-    for (int64_t n = first; n < first + count; ++n) ++calls[static_cast<size_t>(n)];
-  });
+  std::atomic<bool> aligned{true};  // the callbacks run on several threads
+  const auto write_block = [&](int64_t first, int64_t count, void* grad_out) {
+    std::memcpy(grad_out, grad.data_ptr<float>() + first * sample, count * sample * sizeof(float));
+    if (reinterpret_cast<uintptr_t>(grad_out) % 64 != 0) aligned = false;
+  };
+  kernels::cpu::conv2d_backward_blocks(&data, &filter,
+                                       [&](int64_t first, int64_t count, void* grad_out) {
+                                         write_block(first, count, grad_out);
+                                         for (int64_t n = first; n < first + count; ++n)
+                                           ++calls[static_cast<size_t>(n)];  // its own samples
+                                       });
   EXPECT_EQ(calls, std::vector<int>(static_cast<size_t>(g.n), 1)) << "each sample once";
+  EXPECT_TRUE(aligned) << "the block buffers are 64-byte aligned";
   EXPECT_TRUE(same_bits(dx, dx_blocks)) << "grad x";
   EXPECT_TRUE(same_bits(dw, dw_blocks)) << "grad w";
   EXPECT_TRUE(same_bits(db, db_blocks)) << "grad b";
@@ -186,10 +197,10 @@ TEST(Conv2dBackends, TheBackwardByBlocksMatchesTheWholeBatchPasses) {
   const Tensor dw_alone = empty(w.shape());
   filter.out = dw_alone.raw_data_ptr();
   filter.grad_bias = nullptr;
-  kernels::cpu::conv2d_backward_blocks(nullptr, &filter, [](int64_t, int64_t) {});
+  kernels::cpu::conv2d_backward_blocks(nullptr, &filter, write_block);
   EXPECT_TRUE(same_bits(dw, dw_alone)) << "grad w alone";
   try {
-    kernels::cpu::conv2d_backward_blocks(&data, nullptr, [](int64_t first, int64_t) {
+    kernels::cpu::conv2d_backward_blocks(&data, nullptr, [](int64_t first, int64_t, void*) {
       if (first > 0) throw std::runtime_error("block gradient failed");
     });
     ADD_FAILURE() << "no error";
