@@ -4,7 +4,6 @@
 // there by both passes on that thread. The launchers of kernels/conv2d.h that only a conv
 // block uses.
 #include <algorithm>
-#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -51,27 +50,8 @@ std::string onednn_filter_block(const Conv2dArgs& a, const Blocks& blocks, const
 // Samples' elements of the output (its gradient's, as the passes read it).
 int64_t output_sample(const Conv2dArgs& a) { return a.g.c_out * a.g.out_h * a.g.out_w; }
 
-// A thread's buffer for one block's output gradient, 64-byte aligned (the Winograd kernels
-// load with aligned moves), at least `floats` long; it only grows. Its own storage: the
-// partials' buffer (partials_buffer) is live on the calling thread at the same time.
-float* block_grad_buffer(int64_t floats) {
-  struct Aligned {
-    float* data = nullptr;
-    int64_t size = 0;
-    ~Aligned() { std::free(data); }
-  };
-  thread_local Aligned buffer;
-  if (buffer.size < floats) {
-    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    float* grown = static_cast<float*>(std::aligned_alloc(64, bytes));
-    TG_CHECK(grown != nullptr, "conv2d: out of memory for a block's output gradient (", bytes,
-             " bytes)");
-    std::free(buffer.data);
-    buffer.data = grown;
-    buffer.size = floats;
-  }
-  return buffer.data;
-}
+// A block's output gradient, written and read on one thread (conv2d_backward_blocks).
+struct BlockGradientUse {};
 
 // Every block's partial, each block on one thread; what went wrong inside the region is thrown
 // after it.
@@ -149,7 +129,7 @@ void conv2d_backward_blocks(
     std::string error;
     float* grad = nullptr;
     try {
-      grad = block_grad_buffer(count * output_sample(any));
+      grad = aligned_thread_buffer<float, BlockGradientUse>(count * output_sample(any));
       write_grad_out(first, count, grad);
     } catch (const std::exception& e) {
       error = e.what();

@@ -61,18 +61,27 @@ void sum_partials(const Conv2dArgs& a, const Blocks& blocks, const PartialLayout
   }
 }
 
-// A thread's buffer of at least `size` Ts for the blocks' partials, 64-byte aligned (oneDNN's
-// Winograd filter gradient writes its partial in place only then: Note [winograd conv2d]); it
-// only grows. Every block writes all of its partial (a fresh vector was zeroed on the calling
-// thread alone, every pass: 2.4 MB for the MNIST CNN's third layer).
-template <typename T>
-T* partials_buffer(int64_t size) {
+// A thread's buffer of at least `size` Ts, 64-byte aligned (oneDNN's Winograd kernels load and
+// store with aligned moves: Note [winograd conv2d]); it only grows. One per Use, so that
+// buffers live at the same time on one thread (the partials and a block's output gradient)
+// never share storage.
+template <typename T, typename Use>
+T* aligned_thread_buffer(int64_t size) {
   constexpr size_t kSlack = 64 / sizeof(T);
   thread_local std::vector<T> storage;
   if (storage.size() < static_cast<size_t>(size) + kSlack)
     storage.resize(static_cast<size_t>(size) + kSlack);
   const uintptr_t at = reinterpret_cast<uintptr_t>(storage.data());
   return storage.data() + (64 - at % 64) % 64 / sizeof(T);
+}
+
+// The blocks' partials (the Winograd filter gradient writes its partial in place only when
+// aligned). Every block writes all of its partial (a fresh vector was zeroed on the calling
+// thread alone, every pass: 2.4 MB for the MNIST CNN's third layer).
+struct PartialsUse {};
+template <typename T>
+T* partials_buffer(int64_t size) {
+  return aligned_thread_buffer<T, PartialsUse>(size);
 }
 
 // x blocked only with y blocked (the conv block's passes).

@@ -2,7 +2,10 @@
 // that made its own with mkdtemp left one behind per run).
 #pragma once
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include <unistd.h>
@@ -11,17 +14,18 @@ namespace tg::testing {
 
 class ScratchDir {
  public:
+  // Throws when /tmp takes no new directory: a test's files must never land elsewhere.
   ScratchDir() {
     char name[] = "/tmp/tg_test_XXXXXX";
-    const char* made = mkdtemp(name);
-    path_ = made != nullptr ? made : "";
+    if (mkdtemp(name) == nullptr)
+      throw std::runtime_error(std::string("ScratchDir: mkdtemp under /tmp failed: ") +
+                               std::strerror(errno));
+    path_ = name;
   }
-  ~ScratchDir() {
-    if (!path_.empty()) std::system(("rm -rf '" + path_ + "'").c_str());
-  }
+  ~ScratchDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }  // empty when none could be made
+  const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
 
  private:
