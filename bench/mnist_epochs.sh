@@ -21,6 +21,11 @@ build=${1:-build/cpu}
 threads=${THREADS:-2}
 runs=${RUNS:-1}
 only=${ONLY:-mlp cnn short}
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "mnist_epochs.sh: RUNS must be a positive integer, got '$runs'" >&2; exit 2; }
+for w in $only; do
+  case $w in mlp | cnn | short) ;; *) echo "mnist_epochs.sh: ONLY takes mlp, cnn and short, got '$w'" >&2; exit 2 ;; esac
+done
+[ -n "${only// /}" ] || { echo "mnist_epochs.sh: ONLY names no workload" >&2; exit 2; }
 precision=${PRECISION:-fp32}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 train="$build/examples/mnist_train"
