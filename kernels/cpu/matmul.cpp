@@ -155,6 +155,11 @@ std::string matmul_backend_description() {
 #endif
   text += std::string(openblas_get_config()) + " (kernels for " + openblas_get_corename() + "); " +
           std::to_string(omp_get_max_threads()) + " OpenMP threads";
+  if (sparse_rows::available()) {
+    text += "; float32 products whose left operand is at most " +
+            std::to_string(static_cast<int>(sparse_rows::kMaxDensity * 100)) +
+            "% nonzero: by its rows' nonzero entries (AVX-512F)";
+  }
   return text;
 }
 

@@ -224,7 +224,8 @@ bool available() {
 
 bool matmul(const MatmulArgs& g) {
 #ifdef TG_SPARSE_AVX512
-  if (g.dtype != DType::Float32 || g.trans_b || g.batch != 1 || g.m * g.n * g.k < kMinWork ||
+  if (g.dtype != DType::Float32 || g.trans_b || g.batch != 1 ||
+      static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) < kMinWork ||
       !available()) {
     return false;
   }
