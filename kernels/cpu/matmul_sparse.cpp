@@ -21,20 +21,22 @@ namespace tg::kernels::cpu::sparse_rows {
 // products take that gradient as the left operand: dW = gᵀ·x and dx = g·W. A dense GEMM
 // multiplies the zeros too; here each row r of op(A) is first listed as its nonzero entries
 // (k, a) in increasing k, and C[r, :] = alpha · Σ a · B[k, :] + beta · C[r, :] is summed in that
-// order, 64 columns of C (four AVX-512 registers) at a time, one load of B per FMA. A row's sum
-// is made by one thread in the same order whatever the thread count, so the bits do not depend
-// on it; threads take contiguous rows of about equal entry counts.
+// order, 64 columns of C (four AVX-512 registers) at a time, one load of B per FMA, two rows
+// side by side (their FMA chains independent: 1.1-1.3x one row at a time). A row's sum is made
+// by one thread in the same order whatever the thread count, so the bits do not depend on it;
+// threads take contiguous rows of about equal entry counts.
 // Where it is taken: a dense GEMM runs at the FMA peak with several FMAs per load, this path at
 // one load per FMA, so it wins on mostly-zero operands only. Measured on 2 cores of an AMD EPYC
-// (Zen 4), 2 threads, best of 50 (throwaway /tmp/tb/spmm_lib.cpp), oneDNN's sgemm against this:
-//   nonzero   dW1 512x784x128   dx2 128x512x256   dW2 256x512x128   CNN fc1 dW / dx (1152)
-//   20%       477 / 337 us      153 / 129         153 / 112         329 / 236, 333 / 255
-//   25%       466 / 367         150 / 112         151 / 135         330 / 227, 327 / 320
-//   30%       465 / 329         150 / 169         153 / 156         330 / 352, 332 / 388
-// Hence kMaxDensity (at 50% it took twice sgemm's time), and kMinWork (a small product is not
-// worth the listing). The MNIST MLP's 3 epochs on one thread: 5.10-5.28 s against 5.41-5.85 s.
-// On a CPU whose FMAs are twice as wide per load (an Intel AVX-512 core) the bound may differ:
-// not measured.
+// (Zen 4), 2 threads, 25% nonzero, best of 50 each, ranges over four sittings (throwaway
+// /tmp/tb/spmm_lib.cpp), oneDNN's sgemm against this path:
+//   dW1 512x784x128 486-513 against 261-386 us;  dx2 128x512x256 162-168 against 127-151;
+//   dW2 256x512x128 168-192 against 131-156;     the CNN's fc1 dW 256x1152x128 339-376 against
+//   321-323, dx 128x1152x256 347-352 against 234-246.
+// At 30% nonzero 0.95-1.44x sgemm's speed, at 35-40% 0.74-1.45x (the machine's noise is as
+// large as the difference): hence kMaxDensity; kMinWork keeps small products, not worth the
+// listing, on the dense path. The MNIST MLP's 3 epochs on one thread: 5.43-5.70 s against
+// 5.81-6.51 s without this path. Only measured on that CPU: one whose FMAs are twice as wide
+// per load (an Intel AVX-512 core) may want another bound.
 // Same values as the dense product: a skipped term is a·B[k, j] with a = ±0, which adds ±0 to a
 // sum that starts at +0, unless B[k, j] is infinite or NaN (0·inf is NaN). So B is checked first
 // and a B with any non-finite element goes to the dense product; a NaN or an infinity in A is
@@ -156,33 +158,70 @@ __attribute__((target("avx512f"))) bool finite_rows(const MatmulArgs& g, int64_t
 }
 
 // C[r, c0, + V·16 columns, the last vector's lanes `last`) for rows r0..r1 - 1.
+// A row's register tile: its entries summed into acc in order, then written to C.
+template <int V>
+struct Tile {
+  __m512 acc[V];
+  __attribute__((target("avx512f"), always_inline)) inline void clear() {
+    for (int v = 0; v < V; ++v) acc[v] = _mm512_setzero_ps();
+  }
+  __attribute__((target("avx512f"), always_inline)) inline void add(float value, const float* row,
+                                                                    __mmask16 last) {
+    const __m512 a = _mm512_set1_ps(value);
+    for (int v = 0; v < V - 1; ++v)
+      acc[v] = _mm512_fmadd_ps(a, _mm512_loadu_ps(row + 16 * v), acc[v]);
+    acc[V - 1] = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(last, row + 16 * (V - 1)), acc[V - 1]);
+  }
+  // C = alpha·acc + beta·C; beta = 0 reads nothing of C, as BLAS: what was there (NaN, say) is
+  // not kept.
+  __attribute__((target("avx512f"), always_inline)) inline void store(const MatmulArgs& g, float* c,
+                                                                      __mmask16 last) const {
+    for (int v = 0; v < V; ++v) {
+      const __mmask16 lanes = v == V - 1 ? last : __mmask16(0xFFFF);
+      __m512 out = g.alpha == 1.0
+                       ? acc[v]
+                       : _mm512_mul_ps(_mm512_set1_ps(static_cast<float>(g.alpha)), acc[v]);
+      if (g.beta != 0.0) {
+        out = _mm512_add_ps(out, _mm512_mul_ps(_mm512_set1_ps(static_cast<float>(g.beta)),
+                                               _mm512_maskz_loadu_ps(lanes, c + 16 * v)));
+      }
+      _mm512_mask_storeu_ps(c + 16 * v, lanes, out);
+    }
+  }
+};
+
+// C[r, c0, + V·16 columns, the last vector's lanes `last`) for rows r0..r1 - 1, two rows at a
+// time (twice the independent FMA chains; each row's entries still in order).
 template <int V>
 __attribute__((target("avx512f"))) void product_tile(const MatmulArgs& g, const Rows& rows,
                                                      int64_t r0, int64_t r1, int64_t c0,
                                                      __mmask16 last) {
   const float* b = static_cast<const float*>(g.b) + c0;
-  const __m512 alpha = _mm512_set1_ps(static_cast<float>(g.alpha));
-  const __m512 beta = _mm512_set1_ps(static_cast<float>(g.beta));
-  for (int64_t r = r0; r < r1; ++r) {
-    __m512 acc[V];
-    for (int v = 0; v < V; ++v) acc[v] = _mm512_setzero_ps();
-    for (int64_t e = rows.start[r]; e < rows.start[r + 1]; ++e) {
-      const __m512 a = _mm512_set1_ps(rows.value[e]);
-      const float* row = b + static_cast<int64_t>(rows.index[e]) * g.ldb;
-      for (int v = 0; v < V - 1; ++v)
-        acc[v] = _mm512_fmadd_ps(a, _mm512_loadu_ps(row + 16 * v), acc[v]);
-      acc[V - 1] = _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(last, row + 16 * (V - 1)), acc[V - 1]);
+  float* c = static_cast<float*>(g.c) + c0;
+  const int64_t ldb = g.ldb;
+  const int32_t* index = rows.index.data();
+  const float* value = rows.value.data();
+  const int64_t* start = rows.start.data();
+  Tile<V> x, y;
+  int64_t r = r0;
+  for (; r + 1 < r1; r += 2) {
+    x.clear();
+    y.clear();
+    int64_t e = start[r], f = start[r + 1];
+    const int64_t e_end = start[r + 1], f_end = start[r + 2];
+    for (const int64_t both = e + std::min(e_end - e, f_end - f); e < both; ++e, ++f) {
+      x.add(value[e], b + index[e] * ldb, last);
+      y.add(value[f], b + index[f] * ldb, last);
     }
-    float* c = static_cast<float*>(g.c) + r * g.ldc + c0;
-    for (int v = 0; v < V; ++v) {
-      const __mmask16 lanes = v == V - 1 ? last : __mmask16(0xFFFF);
-      __m512 out = g.alpha == 1.0 ? acc[v] : _mm512_mul_ps(alpha, acc[v]);
-      // beta = 0 reads nothing of C, as BLAS: what was there (NaN, say) is not kept.
-      if (g.beta != 0.0) {
-        out = _mm512_add_ps(out, _mm512_mul_ps(beta, _mm512_maskz_loadu_ps(lanes, c + 16 * v)));
-      }
-      _mm512_mask_storeu_ps(c + 16 * v, lanes, out);
-    }
+    for (; e < e_end; ++e) x.add(value[e], b + index[e] * ldb, last);
+    for (; f < f_end; ++f) y.add(value[f], b + index[f] * ldb, last);
+    x.store(g, c + r * g.ldc, last);
+    y.store(g, c + (r + 1) * g.ldc, last);
+  }
+  if (r < r1) {
+    x.clear();
+    for (int64_t e = start[r]; e < start[r + 1]; ++e) x.add(value[e], b + index[e] * ldb, last);
+    x.store(g, c + r * g.ldc, last);
   }
 }
 
