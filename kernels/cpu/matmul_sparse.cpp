@@ -263,7 +263,8 @@ bool available() {
 
 bool matmul(const MatmulArgs& g) {
 #ifdef TG_SPARSE_AVX512
-  if (g.dtype != DType::Float32 || g.trans_b || g.batch != 1 ||
+  // alpha = 0 is left to the dense product, which does not multiply A·B at all (BLAS's rule).
+  if (g.dtype != DType::Float32 || g.trans_b || g.batch != 1 || g.alpha == 0.0 ||
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k) < kMinWork ||
       !available()) {
     return false;
@@ -311,6 +312,8 @@ bool matmul(const MatmulArgs& g) {
       product_rows(g, rows, first, end);
     }
   }
+  // Lists of up to 2^20 entries (8 MiB) are kept for the next call; a larger one is let go.
+  if (rows.index.capacity() > (size_t(1) << 20)) own = Rows();
   return taken;
 #else
   (void)g;

@@ -15,10 +15,11 @@ constexpr int64_t kMinWork = int64_t(1) << 20;
 // Whether this CPU runs the path (AVX-512F).
 bool available();
 
-// Runs C = alpha·op(A)·B + beta·C and returns true when: float32, B not transposed, one
-// batch entry, m·n·k of at least kMinWork, at most kMaxDensity of op(A)'s entries nonzero,
-// every element of B finite (so a skipped 0·B is the 0 the dense product adds) and available().
-// Otherwise returns false having written nothing, and the caller runs the dense product.
+// Runs C = alpha·op(A)·B + beta·C and returns true when: float32, B not transposed, one batch
+// entry, alpha not 0, m·n·k of at least kMinWork, at most kMaxDensity of op(A)'s entries
+// nonzero, every element of B finite (so a skipped 0·B is the 0 the dense product adds) and
+// available(). Otherwise returns false having written nothing, and the caller runs the dense
+// product.
 bool matmul(const MatmulArgs& args);
 
 }  // namespace tg::kernels::cpu::sparse_rows

@@ -3,7 +3,8 @@
 // A, odd sizes (the last vector of a row tile partly used), padded leading dimensions, alpha and
 // beta (beta = 0 overwrites a C full of NaN), rows with no entries, NaN and infinity in A; the
 // same bits on 1, 2 and 3 threads; and what it declines: a dense A, a B with an infinity or a
-// NaN (0·inf is NaN in the dense product), a transposed B, a batch, float64 and small products.
+// NaN (0·inf is NaN in the dense product), a transposed B, a batch, alpha = 0, float64 and
+// small products.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -145,6 +146,7 @@ const Case kCases[] = {
     {false, 300, 63, 100, 0, 0.28, 1, 0.25},  // near the density bound
     {true, 70, 200, 96, 7, 0.01, 1, 0},       // most rows without entries
     {false, 2000, 50, 20, 0, 0.0, 1, 3},      // no entries at all: C = beta·C
+    {false, 2048, 4, 2048, 0, 0.28, 1, 0},    // over 2^20 entries: lists not kept
 };
 
 TEST(MatmulSparse, MatchesAFloat64Product) {
@@ -222,6 +224,9 @@ TEST(MatmulSparse, DeclinesWhatItCannotComputeAsTheDenseProductWould) {
   o.args.batch = 2;
   EXPECT_FALSE(run_sparse(o, c)) << "a batch";
   o.args.batch = 1;
+  o.args.alpha = 0;
+  EXPECT_FALSE(run_sparse(o, c)) << "alpha = 0 (BLAS does not multiply A·B then)";
+  o.args.alpha = 1;
   o.args.dtype = DType::Float64;
   EXPECT_FALSE(run_sparse(o, c)) << "float64";
 }
