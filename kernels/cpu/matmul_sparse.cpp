@@ -157,7 +157,6 @@ __attribute__((target("avx512f"))) bool finite_rows(const MatmulArgs& g, int64_t
   return bad == 0;
 }
 
-// C[r, c0, + V·16 columns, the last vector's lanes `last`) for rows r0..r1 - 1.
 // A row's register tile: its entries summed into acc in order, then written to C.
 template <int V>
 struct Tile {
