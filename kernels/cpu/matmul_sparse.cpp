@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "isa_clones.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define TG_SPARSE_AVX512 1
@@ -123,7 +125,8 @@ __attribute__((target("avx512f"))) void list_rows(const MatmulArgs& g, int64_t r
     }
     return;
   }
-  std::vector<int64_t> at(rows.start.begin() + r0, rows.start.begin() + r1);
+  thread_local std::vector<int64_t> at;  // each thread's write positions, kept between calls
+  at.assign(rows.start.begin() + r0, rows.start.begin() + r1);
   for (int64_t k = 0; k < g.k; ++k) {
     const float* row = a + k * g.lda;
     for (int64_t r = r0; r < r1; r += 16) {
@@ -253,8 +256,7 @@ int64_t even_split(int64_t size, int parts, int p) { return size * p / parts; }
 
 bool available() {
 #ifdef TG_SPARSE_AVX512
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
+  return cpu_has_avx512f();
 #else
   return false;
 #endif

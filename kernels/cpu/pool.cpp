@@ -4,6 +4,7 @@
 // gather: a plane belongs to one thread, and every input element still receives its
 // contributions in increasing output order, so the sums have the same bits as the gather.
 #include "../pool.h"
+#include "isa_clones.h"
 #include "pool_rows.h"
 
 #if defined(__x86_64__)
@@ -127,11 +128,6 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* rows, i
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-
-bool cpu_has_avx512f() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
 #endif
 
 // Also every window inside the input (ceil_mode can add a last, partial one), and rows short
