@@ -22,11 +22,20 @@ bool grad_mode_enabled() { return grad_mode; }
 
 namespace autograd {
 
-std::vector<Tensor> Node::apply(const Tensor& grad_output) {
+Node::Node(const char* name, BackwardFn fn) : name_(name) {
+  if (fn) fn_ = [fn = std::move(fn)](const Tensor& g, GradSinks&) { return fn(g); };
+}
+
+std::vector<Tensor> Node::apply(const Tensor& grad_output, GradSinks& sinks) {
   TG_CHECK(fn_ != nullptr, "backward: ", name_,
            " was already run and its saved tensors freed; trying to backward through the "
            "graph a second time? Pass retain_graph=true to the first backward");
-  return fn_(grad_output);
+  return fn_(grad_output, sinks);
+}
+
+std::vector<Tensor> Node::apply(const Tensor& grad_output) {
+  GradSinks none;
+  return apply(grad_output, none);
 }
 
 SavedTensor::SavedTensor(const Tensor& tensor)
@@ -53,7 +62,10 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 
 Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs, BackwardFn fn) {
   if (!any_requires_grad(inputs)) return output;
-  auto node = std::make_shared<Node>(name, std::move(fn));
+  return record_node(std::make_shared<Node>(name, std::move(fn)), std::move(output), inputs);
+}
+
+Tensor record_node(std::shared_ptr<Node> node, Tensor output, const std::vector<Tensor>& inputs) {
   node->edges_.reserve(inputs.size());
   for (const Tensor& input : inputs) {
     Edge edge;
@@ -76,6 +88,14 @@ Tensor record_composed(const char* name, Tensor output, const std::vector<Tensor
   Tensor out = record(name, std::move(output), inputs, std::move(fn));
   if (out.grad_fn()) out.grad_fn()->set_composed();
   return out;
+}
+
+Tensor record_composed_into(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+                            BackwardIntoFn fn) {
+  if (!any_requires_grad(inputs)) return output;
+  auto node = std::make_shared<Node>(name, std::move(fn));
+  node->set_composed();
+  return record_node(std::move(node), std::move(output), inputs);
 }
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {

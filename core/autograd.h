@@ -56,6 +56,25 @@ namespace autograd {
 // Gradients with respect to each input, in order; undefined where none flows.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
+// Note [gradient sinks]
+// A leaf's .grad that a backward may add its gradient into directly. Where Tensor::backward
+// (not autograd::grad) brings an input's gradient to a leaf that has a .grad already (such as
+// a view into an optimizer's flat gradient buffer), that the graph uses only there, and that
+// has no gradient hooks (which could replace the gradient), the engine offers the leaf's
+// .grad as that input's sink. A node that takes it adds its gradient into it (a product with
+// beta = 1: Linear's dW = gᵀ·x) and marks it taken, instead of returning a fresh tensor that
+// the engine then adds: no full-size temporary and no separate pass over the gradient, and
+// the gradient is still in cache for the optimizer. The engine skips the accumulation for a
+// taken sink and runs the leaf's post-accumulate hooks as before. A sink's values are the
+// accumulation's: .grad + the gradient, computed in whatever order the node's kernel adds.
+struct GradSinks {
+  std::vector<Tensor> into;  // per input: the leaf's .grad to add into, or undefined
+  std::vector<bool> taken;   // per input: set by the backward for each sink it added into
+};
+// A backward that may use sinks; for a taken sink it returns an undefined gradient.
+using BackwardIntoFn =
+    std::function<std::vector<Tensor>(const Tensor& grad_output, GradSinks& sinks)>;
+
 struct Edge {
   std::shared_ptr<class Node> node;  // the input's producer, or
   Tensor leaf;                       // the leaf input whose .grad receives the gradient
@@ -63,11 +82,16 @@ struct Edge {
 
 class Node {
  public:
-  Node(const char* name, BackwardFn fn) : name_(name), fn_(std::move(fn)) {}
+  Node(const char* name, BackwardFn fn);
+  Node(const char* name, BackwardIntoFn fn) : name_(name), fn_(std::move(fn)), sinks_(true) {}
   const char* name() const { return name_; }
   const std::vector<Edge>& next_edges() const { return edges_; }
-  // Runs the backward function; throws when it was already released.
+  // Runs the backward function; throws when it was already released. `sinks` (one entry per
+  // input, or empty) is only looked at by a node that takes sinks.
+  std::vector<Tensor> apply(const Tensor& grad_output, GradSinks& sinks);
   std::vector<Tensor> apply(const Tensor& grad_output);
+  // Whether the backward can add into sinks (Note [gradient sinks]).
+  bool takes_sinks() const { return sinks_; }
   // Frees the saved tensors (they live in the function's captures).
   void release() { fn_ = nullptr; }
   // Gradient hooks of the tensor this node made (Tensor::register_hook on a non-leaf), and
@@ -81,9 +105,10 @@ class Node {
   void set_composed() { composed_ = true; }
 
  private:
-  friend Tensor record(const char*, Tensor, const std::vector<Tensor>&, BackwardFn);
+  friend Tensor record_node(std::shared_ptr<Node>, Tensor, const std::vector<Tensor>&);
   const char* name_;
-  BackwardFn fn_;
+  BackwardIntoFn fn_;
+  bool sinks_ = false;
   std::vector<Edge> edges_;
   std::vector<std::shared_ptr<GradHook>> hooks_;
   std::function<void(const Tensor&)> retain_;
@@ -124,6 +149,12 @@ Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs
 // (view/reshape, permute/transpose, unsqueeze, squeeze, expand), clone and to().
 Tensor record_composed(const char* name, Tensor output, const std::vector<Tensor>& inputs,
                        BackwardFn fn);
+// record_composed for a backward that may add into its inputs' sinks (Note [gradient
+// sinks]); under autograd::grad it is offered none and returns every gradient.
+Tensor record_composed_into(const char* name, Tensor output, const std::vector<Tensor>& inputs,
+                            BackwardIntoFn fn);
+// record / record_composed's common part: `node`'s edges from `inputs`, `output` its result.
+Tensor record_node(std::shared_ptr<Node> node, Tensor output, const std::vector<Tensor>& inputs);
 
 // Whether record() would record for these inputs.
 bool any_requires_grad(const std::vector<Tensor>& inputs);

@@ -171,6 +171,7 @@ class GraphTask {
 
   void run_node(Node* node, std::vector<Node*>& ready) {
     std::vector<Tensor> input_grads;
+    GradSinks sinks;
     auto found = pending_.find(node);
     // autograd::grad skips, hooks included, what leads to no target.
     const bool wanted = targets_ == nullptr || needed_.count(node) > 0;
@@ -192,7 +193,8 @@ class GraphTask {
                  " runs a kernel of its own, not ops that can be "
                  "recorded, so a gradient through it cannot be differentiated again (Note "
                  "[double backward] in core/autograd.h lists the ops that can)");
-        input_grads = node->apply(grad);
+        sinks = offered_sinks(*node);
+        input_grads = node->apply(grad, sinks);
         if (!retain_graph_) node->release();
         TG_ASSERT(input_grads.size() == node->next_edges().size(), node->name(), " returned ",
                   input_grads.size(), " gradients for ", node->next_edges().size(), " inputs");
@@ -207,14 +209,48 @@ class GraphTask {
           ready.push_back(edge.node.get());
         }
       } else if (edge.leaf.defined()) {
-        deliver_to_leaf(edge.leaf, grad);
+        const bool sunk = i < sinks.taken.size() && sinks.taken[i];
+        deliver_to_leaf(edge.leaf, grad, sunk);
       }
     }
   }
 
-  // Sums a leaf's gradient over its uses; the last one runs its hooks and hands it on.
-  void deliver_to_leaf(const Tensor& leaf, const Tensor& grad) {
+  // The sinks a backward (not autograd::grad) offers `node` (Note [gradient sinks]): for each
+  // input that is a leaf with a .grad, reached only from here, and without gradient hooks.
+  GradSinks offered_sinks(const Node& node) {
+    GradSinks sinks;
+    if (targets_ != nullptr || !node.takes_sinks()) return sinks;
+    const std::vector<Edge>& edges = node.next_edges();
+    sinks.into.resize(edges.size());
+    sinks.taken.assign(edges.size(), false);
+    for (size_t i = 0; i < edges.size(); ++i) {
+      const Tensor& leaf = edges[i].leaf;
+      if (!leaf.defined()) continue;
+      const void* key = TensorAccess::key(leaf);
+      if (leaf_dependencies_[key] != 1 || leaf_pending_.count(key) > 0 || has_hooks(leaf)) continue;
+      sinks.into[i] = leaf.grad();
+    }
+    return sinks;
+  }
+
+  static bool has_hooks(const Tensor& leaf) {
+    for (const auto& hook : TensorAccess::hooks(leaf)) {
+      if (*hook) return true;
+    }
+    return false;
+  }
+
+  // Sums a leaf's gradient over its uses; the last one runs its hooks and hands it on. With
+  // `sunk` the node has already added this use's gradient into the leaf's .grad (its only use).
+  void deliver_to_leaf(const Tensor& leaf, const Tensor& grad, bool sunk = false) {
     const void* key = TensorAccess::key(leaf);
+    if (sunk) {
+      TG_ASSERT(leaf_dependencies_[key] == 1 && !grad.defined(),
+                "a sink taken for a leaf used more than once, or a gradient returned with it");
+      leaf_dependencies_.erase(key);
+      run_post_hooks(leaf);
+      return;
+    }
     Tensor& sum = leaf_pending_[key];
     if (grad.defined()) add_into(sum, grad);
     if (--leaf_dependencies_[key] > 0) return;
@@ -224,13 +260,17 @@ class GraphTask {
     const Tensor hooked = run_hooks(TensorAccess::hooks(leaf), total);
     if (targets_ == nullptr) {
       accumulate_into_leaf(leaf, hooked);
-      for (const auto& hook : TensorAccess::post_hooks(leaf)) {
-        if (*hook) (*hook)(leaf);
-      }
+      run_post_hooks(leaf);
       return;
     }
     for (size_t i = 0; i < targets_->size(); ++i) {
       if ((*targets_)[i].is_same(leaf)) captured_[i] = hooked;
+    }
+  }
+
+  static void run_post_hooks(const Tensor& leaf) {
+    for (const auto& hook : TensorAccess::post_hooks(leaf)) {
+      if (*hook) (*hook)(leaf);
     }
   }
 

@@ -33,8 +33,7 @@ class Tensor;
 namespace autograd {
 class Node;
 struct TensorAccess;
-Tensor record(const char* name, Tensor output, const std::vector<Tensor>& inputs,
-              std::function<std::vector<Tensor>(const Tensor&)> fn);
+Tensor record_node(std::shared_ptr<Node> node, Tensor output, const std::vector<Tensor>& inputs);
 }  // namespace autograd
 
 // A gradient hook (Tensor::register_hook): called with the gradient of the tensor it was
@@ -226,8 +225,8 @@ class Tensor {
  private:
   struct Impl;
   friend struct autograd::TensorAccess;
-  friend Tensor autograd::record(const char*, Tensor, const std::vector<Tensor>&,
-                                 std::function<std::vector<Tensor>(const Tensor&)>);
+  friend Tensor autograd::record_node(std::shared_ptr<autograd::Node>, Tensor,
+                                      const std::vector<Tensor>&);
   void check_element_type(DType wanted, const char* what) const;
   void read_item(DType as, void* out) const;
   const Impl& impl(const char* op) const;

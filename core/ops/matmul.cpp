@@ -105,6 +105,33 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 // the products whose result nobody wants (the first layer's input gradient).
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
+// a · b added into `sink`, the .grad the engine offered for an input (Note [gradient sinks]),
+// when it can take the product: contiguous, of the product's dtype, and sharing no storage
+// with an operand. Returns whether it did.
+bool product_into_sink(const Tensor& a, const Tensor& b, const Tensor& sink) {
+  const DType dtype = is_half(a.dtype()) ? DType::Float32 : a.dtype();
+  if (!sink.defined() || !sink.is_contiguous() || sink.dtype() != dtype ||
+      sink.device() != a.device() || sink.storage() == a.storage() ||
+      sink.storage() == b.storage()) {
+    return false;
+  }
+  Tensor into = sink;
+  product_into(a, b, into, 1.0);
+  into.bump_version();
+  return true;
+}
+
+// A Linear's weight gradient gᵀ·x: into the weight's sink where one is offered and fits,
+// else a fresh tensor (`product` makes it: matmul_forward or the recorded matmul).
+template <typename Product>
+Tensor weight_grad(const Tensor& gt, const Tensor& x, autograd::GradSinks& sinks, Product product) {
+  if (sinks.into.size() > 1 && product_into_sink(gt, x, sinks.into[1])) {
+    sinks.taken[1] = true;
+    return Tensor();
+  }
+  return product(gt, x);
+}
+
 // matmul_core under autocast: the products on the operands rounded to `half`. Its backward
 // runs the products as kernels (not recorded ops), so autograd::grad(create_graph=true)
 // refuses it by name instead of returning a gradient it could not differentiate.
@@ -212,29 +239,36 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     const Tensor x16 = ops::half_operand(rows, half), w16 = ops::half_operand(weight, half);
     product_into(x16, w16.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
     if (autograd::any_requires_grad(inputs)) {
-      y = autograd::record(  // kernels, as matmul_autocast's
-          "LinearBackward", y, inputs,
-          [x16, w16, half, need_x = wants_grad(rows), need_w = wants_grad(weight),
-           has_bias = bias.defined(), need_b = wants_grad(bias)](const Tensor& g) {
-            const Tensor g16 = ops::half_operand(g, half);
-            std::vector<Tensor> grads{need_x ? matmul_forward(g16, w16) : Tensor(),
-                                      need_w ? matmul_forward(g16.transpose(0, 1), x16) : Tensor()};
-            if (has_bias) grads.push_back(need_b ? sum(g, {0}) : Tensor());
-            return grads;
-          });
+      y = autograd::record_node(  // kernels, as matmul_autocast's
+          std::make_shared<autograd::Node>(
+              "LinearBackward",
+              [x16, w16, half, need_x = wants_grad(rows), need_w = wants_grad(weight),
+               has_bias = bias.defined(),
+               need_b = wants_grad(bias)](const Tensor& g, autograd::GradSinks& sinks) {
+                const Tensor g16 = ops::half_operand(g, half);
+                std::vector<Tensor> grads{
+                    need_x ? matmul_forward(g16, w16) : Tensor(),
+                    need_w ? weight_grad(g16.transpose(0, 1), x16, sinks, matmul_forward)
+                           : Tensor()};
+                if (has_bias) grads.push_back(need_b ? sum(g, {0}) : Tensor());
+                return grads;
+              }),
+          y, inputs);
     }
     return y.reshape(out_shape);
   }
   product_into(rows, weight.transpose(0, 1), y, bias.defined() ? 1.0 : 0.0);
   if (autograd::any_requires_grad(inputs)) {
-    y = autograd::record_composed(
+    y = autograd::record_composed_into(
         "LinearBackward", y, inputs,
         [sx = SavedTensor(rows), sw = SavedTensor(weight), need_x = wants_grad(rows),
          need_w = wants_grad(weight), has_bias = bias.defined(),
-         need_b = wants_grad(bias)](const Tensor& g) {
+         need_b = wants_grad(bias)](const Tensor& g, autograd::GradSinks& sinks) {
+          const auto recorded = [](const Tensor& a, const Tensor& b) { return matmul(a, b); };
           std::vector<Tensor> grads{
               need_x ? matmul(g, sw.get("LinearBackward")) : Tensor(),
-              need_w ? matmul(g.transpose(0, 1), sx.get("LinearBackward")) : Tensor()};
+              need_w ? weight_grad(g.transpose(0, 1), sx.get("LinearBackward"), sinks, recorded)
+                     : Tensor()};
           if (has_bias) grads.push_back(need_b ? sum(g, {0}) : Tensor());
           return grads;
         });
