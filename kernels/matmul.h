@@ -1,6 +1,10 @@
 // General matrix product, row-major and batched:
 //   C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i],   i < batch
 // with op(X) = X or Xᵀ, op(A[i]) of shape (m, k), op(B[i]) of (k, n), C[i] of (m, n).
+// On the CPU a bias (n values of C's dtype, with beta = 0 and float32 or float64) may come
+// along: C[i] = alpha · op(A[i]) · op(B[i]) + bias in every row, the same bits as C first
+// filled with the bias in every row and the product added with beta = 1 (Linear's forward:
+// Note [fused linear] in core/ops/matmul.cpp). The CUDA launcher takes none.
 // A batch stride of 0 reuses one matrix for every batch entry. oneDNN (float32, bfloat16
 // operands) and OpenBLAS (float64) on the CPU, cuBLAS on the GPU (TF32 tensor cores only
 // when allowed; bfloat16 and float16 operands on tensor cores).
@@ -35,6 +39,7 @@ struct MatmulArgs {
   int64_t ldc, stride_c;
   double alpha, beta;
   bool allow_tf32;
+  const void* bias = nullptr;  // (n,) or null: CPU only, with beta = 0
 };
 
 // Both launchers check first: BLAS and cuBLAS take int sizes, leading dimensions and (cuBLAS)

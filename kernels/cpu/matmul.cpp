@@ -118,9 +118,38 @@ void widened_product(const MatmulArgs& g) {
 
 }  // namespace
 
+// C's rows, each set to the bias (in every batch entry).
+template <typename T>
+void fill_rows_with_bias(const MatmulArgs& g) {
+  const T* bias = static_cast<const T*>(g.bias);
+  const int64_t rows = g.batch * g.m;
+#pragma omp parallel for schedule(static) if (rows * g.n > (int64_t{1} << 15))
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = static_cast<T*>(g.c) + (r / g.m) * g.stride_c + (r % g.m) * g.ldc;
+    std::copy(bias, bias + g.n, row);
+  }
+}
+
 void matmul(const MatmulArgs& g) {
   check_matmul_args(g);
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
+  if (g.bias != nullptr) {
+    TG_CHECK(g.beta == 0.0 && (g.dtype == DType::Float32 || g.dtype == DType::Float64),
+             "matmul: a bias comes with beta = 0 and float32 or float64 (kernels/matmul.h)");
+    // oneDNN's primitive adds it to the product itself (the float32 x·Wᵀ); otherwise C starts
+    // as the bias and the product is added to it.
+    if (g.k > 0 && onednn::matmul_float(g)) return;
+    if (g.dtype == DType::Float32) {
+      fill_rows_with_bias<float>(g);
+    } else {
+      fill_rows_with_bias<double>(g);
+    }
+    MatmulArgs rest = g;
+    rest.bias = nullptr;
+    rest.beta = 1.0;
+    if (g.k > 0) matmul(rest);
+    return;
+  }
   if (is_half(g.dtype)) {
     if (!onednn::matmul_half(g)) widened_product(g);  // float16: oneDNN 2.6 declines
     return;

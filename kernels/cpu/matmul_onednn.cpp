@@ -2,9 +2,9 @@
 // (kernels/cpu/matmul_onednn.h).
 //
 // Each stored operand is described with its own strides, so a transposed one (trans_a,
-// trans_b) is read in place; C is row-major with ldc. beta (0, or 1 for linear's bias
-// already in C) is a sum post-op. One primitive per call, run once per batch entry with the
-// entry's pointers (oneDNN caches primitives itself: Note [onednn conv2d]).
+// trans_b) is read in place; C is row-major with ldc. beta (0 or 1) is a sum post-op, a bias
+// (Linear's, kernels/matmul.h) the primitive's bias argument. One primitive per call, run once per
+// batch entry with the entry's pointers (oneDNN caches primitives itself: Note [onednn conv2d]).
 // Determinism: oneDNN's bf16 matmul gave the same bits on 1, 2 and 3 threads for every
 // shape tried (the MLP's and CNN's, 1x4096x10, 10x10000x3, 3x50000x2, 7x3000x300,
 // 256x64x4096: a split of K would show in the long, thin ones); tests/unit/autocast_test.cpp
@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "onednn_engine.h"
 
@@ -71,18 +72,22 @@ Cut cut_of(const MatmulArgs& g) {
 constexpr size_t kMadeShapes = 256;
 
 // A block of x·Wᵀ: A (rows, k) as stored, B (k, cols) the transpose of a stored (cols, k); sum:
-// C's own values added (beta = 1, Linear's bias already in C).
+// C's own values added (beta = 1); bias: a row of cols values added to every row (Linear's,
+// with beta = 0, so it is post-op 0). The bias is a binary-add post-op, applied to the finished
+// sums as the sum post-op is: the same bits as the bias put in C first and the product added
+// with beta = 1. The primitive's own bias argument did not give them (112x256x1152: 12,529 of
+// 28,672 elements differed; it seems to enter the sums before K's last block).
 struct BlockKey {
   int64_t rows, cols, k, lda, ldb, ldc;
-  bool sum;
+  bool sum, bias;
   bool operator<(const BlockKey& o) const {
-    return std::tie(rows, cols, k, lda, ldb, ldc, sum) <
-           std::tie(o.rows, o.cols, o.k, o.lda, o.ldb, o.ldc, o.sum);
+    return std::tie(rows, cols, k, lda, ldb, ldc, sum, bias) <
+           std::tie(o.rows, o.cols, o.k, o.lda, o.ldb, o.ldc, o.sum, o.bias);
   }
 };
 
 struct BlockProduct {
-  memory::desc a, b, c;
+  memory::desc a, b, c, bias;
   std::unique_ptr<dnnl::matmul> product;  // null: declined
 };
 
@@ -97,11 +102,13 @@ const BlockProduct& block_product(const BlockKey& key) {
   p.b = operand_desc(key.k, key.cols, true, key.ldb, f32);
   p.c = memory::desc({key.rows, key.cols}, f32, memory::dims{key.ldc, 1});
   dnnl::primitive_attr attr;
-  if (key.sum) {
-    dnnl::post_ops sum;
-    sum.append_sum(1.0f);
-    attr.set_post_ops(sum);
+  dnnl::post_ops post;
+  if (key.sum) post.append_sum(1.0f);
+  if (key.bias) {
+    p.bias = memory::desc({1, key.cols}, f32, memory::dims{key.cols, 1});
+    post.append_binary(dnnl::algorithm::binary_add, p.bias);
   }
+  if (key.sum || key.bias) attr.set_post_ops(post);
   try {
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.a, p.b, p.c), attr, cpu_engine());
     if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0)
@@ -161,7 +168,8 @@ bool matmul_float(const MatmulArgs& g) {
                     std::max<int64_t>(g.lda, 1),
                     std::max<int64_t>(g.ldb, 1),
                     std::max<int64_t>(g.ldc, 1),
-                    g.beta != 0};
+                    g.beta != 0,
+                    g.bias != nullptr};
   };
   try {
     // Every block shape (a full one, the last row's, the last column's) made here first, so
@@ -192,8 +200,15 @@ bool matmul_float(const MatmulArgs& g) {
       memory ma(p.a, cpu_engine(), const_cast<float*>(a));
       memory mb(p.b, cpu_engine(), const_cast<float*>(b));
       memory mc(p.c, cpu_engine(), c);
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+      if (key.bias) {
+        args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                     memory(p.bias, cpu_engine(),
+                            const_cast<float*>(static_cast<const float*>(g.bias)) + col));
+      }
       dnnl::stream stream(cpu_engine());
-      p.product->execute(stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+      p.product->execute(stream, args);
       stream.wait();
     });
     if (!failed.empty()) {

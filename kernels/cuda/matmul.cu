@@ -11,6 +11,7 @@ namespace tg::kernels::cuda {
 
 void matmul(const MatmulArgs& g, void* stream, void* cublas_handle) {
   check_matmul_args(g);
+  TG_CHECK(g.bias == nullptr, "matmul: the CUDA launcher takes no bias (kernels/matmul.h)");
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
   auto handle = static_cast<cublasHandle_t>(cublas_handle);
   TG_CUDA_CHECK(cublasSetStream(handle, as_stream(stream)));
