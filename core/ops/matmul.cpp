@@ -109,13 +109,13 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 // a · b added into `sink`, the .grad the engine offered for an input (Note [gradient sinks]),
-// when it can take the product: contiguous, of the product's dtype, and sharing no storage
-// with an operand. Returns whether it did.
+// when it can take the product: contiguous, of the product's shape and dtype, and sharing no
+// storage with an operand. Returns whether it did.
 bool product_into_sink(const Tensor& a, const Tensor& b, const Tensor& sink) {
   const DType dtype = is_half(a.dtype()) ? DType::Float32 : a.dtype();
   if (!sink.defined() || !sink.is_contiguous() || sink.dtype() != dtype ||
-      sink.device() != a.device() || sink.storage() == a.storage() ||
-      sink.storage() == b.storage()) {
+      sink.shape() != Shape{a.size(-2), b.size(-1)} || sink.device() != a.device() ||
+      sink.storage() == a.storage() || sink.storage() == b.storage()) {
     return false;
   }
   Tensor into = sink;
