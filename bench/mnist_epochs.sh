@@ -8,7 +8,10 @@
 # Prints train_seconds and test accuracy per run and ours / best peer per workload.
 # RUNS=N runs every side N times, taking turns (ours, then each peer, then again), and
 # compares each side's fastest run: on a shared VM one run moves by 20-30% with the
-# neighbours, and the turns give every side the same chances.
+# neighbours, and the turns give every side the same chances. With RUNS of 3 or more a second
+# line compares medians too: ours against the peer configuration whose median is lowest (the
+# fastest-of-all line takes each peer configuration's luckiest run, and there are four for the
+# CNN against our one).
 #
 #   bench/mnist_epochs.sh [BUILD_DIR]     (default build/cpu; THREADS=2, DATA=the default,
 #                                          RUNS=1, ONLY="mlp cnn short" (the workloads to run),
@@ -49,6 +52,7 @@ run() {  # label, command...: prints "label seconds accuracy", sets $seconds
 smaller() { python3 -c "print(min(x for x in [$1, $2]))"; }
 workload() {  # name, model, epochs, limit
   local name=$1 model=$2 epochs=$3 limit=$4 ours="" best="" round layout label
+  local -A times=()  # label -> its runs' seconds
   local args=(--model "$model" --epochs "$epochs" --limit "$limit" --threads "$threads" --data "$data" --precision "$precision")
   echo "## $name"
   layouts=("")
@@ -56,19 +60,33 @@ workload() {  # name, model, epochs, limit
   for round in $(seq "$runs"); do
     run "tamegrad" "$train" "${args[@]}"
     ours=$(smaller "$seconds" "${ours:-1e9}")
+    times[tamegrad]+="$seconds,"
     for layout in "${layouts[@]}"; do
       label="${layout:-eager}"
       if [ "$precision" != fp16 ]; then
         run "torch 1.13 $label" env OPENBLAS_CORETYPE=$core /usr/bin/python3 bench/torch_mnist.py "${args[@]}" $layout
         best=$(smaller "$seconds" "${best:-1e9}")
+        times["torch 1.13 $label"]+="$seconds,"
       fi
       if [ $have215 = 1 ]; then
         run "torch 2.15 $label" "$torch215" bench/torch_mnist.py "${args[@]}" $layout
         best=$(smaller "$seconds" "${best:-1e9}")
+        times["torch 2.15 $label"]+="$seconds,"
       fi
     done
   done
   python3 -c "print(f'ours / best peer: {$ours / $best:.2f} ({$ours} s against {$best} s; each side\'s fastest of $runs)')"
+  if [ "$runs" -ge 3 ]; then
+    local peers=""
+    for label in "${!times[@]}"; do
+      [ "$label" = tamegrad ] || peers+="('$label', [${times[$label]}]),"
+    done
+    python3 -c "
+import statistics as st
+ours = st.median([${times[tamegrad]}])
+label, runs = min([$peers], key=lambda p: st.median(p[1]))
+print(f'medians: ours / best peer configuration: {ours / st.median(runs):.2f} ({ours} s against {st.median(runs)} s, {label})')"
+  fi
 }
 wants() { [[ " $only " == *" $1 "* ]]; }
 if wants mlp; then workload "MLP, 3 epochs" mlp 3 0; fi
