@@ -6,6 +6,7 @@
 // leaf, a leaf used twice, autograd::grad.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <vector>
 
 #include "../../core/autocast.h"
@@ -36,6 +37,15 @@ Batch make_batch(int64_t batch, int64_t in, int64_t out, DType dtype, uint64_t s
           randn({batch, out}, TensorOptions(dtype), &gen)};
 }
 
+// The same with y's gradient 80% zeros, as behind a ReLU and a dropout: its float32 products
+// take the sparse rows path (Note [sparse rows product]), with beta = 1 into a sink.
+Batch make_sparse_batch(int64_t batch, int64_t in, int64_t out, uint64_t seed) {
+  Generator gen(seed);
+  Batch b = make_batch(batch, in, out, DType::Float32, seed);
+  b.c = mul(b.c, bernoulli({batch, out}, 0.2, {}, &gen));
+  return b;
+}
+
 // backward of Σ (linear(x, w, b) · c), with w.grad as given (undefined: none yet).
 void backward_once(layers::Linear& layer, const Batch& run) {
   sum(mul(layer(run.x), run.c)).backward();
@@ -64,6 +74,17 @@ TEST(GradSinks, AZeroGradGetsTheSameBitsAsAFreshGradient) {
       EXPECT_TRUE(tensors_bitwise_equal(sunk.bias.grad(), fresh.bias.grad()));
     }
   }
+}
+
+TEST(GradSinks, AMostlyZeroGradientGetsTheSameBitsToo) {
+  const Batch run = make_sparse_batch(128, 784, 512, 13);
+  layers::Linear fresh(784, 512), sunk(784, 512);
+  sunk.weight.detach().copy_(fresh.weight.detach());
+  sunk.bias.detach().copy_(fresh.bias.detach());
+  backward_once(fresh, run);
+  sunk.weight.set_grad(zeros({512, 784}));
+  backward_once(sunk, run);
+  EXPECT_TRUE(tensors_bitwise_equal(sunk.weight.grad(), fresh.weight.grad()));
 }
 
 TEST(GradSinks, AGradWithValuesGetsTheGradientAdded) {
