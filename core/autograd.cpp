@@ -22,15 +22,11 @@ bool grad_mode_enabled() { return grad_mode; }
 
 namespace autograd {
 
-Node::Node(const char* name, BackwardFn fn) : name_(name) {
-  if (fn) fn_ = [fn = std::move(fn)](const Tensor& g, GradSinks&) { return fn(g); };
-}
-
 std::vector<Tensor> Node::apply(const Tensor& grad_output, GradSinks& sinks) {
-  TG_CHECK(fn_ != nullptr, "backward: ", name_,
+  TG_CHECK(fn_ != nullptr || into_fn_ != nullptr, "backward: ", name_,
            " was already run and its saved tensors freed; trying to backward through the "
            "graph a second time? Pass retain_graph=true to the first backward");
-  return fn_(grad_output, sinks);
+  return into_fn_ ? into_fn_(grad_output, sinks) : fn_(grad_output);
 }
 
 std::vector<Tensor> Node::apply(const Tensor& grad_output) {

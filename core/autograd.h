@@ -82,8 +82,8 @@ struct Edge {
 
 class Node {
  public:
-  Node(const char* name, BackwardFn fn);
-  Node(const char* name, BackwardIntoFn fn) : name_(name), fn_(std::move(fn)), sinks_(true) {}
+  Node(const char* name, BackwardFn fn) : name_(name), fn_(std::move(fn)) {}
+  Node(const char* name, BackwardIntoFn fn) : name_(name), into_fn_(std::move(fn)) {}
   const char* name() const { return name_; }
   const std::vector<Edge>& next_edges() const { return edges_; }
   // Runs the backward function; throws when it was already released. `sinks` (one entry per
@@ -91,9 +91,12 @@ class Node {
   std::vector<Tensor> apply(const Tensor& grad_output, GradSinks& sinks);
   std::vector<Tensor> apply(const Tensor& grad_output);
   // Whether the backward can add into sinks (Note [gradient sinks]).
-  bool takes_sinks() const { return sinks_; }
+  bool takes_sinks() const { return into_fn_ != nullptr; }
   // Frees the saved tensors (they live in the function's captures).
-  void release() { fn_ = nullptr; }
+  void release() {
+    fn_ = nullptr;
+    into_fn_ = nullptr;
+  }
   // Gradient hooks of the tensor this node made (Tensor::register_hook on a non-leaf), and
   // where a retained gradient goes (Tensor::retain_grad).
   void add_hook(std::shared_ptr<GradHook> hook) { hooks_.push_back(std::move(hook)); }
@@ -107,8 +110,8 @@ class Node {
  private:
   friend Tensor record_node(std::shared_ptr<Node>, Tensor, const std::vector<Tensor>&);
   const char* name_;
-  BackwardIntoFn fn_;
-  bool sinks_ = false;
+  BackwardFn fn_;           // one of the two
+  BackwardIntoFn into_fn_;  // (Note [gradient sinks])
   std::vector<Edge> edges_;
   std::vector<std::shared_ptr<GradHook>> hooks_;
   std::function<void(const Tensor&)> retain_;
