@@ -15,10 +15,10 @@
 // channel blocks and rows but never split a sum between threads, so their bits do not
 // depend on the thread count (tests/unit/conv2d_backend_test.cpp checks 1, 2 and 3
 // threads). The filter gradient sums over the batch, which oneDNN divides by thread, so it
-// runs per block of our own split, one thread each (Note [onednn filter gradient]). Primitive
-// descriptors and primitives are created per call: oneDNN caches primitives itself (measured 3.3 us
-// for a descriptor, primitive and reorder from its cache), so we keep no state. The blocked buffers
-// are thread-local and only grow.
+// runs per block of our own split, one thread each (Note [onednn filter gradient]). A pass's
+// descriptor and primitive are made once per thread and shape and kept (Note [made passes] in
+// conv2d_onednn_parts.h); the reorders are made per call (from oneDNN's own cache). The blocked
+// buffers are thread-local and only grow.
 //
 // Note [winograd conv2d]
 // A 3x3, stride-1 convolution can be computed on 4x4 output tiles with Winograd's minimal
@@ -134,20 +134,25 @@ Operand weight_operand(const Conv2dArgs& a, const Shapes& s, const PreparedWeigh
                  ready ? prepared->data.data() : const_cast<void*>(a.weight), wanted, 1);
 }
 
-// The forward's descriptor for the samples `s` describes; Winograd only when made on one thread.
-dnnl::convolution_forward::primitive_desc output_desc(const Conv2dArgs& a, const Shapes& s,
-                                                      bool one_thread) {
-  return first_taken(
-      s, operand_type(a.dtype), winograd_allowed(a, one_thread), [&](dnnl::algorithm algo) {
-        return forward_desc(s, operand_type(a.dtype), Type::f32, a.bias != nullptr, algo);
-      });
+// The forward for the samples `s` describes (Note [made passes]); Winograd only when made on one
+// thread.
+MadePass<dnnl::convolution_forward> forward_made(const Conv2dArgs& a, const Shapes& s,
+                                                 bool one_thread) {
+  const Type in = operand_type(a.dtype);
+  const bool winograd = winograd_allowed(a, one_thread), bias = a.bias != nullptr;
+  return made_pass<dnnl::convolution_forward>(pass_key(s, in, bias, winograd), [&] {
+    return first_taken(s, in, winograd, [&](dnnl::algorithm algo) {
+      return forward_desc(s, in, Type::f32, bias, algo);
+    });
+  });
 }
 
 // The forward of the samples `s` describes: x (at `x`) into y (at `out`).
 void forward_pass(const Conv2dArgs& a, const Shapes& s, const void* x, void* out,
                   const PreparedWeight* prepared, bool one_thread, dnnl::stream& stream) {
   const Type in = operand_type(a.dtype);
-  const auto pd = output_desc(a, s, one_thread);
+  const auto pass = forward_made(a, s, one_thread);
+  const auto& pd = pass.pd;
   Operand xs(plain(s.x, x_tag(a), in), const_cast<void*>(x), pd.src_desc(), 0);
   Operand w = weight_operand(a, s, prepared, pd.weights_desc());
   Operand y(plain(s.y, y_tag(a)), out, pd.dst_desc(), 2);
@@ -158,20 +163,23 @@ void forward_pass(const Conv2dArgs& a, const Shapes& s, const void* x, void* out
   if (a.bias != nullptr) {
     args.emplace(DNNL_ARG_BIAS, memory(bias_desc(s), cpu_engine(), const_cast<void*>(a.bias)));
   }
-  dnnl::convolution_forward(pd).execute(stream, args);
+  pass.primitive.execute(stream, args);
   y.store(stream);
 }
 
-// The data pass's descriptor for the samples `s` describes (of a's batch); Winograd only when
-// made on one thread.
-dnnl::convolution_backward_data::primitive_desc data_desc(const Conv2dArgs& a, const Shapes& s,
-                                                          Type in, bool one_thread) {
-  return first_taken(s, in, winograd_allowed(a, one_thread), [&](dnnl::algorithm algo) {
-    const dnnl::convolution_backward_data::desc desc(algo, any_layout(s.x),
-                                                     any_layout(s.weight, in), any_layout(s.y, in),
-                                                     s.strides, s.dilation, s.pad_l, s.pad_r);
-    return dnnl::convolution_backward_data::primitive_desc(desc, cpu_engine(),
-                                                           forward_desc(s, in, in, false, algo));
+// The data pass for the samples `s` describes (of a's batch; Note [made passes]); Winograd only
+// when made on one thread.
+MadePass<dnnl::convolution_backward_data> data_made(const Conv2dArgs& a, const Shapes& s, Type in,
+                                                    bool one_thread) {
+  const bool winograd = winograd_allowed(a, one_thread);
+  return made_pass<dnnl::convolution_backward_data>(pass_key(s, in, false, winograd), [&] {
+    return first_taken(s, in, winograd, [&](dnnl::algorithm algo) {
+      const dnnl::convolution_backward_data::desc desc(
+          algo, any_layout(s.x), any_layout(s.weight, in), any_layout(s.y, in), s.strides,
+          s.dilation, s.pad_l, s.pad_r);
+      return dnnl::convolution_backward_data::primitive_desc(desc, cpu_engine(),
+                                                             forward_desc(s, in, in, false, algo));
+    });
   });
 }
 
@@ -181,13 +189,14 @@ dnnl::convolution_backward_data::primitive_desc data_desc(const Conv2dArgs& a, c
 void data_pass(const Conv2dArgs& a, const Shapes& s, const void* grad_out, void* out,
                const PreparedWeight* prepared, bool one_thread, dnnl::stream& stream) {
   const Type in = operand_type(a.dtype);
-  const auto pd = data_desc(a, s, in, one_thread);
+  const auto pass = data_made(a, s, in, one_thread);
+  const auto& pd = pass.pd;
   Operand dy(plain(s.y, y_tag(a), in), const_cast<void*>(grad_out), pd.diff_dst_desc(), 0);
   Operand w = weight_operand(a, s, prepared, pd.weights_desc());
   Operand dx(plain(s.x, Tag::nchw), out, pd.diff_src_desc(), 2);
   dy.load(stream);
   w.load(stream);
-  dnnl::convolution_backward_data(pd).execute(
+  pass.primitive.execute(
       stream,
       {{DNNL_ARG_DIFF_DST, dy.get()}, {DNNL_ARG_WEIGHTS, w.get()}, {DNNL_ARG_DIFF_SRC, dx.get()}});
   dx.store(stream);
@@ -220,7 +229,7 @@ void forward_blocks(const Conv2dArgs& a) {
     try {
       const OneThread one;  // as the blocks make their descriptors
       weight = prepare_weight(plain(s.weight, s.weight_tag, operand_type(a.dtype)), a.weight,
-                              output_desc(a, s, true).weights_desc());
+                              forward_made(a, s, true).pd.weights_desc());
     } catch (const dnnl::error&) {
       weight = nullptr;  // each block reorders the weight itself, or says what is wrong
     }
@@ -293,7 +302,7 @@ std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, in
     const OneThread one;  // as the blocks make their descriptors
     const Type in = operand_type(a.dtype);
     return prepare_weight(plain(s.weight, s.weight_tag, in), a.weight,
-                          data_desc(a, s, in, true).weights_desc());
+                          data_made(a, s, in, true).pd.weights_desc());
   } catch (const dnnl::error&) {
     return nullptr;  // each block reorders the weight itself, or says what is wrong
   }

@@ -27,19 +27,22 @@ namespace {
 
 using namespace parts;
 
-// The filter gradient's descriptor for a block (`s`) of a's batch, with the bias's gradient
-// when asked; made on one thread (OneThread), so Winograd where it is allowed.
-dnnl::convolution_backward_weights::primitive_desc filter_desc(const Conv2dArgs& a, const Shapes& s,
-                                                               Type in, bool bias) {
-  return first_taken(s, in, winograd_allowed(a, true), [&](dnnl::algorithm algo) {
-    const auto desc = bias ? dnnl::convolution_backward_weights::desc(
-                                 algo, any_layout(s.x, in), any_layout(s.weight), bias_desc(s),
-                                 any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r)
-                           : dnnl::convolution_backward_weights::desc(
-                                 algo, any_layout(s.x, in), any_layout(s.weight),
-                                 any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
-    return dnnl::convolution_backward_weights::primitive_desc(desc, cpu_engine(),
-                                                              forward_desc(s, in, in, bias, algo));
+// The filter gradient for a block (`s`) of a's batch, with the bias's gradient when asked (Note
+// [made passes]); made on one thread (OneThread), so Winograd where it is allowed.
+MadePass<dnnl::convolution_backward_weights> filter_made(const Conv2dArgs& a, const Shapes& s,
+                                                         Type in, bool bias) {
+  const bool winograd = winograd_allowed(a, true);
+  return made_pass<dnnl::convolution_backward_weights>(pass_key(s, in, bias, winograd), [&] {
+    return first_taken(s, in, winograd, [&](dnnl::algorithm algo) {
+      const auto desc = bias ? dnnl::convolution_backward_weights::desc(
+                                   algo, any_layout(s.x, in), any_layout(s.weight), bias_desc(s),
+                                   any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r)
+                             : dnnl::convolution_backward_weights::desc(
+                                   algo, any_layout(s.x, in), any_layout(s.weight),
+                                   any_layout(s.y, in), s.strides, s.dilation, s.pad_l, s.pad_r);
+      return dnnl::convolution_backward_weights::primitive_desc(
+          desc, cpu_engine(), forward_desc(s, in, in, bias, algo));
+    });
   });
 }
 
@@ -52,7 +55,7 @@ bool conv2d_filter_takes(const Conv2dArgs& a) {
   }
   try {
     const OneThread one;
-    (void)filter_desc(a, s, operand_type(a.dtype), a.grad_bias != nullptr);
+    (void)filter_made(a, s, operand_type(a.dtype), a.grad_bias != nullptr);
   } catch (const dnnl::error& e) {
     if (e.status == dnnl_unimplemented) return false;
     TG_THROW("conv2d: oneDNN failed (status ", static_cast<int>(e.status), "): ", e.what());
@@ -72,7 +75,7 @@ std::shared_ptr<const FilterLayout> conv2d_filter_layout(const Conv2dArgs& a, in
     const OneThread one;  // as the blocks make their descriptors
     auto layout = std::make_shared<FilterLayout>();
     layout->desc =
-        filter_desc(a, s, operand_type(a.dtype), a.grad_bias != nullptr).diff_weights_desc();
+        filter_made(a, s, operand_type(a.dtype), a.grad_bias != nullptr).pd.diff_weights_desc();
     if (layout->desc.get_size() % sizeof(float) != 0) return nullptr;
     return layout;
   } catch (const dnnl::error&) {
@@ -110,7 +113,8 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
     const OneThread one;
     dnnl::stream stream(cpu_engine());
     const Type in = operand_type(a.dtype);
-    const auto pd = filter_desc(a, s, in, grad_bias != nullptr);
+    const auto pass = filter_made(a, s, in, grad_bias != nullptr);
+    const auto& pd = pass.pd;
     Operand xs(plain(s.x, x_tag(a), in), x, pd.src_desc(), 0);
     Operand dy(plain(s.y, y_tag(a), in), grad, pd.diff_dst_desc(), 1);
     Operand dw(layout != nullptr ? layout->desc : plain(s.weight, s.weight_tag), grad_weight,
@@ -121,7 +125,7 @@ std::string conv2d_filter_block(const Conv2dArgs& a, int64_t first, int64_t coun
         {DNNL_ARG_SRC, xs.get()}, {DNNL_ARG_DIFF_DST, dy.get()}, {DNNL_ARG_DIFF_WEIGHTS, dw.get()}};
     if (grad_bias != nullptr)
       args.emplace(DNNL_ARG_DIFF_BIAS, memory(bias_desc(s), cpu_engine(), grad_bias));
-    dnnl::convolution_backward_weights(pd).execute(stream, args);
+    pass.primitive.execute(stream, args);
     dw.store(stream);
     stream.wait();
   });

@@ -3,6 +3,8 @@
 // conv2d_onednn.cpp), operands in the layouts a primitive wants. Built only with oneDNN.
 #include "conv2d_onednn_parts.h"
 
+#include <omp.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -96,6 +98,12 @@ dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in,
                                              any_layout(s.weight, in), any_layout(s.y, out),
                                              s.strides, s.dilation, s.pad_l, s.pad_r);
   return dnnl::convolution_forward::primitive_desc(desc, cpu_engine());
+}
+
+PassKey pass_key(const Shapes& s, Type in, bool bias, bool winograd) {
+  PassKey key{s.x, s.weight, s.y, s.strides, s.dilation, s.pad_l, s.pad_r, in, bias, winograd, 1};
+  key.threads = omp_get_max_threads();
+  return key;
 }
 
 void AlignedBuffer::Free::operator()(void* p) const { std::free(p); }

@@ -8,8 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <tuple>
 
 #include "../conv2d.h"
 #include "conv2d_onednn.h"
@@ -76,6 +78,50 @@ auto first_taken(const Shapes& s, Type in, bool winograd, Make&& make) {
 // operands' type).
 dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, Type in, Type out,
                                                        bool bias, dnnl::algorithm algorithm);
+
+// Note [made passes]
+// A pass's primitive descriptor and primitive are made once per thread and key and kept
+// (made_pass). Made per call, each cost oneDNN its implementation search and a lookup in its
+// own primitive cache, a few microseconds each, and the MNIST CNN's step asks for ~100 of
+// them (the Winograd passes run per block of 16 samples; a backward pass also makes the
+// forward's descriptor as its hint): ~2% of the step's samples in `perf`, and kept, the step
+// 2-4% shorter (bench/NOTES.md, eleventh session). The key holds all a descriptor depends on:
+// the shapes, the operands' type, the bias, whether Winograd is allowed, and the thread count
+// oneDNN plans it for (omp_get_max_threads() when it is made). At most kMadePasses per thread
+// and kind of pass are kept, all dropped when more come (a run with ever new shapes).
+struct PassKey {
+  memory::dims x, weight, y, strides, dilation, pad_l, pad_r;
+  Type in;
+  bool bias, winograd;
+  int threads;
+  bool operator<(const PassKey& o) const {
+    return std::tie(x, weight, y, strides, dilation, pad_l, pad_r, in, bias, winograd, threads) <
+           std::tie(o.x, o.weight, o.y, o.strides, o.dilation, o.pad_l, o.pad_r, o.in, o.bias,
+                    o.winograd, o.threads);
+  }
+};
+PassKey pass_key(const Shapes& s, Type in, bool bias, bool winograd);
+
+template <typename Primitive>
+struct MadePass {
+  typename Primitive::primitive_desc pd;
+  Primitive primitive;
+};
+
+constexpr size_t kMadePasses = 256;
+
+// The pass of `key` (a copy: both are handles), made with make_desc() the first time.
+template <typename Primitive, typename MakeDesc>
+MadePass<Primitive> made_pass(const PassKey& key, MakeDesc&& make_desc) {
+  thread_local std::map<PassKey, MadePass<Primitive>> made;
+  const auto found = made.find(key);
+  if (found != made.end()) return found->second;
+  if (made.size() >= kMadePasses) made.clear();
+  const typename Primitive::primitive_desc pd = make_desc();
+  MadePass<Primitive> pass{pd, Primitive(pd)};
+  made.emplace(key, pass);
+  return pass;
+}
 
 // A buffer 64-byte aligned (oneDNN's Winograd kernels load and store with aligned moves)
 // that only grows: get(bytes) returns at least that many.

@@ -140,6 +140,33 @@ TEST(Conv2dBackends, Float32BitsDoNotDependOnTheThreadCount) {
   omp_set_num_threads(saved);
 }
 
+// Passes are made once per thread and kept (Note [made passes]): the same geometry with and
+// without a bias, on 1 and 2 threads, in turns, each run must be its own case's (a kept pass
+// taken for another would drop or add the bias).
+TEST(Conv2dBackends, KeptPassesAreTakenOnlyForTheirOwnCase) {
+  const int saved = omp_get_max_threads();
+  for (size_t i : {size_t{0}, size_t{6}, size_t{11}, size_t{12}}) {
+    const Geometry& g = geometries()[i];
+    SCOPED_TRACE(g.name());
+    omp_set_num_threads(1);
+    const Results with_bias = run(g, DType::Float32, true);
+    const Results reference = run(g, DType::Float64, false);
+    for (int threads : {2, 1}) {
+      omp_set_num_threads(threads);
+      const Results without = run(g, DType::Float32, false);
+      const double atol =
+          std::max(1e-4, 3e-5 * std::sqrt(mean(reference.y * reference.y).item<double>()));
+      EXPECT_TRUE(testing::tensors_close(without.y, reference.y, atol, 1e-4))
+          << "forward without the bias, " << threads << " threads";
+      const Results again = run(g, DType::Float32, true);
+      EXPECT_TRUE(same_bits(with_bias.y, again.y)) << "forward, " << threads << " threads";
+      EXPECT_TRUE(same_bits(with_bias.grad_w, again.grad_w)) << "grad w, " << threads << " threads";
+      EXPECT_TRUE(same_bits(with_bias.grad_b, again.grad_b)) << "grad b, " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
 // The conv block's backward by blocks (Note [conv block]): each block's output gradient written
 // by the callback into the buffer it is handed just before the passes read it there, the bits
 // of the whole-batch passes.
