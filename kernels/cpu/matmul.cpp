@@ -12,6 +12,7 @@
 
 #include "half_runs.h"
 #include "matmul_onednn.h"
+#include "matmul_small.h"
 #include "matmul_sparse.h"
 
 #if TG_WITH_ONEDNN
@@ -34,7 +35,8 @@ char* openblas_get_config(void);
 // Note [cpu matmul backend]
 // Float32 products (every training step) go to oneDNN's sgemm (x·Wᵀ by blocks on its matmul
 // primitive: Note [float32 matmul blocks]; a mostly-zero left operand by its nonzero entries:
-// Note [sparse rows product]); float64 products (the gradient checks and
+// Note [sparse rows product]; products under 2^19 multiply-adds by our own register tiles:
+// Note [small products]); float64 products (the gradient checks and
 // references) to OpenBLAS, since oneDNN has no dgemm. Why not OpenBLAS for both: OpenBLAS 0.3.21
 // (Debian 12) is built with DYNAMIC_ARCH and chooses its kernels from a table of CPU
 // vendor/family/model numbers; a model newer than the table (seen on a VM with an AVX-512 CPU)
@@ -154,7 +156,8 @@ void matmul(const MatmulArgs& g) {
     if (!onednn::matmul_half(g)) widened_product(g);  // float16: oneDNN 2.6 declines
     return;
   }
-  if (sparse_rows::matmul(g)) return;  // Note [sparse rows product]
+  if (small_product::matmul(g)) return;  // Note [small products]
+  if (sparse_rows::matmul(g)) return;    // Note [sparse rows product]
   if (onednn::matmul_float(g)) return;
   for (int64_t i = 0; i < g.batch; ++i) {
     if (g.dtype == DType::Float32) {
@@ -184,6 +187,10 @@ std::string matmul_backend_description() {
 #endif
   text += std::string(openblas_get_config()) + " (kernels for " + openblas_get_corename() + "); " +
           std::to_string(omp_get_max_threads()) + " OpenMP threads";
+  if (small_product::available()) {
+    text += "; float32 products under " + std::to_string(small_product::kMaxWork) +
+            " multiply-adds: by register tiles (AVX-512F)";
+  }
   if (sparse_rows::available()) {
     text += "; float32 products whose left operand is at most " +
             std::to_string(static_cast<int>(sparse_rows::kMaxDensity * 100)) +

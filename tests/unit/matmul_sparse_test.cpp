@@ -19,53 +19,18 @@
 #include "../../core/threads.h"
 #include "../../kernels/cpu/matmul_sparse.h"
 #include "../../kernels/matmul.h"
+#include "../support/matmul_operands.h"
 
 namespace tg::kernels {
 namespace {
 
-struct Case {
-  bool trans_a;
-  int64_t m, n, k;
-  int64_t pad;  // added to every leading dimension
-  double density, alpha, beta;
-};
+using testing::matmul_case_name;
+using testing::op_a;
+using Case = testing::MatmulCase;
+using Operands = testing::MatmulOperands;
 
-struct Operands {
-  std::vector<float> a, b, c;
-  MatmulArgs args{};
-};
-
-// op(A) with about `density` of its entries nonzero (normal values), B normal, C normal.
 Operands make_operands(const Case& t, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::uniform_real_distribution<double> uniform;
-  Operands o;
-  MatmulArgs& g = o.args;
-  g.dtype = DType::Float32;
-  g.trans_a = t.trans_a;
-  g.m = t.m;
-  g.n = t.n;
-  g.k = t.k;
-  g.batch = 1;
-  g.lda = (t.trans_a ? t.m : t.k) + t.pad;
-  g.ldb = t.n + t.pad;
-  g.ldc = t.n + t.pad;
-  g.alpha = t.alpha;
-  g.beta = t.beta;
-  o.a.assign(static_cast<size_t>((t.trans_a ? t.k : t.m) * g.lda), 0.0f);
-  for (float& v : o.a) v = uniform(rng) < t.density ? normal(rng) : 0.0f;
-  o.b.resize(static_cast<size_t>(t.k * g.ldb));
-  for (float& v : o.b) v = normal(rng);
-  o.c.resize(static_cast<size_t>(t.m * g.ldc));
-  for (float& v : o.c) v = normal(rng);
-  return o;
-}
-
-float op_a(const Operands& o, int64_t r, int64_t k) {
-  const MatmulArgs& g = o.args;
-  return g.trans_a ? o.a[static_cast<size_t>(k * g.lda + r)]
-                   : o.a[static_cast<size_t>(r * g.lda + k)];
+  return testing::make_matmul_operands(t, seed);
 }
 
 // alpha·op(A)·B + beta·C in float64; C not read when beta = 0.
@@ -86,26 +51,8 @@ std::vector<double> reference(const Operands& o) {
   return out;
 }
 
-// Runs the sparse product on a copy of C (NaN-filled when beta = 0); false when it declined.
 bool run_sparse(const Operands& o, std::vector<float>& c) {
-  c = o.c;
-  if (o.args.beta == 0) {  // what C held must not be read: NaN there, padding left as it was
-    for (int64_t r = 0; r < o.args.m; ++r) {
-      std::fill_n(c.begin() + r * o.args.ldc, o.args.n, std::numeric_limits<float>::quiet_NaN());
-    }
-  }
-  MatmulArgs g = o.args;
-  g.a = o.a.data();
-  g.b = o.b.data();
-  g.c = c.data();
-  return cpu::sparse_rows::matmul(g);
-}
-
-std::string name(const Case& t) {
-  return std::string(t.trans_a ? "A^T " : "A ") + std::to_string(t.m) + "x" + std::to_string(t.n) +
-         "x" + std::to_string(t.k) + " pad " + std::to_string(t.pad) + " density " +
-         std::to_string(t.density) + " alpha " + std::to_string(t.alpha) + " beta " +
-         std::to_string(t.beta);
+  return testing::run_on_copy(o, c, cpu::sparse_rows::matmul);
 }
 
 void expect_matches_reference(const Operands& o, const std::vector<float>& c) {
@@ -153,7 +100,7 @@ TEST(MatmulSparse, MatchesAFloat64Product) {
   if (!cpu::sparse_rows::available()) GTEST_SKIP() << "this CPU has no AVX-512F: the path is off";
   uint32_t seed = 1;
   for (const Case& t : kCases) {
-    SCOPED_TRACE(name(t));
+    SCOPED_TRACE(matmul_case_name(t));
     const Operands o = make_operands(t, seed++);
     std::vector<float> c;
     ASSERT_TRUE(run_sparse(o, c));
@@ -180,21 +127,12 @@ TEST(MatmulSparse, NanAndInfinityInAArePropagated) {
 
 TEST(MatmulSparse, BitsDoNotDependOnTheThreadCount) {
   if (!cpu::sparse_rows::available()) GTEST_SKIP() << "this CPU has no AVX-512F: the path is off";
-  const int saved = get_num_threads();
   uint32_t seed = 20;
   for (const Case& t : kCases) {
-    SCOPED_TRACE(name(t));
-    const Operands o = make_operands(t, seed++);
-    std::vector<float> first, c;
-    for (int threads : {1, 2, 3}) {
-      set_num_threads(threads);
-      ASSERT_TRUE(run_sparse(o, c));
-      if (first.empty()) first = c;
-      EXPECT_EQ(std::memcmp(c.data(), first.data(), c.size() * sizeof(float)), 0)
-          << threads << " threads";
-    }
+    SCOPED_TRACE(matmul_case_name(t));
+    testing::expect_same_bits_on_any_thread_count(make_operands(t, seed++),
+                                                  cpu::sparse_rows::matmul);
   }
-  set_num_threads(saved);
 }
 
 TEST(MatmulSparse, DeclinesWhatItCannotComputeAsTheDenseProductWould) {
