@@ -1,4 +1,4 @@
-// Small float32 products on the calling thread (kernels/cpu/matmul_small.h).
+// Small float32 products by register tiles (kernels/cpu/matmul_small.h).
 #include "matmul_small.h"
 
 #include <algorithm>
@@ -19,21 +19,21 @@ namespace tg::kernels::cpu::small_product {
 // last layer's (10 outputs: dx = g·W of 128x256x10 and dW = gᵀ·x of 10x256x128, ~330k
 // multiply-adds each; fc1's gradient takes the sparse rows product), so a 6,000-image run paid
 // those 47 ms (~3% of it) for two products of ~5 us a step. A product of fewer than kMaxWork
-// multiply-adds is summed here instead, on the calling thread (no parallel region): C's rows
-// kRows at a time, 64 columns (four AVX-512 registers) at a time, B's tile row loaded once
-// for the kRows rows; each element's terms in k order by FMA from +0, then C = alpha·sum +
-// beta·C (beta = 0 reads nothing of C). That is the order sgemm took at these shapes: the MNIST
-// runs keep their bits (tests/unit/matmul_small_test.cpp compares against a float32 FMA loop
-// in that order). Each element is summed by one thread, so the bits do not depend on the thread
-// count (sgemm's did for 1x784x512 on 2 threads). Products of kSplitWork multiply-adds or more
-// share their tiles among the threads; smaller ones stay on the calling thread (a parallel
-// region costs more than they do). C narrower than one register (kMinColumns) stays on sgemm:
-// most lanes would idle, and sgemm's matrix-vector kernels sum in another order (32x1x32 gave
-// other bits, which sent rnn_gradients' clipped run elsewhere). Measured on that EPYC (throwaway
-// /tmp/tb/small.cpp, best of 200, 2 threads): 128x256x10 5.4-5.5 against sgemm's 6.4-6.7 us,
-// 10x256x128 (beta = 1) 4.7 against 5.0-5.2, 128x10x256 6.0-6.3 against 7.8-8.3,
-// 1x784x512 13.6-15.0 against 14.0-15.3; on one thread 0.84-1.13x sgemm's time. A 6,000-image CNN
-// run (alternating with the previous library, eight runs each): median 1.27 -> 1.23 s, fastest 1.19
+// multiply-adds is summed here instead: C's rows kRows at a time, 64 columns (four AVX-512
+// registers) at a time, B's tile row loaded once for the kRows rows; each element's terms in k
+// order by FMA from +0, then C = alpha·sum + beta·C (beta = 0 reads nothing of C). That is the
+// order sgemm took at these shapes: the MNIST runs keep their bits
+// (tests/unit/matmul_small_test.cpp compares against a float32 FMA loop in that order). Each
+// element is summed by one thread, so the bits do not depend on the thread count (sgemm's did for
+// 1x784x512 on 2 threads). Products of kSplitWork multiply-adds or more share their tiles among the
+// threads; smaller ones stay on the calling thread (a parallel region costs more than they do). C
+// narrower than one register (kMinColumns) stays on sgemm: most lanes would idle, and sgemm's
+// matrix-vector kernels sum in another order (32x1x32 gave other bits, which sent rnn_gradients'
+// clipped run elsewhere). Measured on that EPYC (throwaway /tmp/tb/small.cpp, best of 200, 2
+// threads): 128x256x10 5.4-5.5 against sgemm's 6.4-6.7 us, 10x256x128 (beta = 1) 4.7
+// against 5.0-5.2, 128x10x256 6.0-6.3 against 7.8-8.3, 1x784x512 13.6-15.0 against 14.0-15.3; on
+// one thread 0.84-1.13x sgemm's time. A 6,000-image CNN run (alternating with the previous library,
+// eight runs each): median 1.27 -> 1.23 s, fastest 1.19
 // -> 1.17 s.
 
 #ifdef TG_SMALL_AVX512

@@ -1,6 +1,7 @@
 // Float32 products too small for oneDNN's sgemm to be worth calling (Note [small products] in
 // kernels/cpu/matmul_small.cpp): a Linear's last layer in the MNIST models (10 outputs), summed
-// on the calling thread by register tiles. kernels/cpu/matmul.cpp asks here first. Tests:
+// by register tiles (shared among the threads from 2^16 multiply-adds up).
+// kernels/cpu/matmul.cpp asks here first. Tests:
 // tests/unit/matmul_small_test.cpp.
 #pragma once
 
