@@ -4,7 +4,7 @@
 // Each stored operand is described with its own strides, so a transposed one (trans_a,
 // trans_b) is read in place; C is row-major with ldc. beta (0 or 1) is a sum post-op, a bias
 // (Linear's, kernels/matmul.h) a binary-add post-op. One primitive per call, run once per
-// batch entry with the entry's pointers (oneDNN caches primitives itself: Note [onednn conv2d]).
+// batch entry with the entry's pointers (made again from oneDNN's own primitive cache each call).
 // Determinism: oneDNN's bf16 matmul gave the same bits on 1, 2 and 3 threads for every
 // shape tried (the MLP's and CNN's, 1x4096x10, 10x10000x3, 3x50000x2, 7x3000x300,
 // 256x64x4096: a split of K would show in the long, thin ones); tests/unit/autocast_test.cpp

@@ -35,14 +35,14 @@ namespace tg::kernels::cpu::sparse_rows {
 //   dW2 256x512x128 168-192 against 131-156;     the CNN's fc1 dW 256x1152x128 339-376 against
 //   321-323, dx 128x1152x256 347-352 against 234-246.
 // At 30% nonzero 0.95-1.44x sgemm's speed, at 35-40% 0.74-1.45x (the machine's noise is as
-// large as the difference): hence kMaxDensity; kMinWork keeps small products, not worth the
-// listing, on the dense path. The MNIST MLP's 3 epochs on one thread: 5.43-5.70 s against
-// 5.81-6.51 s without this path. Only measured on that CPU: one whose FMAs are twice as wide
-// per load (an Intel AVX-512 core) may want another bound.
-// Same values as the dense product: a skipped term is a·B[k, j] with a = ±0, which adds ±0 to a
-// sum that starts at +0, unless B[k, j] is infinite or NaN (0·inf is NaN). So B is checked first
-// and a B with any non-finite element goes to the dense product; a NaN or an infinity in A is
-// nonzero and is summed. Only the order of the nonzero terms differs from the dense product's.
+// large as the difference): hence kMaxDensity; kMinWork leaves small products, not worth the
+// listing, to the dense paths (Note [small products] first). The MNIST MLP's 3 epochs on one
+// thread: 5.43-5.70 s against 5.81-6.51 s without this path. Only measured on that CPU: one whose
+// FMAs are twice as wide per load (an Intel AVX-512 core) may want another bound. Same values as
+// the dense product: a skipped term is a·B[k, j] with a = ±0, which adds ±0 to a sum that starts at
+// +0, unless B[k, j] is infinite or NaN (0·inf is NaN). So B is checked first and a B with any
+// non-finite element goes to the dense product; a NaN or an infinity in A is nonzero and is summed.
+// Only the order of the nonzero terms differs from the dense product's.
 
 namespace {
 
