@@ -10,12 +10,14 @@
 #include <cstring>
 #include <vector>
 
+#include "batch_norm_windows.h"
 #include "isa_clones.h"
 
 namespace tg::kernels::cpu::batch_norm_blocked {
 
 namespace {
 
+static_assert(batch_norm_windows::kGroup == kGroup);
 using batch_norm_parts::Blocks;
 using batch_norm_parts::kLanes;
 
@@ -126,10 +128,7 @@ TG_INLINE void for_each_pixel(const BatchNormBackwardArgs& a, int64_t n, int64_t
   const float* pooled =
       static_cast<const float*>(a.pooled_grad) + (n * s.c + group * kGroup) * out_plane;
   float* windows = thread_buffer<float>(out_plane * kGroup);
-  for (int64_t o = 0; o < out_plane; ++o) {
-#pragma omp simd
-    for (int c = 0; c < kGroup; ++c) windows[o * kGroup + c] = 0.0f + pooled[c * out_plane + o];
-  }
+  batch_norm_windows::to_windows(pooled, out_plane, windows);
   // The codes as wide as the gradient (comparing bytes, the loops ran four floats wide).
   const uint8_t* bytes = codes_of(a.window_codes, s, out_plane, n, group);
   int32_t* codes = thread_buffer<int32_t>(out_plane * kGroup);
@@ -206,8 +205,7 @@ TG_ISA_CLONES void forward_planes_of(const BatchNormForwardArgs& a, int64_t n, i
     }
   }
   float* out = static_cast<float*>(a.pooled) + (n * s.c + group * kGroup) * out_plane;
-  for (int c = 0; c < kGroup; ++c)
-    for (int64_t o = 0; o < out_plane; ++o) out[c * out_plane + o] = pooled[o * kGroup + c];
+  batch_norm_windows::to_planes(pooled, out_plane, out);
 }
 
 TG_ISA_CLONES void backward_summary_of(const BatchNormBackwardArgs& a, Blocks blocks, int64_t b,
