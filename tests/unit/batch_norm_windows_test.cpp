@@ -80,7 +80,8 @@ void expect_as_loop(Move fast, Move loop, uint32_t seed, Check&& check) {
       ASSERT_EQ(bits_of(got.data[i]), bits_of(want.data[i]))
           << "element " << static_cast<int64_t>(i) - kGuard;
     }
-    EXPECT_EQ(std::memcmp(in.data(), before.data(), in.size() * sizeof(float)), 0) << "input";
+    EXPECT_TRUE(in.empty() || std::memcmp(in.data(), before.data(), in.size() * sizeof(float)) == 0)
+        << "input";
     for (int64_t o = 0; o < out_plane; ++o) {
       for (int64_t c = 0; c < kGroup; ++c) check(in.data(), want.out(), out_plane, o, c);
     }
