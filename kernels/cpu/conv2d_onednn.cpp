@@ -55,13 +55,16 @@
 #include "../conv2d.h"
 #include "conv2d_onednn_parts.h"
 #include "onednn_engine.h"
+#include "winograd_f43.h"
 
 namespace tg::kernels::cpu::onednn {
 
-// A weight in the layout a pass wants (conv2d_data_weight, the forward's blocks).
+// A weight in the layout a pass wants (conv2d_data_weight, the forward's blocks), or
+// transformed for our Winograd blocks (`ours`: Note [winograd f43] in winograd_f43.cpp).
 struct PreparedWeight {
   dnnl::memory::desc desc;
   parts::AlignedBuffer data;
+  bool ours = false;
 };
 
 namespace {
@@ -132,6 +135,47 @@ Operand weight_operand(const Conv2dArgs& a, const Shapes& s, const PreparedWeigh
   const bool ready = prepared != nullptr && prepared->desc == wanted;
   return Operand(ready ? prepared->desc : plain(s.weight, s.weight_tag, in),
                  ready ? prepared->data.data() : const_cast<void*>(a.weight), wanted, 1);
+}
+
+// Whether a's Winograd blocks run on ours instead of oneDNN's (Note [winograd f43]).
+bool ours_take(const Conv2dArgs& a) {
+  return a.dtype == DType::Float32 && winograd::available() && winograd::takes(a.g) && by_blocks(a);
+}
+
+// a's filter transformed for our blocks in `direction`.
+std::shared_ptr<const PreparedWeight> transformed_weight(const Conv2dArgs& a,
+                                                         winograd::Direction direction) {
+  auto prepared = std::make_shared<PreparedWeight>();
+  prepared->ours = true;
+  auto* u = static_cast<float*>(prepared->data.get(winograd::filter_floats(a.g) * sizeof(float)));
+  winograd::transform_filter(a.g, direction, static_cast<const float*>(a.weight), u);
+  return prepared;
+}
+
+// One block of our Winograd: `from` (of layout from_tag, its channels c_from) into `to` (of
+// to_tag), both through nChw16c buffers where their own layout differs or they are not aligned.
+std::string our_block(const Conv2dArgs& a, int64_t count, winograd::Direction direction,
+                      const void* from, Tag from_tag, void* to, Tag to_tag,
+                      const PreparedWeight& weight, const void* bias) {
+  const bool forward = direction == winograd::Direction::Forward;
+  const int64_t c_from = forward ? a.g.c_in : a.g.c_out, c_to = forward ? a.g.c_out : a.g.c_in;
+  const memory::dims from_dims{count, c_from, a.g.h, a.g.w}, to_dims{count, c_to, a.g.h, a.g.w};
+  return failure_of("conv2d: the Winograd blocks", [&] {
+    dnnl::stream stream(cpu_engine());
+    Operand in(plain(from_dims, from_tag), const_cast<void*>(from), plain(from_dims, Tag::nChw16c),
+               0);
+    Operand out(plain(to_dims, to_tag), to, plain(to_dims, Tag::nChw16c), 2);
+    in.load(stream);
+    stream.wait();
+    thread_local AlignedBuffer scratch;
+    winograd::convolve_block(
+        count, c_from, c_to, a.g.h, a.g.w, static_cast<const float*>(in.get().get_data_handle()),
+        static_cast<const float*>(weight.data.data()), static_cast<const float*>(bias),
+        static_cast<float*>(out.get().get_data_handle()),
+        static_cast<float*>(scratch.get(winograd::scratch_floats(c_from, c_to) * sizeof(float))));
+    out.store(stream);
+    stream.wait();
+  });
 }
 
 // The forward for the samples `s` describes (Note [made passes]); Winograd only when made on one
@@ -208,6 +252,10 @@ std::string forward_block(const Conv2dArgs& a, int64_t first, int64_t count,
   const size_t size = element_size(a.dtype);
   const char* x = static_cast<const char*>(a.x) + first * a.g.c_in * a.g.h * a.g.w * size;
   char* out = static_cast<char*>(a.out) + first * a.g.c_out * a.g.out_h * a.g.out_w * sizeof(float);
+  if (weight != nullptr && weight->ours) {
+    return our_block(a, count, winograd::Direction::Forward, x, x_tag(a), out, y_tag(a), *weight,
+                     a.bias);
+  }
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   try {
@@ -225,7 +273,9 @@ std::string forward_block(const Conv2dArgs& a, int64_t first, int64_t count,
 void forward_blocks(const Conv2dArgs& a) {
   std::shared_ptr<const PreparedWeight> weight;
   Shapes s;
-  if (block_shapes(a, std::min(a.g.n, kBlockSamples), &s)) {
+  if (ours_take(a)) {
+    weight = transformed_weight(a, winograd::Direction::Forward);
+  } else if (block_shapes(a, std::min(a.g.n, kBlockSamples), &s)) {
     try {
       const OneThread one;  // as the blocks make their descriptors
       weight = prepare_weight(plain(s.weight, s.weight_tag, operand_type(a.dtype)), a.weight,
@@ -296,6 +346,7 @@ bool conv2d_backward_data(const Conv2dArgs& a) {
 }
 
 std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& a, int64_t count) {
+  if (ours_take(a)) return transformed_weight(a, winograd::Direction::Data);
   Shapes s;
   if (!block_shapes(a, count, &s)) return nullptr;
   try {
@@ -312,6 +363,10 @@ std::string conv2d_data_block(const Conv2dArgs& a, int64_t first, int64_t count,
                               const void* grad_out, const PreparedWeight* weight) {
   const char* grad = static_cast<const char*>(grad_out);
   char* out = static_cast<char*>(a.out) + first * a.g.c_in * a.g.h * a.g.w * sizeof(float);
+  if (weight != nullptr && weight->ours) {
+    return our_block(a, count, winograd::Direction::Data, grad, y_tag(a), out, Tag::nchw, *weight,
+                     nullptr);
+  }
   Shapes s;
   if (!block_shapes(a, count, &s)) return "conv2d: oneDNN cannot express a block of the batch";
   return failure_of("conv2d: oneDNN's data gradient", [&] {
