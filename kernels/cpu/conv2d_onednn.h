@@ -49,7 +49,8 @@ std::string conv2d_filter_block(const Conv2dArgs& args, int64_t first, int64_t c
 // grad_out), on the calling thread, the same way ("" or what went wrong). Its sums never cross
 // samples: the bits of the whole batch's. The weight is read from `weight` (when not null and in
 // the layout the block's pass wants): args.weight reordered once for the blocks of `count` samples
-// by conv2d_data_weight (null when oneDNN declines).
+// by conv2d_data_weight, or transformed once for our Winograd blocks (Note [winograd f43]; null
+// when oneDNN declines).
 struct PreparedWeight;
 std::shared_ptr<const PreparedWeight> conv2d_data_weight(const Conv2dArgs& args, int64_t count);
 std::string conv2d_data_block(const Conv2dArgs& args, int64_t first, int64_t count,
