@@ -35,7 +35,7 @@ void adagrad_typed(const AdagradArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   const AdagradStep step = launch_step(a.step, a.control);
-  update_tasks(a.n,
+  update_tasks(a.n, static_cast<T*>(a.params),
                [&](int64_t first, int64_t last) { adagrad_range(a, step, scale, first, last); });
 }
 }  // namespace

@@ -43,7 +43,8 @@ void adam_typed(const AdamArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   const AdamStep step = launch_step(a.step, a.control);
-  update_tasks(a.n, [&](int64_t first, int64_t last) { adam_range(a, step, scale, first, last); });
+  update_tasks(a.n, static_cast<T*>(a.params),
+               [&](int64_t first, int64_t last) { adam_range(a, step, scale, first, last); });
 }
 
 }  // namespace

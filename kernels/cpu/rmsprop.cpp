@@ -50,7 +50,8 @@ template <typename T>
 void rmsprop_typed(const RMSpropArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
-  update_tasks(a.n, [&](int64_t first, int64_t last) { rmsprop_range(a, scale, first, last); });
+  update_tasks(a.n, static_cast<T*>(a.params),
+               [&](int64_t first, int64_t last) { rmsprop_range(a, scale, first, last); });
 }
 }  // namespace
 

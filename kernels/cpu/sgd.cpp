@@ -36,7 +36,8 @@ void sgd_typed(const SGDArgs& a) {
   T scale;
   if (!step_enabled(a.control, &scale)) return;
   const SGDStep step = launch_step(a.step, a.control);
-  update_tasks(a.n, [&](int64_t first, int64_t last) { sgd_range(a, step, scale, first, last); });
+  update_tasks(a.n, static_cast<T*>(a.params),
+               [&](int64_t first, int64_t last) { sgd_range(a, step, scale, first, last); });
 }
 }  // namespace
 

@@ -3,7 +3,8 @@
 // one element at a time: the same bits for every element, on sizes around a task and the
 // threading threshold, float32 and float64, in every variant (AMSGrad; centered and momentum
 // RMSProp; momentum and Nesterov SGD), on operands that include zeros of both signs,
-// subnormals, infinities and NaN.
+// subnormals, infinities and NaN. And the claim of the parameters' lines before each task
+// (Note [claiming the parameters' lines]) leaves every bit as it was.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +18,7 @@
 
 #include "../../kernels/adagrad.h"
 #include "../../kernels/adam.h"
+#include "../../kernels/cpu/update_loop.h"
 #include "../../kernels/rmsprop.h"
 #include "../../kernels/sgd.h"
 
@@ -202,6 +204,32 @@ TEST(UpdateLanes, AdagradFollowsTheElementRule) {
     check_adagrad<float>(n);
     check_adagrad<double>(n);
   }
+}
+
+// Every bit pattern kept, signalling NaNs included, on ranges that start and end inside a cache
+// line, with two threads claiming neighbouring ranges that share a line.
+template <typename T, typename Bits>
+void check_claim() {
+  std::mt19937 rng(7);
+  std::vector<Bits> bits(1000);
+  for (Bits& b : bits) b = static_cast<Bits>(rng()) * static_cast<Bits>(rng() | 1u);
+  bits[3] = sizeof(T) == 4 ? Bits(0x7f800001u) : Bits(0x7ff0000000000001ull);  // signalling NaN
+  std::vector<T> values(bits.size());
+  std::memcpy(values.data(), bits.data(), bits.size() * sizeof(T));
+  for (auto [first, last] : {std::pair<int64_t, int64_t>{0, 0}, {0, 1}, {3, 4}, {5, 997}}) {
+    cpu::claim_lines(values.data(), first, last);
+  }
+  const int64_t split = 501;
+#pragma omp parallel for num_threads(2)
+  for (int part = 0; part < 2; ++part) {
+    cpu::claim_lines(values.data(), part == 0 ? 1 : split, part == 0 ? split : 1000);
+  }
+  EXPECT_EQ(std::memcmp(values.data(), bits.data(), bits.size() * sizeof(T)), 0);
+}
+
+TEST(UpdateLanes, ClaimingTheLinesKeepsEveryBit) {
+  check_claim<float, uint32_t>();
+  check_claim<double, uint64_t>();
 }
 
 }  // namespace
