@@ -95,10 +95,11 @@ TG_ISA_CLONES void gated_range_of(const DropoutArgs& a, int64_t first, int64_t l
 // one three-way logic op. Four such groups (64 blocks) go through the rounds together, their
 // chains independent. The keep test gives four 16-bit masks (word j of every block); PDEP
 // spreads them to one bit per element (element 4i + j is block i's word j), and each 16
-// elements are stored by one masked multiply. Measured on one core (throwaway
-// /tmp/tb/philox16c.cpp, 65,536 elements): 65 -> 36 us. Integer arithmetic throughout, the
-// float ops those of relu_element and dropout_element (one compare, one multiply), so the
-// bits are the scalar loop's (tests/unit/dropout_lanes_test.cpp compares every element).
+// elements are stored by one masked multiply. Measured (throwaway /tmp/tb/drop.cpp on this
+// launcher, 65,536 elements after a ReLU): 65.2 -> 27.5 us on one core, 34.9 -> 14.7 on two
+// (bench/NOTES.md, fourteenth session). Integer arithmetic throughout, the float ops those of
+// relu_element and dropout_element (one compare, one multiply), so the bits are the scalar
+// loop's (tests/unit/dropout_lanes_test.cpp compares every element).
 #define TG_AVX512 __attribute__((target("avx512f,bmi2")))
 #define TG_AVX512_INLINE __attribute__((target("avx512f,bmi2"), always_inline)) inline
 
