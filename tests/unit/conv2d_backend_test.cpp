@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "../../core/generator.h"
 #include "../../core/ops.h"
 #include "../../kernels/conv2d.h"
+#include "../../kernels/cpu/conv2d_onednn.h"
 #include "../support/parity.h"
 
 namespace tg {
@@ -234,6 +236,42 @@ TEST(Conv2dBackends, TheBackwardByBlocksMatchesTheWholeBatchPasses) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("block gradient failed"), std::string::npos) << e.what();
   }
+}
+
+// Note [kept transformed filters]: a prepared filter the caller still holds is not written by the
+// next one made for the same shape (other weights), and one made after both were let go carries
+// its own weights. (A batch of two blocks, so that the blocks take Winograd: our own on AVX-512.)
+TEST(Conv2dBackends, AHeldPreparedFilterIsNotOverwritten) {
+  namespace onednn = kernels::cpu::onednn;
+  const int64_t block = onednn::kBlockSamples, n = 2 * block;
+  kernels::Conv2dGeometry g{n, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 14, 14};
+  Generator gen(5);
+  const Tensor wa = randn({g.c_out, g.c_in, 3, 3}, {}, &gen);
+  const Tensor wb = randn({g.c_out, g.c_in, 3, 3}, {}, &gen);
+  const Tensor grad = randn({n, g.c_out, g.h, g.w}, {}, &gen);
+  kernels::Conv2dArgs a{DType::Float32,      g,       nullptr, wa.raw_data_ptr(),
+                        grad.raw_data_ptr(), nullptr, false};
+  kernels::Conv2dArgs b = a;
+  b.weight = wb.raw_data_ptr();
+  std::shared_ptr<const onednn::PreparedWeight> held = onednn::conv2d_data_weight(a, block);
+  if (held == nullptr) GTEST_SKIP() << "no oneDNN data pass for this shape in this build";
+  const auto data_gradient = [&](const kernels::Conv2dArgs& args,
+                                 const onednn::PreparedWeight* weight) {
+    const Tensor out = zeros({n, g.c_in, g.h, g.w});
+    kernels::Conv2dArgs with_out = args;
+    with_out.out = out.raw_data_ptr();
+    EXPECT_EQ(onednn::conv2d_data_block(with_out, 0, block, args.grad_out, weight), "");
+    return out;
+  };
+  const Tensor first = data_gradient(a, held.get());
+  std::shared_ptr<const onednn::PreparedWeight> other = onednn::conv2d_data_weight(b, block);
+  EXPECT_NE(other.get(), held.get());
+  EXPECT_TRUE(same_bits(first, data_gradient(a, held.get()))) << "the held one was written";
+  EXPECT_FALSE(same_bits(first, data_gradient(b, other.get()))) << "the other weights' gradient";
+  held.reset();
+  other.reset();
+  std::shared_ptr<const onednn::PreparedWeight> again = onednn::conv2d_data_weight(a, block);
+  EXPECT_TRUE(same_bits(first, data_gradient(a, again.get()))) << "made again after both went";
 }
 
 TEST(Conv2dBackends, TheBackendIsNamed) {
