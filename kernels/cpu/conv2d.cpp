@@ -14,6 +14,7 @@
 
 #include "../conv2d.h"
 #include "../matmul.h"
+#include "conv2d_first.h"
 #include "conv2d_onednn.h"
 #include "conv2d_parts.h"
 #include "half_runs.h"
@@ -255,6 +256,7 @@ bool conv2d_blocked_takes(const Conv2dArgs& args) {
 void conv2d_forward(const Conv2dArgs& args) {
   check_conv2d_geometry(args.g);
   check_layouts(args);
+  if (first_layer::takes(args)) return first_layer::forward(args);  // Note [first layer]
   if (onednn::conv2d_forward(args)) return;
   TG_CHECK(!args.blocked, "conv2d: oneDNN declined a blocked forward (conv2d_blocked_takes)");
   if (is_half(args.dtype)) {
