@@ -1,9 +1,10 @@
 // What the files of oneDNN's float32 conv2d share (kernels/cpu/conv2d_onednn.cpp: the
 // forward and data gradient; kernels/cpu/conv2d_onednn_filter.cpp: the filter gradient by
-// blocks): the geometry in oneDNN's terms, the descriptors' pieces, the choice of Winograd
-// (Note [winograd conv2d] in conv2d_onednn.cpp), operands in the layouts a primitive wants,
-// and running a pass on one thread. Defined in conv2d_onednn_parts.cpp; included by those
-// three only; built only with oneDNN.
+// blocks; kernels/cpu/conv2d_onednn_ours.cpp: our Winograd blocks in their place): the
+// geometry in oneDNN's terms, the descriptors' pieces, the choice of Winograd (Note [winograd
+// conv2d] in conv2d_onednn.cpp), operands in the layouts a primitive wants, a prepared weight,
+// and running a pass on one thread. Defined in conv2d_onednn_parts.cpp (our blocks' pieces in
+// conv2d_onednn_ours.cpp); included by those files only; built only with oneDNN.
 #pragma once
 
 #include <cstddef>
@@ -11,11 +12,13 @@
 #include <map>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <tuple>
 
 #include "../conv2d.h"
 #include "conv2d_onednn.h"
 #include "onednn_engine.h"
+#include "winograd_f43.h"
 
 namespace tg::kernels::cpu::onednn::parts {
 
@@ -156,3 +159,27 @@ class Operand {
 using onednn::OneThread;
 
 }  // namespace tg::kernels::cpu::onednn::parts
+
+namespace tg::kernels::cpu::onednn {
+
+// A weight in the layout a pass wants (conv2d_data_weight, the forward's blocks), or
+// transformed for our Winograd blocks (`ours`: Note [winograd f43] in winograd_f43.cpp).
+struct PreparedWeight {
+  dnnl::memory::desc desc;
+  parts::AlignedBuffer data;
+  bool ours = false;
+};
+
+namespace parts {
+
+// Our Winograd blocks in oneDNN's place (conv2d_onednn_ours.cpp): a's filter transformed for
+// them in `direction` (Note [kept transformed filters]), and one block of `count` samples:
+// `from` (of layout from_tag) into `to` (of to_tag), "" or what went wrong.
+std::shared_ptr<const PreparedWeight> transformed_weight(const Conv2dArgs& a,
+                                                         winograd::Direction direction);
+std::string our_block(const Conv2dArgs& a, int64_t count, winograd::Direction direction,
+                      const void* from, Tag from_tag, void* to, Tag to_tag,
+                      const PreparedWeight& weight, const void* bias);
+
+}  // namespace parts
+}  // namespace tg::kernels::cpu::onednn
